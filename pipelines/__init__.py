@@ -1,0 +1,1 @@
+"""Dagster code location of the CUS settlement pipeline (definitions, resources, jobs, registry)."""
