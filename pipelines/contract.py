@@ -93,6 +93,9 @@ class Dataset:
                 lookup[normalize_label(text)] = column
         return lookup
 
+    def column_names_with_pii(self) -> list[str]:
+        return [c.name for c in self.columns if c.pii]
+
     def file_names(self) -> list[str]:
         return [f"{self.file}.{fmt}" for fmt in self.formats]
 

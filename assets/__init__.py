@@ -1,0 +1,1 @@
+"""Dagster assets by warehouse layer: raw -> staging -> mart -> report."""

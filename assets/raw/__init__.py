@@ -1,0 +1,1 @@
+"""Raw layer: landing files as received (text), with lineage, personal data removed."""

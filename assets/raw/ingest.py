@@ -1,0 +1,162 @@
+"""Load one landing file into its raw table: text as received + lineage, personal data removed.
+
+`ingest_file` is the whole first step for one dataset of one partition; it either replaces the
+partition's rows and records the file version, or raises and leaves the warehouse untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from assets.raw.landing_file import LandingFileError, read_landing_file
+from assets.raw.pesel import pseudonymize
+from assets.values import parse_date
+from pipelines.contract import Dataset
+from pipelines.warehouse import delete_insert, identifier, run_sql_file, transaction
+
+FILE_VERSIONS_SQL = Path(__file__).with_name("file_versions.sql")
+AGREEMENT_FOLDER = "umowa"
+
+LINEAGE_COLUMNS = [
+    ("unit", "VARCHAR"),
+    ("quarter", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("file_sha256", "VARCHAR"),
+    ("row_number", "BIGINT"),
+    ("loaded_at", "TIMESTAMP"),
+]
+PESEL_DERIVED_COLUMNS = [
+    ("person_key", "VARCHAR"),
+    ("pesel_status", "VARCHAR"),
+    ("birth_date", "DATE"),
+    ("sex_from_pesel", "VARCHAR"),
+    ("age_at_entry_from_pesel", "INTEGER"),
+]
+
+
+@dataclass
+class IngestResult:
+    dataset: str
+    source_file: str
+    sha256: str
+    rows: int
+    version_no: int
+    new_version: bool
+    encoding: str
+    ignored_columns: list[str]
+    missing_optional: list[str]
+    pesel_status_counts: dict[str, int]
+
+
+def raw_columns(dataset: Dataset) -> list[tuple[str, str]]:
+    columns = list(LINEAGE_COLUMNS)
+    for column in dataset.stored_columns:
+        columns += PESEL_DERIVED_COLUMNS if column.pii == "pesel" else [(column.name, "VARCHAR")]
+    return columns
+
+
+def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, datasets: list[Dataset]) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    run_sql_file(conn, FILE_VERSIONS_SQL)
+    for dataset in datasets:
+        columns = ", ".join(f"{identifier(name)} {sql_type}" for name, sql_type in raw_columns(dataset))
+        conn.execute(f"CREATE TABLE IF NOT EXISTS raw.{identifier(dataset.name)} ({columns})")
+
+
+def landing_folder(landing_root: Path, unit: str, quarter: str | None) -> Path:
+    return Path(landing_root) / unit / (quarter or AGREEMENT_FOLDER)
+
+
+def find_landing_file(landing_root: Path, unit: str, quarter: str | None, dataset: Dataset) -> Path | None:
+    """The dataset's file in the partition's folder (file names matched case-insensitively)."""
+    folder = landing_folder(landing_root, unit, quarter)
+    if not folder.is_dir():
+        return None
+    wanted = {name.lower() for name in dataset.file_names()}
+    found = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower() in wanted)
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise LandingFileError(folder, f"w folderze są dwa pliki tego samego rodzaju: {names}.",
+                               "Zostaw jeden plik (CSV albo XLSX) i uruchom wczytanie ponownie.")
+    return found[0] if found else None
+
+
+def _with_pseudonyms(frame: pl.DataFrame, dataset: Dataset, secret: bytes) -> pl.DataFrame:
+    pesel_columns = [c.name for c in dataset.stored_columns if c.pii == "pesel"]
+    if not pesel_columns:
+        return frame
+    (pesel_column,) = pesel_columns
+    start = frame.select(parse_date(pl.col("start_date"))).to_series() if "start_date" in frame.columns \
+        else pl.Series([None] * frame.height, dtype=pl.Date)
+    derived = pseudonymize(frame[pesel_column], start, secret)
+    return pl.concat([frame.drop(pesel_column), derived], how="horizontal")
+
+
+def _record_version(conn, unit, quarter, dataset, source_file, table, loaded_at) -> tuple[int, bool]:
+    existing = conn.execute(
+        "SELECT version_no FROM raw.file_versions WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? "
+        "AND dataset = ? AND file_sha256 = ?",
+        [unit, quarter, dataset.name, table.sha256],
+    ).fetchone()
+    conn.execute(
+        "UPDATE raw.file_versions SET is_current = false WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? AND dataset = ?",
+        [unit, quarter, dataset.name],
+    )
+    if existing:
+        conn.execute(
+            "UPDATE raw.file_versions SET is_current = true, last_loaded_at = ?, source_file = ?, rows_loaded = ? "
+            "WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? AND dataset = ? AND file_sha256 = ?",
+            [loaded_at, source_file, table.frame.height, unit, quarter, dataset.name, table.sha256],
+        )
+        return existing[0], False
+    version_no = conn.execute(
+        "SELECT coalesce(max(version_no), 0) + 1 FROM raw.file_versions "
+        "WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? AND dataset = ?",
+        [unit, quarter, dataset.name],
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO raw.file_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true)",
+        [unit, quarter, dataset.name, source_file, table.sha256, version_no, table.size_bytes, table.encoding,
+         table.frame.height, table.ignored_columns, loaded_at, loaded_at],
+    )
+    return version_no, True
+
+
+def ingest_file(
+    conn: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    path: Path,
+    landing_root: Path,
+    unit: str,
+    quarter: str | None,
+    secret: bytes,
+    loaded_at: datetime | None = None,
+) -> IngestResult:
+    """Read, pseudonymize and replace the partition's raw rows; record the file version."""
+    loaded_at = loaded_at or datetime.now().replace(microsecond=0)
+    table = read_landing_file(path, dataset)
+    source_file = Path(path).resolve().relative_to(Path(landing_root).resolve()).as_posix()
+    frame = _with_pseudonyms(table.frame, dataset, secret)
+    frame = frame.with_columns(
+        pl.lit(unit).alias("unit"),
+        pl.lit(quarter, dtype=pl.Utf8).alias("quarter"),
+        pl.lit(source_file).alias("source_file"),
+        pl.lit(table.sha256).alias("file_sha256"),
+        pl.lit(loaded_at).alias("loaded_at"),
+    )
+    ensure_raw_tables(conn, [dataset])
+    with transaction(conn):
+        delete_insert(conn, "raw", dataset.name, frame, {"unit": unit, "quarter": quarter})
+        version_no, new_version = _record_version(conn, unit, quarter, dataset, source_file, table, loaded_at)
+    statuses = frame["pesel_status"].value_counts().rows() if "pesel_status" in frame.columns else []
+    return IngestResult(
+        dataset=dataset.name, source_file=source_file, sha256=table.sha256, rows=frame.height,
+        version_no=version_no, new_version=new_version, encoding=table.encoding,
+        ignored_columns=table.ignored_columns, missing_optional=table.missing_optional,
+        pesel_status_counts={status: count for status, count in statuses},
+    )

@@ -1,0 +1,81 @@
+"""Raw ingestion assets: one per dataset of the contract (`raw/<dataset>`).
+
+Quarter-level files are partitioned by unit × quarter, agreement files (umowa/) by unit.
+"""
+
+
+import dagster as dg
+
+from assets.raw.ingest import find_landing_file, ingest_file, landing_folder
+from assets.raw.landing_file import LandingFileError
+from pipelines.contract import Dataset, load_contract
+from pipelines.partitions import unit_and_quarter
+from pipelines.resources import LandingResource, PseudonymizerResource, WarehouseResource
+
+WAREHOUSE_POOL = "warehouse"
+
+
+def _description(dataset: Dataset) -> str:
+    where = "data/landing/<jednostka>/<RRRR>Q<n>/" if dataset.level == "quarter" else "data/landing/<jednostka>/umowa/"
+    files = " lub ".join(dataset.file_names())
+    return (
+        f"**{dataset.title}** — surowe dane z pliku `{files}` ({where}), tekst jak w pliku, "
+        "z kolumnami pochodzenia (plik, SHA-256, nr wiersza, czas wczytania). Imiona, nazwiska i kontakty "
+        "nie są wczytywane; PESEL zastępowany pseudonimem.\n\n"
+        f"Raw `{dataset.name}` rows as received, with lineage; personal data removed at this step."
+    )
+
+
+def build_raw_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=dataset.name,
+        key_prefix="raw",
+        group_name="raw",
+        partitions_def=partitions_def,
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb", "polars"},
+        description=_description(dataset),
+        tags={"layer": "raw", "level": dataset.level},
+    )
+    def _raw(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        landing: LandingResource,
+        pseudonymizer: PseudonymizerResource,
+    ) -> dg.MaterializeResult:
+        unit, quarter = unit_and_quarter(context)
+        path = find_landing_file(landing.folder, unit, quarter, dataset)
+        if path is None:
+            folder = landing_folder(landing.folder, unit, quarter)
+            context.log.info(f"Brak pliku {dataset.file_names()} w {folder}: dane partycji bez zmian.")
+            return dg.MaterializeResult(metadata={"plik": "brak pliku — dane bez zmian", "dagster/row_count": 0})
+        if pseudonymizer.is_demo and dataset.column_names_with_pii():
+            context.log.warning("Klucz pseudonimizacji DEMO (dane przykładowe) — nie używać z danymi rzeczywistymi.")
+        try:
+            with warehouse.connect() as conn:
+                result = ingest_file(conn, dataset, path, landing.folder, unit, quarter, pseudonymizer.key)
+        except LandingFileError as error:
+            raise dg.Failure(description=str(error), metadata={"plik": error.path, "problem": error.problem,
+                                                              "co zrobić": error.fix}) from error
+        metadata = {
+            "dagster/row_count": result.rows,
+            "plik": result.source_file,
+            "sha256": result.sha256,
+            "wersja pliku": result.version_no,
+            "nowa wersja": result.new_version,
+            "kodowanie": result.encoding,
+            "pominięte kolumny": ", ".join(result.ignored_columns) or "—",
+            "brakujące kolumny opcjonalne": ", ".join(result.missing_optional) or "—",
+        }
+        if result.pesel_status_counts:
+            metadata["PESEL (status)"] = dg.MetadataValue.json(result.pesel_status_counts)
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _raw
+
+
+def build_raw_assets(unit_quarter: dg.PartitionsDefinition, unit: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    return [
+        build_raw_asset(dataset, unit_quarter if dataset.level == "quarter" else unit)
+        for dataset in load_contract().values()
+    ]

@@ -1,0 +1,59 @@
+"""The code location: assembles assets, checks, jobs, sensors, schedules and resources.
+
+Everything unit-specific comes from the registry (config/units.yaml, or the file named by
+CUS_REGISTRY), so a new unit needs no code change.
+"""
+
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from assets.raw.raw_assets import build_raw_assets
+from pipelines.partitions import unit_partitions, unit_quarter_partitions
+from pipelines.registry import REGISTRY_PATH, load_units
+from pipelines.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
+from pipelines.sensors import build_landing_sensor
+
+
+def default_resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "warehouse": WarehouseResource(path=dg.EnvVar("CUS_WAREHOUSE")),
+        "landing": LandingResource(root=dg.EnvVar("CUS_LANDING")),
+        "reports": ReportsResource(root=dg.EnvVar("CUS_REPORTS")),
+        "pseudonymizer": PseudonymizerResource(secret=dg.EnvVar("CUS_PSEUDONYM_KEY")),
+    }
+
+
+def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | None = None) -> dg.Definitions:
+    units = load_units(Path(registry_path))
+    by_unit_quarter = unit_quarter_partitions(units)
+    by_unit = unit_partitions(units)
+
+    raw = build_raw_assets(by_unit_quarter, by_unit)
+    quarter_assets = [a for a in raw if a.partitions_def == by_unit_quarter]
+    agreement_assets = [a for a in raw if a.partitions_def == by_unit]
+
+    ingest_quarter_job = dg.define_asset_job(
+        "ingest_quarter_job",
+        selection=dg.AssetSelection.assets(*quarter_assets),
+        partitions_def=by_unit_quarter,
+        description="Wczytanie i walidacja plików kwartalnych jednostki (jednostka × kwartał). "
+        "Use it to re-run one unit × quarter after a correction.",
+    )
+    ingest_agreement_job = dg.define_asset_job(
+        "ingest_agreement_job",
+        selection=dg.AssetSelection.assets(*agreement_assets),
+        partitions_def=by_unit,
+        description="Wczytanie i walidacja danych umowy jednostki (budżet, harmonogram, usługi, wskaźniki, kamienie milowe).",
+    )
+    return dg.Definitions(
+        assets=raw,
+        jobs=[ingest_quarter_job, ingest_agreement_job],
+        sensors=[build_landing_sensor(units, ingest_quarter_job, ingest_agreement_job)],
+        resources=resources or default_resources(),
+    )
+
+
+defs = build_definitions(Path(os.environ.get("CUS_REGISTRY") or REGISTRY_PATH))

@@ -1,0 +1,75 @@
+"""Dagster resources: the warehouse, the landing area, the reports folder, the pseudonym key.
+
+Paths and the secret come from the environment through `EnvVar` (see `.env`); relative paths
+are taken from the project folder, so the UI, the CLI and the tests agree where data lives.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines import warehouse
+from pipelines.paths import PROJECT_ROOT
+
+DEMO_KEY_PREFIX = "demo-"
+
+
+def _absolute(path: str) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file (one writer at a time: writers share the `warehouse` pool)."""
+
+    path: str
+
+    @property
+    def file(self) -> Path:
+        return _absolute(self.path)
+
+    @contextmanager
+    def connect(self, read_only: bool = False):
+        with warehouse.connect(self.file, read_only=read_only) as conn:
+            if not read_only:
+                warehouse.ensure_layers(conn)
+            yield conn
+
+
+class LandingResource(dg.ConfigurableResource):
+    """Where providers' files land: <root>/<unit>/<YYYY>Q<n>/ and <root>/<unit>/umowa/."""
+
+    root: str
+
+    @property
+    def folder(self) -> Path:
+        return _absolute(self.root)
+
+
+class ReportsResource(dg.ConfigurableResource):
+    """Where report files are written: <root>/<YYYY>Q<n>/<unit>/."""
+
+    root: str
+
+    @property
+    def folder(self) -> Path:
+        return _absolute(self.root)
+
+
+class PseudonymizerResource(dg.ConfigurableResource):
+    """The secret key of the PESEL pseudonyms (HMAC-SHA256). Never logged."""
+
+    secret: str
+
+    @property
+    def key(self) -> bytes:
+        if not self.secret:
+            raise ValueError("Brak klucza pseudonimizacji: ustaw zmienną środowiskową CUS_PSEUDONYM_KEY.")
+        return self.secret.encode("utf-8")
+
+    @property
+    def is_demo(self) -> bool:
+        return self.secret.startswith(DEMO_KEY_PREFIX)

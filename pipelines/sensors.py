@@ -1,0 +1,89 @@
+"""The landing sensor: new or changed files in data/landing start ingestion of their partition."""
+
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.contract import load_contract
+from pipelines.quarters import parse_quarter, quarter_to_partition_key
+from pipelines.registry import Unit
+from pipelines.resources import LandingResource
+
+AGREEMENT_FOLDER = "umowa"
+
+
+def landing_files(root: Path, units: tuple[Unit, ...]) -> dict:
+    """relative path -> (unit, quarter or None, dataset) for every contract file that has landed."""
+    by_name = {name.lower(): ds.name for ds in load_contract().values() for name in ds.file_names()}
+    found: dict = {}
+    for unit in units:
+        unit_dir = Path(root) / unit.key
+        if not unit_dir.is_dir():
+            continue
+        for folder in sorted(p for p in unit_dir.iterdir() if p.is_dir()):
+            quarter = None if folder.name == AGREEMENT_FOLDER else parse_quarter(folder.name)
+            if folder.name != AGREEMENT_FOLDER and quarter is None:
+                continue
+            for file in sorted(folder.iterdir()):
+                dataset = by_name.get(file.name.lower())
+                if dataset and file.is_file():
+                    found[file.relative_to(root).as_posix()] = (unit.key, quarter, dataset)
+    return found
+
+
+def _fingerprint(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _content_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def build_landing_sensor(units: tuple[Unit, ...], quarter_job, agreement_job) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="landing_sensor",
+        jobs=[quarter_job, agreement_job],
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Co minutę sprawdza data/landing/: nowy lub zmieniony plik jednostki uruchamia wczytanie i walidację "
+            "jego partycji (jednostka × kwartał albo umowa jednostki). Starts ingestion when files land."
+        ),
+    )
+    def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
+        seen: dict[str, list[str]] = json.loads(context.cursor) if context.cursor else {}
+        root = landing.folder
+        requested: set[tuple[str, str | None]] = set()
+        for relative, (unit, quarter, _dataset) in landing_files(root, units).items():
+            path = root / relative
+            fingerprint = _fingerprint(path)
+            previous = seen.get(relative)
+            if previous and previous[0] == fingerprint:
+                continue
+            digest = _content_hash(path)
+            seen[relative] = [fingerprint, digest]
+            if previous and previous[1] == digest:
+                continue
+            requested.add((unit, quarter))
+        for unit, quarter in sorted(requested, key=lambda item: (item[0], item[1] or "")):
+            if quarter is None:
+                yield dg.RunRequest(job_name=agreement_job.name, partition_key=unit,
+                                    run_key=f"{unit}/umowa:{_state(seen, unit, None)}")
+            else:
+                key = dg.MultiPartitionKey({"quarter": quarter_to_partition_key(quarter), "unit": unit})
+                yield dg.RunRequest(job_name=quarter_job.name, partition_key=key,
+                                    run_key=f"{unit}/{quarter}:{_state(seen, unit, quarter)}")
+        context.update_cursor(json.dumps(seen, sort_keys=True))
+
+    return landing_sensor
+
+
+def _state(seen: dict[str, list[str]], unit: str, quarter: str | None) -> str:
+    """A digest of the partition's file contents: the same files never start a second run."""
+    prefix = f"{unit}/{quarter or AGREEMENT_FOLDER}/"
+    parts = sorted(f"{path}={value[1]}" for path, value in seen.items() if path.startswith(prefix))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

@@ -1,0 +1,92 @@
+"""DuckDB warehouse access: connections, layer schemas, idempotent partition writes.
+
+Table names reach SQL only from code-side lists (the contract's dataset names); values are
+always bound parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import polars as pl
+
+LAYERS = ("raw", "staging", "mart", "report")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def identifier(name: str) -> str:
+    """Guard for identifiers that come from code-side lists (never from data)."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return name
+
+
+@contextmanager
+def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def ensure_layers(conn: duckdb.DuckDBPyConnection) -> None:
+    for layer in LAYERS:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+
+
+def run_sql_file(conn: duckdb.DuckDBPyConnection, path: Path, params: dict | None = None) -> None:
+    conn.execute(Path(path).read_text(encoding="utf-8"), params or {})
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()[0] > 0
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: a failure inside leaves the warehouse as it was."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def delete_insert(
+    conn: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame, where: dict[str, object]
+) -> None:
+    """Delete the rows matching `where` (a partition) and insert `frame` (run inside `transaction`)."""
+    target = f"{identifier(schema)}.{identifier(table)}"
+    condition = " AND ".join(f"{identifier(col)} IS NOT DISTINCT FROM ?" for col in where) or "TRUE"
+    conn.execute(f"DELETE FROM {target} WHERE {condition}", list(where.values()))
+    if frame.height:
+        conn.register("incoming_rows", frame.to_arrow())
+        try:
+            conn.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
+        finally:
+            conn.unregister("incoming_rows")
+
+
+def replace_rows(
+    conn: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame, where: dict[str, object]
+) -> None:
+    """Idempotent partition write: delete the partition's rows and insert the new, atomically."""
+    with transaction(conn):
+        delete_insert(conn, schema, table, frame, where)
+
+
+def query_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    return conn.sql(sql, params=params).pl() if params else conn.sql(sql).pl()
