@@ -1,0 +1,1 @@
+"""Staging layer: typed, validated rows (quarantined rows kept aside with their reasons)."""

@@ -1,0 +1,93 @@
+"""Raw text rows -> typed rows of the staging layer, with the cells that could not be parsed.
+
+The staging table of a dataset has the raw lineage columns, then every stored contract column
+in its type: date -> DATE, decimal -> DECIMAL(18,2), integer -> BIGINT, flag_tn -> BOOLEAN,
+enum / yes_no / yes_no_refused -> canonical code (VARCHAR), nip -> 10 digits, quarter -> `2021Q1`,
+string -> VARCHAR. Participants carry the PESEL-derived columns of the raw layer instead of PESEL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from assets.raw.ingest import LINEAGE_COLUMNS, PESEL_DERIVED_COLUMNS
+from assets.values import typed_series
+from pipelines.contract import Column, Dataset
+
+SQL_TYPES = {
+    "date": "DATE",
+    "decimal": "DECIMAL(18,2)",
+    "integer": "BIGINT",
+    "flag_tn": "BOOLEAN",
+}
+
+# Polish messages for cells that are present but unreadable, by column type.
+PARSE_MESSAGES = {
+    "date": "nieprawidłowa data (oczekiwano RRRR-MM-DD lub DD.MM.RRRR)",
+    "decimal": "nieprawidłowa kwota lub liczba (np. 1234,56 lub 1 234,56; najwyżej 2 miejsca po przecinku)",
+    "integer": "oczekiwano liczby całkowitej",
+    "flag_tn": "dozwolone wartości: T lub N",
+    "nip": "nieprawidłowy NIP (błędna suma kontrolna lub format)",
+    "quarter": "nieprawidłowy kwartał (oczekiwano np. 2021Q1)",
+}
+
+
+def staging_columns(dataset: Dataset) -> list[tuple[str, str]]:
+    columns = list(LINEAGE_COLUMNS)
+    for column in dataset.stored_columns:
+        if column.pii == "pesel":
+            columns += PESEL_DERIVED_COLUMNS
+        else:
+            columns.append((column.name, SQL_TYPES.get(column.type, "VARCHAR")))
+    return columns
+
+
+def _parse_message(column: Column) -> str:
+    if column.values:
+        return f"niedozwolona wartość; dozwolone: {', '.join(column.labels())}"
+    return PARSE_MESSAGES.get(column.type, "nieprawidłowa wartość")
+
+
+@dataclass
+class TypedRows:
+    frame: pl.DataFrame  # typed, same rows and order as the raw frame
+    errors: pl.DataFrame  # row_number, column, header, rule, message, value
+
+
+ERROR_SCHEMA = {"row_number": pl.Int64, "column": pl.Utf8, "header": pl.Utf8, "rule": pl.Utf8,
+                "message": pl.Utf8, "value": pl.Utf8}
+
+
+def typed_rows(dataset: Dataset, raw: pl.DataFrame) -> TypedRows:
+    """Type every stored column; a present-but-unparsable cell is an error row (`rule` = `type`)."""
+    typed = raw
+    errors = []
+    for column in dataset.stored_columns:
+        if column.pii == "pesel" or column.name not in raw.columns:
+            continue
+        parsed = typed_series(column, raw[column.name])
+        typed = typed.with_columns(parsed)
+        if column.type == "string":
+            continue
+        bad = raw.select("row_number", pl.col(column.name).alias("value")).filter(
+            pl.col("value").is_not_null() & parsed.is_null()
+        )
+        if bad.height:
+            errors.append(bad.with_columns(
+                pl.lit(column.name).alias("column"), pl.lit(column.header).alias("header"),
+                pl.lit("type").alias("rule"), pl.lit(_parse_message(column)).alias("message"),
+            ))
+    frame = pl.concat(errors, how="diagonal").select(list(ERROR_SCHEMA)) if errors else pl.DataFrame(schema=ERROR_SCHEMA)
+    return TypedRows(frame=typed, errors=frame)
+
+
+def ensure_staging_tables(conn, datasets: list[Dataset]) -> None:
+    """CREATE TABLE IF NOT EXISTS staging.<dataset> with the typed columns above."""
+    from pipelines.warehouse import identifier
+
+    conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    for dataset in datasets:
+        columns = ", ".join(f"{identifier(name)} {sql_type}" for name, sql_type in staging_columns(dataset))
+        conn.execute(f"CREATE TABLE IF NOT EXISTS staging.{identifier(dataset.name)} ({columns})")
