@@ -10,7 +10,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.mart.mart_assets import build_mart_assets
 from assets.raw.raw_assets import build_raw_assets
+from assets.report.report_tables import build_report_table_assets
+from assets.staging.staging_assets import build_staging_assets
 from pipelines.partitions import unit_partitions, unit_quarter_partitions
 from pipelines.registry import REGISTRY_PATH, load_units
 from pipelines.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
@@ -31,9 +34,10 @@ def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | Non
     by_unit_quarter = unit_quarter_partitions(units)
     by_unit = unit_partitions(units)
 
-    raw = build_raw_assets(by_unit_quarter, by_unit)
-    quarter_assets = [a for a in raw if a.partitions_def == by_unit_quarter]
-    agreement_assets = [a for a in raw if a.partitions_def == by_unit]
+    ingestion = build_raw_assets(by_unit_quarter, by_unit) + build_staging_assets(by_unit_quarter, by_unit)
+    quarter_assets = [a for a in ingestion if a.partitions_def == by_unit_quarter]
+    agreement_assets = [a for a in ingestion if a.partitions_def == by_unit]
+    warehouse_tables = build_mart_assets() + build_report_table_assets()
 
     ingest_quarter_job = dg.define_asset_job(
         "ingest_quarter_job",
@@ -48,9 +52,14 @@ def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | Non
         partitions_def=by_unit,
         description="Wczytanie i walidacja danych umowy jednostki (budżet, harmonogram, usługi, wskaźniki, kamienie milowe).",
     )
+    indicators_job = dg.define_asset_job(
+        "indicators_job",
+        selection=dg.AssetSelection.assets(*warehouse_tables),
+        description="Przeliczenie hurtowni (mart) i wskaźników (report) dla wszystkich jednostek i kwartałów.",
+    )
     return dg.Definitions(
-        assets=raw,
-        jobs=[ingest_quarter_job, ingest_agreement_job],
+        assets=ingestion + warehouse_tables,
+        jobs=[ingest_quarter_job, ingest_agreement_job, indicators_job],
         sensors=[build_landing_sensor(units, ingest_quarter_job, ingest_agreement_job)],
         resources=resources or default_resources(),
     )

@@ -1,0 +1,1 @@
+"""Mart layer: facts and dimensions across quarters, rebuilt set-based from staging."""

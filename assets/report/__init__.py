@@ -1,0 +1,1 @@
+"""Report layer: report-ready aggregates (tables) and the quarterly report files."""
