@@ -1,0 +1,24 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Both install what is missing first (Debian packages, .venv), so they work on a fresh machine.
+VENV := .venv
+PY := $(VENV)/bin/python
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: install demo test ui bench clean
+
+install: .install-stamp
+.install-stamp: pyproject.toml requirements.lock scripts/install.sh
+	bash scripts/install.sh
+	touch .install-stamp
+
+demo: install  ## sample data -> ingest -> validate -> indicators -> reports
+	$(VENV)/bin/cus demo
+
+test: install  ## the whole test suite on both cores
+	$(PY) -m pytest -n 2
+
+ui: install  ## Dagster UI on http://127.0.0.1:3000
+	$(VENV)/bin/cus ui
+
+clean:  ## remove generated data (landing, warehouse, reports) and run history
+	rm -rf data .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

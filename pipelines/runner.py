@@ -1,0 +1,88 @@
+"""Run the pipeline without the UI: every partition that has landing files, then the tables.
+
+Used by `cus run` / `cus demo`; runs are recorded in the Dagster instance (DAGSTER_HOME), so the
+UI shows the same materializations afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import dagster as dg
+
+from pipelines.quarters import quarter_to_partition_key
+from pipelines.registry import Unit
+
+
+@dataclass
+class RunSummary:
+    succeeded: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def landed_quarters(landing_root: Path, unit: Unit) -> list[str]:
+    """The unit's reporting quarters that have a landing folder."""
+    return [q for q in unit.quarters if (Path(landing_root) / unit.key / q).is_dir()]
+
+
+def _failure_text(result: dg.ExecuteInProcessResult) -> str:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            messages.append(error.message.strip().splitlines()[-1] if error.message else error.cls_name)
+    return "; ".join(messages) or "run failed"
+
+
+def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label: str,
+            summary: RunSummary, echo: Callable[[str], None]) -> None:
+    job = defs.resolve_job_def(job_name)
+    result = job.execute_in_process(partition_key=partition_key, instance=instance, raise_on_error=False,
+                                    tags={"cus/started_by": "cli"})
+    if result.success:
+        summary.succeeded.append(label)
+        echo(f"  ok     {label}")
+    else:
+        summary.failed.append((label, _failure_text(result)))
+        echo(f"  BŁĄD   {label}: {_failure_text(result)}")
+
+
+def run_pipeline(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    units: list[Unit],
+    landing_root: Path,
+    quarters: list[str] | None = None,
+    with_tables: bool = True,
+    with_reports: bool = True,
+    echo: Callable[[str], None] = print,
+) -> RunSummary:
+    """Ingest + validate every (unit, quarter) that has files, then marts/indicators, then reports."""
+    summary = RunSummary()
+    job_names = {job.name for job in defs.jobs or []}
+    echo("1/3 Wczytanie i walidacja (ingest → staging)")
+    for unit in units:
+        if (Path(landing_root) / unit.key / "umowa").is_dir():
+            run_job(defs, "ingest_agreement_job", unit.key, instance, f"{unit.key}/umowa", summary, echo)
+        for quarter in landed_quarters(landing_root, unit):
+            if quarters and quarter not in quarters:
+                continue
+            key = dg.MultiPartitionKey({"quarter": quarter_to_partition_key(quarter), "unit": unit.key})
+            run_job(defs, "ingest_quarter_job", key, instance, f"{unit.key}/{quarter}", summary, echo)
+    if with_tables:
+        echo("2/3 Hurtownia i wskaźniki (mart → report)")
+        run_job(defs, "indicators_job", None, instance, "indicators", summary, echo)
+    if with_reports and "reports_job" in job_names:
+        echo("3/3 Raporty kwartalne (HTML, PDF, XLSX)")
+        report_quarters = sorted({q for unit in units for q in landed_quarters(landing_root, unit)})
+        for quarter in report_quarters:
+            if quarters and quarter not in quarters:
+                continue
+            run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary, echo)
+    return summary

@@ -1,0 +1,34 @@
+"""Shared fixtures: a temporary landing folder, warehouse and Dagster resources."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+TEST_KEY = "test-key-not-secret"
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def warehouse_path(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse" / "cus.duckdb"
+
+
+@pytest.fixture
+def resources(tmp_path: Path, landing: Path, warehouse_path: Path) -> dict:
+    from pipelines.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
+
+    return {
+        "warehouse": WarehouseResource(path=str(warehouse_path)),
+        "landing": LandingResource(root=str(landing)),
+        "reports": ReportsResource(root=str(tmp_path / "reports")),
+        "pseudonymizer": PseudonymizerResource(secret=TEST_KEY),
+    }
