@@ -1,0 +1,79 @@
+"""The code location loads; the registry drives partitions; a fifth unit needs config only."""
+
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from landing_fixtures import EXPENSE_HEADERS, write_csv
+from pipelines.definitions import build_definitions
+from pipelines.registry import REGISTRY_PATH, load_units
+
+KOSZALIN = {
+    "key": "koszalin",
+    "name": "Centrum Usług Społecznych w Koszalinie",
+    "gmina": "Miasto Koszalin",
+    "voivodeship": "zachodniopomorskie",
+    "transformation": "MOPR → CUS",
+    "agreement_no": "POWR.02.08.00-00-0005/20",
+    "agreement_signed": "2020-07-15",
+    "period_start": "2020-09-01",
+    "period_end": "2023-12-31",
+    "cus_start": "2021-01-01",
+    "total": "2990000.00",
+}
+
+
+def test_definitions_load_with_descriptions_and_partitions():
+    defs = build_definitions()
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {"raw/participants", "raw/deliveries", "raw/expenses", "raw/tranches", "raw/budget",
+            "raw/spending_plan", "raw/services", "raw/indicator_targets", "raw/milestones"} <= keys
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.description and len(node.description) > 40, key
+    quarter_asset = graph.get(dg.AssetKey(["raw", "expenses"]))
+    partition_keys = quarter_asset.partitions_def.get_partition_keys()
+    assert "2020-10-01|starachowice" in partition_keys and "2023-07-01|elblag" in partition_keys
+    assert graph.get(dg.AssetKey(["raw", "budget"])).partitions_def.get_partition_keys() == \
+        ["elblag", "myslenice", "starachowice", "srokowo"]
+    assert defs.resolve_job_def("ingest_quarter_job") and defs.resolve_sensor_def("landing_sensor")
+
+
+def test_registry_holds_the_four_units_with_agreement_settings():
+    units = {u.key: u for u in load_units()}
+    assert list(units) == ["elblag", "myslenice", "starachowice", "srokowo"]
+    assert str(units["srokowo"].total) == "2489370.50"
+    assert str(units["elblag"].eu_rate) == "0.8428" and str(units["elblag"].indirect_rate) == "0.15"
+    assert units["starachowice"].quarters[0] == "2020Q4" and units["elblag"].quarters[-1] == "2023Q3"
+
+
+def test_fifth_unit_by_configuration_only(tmp_path: Path, landing: Path, resources: dict):
+    registry = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
+    registry["units"].append(KOSZALIN)
+    registry_path = tmp_path / "units.yaml"
+    registry_path.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
+    write_csv(landing / "koszalin" / "2020Q4" / "wydatki.csv", EXPENSE_HEADERS,
+              [["FV/1/2020", "5260001246", "2020-11-04", "", 1, "1.1", "Diagnoza", "900.00", "900.00", "900.00",
+                "0.00", "N", "N", "N"]])
+
+    load_units.cache_clear()
+    defs = build_definitions(registry_path, resources=resources)
+    graph = defs.resolve_asset_graph()
+    partitions = graph.get(dg.AssetKey(["raw", "expenses"])).partitions_def
+    assert "2020-10-01|koszalin" in partitions.get_partition_keys()
+    assert "2023-10-01|koszalin" in partitions.get_partition_keys()  # 2023Q4: Koszalin's last quarter
+    job = defs.resolve_job_def("ingest_quarter_job")
+    result = job.execute_in_process(
+        partition_key=dg.MultiPartitionKey({"quarter": "2020-10-01", "unit": "koszalin"}),
+        instance=dg.DagsterInstance.ephemeral(),
+        op_selection=None,
+    )
+    assert result.success
+    import duckdb
+
+    with duckdb.connect(resources["warehouse"].path, read_only=True) as conn:
+        assert conn.sql("SELECT unit, quarter, document_no FROM raw.expenses").fetchall() == \
+            [("koszalin", "2020Q4", "FV/1/2020")]

@@ -1,0 +1,64 @@
+"""The landing sensor requests one run per changed partition; provider templates follow the contract."""
+
+import os
+import time
+
+import dagster as dg
+import openpyxl
+
+from landing_fixtures import EXPENSE_HEADERS, write_csv
+from pipelines.contract import load_contract
+from pipelines.definitions import build_definitions
+from pipelines.templates import write_templates
+
+
+def _evaluate(sensor, resources, cursor=None):
+    context = dg.build_sensor_context(cursor=cursor, resources={"landing": resources["landing"]})
+    result = sensor(context)
+    requests = list(result) if result is not None else []
+    return requests, context.cursor
+
+
+def test_landing_sensor_requests_new_and_changed_partitions_once(landing, resources):
+    row = ["FV/1/2021", "5260001246", "2021-03-04", "", 1, "3.1", "x", "10.00", "10.00", "10.00", "0.00", "N", "N", "N"]
+    write_csv(landing / "elblag" / "2021Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])
+    write_csv(landing / "srokowo" / "umowa" / "harmonogram.csv", ["Kwartał", "Planowane wydatki"], [["2021Q1", "10.00"]])
+    (landing / "srokowo" / "2021Q1").mkdir(parents=True)
+    (landing / "srokowo" / "2021Q1" / "notatka.txt").write_text("not a contract file")
+    sensor = build_definitions(resources=resources).resolve_sensor_def("landing_sensor")
+
+    requests, cursor = _evaluate(sensor, resources)
+    assert sorted((r.job_name, str(r.partition_key)) for r in requests) == [
+        ("ingest_agreement_job", "srokowo"),
+        ("ingest_quarter_job", "2021-01-01|elblag"),
+    ]
+    again, cursor = _evaluate(sensor, resources, cursor)
+    assert again == []
+
+    # touched but identical content: no run; changed content: one run with a new run key
+    path = landing / "elblag" / "2021Q1" / "wydatki.csv"
+    os.utime(path, (time.time() + 5, time.time() + 5))
+    touched, cursor = _evaluate(sensor, resources, cursor)
+    assert touched == []
+    row[7] = row[9] = "20.00"
+    write_csv(path, EXPENSE_HEADERS, [row])
+    changed, _ = _evaluate(sensor, resources, cursor)
+    assert [str(r.partition_key) for r in changed] == ["2021-01-01|elblag"]
+    assert changed[0].run_key != requests[1].run_key
+
+
+def test_provider_templates_have_contract_headers_and_dropdowns(tmp_path):
+    paths = write_templates(tmp_path)
+    contract = load_contract()
+    assert sorted(p.name for p in paths) == sorted(f"{d.file}.xlsx" for d in contract.values())
+    workbook = openpyxl.load_workbook(tmp_path / "uczestnicy.xlsx")
+    sheet = workbook["uczestnicy"]
+    headers = [cell.value for cell in sheet[1]]
+    assert headers == [c.header for c in contract["participants"].columns]
+    lists = workbook["Listy"]
+    dropdowns = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in sheet.data_validations.dataValidation}
+    sex_column = openpyxl.utils.get_column_letter(headers.index("Płeć") + 1)
+    sex_range = dropdowns[f"{sex_column}2"]
+    letter = sex_range.split("!$")[1].split("$")[0]
+    assert [lists[f"{letter}{i}"].value for i in (1, 2)] == ["Kobieta", "Mężczyzna"]
+    assert "Wyższe (ISCED 5-8)" in [c.value for col in lists.iter_cols() for c in col]
