@@ -12,9 +12,11 @@ import dagster as dg
 
 from assets.mart.mart_assets import build_mart_assets
 from assets.raw.raw_assets import build_raw_assets
+from assets.report.report_files import build_report_file_assets, build_report_schedules
 from assets.report.report_tables import build_report_table_assets
 from assets.staging.staging_assets import build_staging_assets
-from pipelines.partitions import unit_partitions, unit_quarter_partitions
+from pipelines.partitions import quarter_partitions, unit_partitions, unit_quarter_partitions
+from pipelines.publish import build_publish_sensors
 from pipelines.registry import REGISTRY_PATH, load_units
 from pipelines.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
 from pipelines.sensors import build_landing_sensor
@@ -38,6 +40,7 @@ def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | Non
     quarter_assets = [a for a in ingestion if a.partitions_def == by_unit_quarter]
     agreement_assets = [a for a in ingestion if a.partitions_def == by_unit]
     warehouse_tables = build_mart_assets() + build_report_table_assets()
+    report_files = build_report_file_assets(quarter_partitions(units))
 
     ingest_quarter_job = dg.define_asset_job(
         "ingest_quarter_job",
@@ -57,10 +60,18 @@ def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | Non
         selection=dg.AssetSelection.assets(*warehouse_tables),
         description="Przeliczenie hurtowni (mart) i wskaźników (report) dla wszystkich jednostek i kwartałów.",
     )
+    reports_job = dg.define_asset_job(
+        "reports_job",
+        selection=dg.AssetSelection.assets(*report_files),
+        partitions_def=quarter_partitions(units),
+        description="Raporty kwartalne dla ministerstwa (HTML, PDF, XLSX) dla każdej jednostki i zbiorczy.",
+    )
+    jobs = [ingest_quarter_job, ingest_agreement_job, indicators_job, reports_job]
     return dg.Definitions(
-        assets=ingestion + warehouse_tables,
-        jobs=[ingest_quarter_job, ingest_agreement_job, indicators_job],
-        sensors=[build_landing_sensor(units, ingest_quarter_job, ingest_agreement_job)],
+        assets=ingestion + warehouse_tables + report_files,
+        jobs=jobs,
+        schedules=build_report_schedules(reports_job),
+        sensors=[build_landing_sensor(units, ingest_quarter_job, ingest_agreement_job), *build_publish_sensors(jobs)],
         resources=resources or default_resources(),
     )
 
