@@ -4,10 +4,14 @@
     cus sample [--out DIR]         write the deterministic sample landing files
     cus run [--unit U] [--quarter Q]   ingest + validate what has landed, then indicators and reports
     cus ingest --unit U --quarter Q    re-run one unit × quarter after a correction
+    cus reports --quarter Q [--unit U] quarterly report files for one quarter
     cus templates [--out DIR]      blank XLSX templates for data providers
+    cus publish [--force] [--write-docs]  read-only copy for ad hoc SQL (data/published/current.duckdb)
+    cus sql ["SELECT …"]           one query on the published copy, or an interactive shell
     cus ui                         open the Dagster UI (dagster dev) on this project
 
-Errors are printed as one clear line and the command exits with status 1 (no traceback).
+Errors are printed as one clear line in Polish and the command exits with status 1 (no
+traceback; set CUS_DEBUG=1 to see one).
 """
 
 from __future__ import annotations
@@ -21,11 +25,21 @@ from pathlib import Path
 from pipelines.settings import apply_defaults
 
 
+class CliError(Exception):
+    """A coordinator-facing problem: printed as one line, exit status 1."""
+
+
 def _abs(path: str) -> Path:
     from pipelines.paths import PROJECT_ROOT
 
     candidate = Path(path)
     return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+
+
+def _units():
+    from pipelines.registry import REGISTRY_PATH, load_units
+
+    return list(load_units(Path(os.environ.get("CUS_REGISTRY") or REGISTRY_PATH)))
 
 
 def _context():
@@ -45,7 +59,7 @@ def _select_units(units, wanted: str | None):
         return units
     chosen = [u for u in units if u.key == wanted]
     if not chosen:
-        raise SystemExit(f"Nieznana jednostka {wanted!r}; znane: {', '.join(u.key for u in units)}")
+        raise CliError(f"Nieznana jednostka {wanted!r}; znane: {', '.join(u.key for u in units)}.")
     return chosen
 
 
@@ -56,7 +70,7 @@ def _parse_quarter_arg(text: str | None) -> list[str] | None:
         return None
     quarter = parse_quarter(text)
     if quarter is None:
-        raise SystemExit(f"Nieprawidłowy kwartał {text!r}: podaj np. 2021Q1")
+        raise CliError(f"Nieprawidłowy kwartał {text!r}: podaj np. 2021Q1.")
     return [quarter]
 
 
@@ -84,15 +98,24 @@ def cmd_run(args) -> int:
     defs, instance, units, landing = _context()
     summary = run_pipeline(defs, instance, _select_units(units, args.unit), landing,
                            quarters=_parse_quarter_arg(args.quarter), with_reports=not args.no_reports)
+    _publish_after(summary)
     return _finish(summary)
 
 
 def cmd_ingest(args) -> int:
     from pipelines.runner import run_pipeline
 
-    defs, instance, units, landing = _context()
-    summary = run_pipeline(defs, instance, _select_units(units, args.unit), landing,
-                           quarters=_parse_quarter_arg(args.quarter), with_reports=False)
+    quarters = _parse_quarter_arg(args.quarter)
+    (unit,) = _select_units(_units(), args.unit)
+    if quarters[0] not in unit.quarters:
+        raise CliError(f"Kwartał {quarters[0]} jest poza okresem projektu jednostki {unit.key} "
+                       f"({unit.quarters[0]}–{unit.quarters[-1]}).")
+    folder = _abs(os.environ["CUS_LANDING"]) / unit.key / quarters[0]
+    if not folder.is_dir():
+        raise CliError(f"Brak folderu {folder}: nie ma czego wczytać dla {unit.key} {quarters[0]}.")
+    defs, instance, _all_units, landing = _context()
+    summary = run_pipeline(defs, instance, [unit], landing, quarters=quarters, with_reports=False)
+    _publish_after(summary)
     return _finish(summary)
 
 
@@ -110,6 +133,89 @@ def cmd_demo(args) -> int:
     print(f"\nHurtownia: {_abs(os.environ['CUS_WAREHOUSE'])}\nRaporty:   {_abs(os.environ['CUS_REPORTS'])}"
           "\nInterfejs: make ui (Dagster UI na http://127.0.0.1:3000)")
     return code
+
+
+def _warehouse_file() -> Path:
+    path = _abs(os.environ["CUS_WAREHOUSE"])
+    if not path.is_file():
+        raise CliError(f"Brak hurtowni {path}: najpierw wczytaj dane (cus run albo cus demo).")
+    return path
+
+
+def _published_dir() -> Path:
+    from pipelines.publish import resolve_published_dir
+
+    return resolve_published_dir(os.environ.get("CUS_PUBLISHED"))
+
+
+def _publish_after(summary) -> None:
+    """The CLI runs jobs in-process (no daemon, so no publish_sensor): publish here instead."""
+    from pipelines.publish import PublishError, publish
+
+    if not summary.succeeded or not _abs(os.environ["CUS_WAREHOUSE"]).is_file():
+        return
+    print("Publikacja kopii do zapytań SQL (cus sql)")
+    try:
+        result = publish(_abs(os.environ["CUS_WAREHOUSE"]), _published_dir())
+    except PublishError as error:
+        print(f"  Uwaga: kopia SQL nieodświeżona: {error}")
+        return
+    print(f"  {'bez zmian' if result.skipped else 'ok'}     {result.path}")
+
+
+def cmd_publish(args) -> int:
+    from pipelines.publish import connect_published, publish, write_table_docs
+
+    warehouse = _warehouse_file()
+    folder = _published_dir()
+    print(f"Publikacja {warehouse} → {folder}/current.duckdb")
+    result = publish(warehouse, folder, force=args.force, echo=print)
+    if result.skipped:
+        print(f"Bez zmian: {result.reason} (--force publikuje mimo to). Kopia: {result.path}")
+    else:
+        rows = sum(t.rows for t in result.tables)
+        print(f"Gotowe: {len(result.tables)} tabel, {rows} wierszy → {result.path}")
+        if result.deleted:
+            print(f"Usunięto stare kopie: {', '.join(result.deleted)}")
+    if args.write_docs:
+        from pipelines.paths import PROJECT_ROOT
+        from pipelines.publish import warehouse_descriptions
+
+        docs = PROJECT_ROOT / "docs" / "sql.md"
+        conn = connect_published(folder)
+        try:
+            changed = write_table_docs(docs, conn, warehouse_descriptions())
+        finally:
+            conn.close()
+        print(f"{docs}: {'zaktualizowano' if changed else 'bez zmian'}")
+    return 0
+
+
+def cmd_sql(args) -> int:
+    from pipelines import sql_shell
+
+    return sql_shell.main(args.query, _published_dir(), max_rows=args.max_rows, csv=args.csv)
+
+
+def cmd_reports(args) -> int:
+    from pipelines.quarters import quarter_to_partition_key
+    from pipelines.runner import RunSummary, run_job
+
+    (quarter,) = _parse_quarter_arg(args.quarter)
+    all_quarters = sorted({q for u in _units() for q in u.quarters})
+    if quarter not in all_quarters:
+        raise CliError(f"Kwartał {quarter} jest poza okresem projektów ({all_quarters[0]}–{all_quarters[-1]}).")
+    _warehouse_file()
+    defs, instance, _all_units, _landing = _context()
+    if "reports_job" not in {job.name for job in defs.jobs or []}:
+        raise CliError("Brak zadania reports_job w definicjach: raporty nie są jeszcze skonfigurowane.")
+    summary = RunSummary()
+    print(f"Raporty kwartalne {quarter} (wszystkie jednostki i raport zbiorczy)")
+    run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary, print,
+            step=(1, 1))
+    if summary.ok:
+        print(f"Raporty: {_abs(os.environ['CUS_REPORTS']) / quarter}")
+    return _finish(summary)
 
 
 def cmd_templates(args) -> int:
@@ -155,6 +261,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarter", required=True, help="np. 2021Q1")
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser("reports", help="raporty kwartalne (HTML, PDF, XLSX) za jeden kwartał",
+                       description="Buduje raporty kwartalne dla ministerstwa za podany kwartał (zadanie reports_job).")
+    p.add_argument("--quarter", required=True, help="np. 2022Q1")
+    p.set_defaults(func=cmd_reports)
+
+    p = sub.add_parser("publish", help="opublikuj kopię tylko do odczytu (bez danych osobowych) do zapytań SQL",
+                       description="Kopiuje schematy mart i report oraz wyniki walidacji do "
+                       "data/published/cus_<czas>.duckdb i przełącza data/published/current.duckdb.")
+    p.add_argument("--force", action="store_true", help="publikuj nawet, gdy hurtownia się nie zmieniła")
+    p.add_argument("--write-docs", action="store_true", help="odśwież listę tabel i kolumn w docs/sql.md")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("sql", help="zapytanie SQL na opublikowanej kopii (bez argumentu: powłoka interaktywna)",
+                       description="Uruchamia zapytanie tylko do odczytu na data/published/current.duckdb. "
+                       "Bez zapytania: powłoka (zakończ zapytanie ';', \\d lista tabel, \\q wyjście).")
+    p.add_argument("query", nargs="?", help='np. "SELECT * FROM meta.tables"; brak = powłoka interaktywna')
+    p.add_argument("--max-rows", type=int, default=50, help="ile wierszy pokazać (domyślnie 50)")
+    p.add_argument("--csv", action="store_true", help="wynik jako CSV (do przekierowania do pliku)")
+    p.set_defaults(func=cmd_sql)
+
     p = sub.add_parser("templates", help="puste szablony XLSX dla dostawców danych")
     p.add_argument("--out", default="data/templates")
     p.set_defaults(func=cmd_templates)
@@ -166,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from pipelines.publish import PublishError
+    from pipelines.registry import RegistryError
+    from pipelines.sql_shell import SqlError
+
+    return CliError, PublishError, RegistryError, SqlError
+
+
 def main(argv: list[str] | None = None) -> int:
     apply_defaults()
     args = build_parser().parse_args(argv)
@@ -174,6 +308,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Przerwano.")
         return 130
+    except Exception as error:  # one line for the coordinator, the traceback only on request
+        if os.environ.get("CUS_DEBUG"):
+            raise
+        if isinstance(error, _known_errors()):
+            print(f"Błąd: {error}", file=sys.stderr)
+        else:
+            print(f"Błąd: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+                  " (szczegóły: CUS_DEBUG=1)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

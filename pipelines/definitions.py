@@ -18,7 +18,8 @@ from assets.staging.staging_assets import build_staging_assets
 from pipelines.partitions import quarter_partitions, unit_partitions, unit_quarter_partitions
 from pipelines.publish import build_publish_sensors
 from pipelines.registry import REGISTRY_PATH, load_units
-from pipelines.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
+from pipelines.resources import (LandingResource, PseudonymizerResource, PublishedResource, ReportsResource,
+                                 WarehouseResource)
 from pipelines.sensors import build_landing_sensor
 
 
@@ -28,6 +29,7 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
         "landing": LandingResource(root=dg.EnvVar("CUS_LANDING")),
         "reports": ReportsResource(root=dg.EnvVar("CUS_REPORTS")),
         "pseudonymizer": PseudonymizerResource(secret=dg.EnvVar("CUS_PSEUDONYM_KEY")),
+        "published": PublishedResource(root=dg.EnvVar("CUS_PUBLISHED")),
     }
 
 

@@ -1,5 +1,655 @@
-"""Publishing the warehouse for ad hoc SQL: filled in by the UI/SQL work (issue 6)."""
+"""Publishing the warehouse for ad hoc SQL: a read-only copy without personal data.
+
+Analysts never open the live warehouse (DuckDB holds one writer *or* readers per file, so an open
+SQL client would make a pipeline run fail on the lock, and vice versa). After each successful run
+that changed the warehouse, `publish()` writes a fresh DuckDB file
+
+    <published_dir>/cus_<UTC time>.duckdb      (read-only: mode 0444)
+    <published_dir>/current.duckdb             symlink to the newest copy, switched atomically
+    <published_dir>/current.json               what was published, when, from which warehouse
+
+with the `mart` and `report` schemas, the validation results of `staging` (without the rejected
+cell values), and a `meta` schema describing every table and column. Older copies are deleted
+(the newest `KEEP` stay, so a client that opened one a moment ago keeps working).
+
+Personal data is removed by rule (see `DROPPED_COLUMNS`, `PERSON_IDS` and `PROFILE_COLUMNS`):
+identifier and free-text columns are dropped everywhere, and a row-per-person table loses its
+sensitive-category columns. The rules are applied to whatever the warehouse holds, so a new
+table is published without code changes — and `docs/sql.md` must then document it
+(`tests/test_sql_docs.py` fails until `cus publish --write-docs` regenerates the list).
+
+Dagster side: `publish_sensor` (a run-status sensor) requests `publish_job` after a successful run;
+the job's single op is in the `warehouse` concurrency pool, so it never reads while a writer runs.
+"""
+
+import fcntl
+import json
+import os
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import duckdb
+
+WAREHOUSE_POOL = "warehouse"
+PUBLISHED_SCHEMAS = ("mart", "report")
+# Validation results of the staging layer that coordinators query (quarantine = rejected rows
+# with the rule and the message; the summary = counts per dataset and partition).
+STAGING_TABLE_PATTERN = re.compile(r"^(quarantine|validation)(_.*)?$|.*_(quarantine|validation|rejects?|errors)$")
+META_SCHEMA = "meta"
+CURRENT_LINK = "current.duckdb"
+MANIFEST = "current.json"
+COPY_PREFIX = "cus_"
+KEEP = 3
+LOCK_TIMEOUT_S = 120.0
+
+# Columns that never leave the warehouse, with the reason shown in docs/sql.md.
+DROPPED_COLUMNS: dict[str, str] = {
+    "person_key": "pseudonim PESEL (identyfikator osoby)",
+    "pesel": "PESEL",
+    "pesel_status": "status PESEL uczestnika",
+    "participant_id": "identyfikator uczestnika nadany przez jednostkę",
+    "birth_date": "data urodzenia",
+    "first_name": "imię",
+    "last_name": "nazwisko",
+    "phone": "telefon",
+    "email": "e-mail",
+    "postal_code": "kod pocztowy miejsca zamieszkania",
+    "locality": "miejscowość zamieszkania",
+    "street": "adres",
+    "address": "adres",
+    "ipus_no": "numer indywidualnego planu usług (IPUS) — wskazuje osobę",
+    "item_name": "opis z dokumentu księgowego (tekst dowolny, może zawierać nazwiska)",
+    "comment": "uwagi (tekst dowolny)",
+    "notes": "uwagi (tekst dowolny)",
+    "remarks": "uwagi (tekst dowolny)",
+}
+# Validation results (staging) also lose the content of the rejected cell or row: a rejected
+# PESEL or a name typed into the wrong column would otherwise be published as it was sent.
+DROPPED_STAGING_COLUMNS: dict[str, str] = {
+    "value": "treść odrzuconej komórki (może zawierać dane osobowe)",
+    "raw_value": "treść odrzuconej komórki (może zawierać dane osobowe)",
+    "cell_value": "treść odrzuconej komórki (może zawierać dane osobowe)",
+    "row_text": "treść odrzuconego wiersza (może zawierać dane osobowe)",
+    "raw_row": "treść odrzuconego wiersza (może zawierać dane osobowe)",
+    "sample": "przykładowe wartości (mogą zawierać dane osobowe)",
+    "examples": "przykładowe wartości (mogą zawierać dane osobowe)",
+    "unexpected_values": "przykładowe wartości (mogą zawierać dane osobowe)",
+}
+# Columns that identify a person: a table holding one is at person grain.
+PERSON_IDS = ("person_key", "participant_id", "pesel")
+# Sensitive categories and quasi-identifiers dropped from tables at person grain (aggregates keep
+# their counts; the report tables suppress small cells).
+PROFILE_COLUMNS: dict[str, str] = {
+    "disability": "niepełnosprawność (dane szczególnej kategorii)",
+    "minority_migrant": "mniejszość / migrant (dane szczególnej kategorii)",
+    "homeless": "bezdomność",
+    "other_disadvantaged": "inna niekorzystna sytuacja społeczna",
+    "poverty_risk": "zagrożenie ubóstwem lub wykluczeniem",
+    "age_at_entry": "wiek (quasi-identyfikator na poziomie osoby)",
+    "age_at_entry_from_pesel": "wiek z PESEL (quasi-identyfikator na poziomie osoby)",
+    "sex_from_pesel": "płeć z PESEL (duplikat kolumny sex)",
+    "municipality": "gmina zamieszkania (quasi-identyfikator na poziomie osoby)",
+    "county": "powiat zamieszkania (quasi-identyfikator na poziomie osoby)",
+    "country": "kraj (quasi-identyfikator na poziomie osoby)",
+}
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class PublishError(RuntimeError):
+    """A publishing problem, with a one-line Polish message for the coordinator."""
+
+
+@dataclass
+class PublishedTable:
+    schema: str
+    name: str
+    rows: int
+    columns: list[str]
+    dropped: dict[str, str] = field(default_factory=dict)  # column -> reason
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass
+class PublishResult:
+    path: Path | None  # the copy `current.duckdb` points to
+    published_at: str
+    tables: list[PublishedTable] = field(default_factory=list)
+    skipped: bool = False
+    reason: str = ""
+    source_fingerprint: str = ""
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def row_counts(self) -> dict[str, int]:
+        return {t.qualified: t.rows for t in self.tables}
+
+    @property
+    def dropped_columns(self) -> dict[str, list[str]]:
+        return {t.qualified: sorted(t.dropped) for t in self.tables if t.dropped}
+
+
+def quote_ident(name: str) -> str:
+    """Quote a catalog identifier (names come from the warehouse catalog, never from users)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """A string literal for COMMENT ON (DuckDB does not bind parameters there)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def column_policy(schema: str, columns: list[str]) -> dict[str, str]:
+    """Columns to drop -> reason, for a table with these columns (the whole personal-data rule)."""
+    dropped = {c: DROPPED_COLUMNS[c] for c in columns if c in DROPPED_COLUMNS}
+    if schema == "staging":
+        dropped.update({c: DROPPED_STAGING_COLUMNS[c] for c in columns if c in DROPPED_STAGING_COLUMNS})
+    if any(c in PERSON_IDS for c in columns):
+        dropped.update({c: PROFILE_COLUMNS[c] for c in columns if c in PROFILE_COLUMNS})
+    return dropped
+
+
+def is_published_table(schema: str, table: str) -> bool:
+    if schema in PUBLISHED_SCHEMAS:
+        return True
+    return schema == "staging" and bool(STAGING_TABLE_PATTERN.match(table))
+
+
+def warehouse_fingerprint(warehouse_path: Path) -> str:
+    """Size and modification time of the warehouse file and its WAL: changes after every write."""
+    parts = []
+    for path in (Path(warehouse_path), Path(f"{warehouse_path}.wal")):
+        if path.exists():
+            stat = path.stat()
+            parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def current_copy(published_dir: Path) -> Path | None:
+    """The copy `current.duckdb` points to, or None when nothing has been published yet."""
+    link = Path(published_dir) / CURRENT_LINK
+    if not link.exists():
+        return None
+    return link.resolve()
+
+
+def read_manifest(published_dir: Path) -> dict:
+    path = Path(published_dir) / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+@contextmanager
+def _publish_lock(published_dir: Path) -> Iterator[None]:
+    """One publisher at a time (the sensor's run and `cus publish` may meet)."""
+    with open(Path(published_dir) / ".publish.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _attach_read_only(conn: duckdb.DuckDBPyConnection, warehouse_path: Path, timeout_s: float) -> None:
+    """ATTACH the warehouse READ_ONLY, waiting while a writer holds the file lock."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.2
+    while True:
+        try:
+            conn.execute(f"ATTACH {_literal(str(warehouse_path))} AS wh (READ_ONLY)")
+            return
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                raise PublishError(
+                    f"Hurtownia {warehouse_path} jest zajęta przez inny proces zapisujący "
+                    f"(czekano {timeout_s:.0f} s) — spróbuj ponownie po zakończeniu przebiegu."
+                ) from error
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _source_tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
+    rows = conn.execute(
+        "SELECT schema_name, table_name, comment FROM duckdb_tables() "
+        "WHERE database_name = 'wh' ORDER BY schema_name, table_name"
+    ).fetchall()
+    return [(s, t, c) for s, t, c in rows if is_published_table(s, t)]
+
+
+def _source_columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str, str | None]]:
+    return conn.execute(
+        "SELECT column_name, data_type, comment FROM duckdb_columns() "
+        "WHERE database_name = 'wh' AND schema_name = ? AND table_name = ? ORDER BY column_index",
+        [schema, table],
+    ).fetchall()
+
+
+def _meta_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(f"CREATE SCHEMA {META_SCHEMA}")
+    conn.execute(
+        f"CREATE TABLE {META_SCHEMA}.publication (published_at TIMESTAMP WITH TIME ZONE, source_file VARCHAR, "
+        "source_fingerprint VARCHAR, run_id VARCHAR)"
+    )
+    conn.execute(
+        f"CREATE TABLE {META_SCHEMA}.tables (schema_name VARCHAR, table_name VARCHAR, row_count BIGINT, "
+        "description VARCHAR)"
+    )
+    conn.execute(
+        f"CREATE TABLE {META_SCHEMA}.columns (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, "
+        "data_type VARCHAR, description VARCHAR)"
+    )
+    conn.execute(
+        f"CREATE TABLE {META_SCHEMA}.dropped_columns (schema_name VARCHAR, table_name VARCHAR, "
+        "column_name VARCHAR, reason VARCHAR)"
+    )
+
+
+META_DOCS: dict[str, tuple[str, dict[str, str]]] = {
+    "publication": (
+        "Kiedy i z czego powstała ta kopia. When and from what this copy was published.",
+        {
+            "published_at": "czas publikacji (UTC) / publication time",
+            "source_file": "plik hurtowni, z którego skopiowano dane / warehouse file copied",
+            "source_fingerprint": "rozmiar i czas modyfikacji hurtowni w chwili kopii / warehouse size and mtime",
+            "run_id": "przebieg Dagster, po którym opublikowano (puste dla `cus publish`) / Dagster run that triggered it",
+        },
+    ),
+    "tables": (
+        "Spis opublikowanych tabel z liczbą wierszy i opisem. Published tables with row counts.",
+        {
+            "schema_name": "schemat / schema",
+            "table_name": "tabela / table",
+            "row_count": "liczba wierszy w tej kopii / rows in this copy",
+            "description": "opis tabeli / table description",
+        },
+    ),
+    "columns": (
+        "Spis kolumn opublikowanych tabel z typem i opisem. Published columns with type and description.",
+        {
+            "schema_name": "schemat / schema",
+            "table_name": "tabela / table",
+            "column_name": "kolumna / column",
+            "data_type": "typ DuckDB / DuckDB type",
+            "description": "opis kolumny / column description",
+        },
+    ),
+    "dropped_columns": (
+        "Kolumny hurtowni pominięte w kopii (dane osobowe) i powód. Warehouse columns left out (personal data).",
+        {
+            "schema_name": "schemat / schema",
+            "table_name": "tabela / table",
+            "column_name": "pominięta kolumna / dropped column",
+            "reason": "powód pominięcia / why it was dropped",
+        },
+    ),
+}
+
+
+def _comment_meta(conn: duckdb.DuckDBPyConnection) -> None:
+    for table, (description, columns) in META_DOCS.items():
+        conn.execute(f"COMMENT ON TABLE {META_SCHEMA}.{table} IS {_literal(description)}")
+        for column, text in columns.items():
+            conn.execute(f"COMMENT ON COLUMN {META_SCHEMA}.{table}.{column} IS {_literal(text)}")
+
+
+def _copy_name(published_dir: Path, now: datetime) -> Path:
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    path = Path(published_dir) / f"{COPY_PREFIX}{stamp}.duckdb"
+    n = 1
+    while path.exists():
+        path = Path(published_dir) / f"{COPY_PREFIX}{stamp}_{n}.duckdb"
+        n += 1
+    return path
+
+
+def _switch_current(published_dir: Path, copy: Path, manifest: dict) -> None:
+    """Point current.duckdb at `copy` and rewrite current.json, each with an atomic rename."""
+    link = Path(published_dir) / CURRENT_LINK
+    tmp_link = Path(published_dir) / f".{CURRENT_LINK}.{os.getpid()}"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    tmp_link.symlink_to(copy.name)
+    os.replace(tmp_link, link)
+    tmp_manifest = Path(published_dir) / f".{MANIFEST}.{os.getpid()}"
+    tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp_manifest, Path(published_dir) / MANIFEST)
+
+
+def _cleanup(published_dir: Path, keep: int, current: Path) -> list[str]:
+    copies = sorted(Path(published_dir).glob(f"{COPY_PREFIX}*.duckdb"), key=lambda p: p.name, reverse=True)
+    deleted = []
+    for old in copies[keep:]:
+        if old.resolve() == current.resolve():
+            continue
+        old.unlink(missing_ok=True)
+        Path(f"{old}.wal").unlink(missing_ok=True)
+        deleted.append(old.name)
+    # leftovers of a publish that crashed half-way (older than an hour, so never one in progress)
+    for partial in Path(published_dir).glob(f".{COPY_PREFIX}*.duckdb.partial*"):
+        if time.time() - partial.stat().st_mtime > 3600:
+            partial.unlink(missing_ok=True)
+    return deleted
+
+
+def publish(
+    warehouse_path: str | Path,
+    published_dir: str | Path,
+    *,
+    force: bool = False,
+    keep: int = KEEP,
+    run_id: str | None = None,
+    lock_timeout_s: float = LOCK_TIMEOUT_S,
+    echo: Callable[[str], None] | None = None,
+) -> PublishResult:
+    """Copy the publishable tables of the warehouse into a new read-only DuckDB file and switch
+    `current.duckdb` to it. Skipped when the warehouse has not changed since the last copy
+    (unless `force`). Raises `PublishError` with a one-line Polish message."""
+    warehouse_path = Path(warehouse_path)
+    published_dir = Path(published_dir)
+    say = echo or (lambda _text: None)
+    if not warehouse_path.is_file():
+        raise PublishError(f"Brak hurtowni {warehouse_path}: najpierw wczytaj dane (cus run).")
+    published_dir.mkdir(parents=True, exist_ok=True)
+    keep = max(1, keep)
+    with _publish_lock(published_dir):
+        fingerprint = warehouse_fingerprint(warehouse_path)
+        previous = read_manifest(published_dir)
+        existing = current_copy(published_dir)
+        if (not force and existing is not None and existing.exists()
+                and previous.get("source_fingerprint") == fingerprint
+                and previous.get("source_file") == str(warehouse_path.resolve())):
+            return PublishResult(path=existing, published_at=previous.get("published_at", ""), skipped=True,
+                                 reason="hurtownia bez zmian od ostatniej publikacji", source_fingerprint=fingerprint)
+
+        now = datetime.now(timezone.utc)
+        final = _copy_name(published_dir, now)
+        partial = published_dir / f".{final.name}.partial{os.getpid()}"
+        partial.unlink(missing_ok=True)
+        tables: list[PublishedTable] = []
+        try:
+            conn = duckdb.connect(str(partial))
+            try:
+                _attach_read_only(conn, warehouse_path, lock_timeout_s)
+                fingerprint = warehouse_fingerprint(warehouse_path)  # as of the moment we hold the read lock
+                _meta_tables(conn)
+                sources = _source_tables(conn)
+                for i, (schema, table, comment) in enumerate(sources, start=1):
+                    columns = _source_columns(conn, schema, table)
+                    names = [c[0] for c in columns]
+                    dropped = column_policy(schema, names)
+                    kept = [c for c in columns if c[0] not in dropped]
+                    if not kept:
+                        continue
+                    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+                    select = ", ".join(quote_ident(c[0]) for c in kept)
+                    target = f"{quote_ident(schema)}.{quote_ident(table)}"
+                    conn.execute(f"CREATE TABLE {target} AS SELECT {select} FROM wh.{target}")
+                    rows = conn.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+                    if comment:
+                        conn.execute(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
+                    for name, data_type, col_comment in kept:
+                        if col_comment:
+                            conn.execute(f"COMMENT ON COLUMN {target}.{quote_ident(name)} IS {_literal(col_comment)}")
+                        conn.execute(f"INSERT INTO {META_SCHEMA}.columns VALUES (?, ?, ?, ?, ?)",
+                                     [schema, table, name, data_type, col_comment])
+                    for name, reason in dropped.items():
+                        conn.execute(f"INSERT INTO {META_SCHEMA}.dropped_columns VALUES (?, ?, ?, ?)",
+                                     [schema, table, name, reason])
+                    conn.execute(f"INSERT INTO {META_SCHEMA}.tables VALUES (?, ?, ?, ?)", [schema, table, rows, comment])
+                    tables.append(PublishedTable(schema, table, rows, [c[0] for c in kept], dropped))
+                    say(f"  [{i}/{len(sources)}] {schema}.{table}: {rows} wierszy"
+                        + (f" (pominięto: {', '.join(dropped)})" if dropped else ""))
+                conn.execute("DETACH wh")
+                conn.execute(f"INSERT INTO {META_SCHEMA}.publication VALUES (?, ?, ?, ?)",
+                             [now, str(warehouse_path.resolve()), fingerprint, run_id])
+                _comment_meta(conn)
+                conn.execute("CHECKPOINT")
+            finally:
+                conn.close()
+            Path(f"{partial}.wal").unlink(missing_ok=True)
+            os.chmod(partial, 0o444)
+            os.replace(partial, final)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            Path(f"{partial}.wal").unlink(missing_ok=True)
+            raise
+        manifest = {
+            "file": final.name,
+            "published_at": now.isoformat(),
+            "source_file": str(warehouse_path.resolve()),
+            "source_fingerprint": fingerprint,
+            "run_id": run_id,
+            "tables": {t.qualified: t.rows for t in tables},
+            "dropped_columns": {t.qualified: t.dropped for t in tables if t.dropped},
+        }
+        _switch_current(published_dir, final, manifest)
+        deleted = _cleanup(published_dir, keep, final)
+    return PublishResult(path=final, published_at=now.isoformat(), tables=tables,
+                         source_fingerprint=fingerprint, deleted=deleted)
+
+
+def connect_published(published_dir: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current copy, with file access and ATTACH disabled."""
+    copy = current_copy(Path(published_dir))
+    if copy is None or not copy.exists():
+        raise PublishError(
+            f"Brak opublikowanej kopii w {published_dir}: uruchom `cus publish` (albo potok `cus run`)."
+        )
+    return duckdb.connect(str(copy), read_only=True,
+                          config={"enable_external_access": False, "lock_configuration": True})
+
+
+# --------------------------------------------------------------------------------------------
+# docs/sql.md: the generated list of tables and columns
+
+DOCS_BEGIN = "<!-- BEGIN GENERATED: published tables (cus publish --write-docs) -->"
+DOCS_END = "<!-- END GENERATED: published tables -->"
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ").strip()
+
+
+def render_table_docs(conn: duckdb.DuckDBPyConnection, descriptions: dict | None = None) -> str:
+    """Markdown for every table and column of a published copy (descriptions from its COMMENTs,
+    else from `descriptions` = {"schema.table": (table text, {column: text})})."""
+    descriptions = descriptions or {}
+    out: list[str] = []
+    tables = conn.execute(
+        "SELECT schema_name, table_name, comment FROM duckdb_tables() "
+        "WHERE database_name = current_database() ORDER BY schema_name = 'meta', schema_name, table_name"
+    ).fetchall()
+    dropped = {}
+    if tables and any(s == META_SCHEMA and t == "dropped_columns" for s, t, _ in tables):
+        for s, t, c, r in conn.execute(
+            f"SELECT schema_name, table_name, column_name, reason FROM {META_SCHEMA}.dropped_columns ORDER BY ALL"
+        ).fetchall():
+            dropped.setdefault(f"{s}.{t}", []).append(f"`{c}` ({r})")
+    schema = None
+    for s, t, comment in tables:
+        if s != schema:
+            schema = s
+            out.append(f"### Schemat `{s}`\n")
+        qualified = f"{s}.{t}"
+        table_text, column_texts = descriptions.get(qualified, (None, {}))
+        out.append(f"#### `{qualified}`\n")
+        text = comment or table_text
+        out.append((_cell(text) or "_(brak opisu / no description)_") + "\n")
+        out.append("| kolumna | typ | opis |")
+        out.append("|---|---|---|")
+        for name, data_type, col_comment in conn.execute(
+            "SELECT column_name, data_type, comment FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index",
+            [s, t],
+        ).fetchall():
+            out.append(f"| `{name}` | {data_type} | {_cell(col_comment or column_texts.get(name))} |")
+        if qualified in dropped:
+            out.append(f"\nPominięte (dane osobowe): {', '.join(dropped[qualified])}.")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def generated_section(text: str) -> str | None:
+    if DOCS_BEGIN not in text or DOCS_END not in text:
+        return None
+    return text.split(DOCS_BEGIN, 1)[1].split(DOCS_END, 1)[0].strip("\n") + "\n"
+
+
+def write_table_docs(docs_path: Path, conn: duckdb.DuckDBPyConnection, descriptions: dict | None = None) -> bool:
+    """Replace the generated section of docs/sql.md; True when the file changed."""
+    docs_path = Path(docs_path)
+    text = docs_path.read_text(encoding="utf-8")
+    if DOCS_BEGIN not in text or DOCS_END not in text:
+        raise PublishError(f"{docs_path}: brak znaczników sekcji generowanej ({DOCS_BEGIN} … {DOCS_END}).")
+    head, rest = text.split(DOCS_BEGIN, 1)
+    _, tail = rest.split(DOCS_END, 1)
+    new = f"{head}{DOCS_BEGIN}\n\n{render_table_docs(conn, descriptions)}\n{DOCS_END}{tail}"
+    if new != text:
+        docs_path.write_text(new, encoding="utf-8")
+        return True
+    return False
+
+
+def documented_columns(markdown: str) -> dict[str, set[str]]:
+    """{"schema.table": {columns}} as listed in the generated section of docs/sql.md."""
+    section = generated_section(markdown) or ""
+    found: dict[str, set[str]] = {}
+    current = None
+    for line in section.splitlines():
+        if m := re.match(r"^#### `([^`]+)`", line):
+            current = m.group(1)
+            found[current] = set()
+        elif current and (m := re.match(r"^\| `([^`]+)` \|", line)):
+            found[current].add(m.group(1))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Dagster: the publish job and the run-status sensor that requests it
+
+
+def build_publish_job():
+    import dagster as dg
+    from pydantic import Field
+
+    from pipelines.resources import WarehouseResource
+
+    class PublishConfig(dg.Config):
+        published_dir: str = Field(default="", description="Folder kopii; puste = CUS_PUBLISHED (domyślnie data/published).")
+        force: bool = Field(default=False, description="Publikuj także, gdy hurtownia się nie zmieniła.")
+        trigger_run_id: str = Field(default="", description="Przebieg, po którym publikujemy (wypełnia sensor).")
+
+    @dg.op(
+        name="publish_warehouse",
+        pool=WAREHOUSE_POOL,
+        description=(
+            "Publikuje schematy mart i report (oraz wyniki walidacji) do kopii tylko do odczytu bez danych "
+            "osobowych: data/published/current.duckdb. Publishes a read-only copy without personal data "
+            "for ad hoc SQL; in the warehouse pool, so it never reads while a writer runs."
+        ),
+    )
+    def publish_warehouse(context: dg.OpExecutionContext, config: PublishConfig, warehouse: WarehouseResource):
+        folder = resolve_published_dir(config.published_dir)
+        try:
+            result = publish(warehouse.file, folder, force=config.force,
+                             run_id=config.trigger_run_id or context.run_id, echo=context.log.info)
+        except PublishError as error:
+            raise dg.Failure(description=str(error)) from error
+        if result.skipped:
+            context.log.info(f"Bez publikacji: {result.reason}.")
+        metadata = {
+            "kopia": str(result.path) if result.path else "—",
+            "pominięto": result.skipped,
+            "tabele": len(result.tables),
+            "wiersze": dg.MetadataValue.json(result.row_counts),
+            "pominięte kolumny (dane osobowe)": dg.MetadataValue.json(result.dropped_columns),
+        }
+        context.add_output_metadata(metadata)
+        return str(result.path) if result.path else ""
+
+    @dg.job(
+        name="publish_job",
+        description=(
+            "Kopia hurtowni do zapytań SQL ad hoc (mart, report, wyniki walidacji; bez danych osobowych). "
+            "Uruchamiana przez publish_sensor po udanym przebiegu. Read-only copy for analysts' ad hoc SQL."
+        ),
+        tags={"cus/kind": "publish"},
+    )
+    def publish_job():
+        publish_warehouse()
+
+    return publish_job
+
+
+def resolve_published_dir(configured: str | None) -> Path:
+    """Configured folder, else CUS_PUBLISHED, else data/published (relative to the project)."""
+    from pipelines.paths import DEFAULT_PUBLISHED_DIR, PROJECT_ROOT
+
+    text = configured or os.environ.get("CUS_PUBLISHED") or str(DEFAULT_PUBLISHED_DIR)
+    path = Path(text)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+WAREHOUSE_PREFIXES = ("raw", "staging", "mart", "report")
+
+
+def run_changed_warehouse(instance, run_id: str) -> bool:
+    """Did the run materialize any warehouse asset (key starting with a layer name)?"""
+    import dagster as dg
+
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    for record in records:
+        key = record.event_log_entry.dagster_event.asset_key if record.event_log_entry.dagster_event else None
+        if key is not None and key.path and key.path[0] in WAREHOUSE_PREFIXES:
+            return True
+    return False
 
 
 def build_publish_sensors(jobs: list) -> list:
-    return []
+    """`publish_sensor`: after every successful run in this code location that materialized a
+    warehouse asset (jobs below, or assets materialized from the UI), request `publish_job`."""
+    import dagster as dg
+
+    from pipelines.resources import PublishedResource
+
+    publish_job = build_publish_job()
+    job_names = ", ".join(getattr(j, "name", str(j)) for j in jobs) or "—"
+
+    @dg.run_status_sensor(
+        name="publish_sensor",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        request_job=publish_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description=(
+            "Po każdym udanym przebiegu, który zmienił hurtownię, zleca publish_job: nowa kopia "
+            "data/published/current.duckdb do zapytań SQL (cus sql) bez danych osobowych. "
+            f"After every successful run that changed the warehouse (jobs: {job_names}, or assets "
+            "materialized from the UI), publishes the read-only copy for ad hoc SQL."
+        ),
+    )
+    def publish_sensor(context: dg.RunStatusSensorContext, published: PublishedResource):
+        run = context.dagster_run
+        if run.job_name == publish_job.name:
+            return dg.SkipReason("przebieg publikacji / the publish run itself")
+        if not run_changed_warehouse(context.instance, run.run_id):
+            return dg.SkipReason(f"przebieg {run.run_id[:8]} nie zmienił hurtowni / run did not change the warehouse")
+        return dg.RunRequest(
+            run_key=f"publish-after-{run.run_id}",
+            run_config={"ops": {"publish_warehouse": {"config": {
+                "published_dir": str(published.folder), "trigger_run_id": run.run_id}}}},
+            tags={"cus/after_run": run.run_id, "cus/after_job": run.job_name},
+        )
+
+    return [publish_sensor]

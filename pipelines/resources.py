@@ -73,3 +73,13 @@ class PseudonymizerResource(dg.ConfigurableResource):
     @property
     def is_demo(self) -> bool:
         return self.secret.startswith(DEMO_KEY_PREFIX)
+
+
+class PublishedResource(dg.ConfigurableResource):
+    """Read-only copies of the warehouse for ad hoc SQL: <root>/cus_<time>.duckdb, <root>/current.duckdb."""
+
+    root: str
+
+    @property
+    def folder(self) -> Path:
+        return _absolute(self.root)

@@ -6,6 +6,7 @@ UI shows the same materializations afterwards.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -40,17 +41,28 @@ def _failure_text(result: dg.ExecuteInProcessResult) -> str:
     return "; ".join(messages) or "run failed"
 
 
+def _progress(step: tuple[int, int] | None) -> str:
+    """`[ 3/12  25%] ` — the position of a run in its stage (progress display of the CLI)."""
+    if not step:
+        return ""
+    done, total = step
+    width = len(str(total))
+    return f"[{done:>{width}}/{total} {100 * done // max(total, 1):>3}%] "
+
+
 def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label: str,
-            summary: RunSummary, echo: Callable[[str], None]) -> None:
+            summary: RunSummary, echo: Callable[[str], None], step: tuple[int, int] | None = None) -> None:
     job = defs.resolve_job_def(job_name)
+    started = time.monotonic()
     result = job.execute_in_process(partition_key=partition_key, instance=instance, raise_on_error=False,
                                     tags={"cus/started_by": "cli"})
+    took = f"({time.monotonic() - started:.1f} s)".replace(".", ",")
     if result.success:
         summary.succeeded.append(label)
-        echo(f"  ok     {label}")
+        echo(f"  {_progress(step)}ok     {label} {took}")
     else:
         summary.failed.append((label, _failure_text(result)))
-        echo(f"  BŁĄD   {label}: {_failure_text(result)}")
+        echo(f"  {_progress(step)}BŁĄD   {label}: {_failure_text(result)} {took}")
 
 
 def run_pipeline(
@@ -66,23 +78,26 @@ def run_pipeline(
     """Ingest + validate every (unit, quarter) that has files, then marts/indicators, then reports."""
     summary = RunSummary()
     job_names = {job.name for job in defs.jobs or []}
-    echo("1/3 Wczytanie i walidacja (ingest → staging)")
+    planned = []
     for unit in units:
         if (Path(landing_root) / unit.key / "umowa").is_dir():
-            run_job(defs, "ingest_agreement_job", unit.key, instance, f"{unit.key}/umowa", summary, echo)
+            planned.append(("ingest_agreement_job", unit.key, f"{unit.key}/umowa"))
         for quarter in landed_quarters(landing_root, unit):
             if quarters and quarter not in quarters:
                 continue
             key = dg.MultiPartitionKey({"quarter": quarter_to_partition_key(quarter), "unit": unit.key})
-            run_job(defs, "ingest_quarter_job", key, instance, f"{unit.key}/{quarter}", summary, echo)
+            planned.append(("ingest_quarter_job", key, f"{unit.key}/{quarter}"))
+    echo(f"1/3 Wczytanie i walidacja (ingest → staging): {len(planned)} partycji")
+    for i, (job_name, key, label) in enumerate(planned, start=1):
+        run_job(defs, job_name, key, instance, label, summary, echo, step=(i, len(planned)))
     if with_tables:
         echo("2/3 Hurtownia i wskaźniki (mart → report)")
-        run_job(defs, "indicators_job", None, instance, "indicators", summary, echo)
+        run_job(defs, "indicators_job", None, instance, "indicators", summary, echo, step=(1, 1))
     if with_reports and "reports_job" in job_names:
         echo("3/3 Raporty kwartalne (HTML, PDF, XLSX)")
-        report_quarters = sorted({q for unit in units for q in landed_quarters(landing_root, unit)})
-        for quarter in report_quarters:
-            if quarters and quarter not in quarters:
-                continue
-            run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary, echo)
+        report_quarters = sorted({q for unit in units for q in landed_quarters(landing_root, unit)
+                                  if not quarters or q in quarters})
+        for i, quarter in enumerate(report_quarters, start=1):
+            run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary,
+                    echo, step=(i, len(report_quarters)))
     return summary

@@ -1,11 +1,199 @@
-"""Quarterly report files (HTML, PDF, XLSX): filled in by the reports work (issue 5)."""
+"""Quarterly report files for the ministry (HTML, PDF, XLSX), per unit and consolidated (issue 5).
+
+The asset `report/quarterly_reports` is partitioned by reporting quarter; it reads the report
+tables read-only and writes <reports root>/<YYYY>Q<n>/<unit>/raport_<unit>_<YYYY>Q<n>.{html,pdf,xlsx}
+plus <YYYY>Q<n>/zbiorczy/. The schedule `quarterly_reports_schedule` produces them after a
+quarter closes, once every unit's files for it have arrived and the indicators were recomputed.
+"""
+
+
+import hashlib
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
+from pydantic import Field
+
+from pipelines.quarters import partition_key_to_quarter, quarter_end, quarter_of, quarter_start, quarter_to_partition_key
+from pipelines.registry import REGISTRY_PATH, Unit, load_units
+from pipelines.resources import ReportsResource, WarehouseResource
+from reports import queries
+from reports.formatting import money, percent, quarter_label
+from reports.generate import ReportFiles, units_in_quarter, write_quarter_reports
+from reports.settings import ReportSettings, default_settings
+
+REPORT_FILES_KEY = dg.AssetKey(["report", "quarterly_reports"])
+WAREHOUSE_POOL = "warehouse"  # DuckDB: a reader fails on a file a writer holds, so readers queue too
+TIMEZONE = "Europe/Warsaw"
+# Days after the quarter's end when the reports are produced even if a unit's files are missing.
+DEADLINE_DAYS = 45
 
 
-def build_report_file_assets(by_quarter: dg.PartitionsDefinition) -> list:
-    return []
+def registry_units() -> tuple[Unit, ...]:
+    """The unit registry, read at run time (CUS_REGISTRY or config/units.yaml)."""
+    return load_units(Path(os.environ.get("CUS_REGISTRY") or REGISTRY_PATH))
 
 
-def build_report_schedules(reports_job) -> list:
-    return []
+class ReportFilesConfig(dg.Config):
+    suppression_threshold: int | None = Field(
+        default=None,
+        description="Próg ukrywania małych liczebności w kategoriach wrażliwych (puste = reports/config.yaml, "
+                    "domyślnie 5). Threshold below which sensitive counts are suppressed.",
+    )
+    with_pdf: bool = Field(default=True, description="Drukuj PDF przez Chromium. Print the PDF with Chromium.")
+    units: list[str] = Field(default_factory=list,
+                             description="Tylko te jednostki (puste = wszystkie w okresie). Restrict to these units.")
+
+    def settings(self) -> ReportSettings:
+        base = default_settings()
+        if self.suppression_threshold is None:
+            return base
+        return ReportSettings(self.suppression_threshold, base.suppress_in_unit_reports, base.pdf_timeout_seconds,
+                              base.virtual_time_budget_ms)
+
+
+def _summary_markdown(files: list[ReportFiles]) -> str:
+    lines = ["| raport | wydatki kwalifikowalne narastająco | wykorzystanie budżetu | ukryte komórki |",
+             "|---|---:|---:|---:|"]
+    for f in files:
+        facts = {fact.label: fact.value for fact in f.report.section("postep-finansowy").facts} if f.report else {}
+        spent = facts.get("Wydatki kwalifikowalne narastająco (bezpośrednie + pośrednie)")
+        share = facts.get("Stopień wykorzystania budżetu")
+        lines.append(f"| {f.title} | {money(spent)} | {percent(share)} | {f.suppressed_cells} |")
+    return "\n".join(lines)
+
+
+def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[Unit, ...] | None = None) -> list:
+    @dg.asset(
+        key=REPORT_FILES_KEY,
+        group_name="report",
+        partitions_def=by_quarter,
+        deps=[dg.AssetKey(["report", table]) for table in queries.SOURCE_TABLES],
+        pool=WAREHOUSE_POOL,
+        kinds={"html", "pdf", "xlsx"},
+        tags={"layer": "report"},
+        description=(
+            "**Raporty kwartalne dla ministerstwa** (HTML, PDF, XLSX) — dla każdej jednostki w okresie realizacji "
+            "projektu i raport zbiorczy: identyfikacja, postęp rzeczowy (wskaźniki), profil uczestników, usługi "
+            "według obszarów ustawy i sposobu realizacji, postęp finansowy (zadania a budżet, harmonogram, koszty "
+            "pośrednie, limity, EFS/budżet państwa, zaliczki i reguła 70%), jakość danych, ryzyka, kamienie milowe. "
+            "Pliki: `<folder raportów>/<RRRR>Q<n>/<jednostka>/raport_<jednostka>_<RRRR>Q<n>.*` (ścieżki w metadanych). "
+            "Małe liczebności w kategoriach wrażliwych są ukryte.\n\n"
+            "Quarterly reports per unit and consolidated, written from the report tables; file paths are in the "
+            "materialization metadata."
+        ),
+    )
+    def quarterly_reports(context: dg.AssetExecutionContext, config: ReportFilesConfig,
+                          warehouse: WarehouseResource, reports: ReportsResource) -> dg.MaterializeResult:
+        quarter = partition_key_to_quarter(context.partition_key)
+        covered = units_in_quarter(units or registry_units(), quarter)
+        if config.units:
+            unknown = sorted(set(config.units) - {u.key for u in covered})
+            if unknown:
+                raise dg.Failure(f"Jednostki spoza okresu {quarter} lub rejestru: {', '.join(unknown)}.")
+            covered = [u for u in covered if u.key in config.units]
+        if not covered:
+            context.log.info(f"{quarter}: żadna jednostka nie realizuje projektu w tym kwartale — brak raportów.")
+            return dg.MaterializeResult(metadata={"raporty": 0, "kwartał": quarter})
+        with queries.read_only(warehouse.file) as conn:
+            inputs = queries.load_report_inputs(conn, quarter, covered)
+        settings = config.settings()
+        context.log.info(f"{quarter_label(quarter)}: raporty dla {len(covered)} jednostek i zbiorczy.")
+        files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf)
+        metadata: dict = {
+            "kwartał": quarter,
+            "folder": dg.MetadataValue.path(str(reports.folder / quarter)),
+            "raporty": len(files),
+            "pliki": sum(len(f.paths) for f in files),
+            "jednostki": ", ".join(u.key for u in covered),
+            "ukryte komórki (kategorie wrażliwe)": sum(f.suppressed_cells for f in files),
+            "próg ukrywania": settings.suppression_threshold,
+            "podsumowanie": dg.MetadataValue.md(_summary_markdown(files)),
+        }
+        for f in files:
+            for path in f.paths:
+                metadata[f"{f.unit_key} ({path.suffix[1:].upper()})"] = dg.MetadataValue.path(str(path))
+        return dg.MaterializeResult(metadata=metadata)
+
+    return [quarterly_reports]
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedule
+
+
+def closed_quarter(day) -> str:
+    """The last quarter that ended before `day`."""
+    return quarter_of(quarter_start(quarter_of(day)) - timedelta(days=1))
+
+
+def evaluate_report_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource,
+                             partitions_def: dg.PartitionsDefinition | None, units: tuple[Unit, ...] | None,
+                             deadline_days: int = DEADLINE_DAYS):
+    when = context.scheduled_execution_time or datetime.now(ZoneInfo(TIMEZONE))
+    today = when.astimezone(ZoneInfo(TIMEZONE)).date() if when.tzinfo else when.date()
+    quarter = closed_quarter(today)
+    key = quarter_to_partition_key(quarter)
+    if partitions_def is not None and key not in partitions_def.get_partition_keys():
+        return dg.SkipReason(f"{quarter}: kwartał poza okresem projektów — brak raportu. Quarter outside all projects.")
+    expected = units_in_quarter(units or registry_units(), quarter)
+    if not expected:
+        return dg.SkipReason(f"{quarter}: żadna jednostka nie realizuje projektu w tym kwartale.")
+    try:
+        with queries.read_only(warehouse.file, wait_seconds=5) as conn:
+            arrivals = queries.quarter_arrivals(conn, quarter)
+    except queries.WarehouseBusy as error:
+        return dg.SkipReason(f"{quarter}: {error} Warehouse busy, next evaluation retries.")
+    arrived = {u.key: arrivals[u.key] for u in expected if u.key in arrivals}
+    missing = [u.key for u in expected if u.key not in arrivals]
+    days_after = (today - quarter_end(quarter)).days
+    if not arrived:
+        return dg.SkipReason(f"{quarter}: nie dotarł jeszcze żaden plik za ten kwartał (dzień {days_after} po "
+                             "zakończeniu kwartału). No files for the quarter yet.")
+    if missing and days_after < deadline_days:
+        deadline = quarter_end(quarter) + timedelta(days=deadline_days)
+        return dg.SkipReason(
+            f"{quarter}: czekam na pliki jednostek: {', '.join(missing)} (dotarły: {', '.join(arrived)}). "
+            f"Po {deadline:%d.%m.%Y} raporty powstaną z danymi, które są. Waiting for files of: {', '.join(missing)}.")
+    last_load = max(a["last_loaded_at"] for a in arrived.values())
+    stale = []
+    for table in queries.SOURCE_TABLES:
+        event = context.instance.get_latest_materialization_event(dg.AssetKey(["report", table]))
+        if event is None or datetime.fromtimestamp(event.timestamp) < last_load:
+            stale.append(table)
+    if stale:
+        return dg.SkipReason(
+            f"{quarter}: pliki wczytano {last_load:%d.%m.%Y %H:%M}, ale tabele raportowe nie zostały od tego czasu "
+            f"przeliczone ({', '.join('report.' + t for t in stale)}) — uruchom indicators_job. "
+            "Report tables are older than the latest file load.")
+    fingerprint = hashlib.sha256(
+        "|".join(f"{unit}={arrived[unit]['fingerprint']}" for unit in sorted(arrived)).encode()).hexdigest()[:12]
+    return dg.RunRequest(
+        partition_key=key,
+        run_key=f"raporty-{quarter}-{fingerprint}",  # a corrected file changes the key: reports are redone
+        tags={"cus/quarter": quarter, "cus/missing_units": ",".join(missing) or "-"},
+    )
+
+
+def build_report_schedules(reports_job, units: tuple[Unit, ...] | None = None) -> list:
+    partitions_def = getattr(reports_job, "partitions_def", None)
+
+    @dg.schedule(
+        name="quarterly_reports_schedule",
+        cron_schedule="0 6 * * *",
+        execution_timezone=TIMEZONE,
+        job=reports_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=(
+            "Codziennie o 6:00 sprawdza ostatni zamknięty kwartał: gdy dotarły pliki wszystkich jednostek (albo minęło "
+            f"{DEADLINE_DAYS} dni od końca kwartału) i wskaźniki przeliczono po ich wczytaniu, uruchamia raporty "
+            "kwartalne; poprawiony plik powoduje ponowne wygenerowanie. Daily check of the last closed quarter: "
+            "runs the reports once its data has arrived; a corrected file triggers a new run."
+        ),
+    )
+    def quarterly_reports_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
+        return evaluate_report_schedule(context, warehouse, partitions_def, units)
+
+    return [quarterly_reports_schedule]

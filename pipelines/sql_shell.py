@@ -1,0 +1,164 @@
+"""`cus sql`: ad hoc SQL on the published read-only copy (never on the live warehouse).
+
+    cus sql "SELECT …"        one query, printed as a table (or --csv)
+    cus sql                   interactive shell: statements end with `;`, `\\d` lists tables,
+                              `\\d <table>` shows its columns, `\\q` quits; works without a TTY
+                              too (`cus sql < query.sql`, `echo "select 1;" | cus sql`)
+
+The connection is read-only with file access disabled (no ATTACH, COPY or read_csv), so a query
+can neither change the copy nor reach the warehouse or the file system.
+"""
+
+import sys
+from pathlib import Path
+from typing import IO
+
+import duckdb
+import polars as pl
+
+from pipelines.publish import PublishError, connect_published, read_manifest
+
+PROMPT = "cus> "
+CONTINUE = "...> "
+HELP = (
+    "Polecenia: zapytanie SQL zakończone ';' | \\d — lista tabel | \\d <tabela> — kolumny tabeli | "
+    "\\? — pomoc | \\q — wyjście"
+)
+
+
+class SqlError(RuntimeError):
+    """A query problem, reported as one line."""
+
+
+def one_line(error: Exception) -> str:
+    text = str(error).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def run_query(conn: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame | None:
+    """The result of the (last) statement as a frame; None for statements without a result."""
+    try:
+        relation = conn.sql(sql)
+        return relation.pl() if relation is not None else None
+    except duckdb.Error as error:
+        raise SqlError(f"Błąd SQL: {one_line(error)}") from error
+
+
+def format_frame(frame: pl.DataFrame, max_rows: int = 50, csv: bool = False) -> str:
+    if csv:
+        return frame.write_csv().rstrip("\n")
+    with pl.Config(tbl_rows=max_rows, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200,
+                   tbl_hide_dataframe_shape=True, thousands_separator=" ", decimal_separator=","):
+        text = str(frame)
+    rows = frame.height
+    suffix = "wiersz" if rows == 1 else ("wiersze" if 2 <= rows % 10 <= 4 and not 12 <= rows % 100 <= 14 else "wierszy")
+    shown = f", pokazano {max_rows}" if rows > max_rows else ""
+    return f"{text}\n({rows} {suffix}{shown})"
+
+
+def list_tables(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return conn.sql(
+        "SELECT schema_name || '.' || table_name AS tabela, estimated_size AS wiersze, comment AS opis "
+        "FROM duckdb_tables() WHERE database_name = current_database() "
+        "ORDER BY schema_name = 'meta', schema_name, table_name"
+    ).pl()
+
+
+def describe_table(conn: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    schema, _, table = name.rpartition(".")
+    frame = conn.sql(
+        "SELECT column_name AS kolumna, data_type AS typ, comment AS opis FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND table_name = $table "
+        "AND ($schema = '' OR schema_name = $schema) ORDER BY schema_name, column_index",
+        params={"table": table, "schema": schema},
+    ).pl()
+    if frame.is_empty():
+        raise SqlError(f"Nie ma tabeli {name!r} (\\d pokazuje listę tabel).")
+    return frame
+
+
+def banner(published_dir: Path) -> str:
+    manifest = read_manifest(published_dir)
+    when = manifest.get("published_at", "?")
+    return (f"Kopia do odczytu z {when} ({len(manifest.get('tables', {}))} tabel) — {published_dir}/current.duckdb\n"
+            f"{HELP}")
+
+
+def execute_text(conn, text: str, out: IO[str], max_rows: int, csv: bool) -> bool:
+    """Run one statement or backslash command; print the result. False on an error."""
+    stripped = text.strip()
+    try:
+        if stripped.startswith("\\"):
+            command, _, arg = stripped.rstrip(";").partition(" ")
+            if command == "\\d":
+                frame = describe_table(conn, arg.strip()) if arg.strip() else list_tables(conn)
+                print(format_frame(frame, max_rows=1000, csv=csv), file=out)
+            elif command in ("\\?", "\\h", "\\help"):
+                print(HELP, file=out)
+            else:
+                raise SqlError(f"Nieznane polecenie {command} — {HELP}")
+            return True
+        frame = run_query(conn, stripped)
+        if frame is not None:
+            print(format_frame(frame, max_rows=max_rows, csv=csv), file=out)
+        else:
+            print("OK", file=out)
+        return True
+    except SqlError as error:
+        print(str(error), file=out if out is not sys.stdout else sys.stderr)
+        return False
+
+
+def shell(conn, stdin: IO[str], out: IO[str], interactive: bool, max_rows: int = 50, csv: bool = False) -> int:
+    """Read statements until `;` (or a backslash command on its own line); `\\q` or EOF quits.
+    Returns 0, or 1 when a statement failed and input is not a terminal (scripts notice)."""
+    buffer: list[str] = []
+    failed = False
+
+    def prompt() -> None:
+        if interactive:
+            out.write(CONTINUE if buffer else PROMPT)
+            out.flush()
+
+    prompt()
+    for line in stdin:
+        text = line.rstrip("\n")
+        if not buffer and text.strip() in ("\\q", "\\quit", "exit", "quit"):
+            break
+        if not buffer and text.strip().startswith("\\"):
+            failed |= not execute_text(conn, text, out, max_rows, csv)
+        elif text.strip() or buffer:
+            buffer.append(text)
+            if text.rstrip().endswith(";"):
+                failed |= not execute_text(conn, "\n".join(buffer), out, max_rows, csv)
+                buffer = []
+        prompt()
+    else:
+        if buffer and "\n".join(buffer).strip():
+            failed |= not execute_text(conn, "\n".join(buffer), out, max_rows, csv)
+    if interactive:
+        out.write("\n")
+    return 1 if failed and not interactive else 0
+
+
+def main(query: str | None, published_dir: Path, max_rows: int = 50, csv: bool = False,
+         stdin: IO[str] | None = None, out: IO[str] | None = None) -> int:
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    try:
+        conn = connect_published(published_dir)
+    except PublishError as error:
+        raise SqlError(str(error)) from error
+    try:
+        if query is not None and query.strip() != "-":
+            frame = run_query(conn, query)
+            if frame is not None:
+                print(format_frame(frame, max_rows=max_rows, csv=csv), file=out)
+            return 0
+        interactive = bool(getattr(stdin, "isatty", lambda: False)())
+        if interactive:
+            print(banner(Path(published_dir)), file=out)
+        return shell(conn, stdin, out, interactive, max_rows=max_rows, csv=csv)
+    finally:
+        conn.close()

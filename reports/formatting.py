@@ -1,0 +1,186 @@
+"""Polish formats for everything the ministry reads: one module for the HTML (Jinja2 filters),
+the charts and the XLSX annex.
+
+Numbers and money come from babel's `pl_PL` locale (thousands separated by a non-breaking space,
+decimal comma): 1 234 567,89 zł; 70,0%; dates 31.03.2022. Money stays `Decimal` all the way;
+nothing here rounds through float.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+LOCALE = "pl_PL"
+MISSING = "—"
+CONFIDENTIAL = "•"
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+# Column kinds of the report tables (reports.model.Column.kind).
+KINDS = ("text", "int", "number", "money", "pct", "date", "flag", "quarter")
+
+
+class Suppressed:
+    """A count hidden by statistical disclosure control (sensitive categories).
+
+    `primary` cells are below the threshold and read `<5`; `secondary` cells are hidden so the
+    primary ones cannot be recovered from totals and read `•` (Statistics Poland's sign for
+    confidential data).
+    """
+
+    __slots__ = ("threshold", "primary")
+
+    def __init__(self, threshold: int, primary: bool = True):
+        self.threshold = threshold
+        self.primary = primary
+
+    @property
+    def text(self) -> str:
+        return f"<{self.threshold}" if self.primary else CONFIDENTIAL
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Suppressed({self.text})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Suppressed) and (self.threshold, self.primary) == (other.threshold, other.primary)
+
+    def __hash__(self) -> int:
+        return hash((self.threshold, self.primary))
+
+
+def _decimal(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _round(value, places: int) -> Decimal:
+    """Half-up rounding (Polish accounting), before babel (whose default is half-even)."""
+    return _decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def money(value, currency: bool = True) -> str:
+    """1234567.89 -> '1 234 567,89 zł' (non-breaking spaces, as babel's pl_PL gives)."""
+    if value is None:
+        return MISSING
+    text = format_decimal(_round(value, 2), format="#,##0.00", locale=LOCALE)
+    return f"{text}\u00a0zł" if currency else text
+
+
+def number(value, decimals: int = 2) -> str:
+    """1234.5 -> '1 234,50'; decimals=0 -> '1 235'."""
+    if value is None:
+        return MISSING
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(_round(value, decimals), format=pattern, locale=LOCALE)
+
+
+def integer(value) -> str:
+    if value is None:
+        return MISSING
+    return format_decimal(_round(value, 0), format="#,##0", locale=LOCALE)
+
+
+def quantity(value) -> str:
+    """Counts and service units: no decimals when whole, else up to two ('12,5')."""
+    if value is None:
+        return MISSING
+    value = _decimal(value)
+    if value == value.to_integral_value():
+        return integer(value)
+    return format_decimal(_round(value, 2), format="#,##0.##", locale=LOCALE)
+
+
+def percent(value, decimals: int = 1) -> str:
+    """A ratio -> Polish percent: 0.7 -> '70,0%' (babel pl_PL: no space before %)."""
+    if value is None:
+        return MISSING
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
+    return format_percent(_round(value, decimals + 2), format=pattern, locale=LOCALE)
+
+
+def pl_date(value) -> str:
+    """date(2022, 3, 31) -> '31.03.2022'."""
+    if value is None:
+        return MISSING
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, format="dd.MM.yyyy", locale=LOCALE)
+
+
+def pl_datetime(value: datetime) -> str:
+    return f"{pl_date(value)} {value:%H:%M}"
+
+
+def quarter_label(quarter: str) -> str:
+    """'2022Q1' -> 'I kwartał 2022'."""
+    return f"{ROMAN[int(quarter[-1])]} kwartał {quarter[:4]}"
+
+
+def quarter_short(quarter: str) -> str:
+    """'2022Q1' -> 'I kw. 2022' (chart axes)."""
+    return f"{ROMAN[int(quarter[-1])]} kw. {quarter[:4]}"
+
+
+def flag(value) -> str:
+    if value is None:
+        return MISSING
+    return "tak" if value else "nie"
+
+
+def fmt(value, kind: str = "text") -> str:
+    """One dispatcher for every table cell of the report (HTML and tests)."""
+    if isinstance(value, Suppressed):
+        return value.text
+    if value is None:
+        return MISSING
+    if kind == "money":
+        return money(value)
+    if kind == "number":
+        return number(value)
+    if kind == "int":
+        return quantity(value)
+    if kind == "pct":
+        return percent(value)
+    if kind == "date":
+        return pl_date(value)
+    if kind == "flag":
+        return flag(value)
+    if kind == "quarter":
+        return quarter_label(str(value))
+    return str(value)
+
+
+# XLSX number formats. Format codes in an .xlsx file are always stored in the neutral (en-US)
+# syntax; Excel/LibreOffice with Polish settings display `#,##0.00` as `1 234 567,89`.
+XLSX_FORMATS = {
+    "money": '#,##0.00 "zł"',
+    "number": "#,##0.00",
+    "int": "#,##0",
+    "pct": "0.0%",
+    "date": "dd.mm.yyyy",
+}
+
+# Plotly: decimal comma, non-breaking space between thousands.
+PLOTLY_SEPARATORS = ",\u00a0"
+
+
+def jinja_filters() -> dict:
+    return {
+        "money": money,
+        "number": number,
+        "integer": integer,
+        "quantity": quantity,
+        "percent": percent,
+        "pl_date": pl_date,
+        "pl_datetime": pl_datetime,
+        "quarter_label": quarter_label,
+        "flag": flag,
+        "fmt": fmt,
+    }

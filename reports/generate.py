@@ -1,0 +1,101 @@
+"""Write one quarter's reports: per unit and consolidated, each as HTML, PDF and XLSX.
+
+    <reports root>/<YYYY>Q<n>/<unit>/raport_<unit>_<YYYY>Q<n>.{html,pdf,xlsx}
+    <reports root>/<YYYY>Q<n>/zbiorczy/raport_zbiorczy_<YYYY>Q<n>.{html,pdf,xlsx}
+
+The warehouse is read once (read-only) into `ReportInputs`; rendering happens after the
+connection is closed. Files are written under a temporary name and renamed, so a reader never
+sees half a report.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipelines.registry import Unit
+from reports.builder import CONSOLIDATED, ReportInputs, build_report
+from reports.html import render_html
+from reports.model import Report
+from reports.pdf import html_to_pdf
+from reports.settings import ReportSettings, default_settings
+from reports.xlsx import write_xlsx
+
+
+@dataclass
+class ReportFiles:
+    unit_key: str  # unit key or "zbiorczy"
+    title: str
+    html: Path
+    xlsx: Path
+    pdf: Path | None = None
+    suppressed_cells: int = 0
+    report: Report | None = field(default=None, repr=False)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [p for p in (self.html, self.pdf, self.xlsx) if p is not None]
+
+
+def report_folder(root: Path, quarter: str, unit_key: str) -> Path:
+    return Path(root) / quarter / unit_key
+
+
+def report_stem(quarter: str, unit_key: str) -> str:
+    return f"raport_{unit_key}_{quarter}"
+
+
+def units_in_quarter(units: list[Unit] | tuple[Unit, ...], quarter: str) -> list[Unit]:
+    """Units whose project period includes (part of) the quarter: they owe a report for it."""
+    return [u for u in units if quarter in u.quarters]
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_report(report: Report, root: Path, with_pdf: bool = True,
+                 settings: ReportSettings | None = None) -> ReportFiles:
+    settings = settings or default_settings()
+    folder = report_folder(root, report.quarter, report.unit_key)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = report_stem(report.quarter, report.unit_key)
+    html = folder / f"{stem}.html"
+    _write_text_atomic(html, render_html(report))
+    xlsx = folder / f"{stem}.xlsx"
+    tmp_xlsx = folder / f".{stem}.{os.getpid()}.xlsx"
+    write_xlsx(report, tmp_xlsx)
+    os.replace(tmp_xlsx, xlsx)
+    pdf = None
+    if with_pdf:
+        pdf = html_to_pdf(html, folder / f"{stem}.pdf", timeout=settings.pdf_timeout_seconds,
+                          virtual_time_ms=settings.virtual_time_budget_ms)
+    return ReportFiles(report.unit_key, report.title, html, xlsx, pdf, report.suppressed_cells, report)
+
+
+def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None = None,
+                          generated_at: datetime | None = None) -> list[Report]:
+    """Per-unit reports (in registry order) followed by the consolidated one."""
+    settings = settings or default_settings()
+    generated_at = generated_at or datetime.now().replace(microsecond=0)
+    reports = [build_report(inputs, "unit", u.key, settings, generated_at) for u in inputs.units]
+    if inputs.units:
+        reports.append(build_report(inputs, "consolidated", None, settings, generated_at))
+    return reports
+
+
+def write_quarter_reports(inputs: ReportInputs, root: Path, settings: ReportSettings | None = None,
+                          with_pdf: bool = True, workers: int = 2) -> list[ReportFiles]:
+    settings = settings or default_settings()
+    reports = build_quarter_reports(inputs, settings)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # Chromium prints run in parallel
+        return list(pool.map(lambda r: write_report(r, Path(root), with_pdf, settings), reports))
+
+
+__all__ = ["CONSOLIDATED", "ReportFiles", "build_quarter_reports", "report_folder", "report_stem",
+           "units_in_quarter", "write_quarter_reports", "write_report"]

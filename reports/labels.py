@@ -1,0 +1,74 @@
+"""Polish labels the report prints: the 14 areas of the Act, delivery modes, datasets, severities."""
+
+from __future__ import annotations
+
+# Art. 2 ust. 1 ustawy z dnia 19 lipca 2019 r. o realizowaniu usług społecznych przez centrum
+# usług społecznych (Dz.U. 2019 poz. 1818): the 14 areas of social services.
+SERVICE_AREAS: dict[int, str] = {
+    1: "polityka prorodzinna",
+    2: "wspieranie rodziny",
+    3: "system pieczy zastępczej",
+    4: "pomoc społeczna",
+    5: "promocja i ochrona zdrowia",
+    6: "wspieranie osób niepełnosprawnych",
+    7: "edukacja publiczna",
+    8: "przeciwdziałanie bezrobociu",
+    9: "kultura",
+    10: "kultura fizyczna i turystyka",
+    11: "pobudzanie aktywności obywatelskiej",
+    12: "mieszkalnictwo",
+    13: "ochrona środowiska",
+    14: "reintegracja zawodowa i społeczna",
+}
+
+DELIVERY_MODES: dict[str, str] = {
+    "own": "samodzielnie (CUS)",
+    "pes": "zlecenie podmiotowi ekonomii społecznej (PES)",
+    "ngo": "zlecenie organizacji pozarządowej (NGO)",
+    "social_clause": "zamówienie z klauzulą społeczną",
+}
+COMMISSIONED_MODES = ("pes", "ngo", "social_clause")
+
+DATASETS: dict[str, str] = {
+    "participants": "uczestnicy (uczestnicy.xlsx)",
+    "deliveries": "świadczenia (swiadczenia.csv)",
+    "expenses": "wydatki (wydatki.csv)",
+    "tranches": "transze (transze.csv)",
+    "budget": "budżet (umowa/budzet.csv)",
+    "spending_plan": "harmonogram (umowa/harmonogram.csv)",
+    "services": "katalog usług (umowa/uslugi.csv)",
+    "indicator_targets": "wskaźniki (umowa/wskazniki.csv)",
+    "milestones": "kamienie milowe (umowa/kamienie_milowe.csv)",
+}
+
+SEVERITIES: dict[str, str] = {
+    "error": "błąd",
+    "high": "wysokie",
+    "warning": "ostrzeżenie",
+    "medium": "średnie",
+    "info": "informacja",
+    "low": "niskie",
+}
+
+AGE_GROUPS = ("poniżej 25 lat", "25–54 lata", "powyżej 54 lat")
+
+
+def area_label(area) -> str:
+    try:
+        number = int(area)
+    except (TypeError, ValueError):
+        return "obszar nieokreślony"
+    name = SERVICE_AREAS.get(number)
+    return f"{number}. {name}" if name else f"{number}. obszar spoza ustawy"
+
+
+def mode_label(mode) -> str:
+    return DELIVERY_MODES.get(str(mode), str(mode) if mode else "nieokreślony")
+
+
+def dataset_label(name) -> str:
+    return DATASETS.get(str(name), str(name))
+
+
+def severity_label(severity) -> str:
+    return SEVERITIES.get(str(severity).lower(), str(severity))

@@ -1,0 +1,138 @@
+"""XLSX annex: one sheet per report section, the same tables as the HTML, numbers as numbers.
+
+No formula injection from source texts: every text cell goes through `write_string` (stored as
+a shared string, never evaluated), and the workbook is opened with string-to-formula/URL/number
+conversion switched off. Money and counts are numeric cells with Polish-looking number formats.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+
+from reports.formatting import MISSING, XLSX_FORMATS, Suppressed, flag, quarter_label
+from reports.model import Report, Table
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+NUMERIC_KINDS = ("int", "number", "money", "pct")
+
+
+def sheet_name(text: str, used: set[str]) -> str:
+    base = _SHEET_FORBIDDEN.sub(" ", text).strip()[:31] or "Arkusz"
+    name, n = base, 2
+    while name.lower() in used:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name.lower())
+    return name
+
+
+class _Writer:
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self.wb = workbook
+        base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
+        self.f = {
+            "title": workbook.add_format({**base, "bold": True, "font_size": 13, "font_color": "#0B4F8A"}),
+            "subtitle": workbook.add_format({**base, "italic": True, "font_color": "#5B6775"}),
+            "table_title": workbook.add_format({**base, "bold": True, "font_size": 11}),
+            "header": workbook.add_format({**base, "bold": True, "bg_color": "#E8EEF5", "border": 1, "text_wrap": True}),
+            "text": workbook.add_format({**base, "border": 1, "text_wrap": True}),
+            "label": workbook.add_format({**base, "font_color": "#5B6775"}),
+            "note": workbook.add_format({**base, "italic": True, "font_color": "#5B6775", "font_size": 9}),
+            "suppressed": workbook.add_format({**base, "border": 1, "align": "right"}),
+        }
+        for kind, code in XLSX_FORMATS.items():
+            self.f[kind] = workbook.add_format({**base, "border": 1, "num_format": code})
+            self.f[f"{kind}_total"] = workbook.add_format({**base, "border": 1, "num_format": code, "bold": True,
+                                                           "bg_color": "#F4F6F9"})
+            self.f[f"{kind}_plain"] = workbook.add_format({**base, "num_format": code, "bold": True, "align": "left"})
+        self.f["text_total"] = workbook.add_format({**base, "border": 1, "bold": True, "bg_color": "#F4F6F9",
+                                                    "text_wrap": True})
+        self.f["text_plain"] = workbook.add_format({**base, "bold": True, "text_wrap": True})
+
+    def value(self, ws, row: int, col: int, value, kind: str, style: str = "") -> None:
+        """One typed cell: numbers/dates as numbers, everything else through write_string."""
+        suffix = f"_{style}" if style else ""
+        if isinstance(value, Suppressed):
+            ws.write_string(row, col, value.text, self.f["suppressed"] if not style else self.f[f"text{suffix}"])
+        elif value is None:
+            ws.write_string(row, col, MISSING, self.f[f"text{suffix}"] if style else self.f["suppressed"])
+        elif kind in NUMERIC_KINDS and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            ws.write_number(row, col, float(value), self.f[f"{kind}{suffix}"])
+        elif kind == "date" and isinstance(value, (date, datetime)):
+            ws.write_datetime(row, col, datetime(value.year, value.month, value.day), self.f[f"date{suffix}"])
+        elif kind == "flag":
+            ws.write_string(row, col, flag(value), self.f[f"text{suffix}"])
+        elif kind == "quarter":
+            ws.write_string(row, col, quarter_label(str(value)), self.f[f"text{suffix}"])
+        else:
+            ws.write_string(row, col, str(value), self.f[f"text{suffix}"])
+
+    def table(self, ws, row: int, table: Table, widths: dict[int, int]) -> int:
+        ws.write_string(row, 0, table.title, self.f["table_title"])
+        row += 1
+        if not table.rows:
+            ws.write_string(row, 0, table.empty_text, self.f["note"])
+            return row + 2
+        for col, column in enumerate(table.columns):
+            ws.write_string(row, col, column.label, self.f["header"])
+            widths[col] = max(widths.get(col, 8), min(len(column.label) + 2, 28))
+        row += 1
+        for data in table.rows:
+            for col, column in enumerate(table.columns):
+                self.value(ws, row, col, data.get(column.key), column.kind)
+                if column.kind == "text":
+                    widths[col] = max(widths.get(col, 8), min(len(str(data.get(column.key) or "")) + 2, 60))
+                elif column.kind == "money":
+                    widths[col] = max(widths.get(col, 8), 17)
+            row += 1
+        if table.total:
+            for col, column in enumerate(table.columns):
+                self.value(ws, row, col, table.total.get(column.key), column.kind, "total")
+            row += 1
+        if table.note:
+            ws.write_string(row, 0, table.note, self.f["note"])
+            row += 1
+        return row + 1
+
+
+def write_xlsx(report: Report, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+               "default_date_format": XLSX_FORMATS["date"]}
+    workbook = xlsxwriter.Workbook(str(path), options)
+    workbook.set_properties({"title": f"{report.title} — {quarter_label(report.quarter)}",
+                             "subject": "Sprawozdanie kwartalne CUS (PO WER 2.8) — załącznik",
+                             "author": "cus-settlement", "comments": "Załącznik tabelaryczny do raportu kwartalnego"})
+    writer = _Writer(workbook)
+    used: set[str] = set()
+    for number, section in enumerate(report.sections, start=1):
+        ws = workbook.add_worksheet(sheet_name(section.sheet, used))
+        widths: dict[int, int] = {0: 34}
+        ws.write_string(0, 0, f"{number}. {section.title}", writer.f["title"])
+        ws.write_string(1, 0, f"{report.title} — {quarter_label(report.quarter)}", writer.f["subtitle"])
+        row = 3
+        for fact in section.facts:
+            ws.write_string(row, 0, fact.label, writer.f["label"])
+            writer.value(ws, row, 1, fact.value, fact.kind, "plain")
+            widths[1] = max(widths.get(1, 8), 22)
+            row += 1
+        if section.facts:
+            row += 1
+        for table in section.tables:
+            row = writer.table(ws, row, table, widths)
+        for note in section.notes + (report.footnotes if number == 1 else []):
+            ws.write_string(row, 0, note, writer.f["note"])
+            row += 1
+        for col, width in widths.items():
+            ws.set_column(col, col, width)
+        ws.set_paper(9)  # A4
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+    workbook.close()
+    return path

