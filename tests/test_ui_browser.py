@@ -1,0 +1,128 @@
+"""Browser test of the coordinators' UI: the Dagster webserver on loopback, driven by Debian's Chromium.
+
+The webserver is started on a free port with a temporary DAGSTER_HOME and warehouse, the asset
+catalog and a partitioned asset's page are opened in headless Chromium (Playwright with
+`executable_path=/usr/bin/chromium`, never a downloaded browser), and the server is stopped by PID.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pipelines.paths import PROJECT_ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"dagster-webserver exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/server_info", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server and its code-server children by process group (SIGTERM may be ignored)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory):
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    data = tmp_path_factory.mktemp("data")
+    port = _free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "CUS_WAREHOUSE": str(data / "cus.duckdb"),
+           "CUS_LANDING": str(data / "landing"), "CUS_REPORTS": str(data / "reports"),
+           "CUS_PUBLISHED": str(data / "published"), "CUS_PSEUDONYM_KEY": "test-key-not-secret",
+           "DAGSTER_DISABLE_TELEMETRY": "1"}
+    webserver_bin = Path(sys.executable).with_name("dagster-webserver")
+    log = open(data / "webserver.log", "wb")
+    process = subprocess.Popen(
+        [str(webserver_bin), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        _stop(process)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(webserver, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.set_default_timeout(60_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def test_asset_catalog_lists_every_layer(webserver, page):
+    page.goto(f"{webserver}/assets?view=flat")
+    page.get_by_text("raw / expenses", exact=False).first.wait_for()
+    text = page.inner_text("body")
+    for key in ("raw / participants", "raw / expenses", "raw / budget", "staging / expenses", "mart / fact_expense",
+                "report / indicators", "report / quarterly_reports"):
+        assert key in text, f"{key} missing from the asset catalog"
+    assert "Zestawienie dokumentów księgowych" in text  # the Polish description coordinators read
+
+
+def test_partitioned_asset_page_shows_units_and_quarters(webserver, page):
+    page.goto(f"{webserver}/assets/raw/expenses?view=partitions")
+    page.get_by_text("srokowo", exact=False).first.wait_for()
+    text = page.inner_text("body")
+    assert "2020-10-01" in text and "2023-07-01" in text  # first and last reporting quarter
+    for unit in ("elblag", "myslenice", "starachowice", "srokowo"):
+        assert unit in text, f"unit {unit} missing from the partitions view"
+
+
+def test_landing_sensor_and_report_schedule_listed(webserver, page):
+    page.goto(f"{webserver}/automation")
+    page.get_by_text("landing_sensor", exact=False).first.wait_for()
+    text = page.inner_text("body")
+    assert "landing_sensor" in text
+    assert "quarterly_reports_schedule" in text
