@@ -38,8 +38,10 @@ class ReportInputs:
     profile: list[dict] = field(default_factory=list)
     services_area: list[dict] = field(default_factory=list)
     services_mode: list[dict] = field(default_factory=list)
+    services_service: list[dict] = field(default_factory=list)
     commissioned: list[dict] = field(default_factory=list)
     finance_tasks: list[dict] = field(default_factory=list)
+    finance_categories: list[dict] = field(default_factory=list)
     plan: list[dict] = field(default_factory=list)
     settlement: list[dict] = field(default_factory=list)
     advances: list[dict] = field(default_factory=list)
@@ -48,11 +50,14 @@ class ReportInputs:
     flags: list[dict] = field(default_factory=list)
     milestones: list[dict] = field(default_factory=list)
     file_versions: list[dict] = field(default_factory=list)
+    # Warehouse tables that do not exist (yet): their inputs are empty and the report says so.
+    missing: list[str] = field(default_factory=list)
 
     def for_unit(self, unit_key: str) -> "ReportInputs":
         picked = {name: [r for r in getattr(self, name) if r.get("unit") == unit_key]
-                  for name in self.__dataclass_fields__ if name not in ("quarter", "units")}
-        return ReportInputs(quarter=self.quarter, units=[u for u in self.units if u.key == unit_key], **picked)
+                  for name in self.__dataclass_fields__ if name not in ("quarter", "units", "missing")}
+        return ReportInputs(quarter=self.quarter, units=[u for u in self.units if u.key == unit_key],
+                            missing=list(self.missing), **picked)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,6 +332,19 @@ def _services(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Sectio
          Column("cumulative_value", "Wartość narastająco", "money"), Column("share", "Udział (narastająco)", "pct")],
         mode_rows,
         total=total_row(mode_rows, "mode_label", "Razem", ["deliveries", "quarter_value", "cumulative_value"])))
+    service_rows = [{**r, "unit_name": names.get(r.get("unit"), r.get("unit")), "area_label": area_label(r.get("area")),
+                     "mode_label": mode_label(r.get("mode"))} for r in inputs.services_service]
+    service_rows.sort(key=lambda r: (r["unit_name"] or "", r.get("area") or 0, str(r.get("service_code"))))
+    unit_col = [Column("unit_name", "Jednostka")] if scope == "consolidated" else []
+    section.tables.append(Table(
+        "uslugi-katalog", "Usługi według katalogu usług jednostki", unit_col + [
+            Column("service_code", "Kod"), Column("service_name", "Usługa"), Column("area_label", "Obszar"),
+            Column("mode_label", "Sposób realizacji"), Column("deliveries", "Świadczenia w kwartale", "int"),
+            Column("units", "Jednostki w kwartale", "int"), Column("quarter_value", "Wartość w kwartale", "money"),
+            Column("cumulative_value", "Wartość narastająco", "money")], service_rows,
+        total=total_row(service_rows, "service_name" if scope == "unit" else "unit_name", "Razem",
+                        ["deliveries", "quarter_value", "cumulative_value"]) if service_rows else None,
+        empty_text="Brak świadczeń w okresie."))
     chart_rows = [{"area_label": r["area_label"], "value": r.get("cumulative_value"), "deliveries": r.get("deliveries")}
                   for r in table_rows]
     if any((r["value"] or 0) > 0 for r in chart_rows):
@@ -339,7 +357,8 @@ def _financial(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Secti
     q = inputs.quarter
     st = inputs.settlement
     money_keys = ["direct_quarter", "direct_cumulative", "indirect_quarter", "indirect_cumulative",
-                  "eligible_quarter", "eligible_cumulative", "eu_cumulative", "national_cumulative",
+                  "eligible_quarter", "eligible_cumulative", "eu_quarter", "eu_cumulative", "national_quarter",
+                  "national_cumulative",
                   "budget_total", "cross_financing", "fixed_assets", "projected_total"]
     s = ({k: _sum(st, k) for k in money_keys} if st else {})
     if st and scope == "unit":
@@ -380,6 +399,17 @@ def _financial(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Secti
          Column("pct", "% budżetu", "pct")], tasks, total=task_total,
         note="Nazwy zadań różnią się między jednostkami; w raporcie zbiorczym podano nazwę z pierwszej jednostki."
         if scope == "consolidated" else None))
+    categories = [{**r, "unit_name": names.get(r.get("unit"), r.get("unit")),
+                   "pct": ratio(r.get("cumulative_amount"), r.get("budget"))} for r in inputs.finance_categories]
+    categories.sort(key=lambda r: (r["unit_name"] or "", r.get("task_no") or 0, str(r.get("cost_category"))))
+    if categories:
+        unit_col = [Column("unit_name", "Jednostka")] if scope == "consolidated" else []
+        section.tables.append(Table(
+            "wydatki-kategorie", "Wydatki kwalifikowalne według zadań i kategorii kosztów a budżet", unit_col + [
+                Column("task_no", "Nr zadania", "int"), Column("cost_category", "Kategoria"),
+                Column("category_name", "Nazwa kategorii"), Column("budget", "Budżet", "money"),
+                Column("quarter_amount", "W kwartale", "money"), Column("cumulative_amount", "Narastająco", "money"),
+                Column("pct", "% budżetu", "pct")], categories))
     # Settlement summary: direct, indirect, EU / national.
     if st:
         rate = s.get("indirect_rate") if scope == "unit" else None
@@ -571,6 +601,11 @@ def _milestones(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Sect
     return section
 
 
+def missing_tables_note(tables: list[str]) -> str:
+    return ("Uwaga: w hurtowni brak tabel " + ", ".join(sorted(tables)) + " — odpowiadające im części raportu są "
+            "puste. Przelicz hurtownię i wskaźniki (indicators_job), a następnie wygeneruj raport ponownie.")
+
+
 # ---------------------------------------------------------------------------------------------
 
 def build_report(inputs: ReportInputs, scope: str, unit_key: str | None = None,
@@ -610,6 +645,10 @@ def build_report(inputs: ReportInputs, scope: str, unit_key: str | None = None,
     ]
     if suppress:
         footnotes.append(suppression_footnote(settings.suppression_threshold))
+    if inputs.missing:
+        warning = missing_tables_note(inputs.missing)
+        sections[0].notes.insert(0, warning)
+        footnotes.insert(0, warning)
     return Report(
         scope=scope, unit_key=unit_key if scope == "unit" else CONSOLIDATED, title=title, quarter=inputs.quarter,
         period_start=period[0], period_end=period[1], generated_at=generated_at or datetime.now(),

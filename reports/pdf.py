@@ -19,6 +19,7 @@ CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-quic",
     "--disable-dev-shm-usage",
     "--no-first-run",
     "--disable-background-networking",

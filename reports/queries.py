@@ -7,6 +7,7 @@ the SQL text for that.
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import contextmanager
 from functools import lru_cache
@@ -21,8 +22,21 @@ from reports.builder import ReportInputs
 
 SQL_DIR = Path(__file__).parent / "sql"
 
-# report.* tables the report reads (the asset depends on them).
-SOURCE_TABLES: list[str] = []
+# ReportInputs field -> SQL file in reports/sql/ (same name).
+INPUT_QUERIES: tuple[str, ...] = (
+    "indicators", "profile", "services_area", "services_mode", "services_service", "commissioned",
+    "finance_tasks", "finance_categories", "plan", "settlement", "advances", "quality", "quality_reasons",
+    "flags", "milestones", "file_versions",
+)
+
+# report.* tables the report reads (the asset depends on them: AssetKey(["report", table])).
+SOURCE_TABLES: list[str] = [
+    "indicators", "participant_profile", "services_by_area", "services_by_mode", "services_by_service",
+    "commissioned", "finance_by_task", "finance_by_category", "plan_vs_actual", "settlement", "advances",
+    "data_quality", "quarantine_reasons", "flags", "milestones",
+]
+
+_TABLE_RE = re.compile(r"\b(?:FROM|JOIN)\s+(raw|staging|mart|report)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
 
 
 class WarehouseBusy(RuntimeError):
@@ -73,5 +87,28 @@ def quarter_arrivals(conn: duckdb.DuckDBPyConnection, quarter: str) -> dict[str,
     return {r["unit"]: r for r in rows(conn, "quarter_arrivals", {"quarter": quarter})}
 
 
+def tables_read(name: str) -> list[tuple[str, str]]:
+    """(schema, table) pairs a SQL file reads (FROM/JOIN), in order of appearance."""
+    seen: list[tuple[str, str]] = []
+    for schema, table in _TABLE_RE.findall(sql(name)):
+        pair = (schema.lower(), table.lower())
+        if pair not in seen:
+            seen.append(pair)
+    return seen
+
+
 def load_report_inputs(conn: duckdb.DuckDBPyConnection, quarter: str, units: list[Unit]) -> ReportInputs:
-    raise NotImplementedError("waiting for the report tables")
+    """Every input of the quarter's reports for `units`, one SQL file per input.
+
+    A table that does not exist yet (fresh warehouse, indicators never computed) leaves its input
+    empty and is listed in `ReportInputs.missing`: the report says so instead of failing.
+    """
+    params = {"quarter": quarter, "units": [u.key for u in units]}
+    inputs = ReportInputs(quarter=quarter, units=list(units))
+    for name in INPUT_QUERIES:
+        absent = [f"{schema}.{table}" for schema, table in tables_read(name) if not table_exists(conn, schema, table)]
+        if absent:
+            inputs.missing.extend(t for t in absent if t not in inputs.missing)
+            continue
+        setattr(inputs, name, rows(conn, name, params))
+    return inputs

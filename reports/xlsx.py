@@ -1,8 +1,11 @@
 """XLSX annex: one sheet per report section, the same tables as the HTML, numbers as numbers.
 
 No formula injection from source texts: every text cell goes through `write_string` (stored as
-a shared string, never evaluated), and the workbook is opened with string-to-formula/URL/number
-conversion switched off. Money and counts are numeric cells with Polish-looking number formats.
+a shared string, never evaluated), the workbook is opened with string-to-formula/URL/number
+conversion switched off, and a text starting with = + - @ (or a tab / carriage return) gets the
+cell's "quote prefix" (Excel's leading apostrophe): the text is shown exactly as received and
+stays text even when a user edits the cell or the sheet is saved as CSV. Money and counts are
+numeric cells with Polish-looking number formats.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ from reports.model import Report, Table
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 NUMERIC_KINDS = ("int", "number", "money", "pct")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def needs_quote_prefix(text: str) -> bool:
+    """A text a spreadsheet could take for a formula (OWASP CSV/formula injection)."""
+    return text.startswith(FORMULA_TRIGGERS)
 
 
 def sheet_name(text: str, used: set[str]) -> str:
@@ -53,6 +62,21 @@ class _Writer:
         self.f["text_total"] = workbook.add_format({**base, "border": 1, "bold": True, "bg_color": "#F4F6F9",
                                                     "text_wrap": True})
         self.f["text_plain"] = workbook.add_format({**base, "bold": True, "text_wrap": True})
+        self._quoted: dict[str, xlsxwriter.format.Format] = {}
+        self._specs = {
+            "text": {**base, "border": 1, "text_wrap": True},
+            "text_total": {**base, "border": 1, "bold": True, "bg_color": "#F4F6F9", "text_wrap": True},
+            "text_plain": {**base, "bold": True, "text_wrap": True},
+        }
+
+    def text(self, ws, row: int, col: int, text: str, style: str = "text") -> None:
+        """A text cell; formula-like text gets the quote prefix (never evaluated, shown verbatim)."""
+        if needs_quote_prefix(text):
+            if style not in self._quoted:
+                self._quoted[style] = self.wb.add_format({**self._specs[style], "quote_prefix": True})
+            ws.write_string(row, col, text, self._quoted[style])
+        else:
+            ws.write_string(row, col, text, self.f[style])
 
     def value(self, ws, row: int, col: int, value, kind: str, style: str = "") -> None:
         """One typed cell: numbers/dates as numbers, everything else through write_string."""
@@ -70,7 +94,7 @@ class _Writer:
         elif kind == "quarter":
             ws.write_string(row, col, quarter_label(str(value)), self.f[f"text{suffix}"])
         else:
-            ws.write_string(row, col, str(value), self.f[f"text{suffix}"])
+            self.text(ws, row, col, str(value), f"text{suffix}")
 
     def table(self, ws, row: int, table: Table, widths: dict[int, int]) -> int:
         ws.write_string(row, 0, table.title, self.f["table_title"])

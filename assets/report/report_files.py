@@ -65,6 +65,14 @@ def _summary_markdown(files: list[ReportFiles]) -> str:
     return "\n".join(lines)
 
 
+def _files_markdown(files: list[ReportFiles]) -> str:
+    lines = ["| raport | HTML | PDF | XLSX |", "|---|---|---|---|"]
+    for f in files:
+        cells = [f"[{p.name}](file://{p})" if p is not None else "—" for p in (f.html, f.pdf, f.xlsx)]
+        lines.append(f"| {f.title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[Unit, ...] | None = None) -> list:
     @dg.asset(
         key=REPORT_FILES_KEY,
@@ -97,8 +105,16 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
         if not covered:
             context.log.info(f"{quarter}: żadna jednostka nie realizuje projektu w tym kwartale — brak raportów.")
             return dg.MaterializeResult(metadata={"raporty": 0, "kwartał": quarter})
+        if not warehouse.file.exists():
+            raise dg.Failure(
+                f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job). "
+                "The warehouse file does not exist yet.")
         with queries.read_only(warehouse.file) as conn:
             inputs = queries.load_report_inputs(conn, quarter, covered)
+        if inputs.missing:
+            context.log.warning(
+                f"{quarter}: w hurtowni brak tabel {', '.join(inputs.missing)} — odpowiadające im części raportów "
+                "będą puste; uruchom indicators_job. Missing report tables, their sections are empty.")
         settings = config.settings()
         context.log.info(f"{quarter_label(quarter)}: raporty dla {len(covered)} jednostek i zbiorczy.")
         files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf)
@@ -111,6 +127,8 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
             "ukryte komórki (kategorie wrażliwe)": sum(f.suppressed_cells for f in files),
             "próg ukrywania": settings.suppression_threshold,
             "podsumowanie": dg.MetadataValue.md(_summary_markdown(files)),
+            "pliki raportów": dg.MetadataValue.md(_files_markdown(files)),
+            "brakujące tabele": ", ".join(inputs.missing) or "—",
         }
         for f in files:
             for path in f.paths:
@@ -136,11 +154,14 @@ def evaluate_report_schedule(context: dg.ScheduleEvaluationContext, warehouse: W
     today = when.astimezone(ZoneInfo(TIMEZONE)).date() if when.tzinfo else when.date()
     quarter = closed_quarter(today)
     key = quarter_to_partition_key(quarter)
-    if partitions_def is not None and key not in partitions_def.get_partition_keys():
+    if partitions_def is not None and key not in partitions_def.get_partition_keys(
+            current_time=when if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition) else None):
         return dg.SkipReason(f"{quarter}: kwartał poza okresem projektów — brak raportu. Quarter outside all projects.")
     expected = units_in_quarter(units or registry_units(), quarter)
     if not expected:
         return dg.SkipReason(f"{quarter}: żadna jednostka nie realizuje projektu w tym kwartale.")
+    if not warehouse.file.exists():
+        return dg.SkipReason(f"{quarter}: hurtownia {warehouse.file} jeszcze nie istnieje. No warehouse yet.")
     try:
         with queries.read_only(warehouse.file, wait_seconds=5) as conn:
             arrivals = queries.quarter_arrivals(conn, quarter)
