@@ -38,7 +38,7 @@ def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | Non
     by_unit_quarter = unit_quarter_partitions(units)
     by_unit = unit_partitions(units)
 
-    ingestion = build_raw_assets(by_unit_quarter, by_unit) + build_staging_assets(by_unit_quarter, by_unit)
+    ingestion = build_raw_assets(by_unit_quarter, by_unit, units) + build_staging_assets(by_unit_quarter, by_unit, units)
     quarter_assets = [a for a in ingestion if a.partitions_def == by_unit_quarter]
     agreement_assets = [a for a in ingestion if a.partitions_def == by_unit]
     warehouse_tables = build_mart_assets() + build_report_table_assets()

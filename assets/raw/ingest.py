@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import polars as pl
 
-from assets.raw.landing_file import LandingFileError, read_landing_file
+from assets.raw.landing_file import LandingFileError, LandingTable, read_landing_file
 from assets.raw.pesel import pseudonymize
 from assets.values import parse_date
 from pipelines.contract import Dataset
@@ -136,10 +137,17 @@ def ingest_file(
     quarter: str | None,
     secret: bytes,
     loaded_at: datetime | None = None,
+    before_write: Callable[[LandingTable], None] | None = None,
 ) -> IngestResult:
-    """Read, pseudonymize and replace the partition's raw rows; record the file version."""
+    """Read, pseudonymize and replace the partition's raw rows; record the file version.
+
+    `before_write(table)` runs file-level checks after reading and before anything is written
+    (e.g. a file of another unit); it raises `LandingFileError` to refuse the file.
+    """
     loaded_at = loaded_at or datetime.now().replace(microsecond=0)
     table = read_landing_file(path, dataset)
+    if before_write is not None:
+        before_write(table)
     source_file = Path(path).resolve().relative_to(Path(landing_root).resolve()).as_posix()
     frame = _with_pseudonyms(table.frame, dataset, secret)
     frame = frame.with_columns(

@@ -10,6 +10,7 @@ from assets.raw.ingest import find_landing_file, ingest_file, landing_folder
 from assets.raw.landing_file import LandingFileError
 from pipelines.contract import Dataset, load_contract
 from pipelines.partitions import unit_and_quarter
+from pipelines.registry import Unit, load_units
 from pipelines.resources import LandingResource, PseudonymizerResource, WarehouseResource
 
 WAREHOUSE_POOL = "warehouse"
@@ -26,7 +27,10 @@ def _description(dataset: Dataset) -> str:
     )
 
 
-def build_raw_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def build_raw_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition,
+                    units: tuple[Unit, ...] | None = None) -> dg.AssetsDefinition:
+    from assets.staging.file_checks import check_landing_file
+
     @dg.asset(
         name=dataset.name,
         key_prefix="raw",
@@ -53,7 +57,12 @@ def build_raw_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition) -
             context.log.warning("Klucz pseudonimizacji DEMO (dane przykładowe) — nie używać z danymi rzeczywistymi.")
         try:
             with warehouse.connect() as conn:
-                result = ingest_file(conn, dataset, path, landing.folder, unit, quarter, pseudonymizer.key)
+                folder = landing_folder(landing.folder, unit, quarter)
+                result = ingest_file(
+                    conn, dataset, path, landing.folder, unit, quarter, pseudonymizer.key,
+                    before_write=lambda table: check_landing_file(conn, dataset, table, unit, quarter,
+                                                                  units or load_units(), folder),
+                )
         except LandingFileError as error:
             raise dg.Failure(description=str(error), metadata={"plik": error.path, "problem": error.problem,
                                                               "co zrobić": error.fix}) from error
@@ -74,8 +83,9 @@ def build_raw_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition) -
     return _raw
 
 
-def build_raw_assets(unit_quarter: dg.PartitionsDefinition, unit: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_raw_assets(unit_quarter: dg.PartitionsDefinition, unit: dg.PartitionsDefinition,
+                     units: tuple[Unit, ...] | None = None) -> list[dg.AssetsDefinition]:
     return [
-        build_raw_asset(dataset, unit_quarter if dataset.level == "quarter" else unit)
+        build_raw_asset(dataset, unit_quarter if dataset.level == "quarter" else unit, units)
         for dataset in load_contract().values()
     ]

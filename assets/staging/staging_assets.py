@@ -1,7 +1,198 @@
-"""Staging assets (validation): filled in by the validation work (issue 3)."""
+"""Staging assets `staging/<dataset>`: validate the raw partition, keep accepted rows, quarantine the rest.
+
+One asset per contract dataset, partitioned like its raw asset. Each run reads the partition from
+raw.<dataset>, types it, runs the Great Expectations suite (schemas/validation/) on the frame and
+writes, in ONE transaction, the accepted rows to staging.<dataset>, rejected/warned cells to
+staging.quarantine and the counts to staging.validation_summary. Every rule is an asset check
+(name = rule id) with the counts and a few failing examples (row, column, value — never personal data).
+"""
+
+from datetime import date
+from pathlib import Path
 
 import dagster as dg
+import polars as pl
+
+from assets.raw.ingest import ensure_raw_tables
+from assets.raw.raw_assets import WAREHOUSE_POOL
+from assets.staging.rules import Rule, rules_for
+from assets.staging.typed import ensure_staging_tables
+from assets.staging.validate import Validation, validate_partition
+from pipelines.contract import Dataset, load_contract
+from pipelines.partitions import unit_and_quarter
+from pipelines.registry import Unit, load_units
+from pipelines.resources import WarehouseResource
+from pipelines.warehouse import delete_insert, identifier, query_frame, run_sql_file, table_exists, transaction
+
+TABLES_SQL = Path(__file__).with_name("staging_tables.sql")
+SUMMARY_SCHEMA = {"unit": pl.Utf8, "quarter": pl.Utf8, "dataset": pl.Utf8, "source_file": pl.Utf8,
+                  "file_sha256": pl.Utf8, "received": pl.Int64, "accepted": pl.Int64, "quarantined": pl.Int64,
+                  "warnings": pl.Int64, "checked_at": pl.Datetime("us")}
+
+# Extra upstream staging assets: (dataset, upstream dataset). Quarter -> agreement uses the unit dimension.
+STAGING_DEPENDENCIES = {
+    "deliveries": ["participants", "services"],  # participant exists; service code in the catalogue
+    "expenses": ["budget"],  # task number in the budget (warning)
+}
 
 
-def build_staging_assets(unit_quarter: dg.PartitionsDefinition, unit: dg.PartitionsDefinition) -> list:
-    return []
+def ensure_validation_tables(conn) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    run_sql_file(conn, TABLES_SQL)
+
+
+def load_references(conn, rules: list[Rule], unit: str, quarter: str | None) -> dict[str, list]:
+    """Values of other partitions the rules compare with (staging tables: accepted rows only)."""
+    contract = load_contract()
+    out: dict[str, list] = {}
+    for rule in rules:
+        for ref in rule.references:
+            name, column = ref["dataset"], ref["column"]
+            contract[name].column(column)  # an unknown column is a rule-file error
+            table, col = identifier(name), identifier(column)
+            if not table_exists(conn, "staging", table):
+                out[ref["parameter"]] = []
+                continue
+            scope = ref["scope"]
+            if scope == "unit":
+                where, params = "unit = ?", [unit]
+            elif scope == "up_to_quarter":
+                where, params = "unit = ? AND quarter <= ?", [unit, quarter]
+            elif scope == "other_quarters":
+                where, params = "unit = ? AND quarter IS DISTINCT FROM ?", [unit, quarter]
+            else:
+                raise ValueError(f"{rule.id}: nieznany zakres odniesienia {scope!r}")
+            rows = conn.execute(f"SELECT DISTINCT {col} FROM staging.{table} WHERE {where} AND {col} IS NOT NULL "
+                                f"ORDER BY 1", params).fetchall()
+            out[ref["parameter"]] = [r[0] for r in rows]
+    return out
+
+
+def write_validation(conn, dataset: Dataset, unit: str, quarter: str | None, result: Validation) -> None:
+    """Accepted rows, quarantine and summary of the partition: delete-then-insert, all or nothing."""
+    where = {"unit": unit, "quarter": quarter}
+    summary = pl.DataFrame([result.summary], schema=SUMMARY_SCHEMA)
+    with transaction(conn):
+        if not result.refused:
+            delete_insert(conn, "staging", dataset.name, result.accepted, where)
+        delete_insert(conn, "staging", "quarantine", result.quarantine, {**where, "dataset": dataset.name})
+        delete_insert(conn, "staging", "validation_summary", summary, {**where, "dataset": dataset.name})
+
+
+def _examples_markdown(examples: list[dict]) -> str:
+    lines = ["| wiersz | kolumna | wartość |", "|---|---|---|"]
+    for example in examples:
+        value = example["wartość"]
+        shown = "(ukryta)" if value is None else str(value).replace("|", "\\|")[:60]
+        lines.append(f"| {example['wiersz'] if example['wiersz'] is not None else 'cały plik'} | "
+                     f"{example['kolumna']} | {shown} |")
+    return "\n".join(lines)
+
+
+def check_results(result: Validation) -> list[dg.AssetCheckResult]:
+    out = []
+    for item in result.results:
+        rule = item.rule
+        metadata = {
+            "wiersze z błędem": item.failing_rows,
+            "sprawdzone wiersze": item.checked_rows,
+            "ważność": "błąd (kwarantanna)" if rule.severity == "error" else "ostrzeżenie (wiersz przyjęty)",
+        }
+        if item.examples:
+            metadata["przykłady"] = dg.MetadataValue.md(_examples_markdown(item.examples))
+        if item.observed is not None:
+            metadata["wartość obserwowana"] = str(item.observed)
+        severity = dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN
+        out.append(dg.AssetCheckResult(check_name=rule.id, passed=item.passed, severity=severity, metadata=metadata,
+                                       description=rule.title))
+    return out
+
+
+def _description(dataset: Dataset) -> str:
+    return (
+        f"**{dataset.title}** — dane zweryfikowane: wiersze z `raw.{dataset.name}` po nadaniu typów (daty, kwoty, "
+        "kody) i sprawdzeniu regułami walidacji (schemas/validation/). Wiersze z błędami trafiają do "
+        "`staging.quarantine` z komunikatem dla dostawcy danych, liczniki do `staging.validation_summary`. "
+        "Każda reguła jest osobnym sprawdzeniem (asset check) tej partycji.\n\n"
+        f"Validated, typed `{dataset.name}` rows; rejected rows are quarantined with a Polish message."
+    )
+
+
+def build_staging_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition,
+                        agreement_partitions: dg.PartitionsDefinition | None,
+                        units: tuple[Unit, ...] | None = None) -> dg.AssetsDefinition:
+    rules = rules_for(dataset)
+    key = dg.AssetKey(["staging", dataset.name])
+    contract = load_contract()
+    deps = [dg.AssetDep(dg.AssetKey(["raw", dataset.name]))]
+    for upstream in STAGING_DEPENDENCIES.get(dataset.name, []):
+        mapping = None
+        if contract[upstream].level == "agreement" and dataset.level == "quarter":
+            mapping = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="unit")
+        deps.append(dg.AssetDep(dg.AssetKey(["staging", upstream]), partition_mapping=mapping))
+    specs = [dg.AssetCheckSpec(rule.id, asset=key, description=rule.check_description, blocking=rule.blocking,
+                               partitions_def=partitions_def)
+             for rule in rules]
+
+    @dg.asset(
+        key=key,
+        group_name="staging",
+        partitions_def=partitions_def,
+        deps=deps,
+        check_specs=specs,
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb", "polars"},
+        description=_description(dataset),
+        tags={"layer": "staging", "level": dataset.level},
+    )
+    def _staging(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        unit_key, quarter = unit_and_quarter(context)
+        registry = {u.key: u for u in (units or load_units())}
+        if unit_key not in registry:
+            raise dg.Failure(description=f"Nieznana jednostka {unit_key!r}: brak w rejestrze jednostek.")
+        with warehouse.connect() as conn:
+            ensure_raw_tables(conn, [dataset])
+            ensure_staging_tables(conn, [dataset])
+            ensure_validation_tables(conn)
+            raw = query_frame(conn, f"SELECT * FROM raw.{identifier(dataset.name)} "
+                                    "WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? ORDER BY row_number",
+                              [unit_key, quarter])
+            if raw.height == 0:
+                context.log.info("Brak danych surowych tej partycji (plik nie został przesłany): staging bez zmian.")
+                yield dg.MaterializeResult(metadata={"plik": "brak pliku — dane bez zmian", "dagster/row_count": 0})
+                for rule in rules:
+                    yield dg.AssetCheckResult(check_name=rule.id, passed=True, description="Brak pliku — nic do sprawdzenia.",
+                                              metadata={"sprawdzone wiersze": 0})
+                return
+            references = load_references(conn, rules, unit_key, quarter)
+            result = validate_partition(dataset, raw, registry[unit_key], quarter, references, today=date.today())
+            write_validation(conn, dataset, unit_key, quarter, result)
+        summary = result.summary
+        by_rule = result.quarantine.group_by("rule", "severity").agg(pl.col("row_number").n_unique().alias("n"))
+        metadata = {
+            "dagster/row_count": summary["accepted"],
+            "plik": summary["source_file"],
+            "sha256": summary["file_sha256"],
+            "wiersze w pliku": summary["received"],
+            "przyjęte": summary["accepted"],
+            "odrzucone (kwarantanna)": summary["quarantined"],
+            "z ostrzeżeniem": summary["warnings"],
+            "odrzucone wg reguły": dg.MetadataValue.json(
+                {r["rule"]: r["n"] for r in by_rule.filter(pl.col("severity") == "error").iter_rows(named=True)}),
+        }
+        if result.refused:
+            metadata["plik odrzucony"] = "reguła blokująca niespełniona — obowiązują dotychczasowe dane"
+            context.log.error(f"Plik {summary['source_file']} odrzucony przez regułę blokującą; "
+                              "staging tej partycji bez zmian.")
+        yield dg.MaterializeResult(metadata=metadata)
+        yield from check_results(result)
+
+    return _staging
+
+
+def build_staging_assets(unit_quarter: dg.PartitionsDefinition, unit: dg.PartitionsDefinition,
+                         units: tuple[Unit, ...] | None = None) -> list[dg.AssetsDefinition]:
+    return [
+        build_staging_asset(dataset, unit_quarter if dataset.level == "quarter" else unit, unit, units)
+        for dataset in load_contract().values()
+    ]

@@ -1,0 +1,261 @@
+"""Validation rules as data: the contract's rules plus the hand-written rule files of schemas/validation/.
+
+Two sources, one `Rule` type:
+
+- **contract rules**, derived at load time from `schemas/contract.yaml` (no generated file to keep
+  in sync): `required`, `type`, `allowed_values`, `nip_checksum`, `range` (min/max), `unique_key`;
+- **dataset rules**, `schemas/validation/<dataset>.yaml` (format: schemas/validation/README.md).
+
+A rule becomes one or more Great Expectations expectations (`Rule.expectations`) and one Dagster
+asset check (name = rule id). Rules that need more than one column (VAT = gross − net, EU split,
+sex vs PESEL, …) are vectorized polars functions here (`COMPUTE`) that add the boolean helper
+column `chk__ok__<rule>` (True = the rule holds) and optionally `chk__expected__<rule>` (text for
+the message); the expectation then checks that column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from pipelines.contract import Column, Dataset
+from pipelines.money import eu_part
+from pipelines.paths import SCHEMAS_DIR
+
+VALIDATION_DIR = SCHEMAS_DIR / "validation"
+ERROR, WARNING = "error", "warning"
+ENUM_TYPES = ("enum", "yes_no", "yes_no_refused", "flag_tn")
+# Columns whose values never appear in quarantine, metadata or logs (personal / special-category data).
+PII_DERIVED = ("pesel", "person_key", "birth_date", "sex_from_pesel", "age_at_entry_from_pesel")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    column: str  # the contract column the provider must fix (quarantine `column_name`)
+    type: str  # GX expectation type, e.g. expect_column_values_to_be_between
+    kwargs: dict
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    description: str
+    severity: str = ERROR
+    blocking: bool = False
+    level: str = "row"  # row | dataset
+    columns: tuple[str, ...] = ()
+    compute: str | None = None
+    references: tuple[dict, ...] = ()
+    expect: dict | None = None
+    message: str = ""
+    # contract rules carry their expectations (one per column, kwargs differ per column)
+    explicit: tuple[Expectation, ...] = field(default=(), compare=False)
+
+    def expectations(self) -> list[Expectation]:
+        if self.explicit:
+            return list(self.explicit)
+        if self.compute:
+            return [Expectation(self.columns[0], "expect_column_values_to_be_in_set",
+                                {"column": f"chk__ok__{self.id}", "value_set": [True]})]
+        kind, kwargs = self.expect["type"], dict(self.expect.get("kwargs", {}))
+        if "column" in kwargs or "column_A" in kwargs or "column_list" in kwargs:
+            return [Expectation(self.columns[0], kind, kwargs)]
+        return [Expectation(column, kind, {**kwargs, "column": column}) for column in self.columns]
+
+    @property
+    def check_description(self) -> str:
+        kind = "blokująca" if self.blocking else ("błąd: wiersz do kwarantanny" if self.severity == ERROR
+                                                  else "ostrzeżenie: wiersz przyjęty")
+        return f"{self.title} ({kind}).\n\n{self.description}"
+
+
+def _parsed(column: str) -> str:
+    return f"chk__parsed__{column}"
+
+
+def contract_rules(dataset: Dataset) -> list[Rule]:
+    """Rules every dataset gets from the contract: required, types, allowed values, NIP, min/max, key."""
+    stored = [c for c in dataset.stored_columns if c.pii != "pesel"]
+    rules = []
+    required = [c for c in stored if c.required]
+    if required:
+        rules.append(Rule(
+            id="required", title="Wymagane wartości",
+            description="Kolumny wymagane w każdym wierszu mają wartość. Required columns have a value in every row.",
+            columns=tuple(c.name for c in required),
+            explicit=tuple(Expectation(c.name, "expect_column_values_to_not_be_null",
+                                       {"column": f"chk__text__{c.name}"}) for c in required),
+            message="Kolumna „{header}” jest wymagana, a w tym wierszu jest pusta. Uzupełnij wartość.",
+        ))
+    groups = {
+        "type": ([c for c in stored if c.type in ("date", "decimal", "integer", "quarter")],
+                 "Typy wartości", "Daty, kwoty i liczby dają się odczytać. Dates, amounts and numbers can be parsed."),
+        "allowed_values": ([c for c in stored if c.type in ENUM_TYPES], "Dozwolone wartości",
+                           "Wartości kolumn słownikowych należą do listy dozwolonych (z aliasami). "
+                           "Enumerated columns hold allowed values."),
+        "nip_checksum": ([c for c in stored if c.type == "nip"], "NIP: suma kontrolna",
+                         "NIP ma 10 cyfr i poprawną cyfrę kontrolną (dopuszczalne kreski i prefiks PL). "
+                         "NIP numbers have a valid checksum."),
+    }
+    for rule_id, (columns, title, description) in groups.items():
+        if columns:
+            rules.append(Rule(
+                id=rule_id, title=title, description=description, columns=tuple(c.name for c in columns),
+                explicit=tuple(Expectation(c.name, "expect_column_values_to_be_in_set",
+                                           {"column": _parsed(c.name), "value_set": [True]}) for c in columns),
+                message="Kolumna „{header}”: {parse_error}; otrzymano „{value}”. Popraw wartość w pliku.",
+            ))
+    bounded = [c for c in stored if c.min is not None or c.max is not None]
+    if bounded:
+        rules.append(Rule(
+            id="range", title="Wartości w dozwolonym zakresie (np. kwoty nieujemne)",
+            description="Liczby i kwoty mieszczą się w granicach z kontraktu danych (kwoty ≥ 0). "
+                        "Numbers and amounts are within the contract's bounds (amounts ≥ 0).",
+            columns=tuple(c.name for c in bounded),
+            explicit=tuple(Expectation(c.name, "expect_column_values_to_be_between",
+                                       {"column": c.name, "min_value": c.min, "max_value": c.max}) for c in bounded),
+            message="Kolumna „{header}”: wartość „{value}” spoza dozwolonego zakresu ({bounds}). Popraw wartość.",
+        ))
+    if dataset.key:
+        headers = ", ".join(dataset.column(k).header for k in dataset.key)
+        rules.append(Rule(
+            id="unique_key", title=f"Unikalny klucz wiersza ({headers})",
+            description=f"W pliku nie ma dwóch różnych wierszy o tym samym kluczu ({headers}); oba trafiają "
+                        "do kwarantanny, bo nie wiadomo, który jest właściwy. Key columns are unique within the file.",
+            columns=tuple(dataset.key), compute="unique_key",
+            message=f"W pliku jest więcej niż jeden wiersz o tym samym kluczu ({headers}) i różnej treści. "
+                    "Zostaw jeden właściwy wiersz.",
+        ))
+    return rules
+
+
+def _rule_from_yaml(spec: dict) -> Rule:
+    return Rule(
+        id=spec["id"], title=spec["title"], description=" ".join(str(spec["description"]).split()),
+        severity=spec.get("severity", ERROR), blocking=bool(spec.get("blocking", False)),
+        level=spec.get("level", "row"), columns=tuple(spec.get("columns", ())), compute=spec.get("compute"),
+        references=tuple(spec.get("references", ())), expect=spec.get("expect"), message=spec.get("message", ""),
+    )
+
+
+@lru_cache(maxsize=32)
+def dataset_rules(name: str, folder: Path = VALIDATION_DIR) -> tuple[Rule, ...]:
+    path = Path(folder) / f"{name}.yaml"
+    if not path.exists():
+        return ()
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert spec["dataset"] == name, f"{path}: dataset {spec['dataset']!r} != {name!r}"
+    return tuple(_rule_from_yaml(r) for r in spec.get("rules", []))
+
+
+def rules_for(dataset: Dataset) -> list[Rule]:
+    rules = contract_rules(dataset) + list(dataset_rules(dataset.name))
+    ids = [r.id for r in rules]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise ValueError(f"{dataset.name}: powtórzone identyfikatory reguł {sorted(duplicates)}")
+    names = {c.name for c in dataset.columns} | set(PII_DERIVED)
+    for rule in rules:
+        unknown = [c for c in rule.columns if c not in names]
+        if unknown:
+            raise ValueError(f"{dataset.name}/{rule.id}: nieznane kolumny {unknown}")
+        if rule.compute and rule.compute not in COMPUTE:
+            raise ValueError(f"{dataset.name}/{rule.id}: brak funkcji compute {rule.compute!r} w rules.py")
+    return rules
+
+
+# ----------------------------------------------------------------- computed rules (vectorized)
+
+def _money_text(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.Utf8).str.replace(r"\.", ",")
+
+
+def vat_consistent(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
+    expected = pl.col("gross_amount") - pl.col("net_amount")
+    ok = pl.col("vat_amount").is_null() | expected.is_null() | (pl.col("vat_amount") == expected)
+    return frame.select(ok.alias("ok"), _money_text(expected).alias("expected"))
+
+
+def tranche_sum(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
+    parts = pl.col("amount_eu") + pl.col("amount_state")
+    ok = parts.is_null() | pl.col("amount_total").is_null() | (parts == pl.col("amount_total"))
+    return frame.select(ok.alias("ok"), _money_text(parts).alias("expected"))
+
+
+def tranche_eu_share(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
+    rate = Decimal(str(params["eu_rate"]))
+    expected = [None if t is None else eu_part(t, rate) for t in frame["amount_total"].to_list()]
+    out = pl.DataFrame({"expected_value": pl.Series(expected, dtype=pl.Decimal(18, 2)), "eu": frame["amount_eu"]})
+    return out.select(
+        (pl.col("eu").is_null() | pl.col("expected_value").is_null() | (pl.col("eu") == pl.col("expected_value")))
+        .alias("ok"),
+        _money_text(pl.col("expected_value")).alias("expected"),
+    )
+
+
+def pesel_missing_allowed(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
+    ok = (pl.col("pesel_status") != "missing") | (pl.col("no_pesel") == "tak")
+    return frame.select(ok.fill_null(True).alias("ok"))
+
+
+def sex_matches_pesel(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
+    ok = pl.col("sex").is_null() | pl.col("sex_from_pesel").is_null() | (pl.col("sex") == pl.col("sex_from_pesel"))
+    return frame.select(ok.alias("ok"))
+
+
+def age_matches_pesel(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
+    age, derived = pl.col("age_at_entry"), pl.col("age_at_entry_from_pesel")
+    ok = age.is_null() | derived.is_null() | (age == derived.cast(pl.Int64))
+    return frame.select(ok.alias("ok"), derived.cast(pl.Utf8).alias("expected"))
+
+
+def unique_key(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
+    """Different rows sharing the key: all of them fail (exact repeats are `duplicate_row`'s job)."""
+    key = list(params["key"])
+    firsts = frame.filter(pl.col("chk__first_copy")).group_by(key).agg(pl.len().alias("n"))
+    joined = (frame.select(key + ["chk__first_copy"]).with_row_index("i")
+              .join(firsts, on=key, how="left").sort("i"))
+    any_null = pl.any_horizontal(pl.col(k).is_null() for k in key)
+    ok = ~pl.col("chk__first_copy") | any_null | (pl.col("n").fill_null(1) <= 1)
+    return joined.select(ok.alias("ok"))
+
+
+COMPUTE = {
+    "vat_consistent": vat_consistent,
+    "tranche_sum": tranche_sum,
+    "tranche_eu_share": tranche_eu_share,
+    "pesel_missing_allowed": pesel_missing_allowed,
+    "sex_matches_pesel": sex_matches_pesel,
+    "age_matches_pesel": age_matches_pesel,
+    "unique_key": unique_key,
+}
+
+
+def content_columns(dataset: Dataset, frame: pl.DataFrame) -> list[str]:
+    """The data columns of a row (no lineage): what makes two rows exact duplicates."""
+    names = []
+    for column in dataset.stored_columns:
+        if column.pii == "pesel":
+            names += [c for c in ("person_key", "pesel_status") if c in frame.columns]
+        elif column.name in frame.columns:
+            names.append(column.name)
+    return names
+
+
+def column_of(dataset: Dataset, name: str) -> Column | None:
+    for column in dataset.columns:
+        if column.name == name:
+            return column
+    return None
+
+
+def is_private(dataset: Dataset, name: str) -> bool:
+    """True for columns whose values must never be shown (PESEL, derived data, special categories)."""
+    column = column_of(dataset, name)
+    return name in PII_DERIVED or (column is not None and (column.pii is not None or column.sensitive))

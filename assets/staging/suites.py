@@ -1,0 +1,96 @@
+"""Great Expectations: rules -> an expectation suite per dataset, run on a partition's pandas frame.
+
+GX is imported lazily (several seconds) and once per process; one ephemeral context holds one
+suite and one validation definition per dataset and level (row / dataset). Per-partition values
+(period dates, reference lists) are passed as `expectation_parameters` ({"$PARAMETER": name}).
+Analytics and progress bars are off.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+from assets.staging.rules import Rule
+
+RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_number"],
+                 "return_unexpected_index_query": False, "partial_unexpected_count": 0}
+
+_lock = threading.Lock()
+_state: dict = {}
+
+
+@dataclass
+class ExpectationOutcome:
+    rule: str
+    column: str
+    success: bool
+    element_count: int
+    unexpected_rows: list[int]
+    observed: object = None
+    error: str | None = None
+
+
+def _gx():
+    """(gx module, ephemeral context), created once per process."""
+    with _lock:
+        if "context" not in _state:
+            os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+            source = context.data_sources.add_pandas("cus_staging")
+            _state.update(gx=gx, context=context, source=source, definitions={})
+        return _state["gx"], _state
+
+
+def _class_name(expectation_type: str) -> str:
+    return "".join(part.capitalize() for part in expectation_type.split("_"))
+
+
+def _validation_definition(name: str, rules: list[Rule]):
+    gx, state = _gx()
+    with _lock:
+        if name in state["definitions"]:
+            return state["definitions"][name]
+        suite = gx.ExpectationSuite(name=name)
+        for rule in rules:
+            for expectation in rule.expectations():
+                cls = getattr(gx.expectations, _class_name(expectation.type))
+                suite.add_expectation(cls(**expectation.kwargs, meta={"rule": rule.id, "column": expectation.column}))
+        suite = state["context"].suites.add(suite)
+        batch = state["source"].add_dataframe_asset(name).add_batch_definition_whole_dataframe("partition")
+        definition = state["context"].validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        state["definitions"][name] = definition
+        return definition
+
+
+def run_suite(name: str, rules: list[Rule], frame, parameters: dict) -> list[ExpectationOutcome]:
+    """Validate a pandas frame (with a `row_number` column) against the rules' expectations."""
+    if not rules:
+        return []
+    definition = _validation_definition(name, rules)
+    result = definition.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
+                            result_format=RESULT_FORMAT)
+    outcomes = []
+    for item in result.results:
+        meta = item.expectation_config.meta or {}
+        details = item.result or {}
+        raised = (item.exception_info or {}).get("raised_exception")
+        if raised:
+            message = (item.exception_info or {}).get("exception_message")
+            raise RuntimeError(f"Great Expectations: reguła {meta.get('rule')} ({meta.get('column')}): {message}")
+        rows = [int(entry["row_number"]) for entry in details.get("unexpected_index_list") or []]
+        outcomes.append(ExpectationOutcome(
+            rule=meta["rule"], column=meta["column"], success=bool(item.success),
+            element_count=int(details.get("element_count") or len(frame)), unexpected_rows=rows,
+            observed=details.get("observed_value"),
+        ))
+    expected = sum(len(r.expectations()) for r in rules)
+    if len(outcomes) != expected:  # GX merges identical expectations: rule files must not repeat one
+        raise RuntimeError(f"Great Expectations: {len(outcomes)} wyników zamiast {expected} w zestawie {name}")
+    return outcomes
