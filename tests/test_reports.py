@@ -1,0 +1,491 @@
+"""Quarterly reports end to end on a small warehouse made by code (tests/report_fixtures.py).
+
+The Dagster asset `report/quarterly_reports` runs once per module (PDF printing is the slow part)
+and every test reads the files it wrote: figures in the HTML, XLSX and PDF equal the warehouse
+values, charts are drawn, no personal data, small sensitive counts suppressed, no formula injection.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+from datetime import datetime
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import openpyxl
+import pytest
+import pypdf
+
+import report_fixtures as fx
+from pipelines.partitions import quarter_partitions
+from pipelines.registry import load_units
+from pipelines.resources import ReportsResource, WarehouseResource
+from reports import queries
+from reports.builder import CONSOLIDATED, build_report
+from reports.html import plotly_js, render_html
+from reports.settings import ReportSettings
+
+NBSP = "\u00a0"
+QUARTER = fx.QUARTER  # 2021Q3
+PARTITION = "2021-07-01"
+REPORTS = ("elblag", "srokowo", CONSOLIDATED)
+CHARTS = ("chart-indicators", "chart-participants", "chart-areas", "chart-spending")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
+
+
+def units():
+    return [u for u in load_units() if u.key in fx.UNITS]
+
+
+def settlement(unit: str) -> dict:
+    return next(r for r in fx.SETTLEMENT if r["unit"] == unit)
+
+
+def pl_money(value: Decimal) -> str:
+    """Hand-rolled Polish money (independent of reports.formatting): 1234567.9 -> '1 234 567,90 zł'."""
+    whole, frac = f"{Decimal(value):.2f}".split(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-")
+    groups = []
+    while digits:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    return f"{sign}{NBSP.join(groups)},{frac}{NBSP}zł"
+
+
+# ---------------------------------------------------------------------------------------------
+# the run (module scope: one Dagster materialization, PDFs printed once)
+
+
+@pytest.fixture(scope="module")
+def produced(tmp_path_factory):
+    from assets.report.report_files import REPORT_FILES_KEY, build_report_file_assets
+
+    root = tmp_path_factory.mktemp("reports_run")
+    warehouse = fx.build_warehouse(root / "warehouse" / "cus.duckdb")
+    (asset,) = build_report_file_assets(quarter_partitions(load_units()), units=tuple(load_units()))
+    result = dg.materialize(
+        [asset],
+        partition_key=PARTITION,
+        resources={"warehouse": WarehouseResource(path=str(warehouse)),
+                   "reports": ReportsResource(root=str(root / "reports"))},
+        run_config={"ops": {"report__quarterly_reports": {"config": {"units": list(fx.UNITS)}}}},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("report__quarterly_reports")
+    assert materialization.asset_key == REPORT_FILES_KEY
+    files = {key: {ext: root / "reports" / QUARTER / key / f"raport_{key}_{QUARTER}.{ext}"
+                   for ext in ("html", "pdf", "xlsx")} for key in REPORTS}
+    return {"root": root, "files": files, "metadata": materialization.metadata, "warehouse": warehouse}
+
+
+class _Page(HTMLParser):
+    """Visible text, table cells by data-table/data-col, facts by label; scripts and styles skipped."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.tables: dict[str, list[dict[str, str]]] = {}
+        self.facts: dict[str, str] = {}
+        self._skip = 0
+        self._table: str | None = None
+        self._row: dict[str, str] | None = None
+        self._cell: str | None = None
+        self._fact: str | None = None
+        self._buffer: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag == "table" and "data-table" in attrs:
+            self._table = attrs["data-table"]
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self._row = {}
+        elif tag == "td" and self._row is not None:
+            self._cell, self._buffer = attrs.get("data-col"), []
+        elif tag == "dd" and "data-fact" in attrs:
+            self._fact, self._buffer = attrs["data-fact"], []
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+        elif tag == "td" and self._cell is not None:
+            self._row[self._cell] = "".join(self._buffer).strip()
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if self._row:
+                self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "dd" and self._fact is not None:
+            self.facts[self._fact] = "".join(self._buffer).strip()
+            self._fact = None
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        self.text.append(data)
+        if self._cell is not None or self._fact is not None:
+            self._buffer.append(data)
+
+
+@pytest.fixture(scope="module")
+def pages(produced) -> dict[str, tuple[str, _Page]]:
+    out = {}
+    for key in REPORTS:
+        html = produced["files"][key]["html"].read_text(encoding="utf-8")
+        page = _Page()
+        page.feed(html)
+        out[key] = (html, page)
+    return out
+
+
+def row_of(page: _Page, table: str, **match) -> dict[str, str]:
+    rows = [r for r in page.tables[table] if all(r.get(k) == v for k, v in match.items())]
+    assert len(rows) == 1, (table, match, page.tables.get(table))
+    return rows[0]
+
+
+@pytest.fixture(scope="module")
+def workbooks(produced):
+    return {key: openpyxl.load_workbook(produced["files"][key]["xlsx"]) for key in REPORTS}
+
+
+def xlsx_rows(ws, key: str) -> list[list]:
+    """Values of the rows of a sheet holding a cell equal to `key`, top to bottom."""
+    return [[c.value for c in row] for row in ws.iter_rows() if any(c.value == key for c in row)]
+
+
+def xlsx_row(ws, key: str) -> list:
+    rows = xlsx_rows(ws, key)
+    assert len(rows) == 1, (ws.title, key, rows)
+    return rows[0]
+
+
+@pytest.fixture(scope="module")
+def pdf_texts(produced) -> dict[str, str]:
+    texts = {}
+    for key in REPORTS:
+        done = subprocess.run(["pdftotext", "-layout", str(produced["files"][key]["pdf"]), "-"],
+                              capture_output=True, check=True, timeout=60)
+        texts[key] = done.stdout.decode("utf-8").replace(NBSP, " ")
+    return texts
+
+
+# ---------------------------------------------------------------------------------------------
+# files and metadata
+
+
+def test_asset_writes_html_pdf_xlsx_per_unit_and_consolidated_with_paths_in_metadata(produced):
+    meta = produced["metadata"]
+    for key in REPORTS:
+        for ext, path in produced["files"][key].items():
+            assert path.exists() and path.stat().st_size > 1000, path
+            value = meta[f"{key} ({ext.upper()})"]
+            assert isinstance(value, dg.PathMetadataValue) and Path(value.path) == path
+    assert meta["raporty"].value == 3 and meta["pliki"].value == 9
+    assert isinstance(meta["pliki raportów"], dg.MarkdownMetadataValue)
+    assert f"raport_zbiorczy_{QUARTER}.pdf" in meta["pliki raportów"].value
+    assert meta["brakujące tabele"].value == "—"
+    # No temporary files left behind.
+    leftovers = [p for p in (produced["root"] / "reports").rglob("*") if p.is_file() and ".tmp" in p.name]
+    assert leftovers == []
+
+
+def test_asset_depends_on_every_report_table():
+    from assets.report.report_files import build_report_file_assets
+
+    (asset,) = build_report_file_assets(quarter_partitions(load_units()))
+    deps = {key for key in asset.dependency_keys}
+    assert deps == {dg.AssetKey(["report", t]) for t in queries.SOURCE_TABLES}
+    assert {"indicators", "settlement", "participant_profile", "milestones"} <= set(queries.SOURCE_TABLES)
+
+
+def test_html_is_one_offline_file_with_plotly_inlined_once(pages):
+    bundle = plotly_js()
+    for key, (html, page) in pages.items():
+        assert html.count(bundle) == 1, key
+        assert re.search(r"<script[^>]*\bsrc\s*=", html, re.IGNORECASE) is None, key
+        assert re.search(r"<link[^>]*\bhref\s*=", html, re.IGNORECASE) is None, key
+        for chart in CHARTS:
+            assert f'id="{chart}"' in html, (key, chart)
+
+
+# ---------------------------------------------------------------------------------------------
+# figures: HTML and XLSX equal the warehouse
+
+
+def test_unit_html_figures_equal_warehouse(pages):
+    for unit in fx.UNITS:
+        _, page = pages[unit]
+        s = settlement(unit)
+        assert page.facts["Wydatki kwalifikowalne narastająco (bezpośrednie + pośrednie)"] == \
+            pl_money(s["eligible_cumulative"])
+        assert page.facts["Budżet projektu"] == pl_money(s["budget_total"])
+        for item, quarter_key, cumulative_key in (
+            ("Koszty bezpośrednie", "direct_quarter", "direct_cumulative"),
+            ("Wydatki kwalifikowalne ogółem", "eligible_quarter", "eligible_cumulative"),
+            ("w tym EFS (84,28%, zaokrąglenie w dół do grosza)", "eu_quarter", "eu_cumulative"),
+            ("w tym budżet państwa (reszta)", "national_quarter", "national_cumulative"),
+        ):
+            row = row_of(page, "rozliczenie", item=item)
+            assert (row["quarter"], row["cumulative"]) == (pl_money(s[quarter_key]), pl_money(s[cumulative_key]))
+        for ind in (r for r in fx.INDICATORS if r["unit"] == unit):
+            row = row_of(page, "wskazniki", code=ind["code"])
+            assert row["target_total"] == f"{ind['target_total']:,}".replace(",", NBSP)
+            assert row["cumulative_total"] == f"{ind['cumulative_total']:,}".replace(",", NBSP)
+    # Hand-checked literals (Polish formats): Elbląg 1 073 537,30 + 15% = 1 234 567,90 zł.
+    _, elblag = pages["elblag"]
+    text = "".join(elblag.text)
+    assert f"1{NBSP}234{NBSP}567,90{NBSP}zł" in text and f"161{NBSP}030,60{NBSP}zł" in text
+    assert row_of(elblag, "wskazniki", code="PROD_OSOBY_USLUGI")["pct"] == "86,7%"  # 1 214 / 1 400
+    assert "31.07.2023" in text and "05.08.2020" in text  # project end, agreement signed
+    assert row_of(elblag, "kamienie", code="KM1")["achieved_date"] == "15.06.2021"
+    assert row_of(elblag, "plan-wykonanie", quarter="III kwartał 2021")["actual"] == \
+        pl_money(settlement("elblag")["eligible_quarter"])
+    # File versions: the quarter's current versions and the agreement files only.
+    files = {(r["source_file"], r["version_no"]) for r in elblag.tables["pliki"]}
+    assert files == {("elblag/2021Q3/uczestnicy.xlsx", "2"), ("elblag/2021Q3/wydatki.csv", "1"),
+                     ("elblag/umowa/budzet.csv", "1")}
+
+
+def test_consolidated_html_sums_units(pages):
+    _, page = pages[CONSOLIDATED]
+    total = sum(settlement(u)["eligible_cumulative"] for u in fx.UNITS)
+    assert total == Decimal("1987037.15")
+    assert page.facts["Wydatki kwalifikowalne narastająco (bezpośrednie + pośrednie)"] == pl_money(total)
+    eu = sum(settlement(u)["eu_quarter"] for u in fx.UNITS)
+    assert row_of(page, "rozliczenie", item="w tym EFS (84,28%, zaokrąglenie w dół do grosza)")["quarter"] == \
+        pl_money(eu)
+    row = row_of(page, "wskazniki", code="PROD_OSOBY_USLUGI")
+    assert (row["target_total"], row["cumulative_total"]) == (f"1{NBSP}650", f"1{NBSP}332")
+    assert {r["unit_name"] for r in page.tables["jednostki"][:-1]} == {u.name for u in units()}
+
+
+def test_xlsx_numbers_are_numbers_equal_to_warehouse(workbooks):
+    for unit in fx.UNITS:
+        wb = workbooks[unit]
+        assert {"Identyfikacja", "Postęp rzeczowy", "Profil uczestników", "Usługi", "Postęp finansowy",
+                "Jakość danych", "Ryzyka", "Kamienie milowe"} <= set(wb.sheetnames)
+        ws = wb["Postęp finansowy"]
+        s = settlement(unit)
+        for item, quarter_key, cumulative_key in (("Koszty bezpośrednie", "direct_quarter", "direct_cumulative"),
+                                                  ("Wydatki kwalifikowalne ogółem", "eligible_quarter",
+                                                   "eligible_cumulative")):
+            row = xlsx_row(ws, item)
+            assert Decimal(str(row[1])) == s[quarter_key] and Decimal(str(row[2])) == s[cumulative_key]
+        money_cells = [c for r in ws.iter_rows() for c in r if c.value == float(s["eligible_cumulative"])]
+        assert money_cells and all(c.data_type == "n" and "#,##0.00" in c.number_format for c in money_cells)
+        ws = wb["Postęp rzeczowy"]
+        for ind in (r for r in fx.INDICATORS if r["unit"] == unit):
+            main, *by_sex = xlsx_rows(ws, ind["code"])  # main table, then the table by sex
+            assert main[2:6] == [ind["kind"], ind["target_total"], ind["quarter_total"], ind["cumulative_total"]]
+            assert Decimal(str(main[6])).quantize(Decimal("0.0001")) == ind["pct"]
+            if ind["target_women"] is not None:
+                assert by_sex[0][2:8] == [ind[k] for k in ("target_women", "target_men", "quarter_women",
+                                                          "quarter_men", "cumulative_women", "cumulative_men")]
+            else:
+                assert by_sex == []
+    ws = workbooks[CONSOLIDATED]["Postęp finansowy"]
+    row = xlsx_row(ws, "Wydatki kwalifikowalne ogółem")
+    assert Decimal(str(row[2])) == sum(settlement(u)["eligible_cumulative"] for u in fx.UNITS)
+
+
+def test_xlsx_formula_injection_from_a_task_name_stays_text(workbooks):
+    for key in ("srokowo", CONSOLIDATED):
+        ws = workbooks[key]["Postęp finansowy"]
+        cells = [c for r in ws.iter_rows() for c in r if c.value == fx.EVIL_TASK]
+        assert cells, key
+        for cell in cells:
+            assert cell.data_type == "s" and cell.quotePrefix, key
+        assert not any(c.data_type == "f" for r in ws.iter_rows() for c in r)
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+
+
+def test_pdf_opens_and_holds_key_figures_and_chart_text(produced, pdf_texts):
+    for key in REPORTS:
+        reader = pypdf.PdfReader(produced["files"][key]["pdf"])
+        assert len(reader.pages) >= 5
+        text = pdf_texts[key]
+        # Chart titles are SVG text drawn by plotly.js: present only if the charts were drawn.
+        for title in ("Wydatki narastająco a harmonogram", "Stopień osiągnięcia wskaźników",
+                      "Wartość usług według obszarów ustawy", "Uczestnicy według płci i wieku"):
+            assert title in text, (key, title)
+    assert "1 234 567,90 zł" in pdf_texts["elblag"] and "Elbląskie Centrum Usług Społecznych" in pdf_texts["elblag"]
+    assert pl_money(settlement("srokowo")["eligible_cumulative"]).replace(NBSP, " ") in pdf_texts["srokowo"]
+    assert "1 987 037,15 zł" in pdf_texts[CONSOLIDATED]
+    assert "III kwartał 2021" in pdf_texts[CONSOLIDATED]
+
+
+# ---------------------------------------------------------------------------------------------
+# charts drawn on screen
+
+
+_PIXELS_JS = """async (b64) => {
+  const img = new Image(); img.src = 'data:image/png;base64,' + b64; await img.decode();
+  const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data;
+  let ink = 0; const colours = new Set();
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i] < 235 || d[i + 1] < 235 || d[i + 2] < 235) ink++;
+    colours.add((d[i] >> 3) << 10 | (d[i + 1] >> 3) << 5 | (d[i + 2] >> 3));
+  }
+  return {ink: ink / (d.length / 4), colours: colours.size, width: c.width, height: c.height};
+}"""
+
+
+def test_screenshot_shows_the_charts_drawn(produced):
+    from playwright.sync_api import sync_playwright
+
+    url = produced["files"]["elblag"]["html"].as_uri()
+    with sync_playwright() as p:
+        # Debian's chromium (never a downloaded browser); Playwright adds --headless and its own profile.
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS[1:])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.goto(url)
+            page.wait_for_function("document.querySelectorAll('.chart .main-svg').length >= 4", timeout=20000)
+            stats = {}
+            for chart in CHARTS:
+                shot = page.locator(f"#{chart}").screenshot()
+                stats[chart] = page.evaluate(_PIXELS_JS, base64.b64encode(shot).decode())
+            # Control: the same page without JavaScript leaves the chart boxes blank.
+            blank_page = browser.new_page(viewport={"width": 1000, "height": 900}, java_script_enabled=False)
+            blank_page.goto(url)
+            blank = blank_page.locator("#chart-spending").screenshot()
+            blank_stats = page.evaluate(_PIXELS_JS, base64.b64encode(blank).decode())
+        finally:
+            browser.close()
+    for chart, s in stats.items():
+        assert s["width"] >= 600 and s["height"] >= 200, (chart, s)
+        assert s["ink"] > 0.02 and s["colours"] >= 8, (chart, s)
+    assert blank_stats["ink"] < 0.001 and blank_stats["colours"] <= 2, blank_stats
+
+
+# ---------------------------------------------------------------------------------------------
+# personal data and disclosure control
+
+
+def _pesel_like(text: str) -> list[str]:
+    found = []
+    for match in re.finditer(r"(?<!\d)\d{11}(?!\d)", text):
+        digits = match.group()
+        check = (10 - sum(int(d) * w for d, w in zip(digits, PESEL_WEIGHTS)) % 10) % 10
+        if check == int(digits[-1]):
+            found.append(digits)
+    return found
+
+
+def test_no_pesel_or_participant_name_anywhere_in_the_outputs(produced, pages, workbooks, pdf_texts):
+    bundle = plotly_js()
+    texts = []
+    for key in REPORTS:
+        texts.append(pages[key][0].replace(bundle, ""))  # the report's own HTML, chart data included
+        texts.append(pdf_texts[key])
+        texts.append("\n".join(str(c.value) for ws in workbooks[key] for r in ws.iter_rows() for c in r
+                               if c.value is not None))
+    texts.append(repr(produced["metadata"]))
+    names = [part for name in fx.PARTICIPANT_NAMES for part in name.split()]
+    for text in texts:
+        assert _pesel_like(text) == []
+        assert not any(p in text for p in fx.PESELS)
+        assert not any(n in text for n in names)
+    # The queries never select person-level columns.
+    for sql_file in queries.SQL_DIR.glob("*.sql"):
+        body = re.sub(r"--[^\n]*", "", sql_file.read_text(encoding="utf-8")).lower()
+        for column in ("person_key", "participant_id", "pesel", "first_name", "last_name", "raw.participants"):
+            assert column not in body, (sql_file.name, column)
+
+
+def test_small_sensitive_counts_are_suppressed_in_the_consolidated_report(pages, workbooks):
+    _, page = pages[CONSOLIDATED]
+    by_unit = {r["unit_name"]: r for r in page.tables["profil-wrazliwe"]}
+    elblag, srokowo = (next(u.name for u in units() if u.key == k) for k in ("elblag", "srokowo"))
+    # Disability: Elbląg 3 (small) hidden; Srokowo 12 hidden too, or 15 − 12 would reveal it.
+    assert by_unit[elblag]["DISABILITY"] == "<5" and by_unit[srokowo]["DISABILITY"] == "•"
+    assert by_unit["Razem"]["DISABILITY"] == "15"
+    # Homelessness: Elbląg 0 stays (discloses nobody), Srokowo 2 and the total 2 hidden.
+    assert by_unit[elblag]["HOMELESS"] == "0" and by_unit[srokowo]["HOMELESS"] == "<5"
+    assert by_unit["Razem"]["HOMELESS"] == "<5"
+    assert by_unit[elblag]["MINORITY"] == "6"
+    minority = row_of(page, "profil", label="migranci, mniejszości, osoby obcego pochodzenia *")
+    assert (minority["cumulative_total"], minority["cumulative_women"], minority["cumulative_men"]) == \
+        ("6", "<5", "<5")
+    unemployed = row_of(page, "profil", label="bezrobotni")  # not sensitive: never hidden
+    assert unemployed["cumulative_total"] == "215"
+    ws = workbooks[CONSOLIDATED]["Profil uczestników"]
+    row = xlsx_row(ws, elblag)
+    assert "<5" in row and 3 not in row and 3.0 not in row
+    # The per-unit report of Elbląg suppresses too (config: in_unit_reports).
+    assert row_of(pages["elblag"][1], "profil", label="osoby z niepełnosprawnościami *")["cumulative_total"] == "<5"
+
+
+def test_suppression_threshold_is_a_setting(produced):
+    with queries.read_only(produced["warehouse"]) as conn:
+        inputs = queries.load_report_inputs(conn, QUARTER, units())
+    report = build_report(inputs, "consolidated", settings=ReportSettings(suppression_threshold=3))
+    rows = {r["unit_name"]: r for r in report.table("profil-wrazliwe").rows}
+    elblag = next(u.name for u in units() if u.key == "elblag")
+    assert rows[elblag]["DISABILITY"] == Decimal(3)
+
+
+# ---------------------------------------------------------------------------------------------
+# fresh warehouse, schedule
+
+
+def test_missing_report_tables_leave_a_clear_note_not_a_crash(tmp_path):
+    warehouse = fx.build_warehouse(tmp_path / "cus.duckdb", skip=("report.flags", "report.advances"))
+    with queries.read_only(warehouse) as conn:
+        inputs = queries.load_report_inputs(conn, QUARTER, units())
+    assert sorted(inputs.missing) == ["report.advances", "report.flags"]
+    assert inputs.flags == [] and inputs.advances == [] and inputs.settlement
+    html = render_html(build_report(inputs, "unit", "elblag"))
+    assert "brak tabel report.advances, report.flags" in html
+    empty = tmp_path / "empty.duckdb"
+    import duckdb
+
+    duckdb.connect(str(empty)).close()
+    with queries.read_only(empty) as conn:
+        inputs = queries.load_report_inputs(conn, QUARTER, units())
+    assert len(inputs.missing) == len(queries.SOURCE_TABLES) + 1  # + raw.file_versions
+    assert "Brak danych" in render_html(build_report(inputs, "consolidated"))
+
+
+def test_schedule_waits_for_data_and_fresh_tables_then_requests_the_quarter(produced, tmp_path):
+    from assets.report.report_files import evaluate_report_schedule
+
+    (tmp_path / "dagster_home").mkdir()
+    instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home"))
+    warehouse = WarehouseResource(path=str(produced["warehouse"]))
+    partitions = quarter_partitions(load_units())
+    when = datetime(2021, 10, 20, 6, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
+    # All four registry units owe 2021Q3; only two delivered, 20 days after the quarter: wait.
+    skip = evaluate_report_schedule(context, warehouse, partitions, tuple(load_units()))
+    assert isinstance(skip, dg.SkipReason) and "myslenice" in skip.skip_message
+    # The two units delivered, but the report tables were never computed after the load: wait.
+    skip = evaluate_report_schedule(context, warehouse, partitions, tuple(units()))
+    assert isinstance(skip, dg.SkipReason) and "indicators_job" in skip.skip_message
+    for table in queries.SOURCE_TABLES:
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=["report", table]))
+    request = evaluate_report_schedule(context, warehouse, partitions, tuple(units()))
+    assert isinstance(request, dg.RunRequest) and request.partition_key == PARTITION
+    assert request.run_key.startswith(f"raporty-{QUARTER}-")
+    # No warehouse yet: a skip, not an error.
+    missing = WarehouseResource(path=str(produced["root"] / "nowhere" / "cus.duckdb"))
+    assert isinstance(evaluate_report_schedule(context, missing, partitions, tuple(units())), dg.SkipReason)
