@@ -1,0 +1,19 @@
+-- mart.budget_line: budget lines of the agreement (umowa/budzet.csv); task 0 = indirect costs.
+CREATE OR REPLACE TABLE mart.budget_line AS
+WITH budget AS (
+    SELECT * FROM staging.budget
+),
+final AS (
+    SELECT unit, task_no, task_name, cost_category, category_name, amount,
+           task_no = 0 AS is_indirect,
+           coalesce(cross_financing, false) AS cross_financing,
+           coalesce(fixed_asset, false)     AS fixed_asset,
+           coalesce(commissioned, false)    AS commissioned,
+           source_file, file_sha256, row_number
+    FROM budget
+)
+SELECT * FROM final ORDER BY unit, task_no, cost_category;
+
+COMMENT ON TABLE mart.budget_line IS 'Budżet umowy: linie zadanie × kategoria; zadanie 0 = koszty pośrednie (stawka ryczałtowa).';
+COMMENT ON COLUMN mart.budget_line.amount IS 'Kwota linii budżetu, zł, DECIMAL(18,2).';
+COMMENT ON COLUMN mart.budget_line.is_indirect IS 'Linia kosztów pośrednich (zadanie 0).';

@@ -1,0 +1,113 @@
+-- mart.dim_participant: current state of every participant (unit × participant_id) across the
+-- cumulative quarterly participant files: the row of the latest quarter carrying the participant.
+-- Pseudonymized: person_key (keyed PESEL pseudonym), never a name or PESEL.
+CREATE OR REPLACE TABLE mart.dim_participant AS
+WITH participant_rows AS (
+    SELECT * FROM staging.participants
+),
+deliveries AS (
+    SELECT unit, quarter, participant_id, ipus_no FROM staging.deliveries WHERE participant_id IS NOT NULL
+),
+units AS (
+    SELECT unit, first_quarter FROM mart.dim_unit
+),
+first_seen AS (
+    SELECT unit, participant_id, min(quarter) AS first_quarter, count(DISTINCT quarter) AS files
+    FROM participant_rows GROUP BY unit, participant_id
+),
+current_rows AS (
+    SELECT * FROM participant_rows
+    QUALIFY row_number() OVER (PARTITION BY unit, participant_id ORDER BY quarter DESC, row_number DESC) = 1
+),
+ipus AS (
+    SELECT unit, participant_id, min(quarter) AS ipus_quarter
+    FROM deliveries WHERE nullif(trim(ipus_no), '') IS NOT NULL GROUP BY unit, participant_id
+),
+typed AS (
+    SELECT
+        c.unit, c.participant_id, c.person_key,
+        coalesce(c.person_key, 'id:' || c.participant_id)      AS person_identity,
+        c.pesel_status, c.participant_type,
+        coalesce(c.sex, c.sex_from_pesel)                      AS sex,
+        coalesce(c.age_at_entry, c.age_at_entry_from_pesel)    AS age_at_entry,
+        c.education, c.degurba, c.labour_status, c.start_date, c.end_date,
+        c.completed_path AS completed_path_answer, c.poverty_risk AS poverty_risk_answer,
+        c.disability AS disability_answer, c.minority_migrant AS minority_migrant_answer,
+        c.homeless AS homeless_answer, c.other_disadvantaged AS other_disadvantaged_answer,
+        f.first_quarter, f.files AS quarterly_files, c.quarter AS current_quarter,
+        i.ipus_quarter,
+        c.source_file, c.file_sha256, c.row_number
+    FROM current_rows c
+    JOIN first_seen f USING (unit, participant_id)
+    LEFT JOIN ipus i USING (unit, participant_id)
+),
+final AS (
+    SELECT
+        t.unit, t.participant_id, t.person_key, t.person_identity, t.pesel_status, t.participant_type,
+        t.sex, t.age_at_entry, t.education, t.degurba, t.labour_status,
+        t.start_date, t.end_date,
+        mart.quarter_label(t.start_date)                                        AS start_quarter,
+        mart.quarter_label(t.end_date)                                          AS end_quarter,
+        t.first_quarter, t.current_quarter, t.quarterly_files,
+        -- counting quarters (schemas/indicators.yaml count_quarter)
+        greatest(mart.quarter_label(t.start_date), u.first_quarter)            AS entry_quarter,
+        t.ipus_quarter,
+        true                                                                    AS is_participant,
+        t.labour_status IN ('unemployed_registered', 'unemployed_unregistered') AS is_unemployed,
+        t.labour_status = 'unemployed_registered'                               AS is_unemployed_registered,
+        CAST(NULL AS BOOLEAN)                                                   AS is_long_term_unemployed,
+        t.labour_status = 'inactive'                                            AS is_inactive,
+        t.labour_status = 'employed'                                            AS is_employed,
+        t.age_at_entry < 25                                                     AS is_under_25,
+        t.age_at_entry BETWEEN 25 AND 54                                        AS is_age_25_54,
+        t.age_at_entry > 54                                                     AS is_over_54,
+        t.education IN ('isced0', 'isced1', 'isced2')                           AS is_isced_0_2,
+        t.education = 'isced34'                                                 AS is_isced_3_4,
+        t.education = 'isced58'                                                 AS is_isced_5_8,
+        t.disability_answer = 'tak'                                             AS has_disability,
+        t.minority_migrant_answer = 'tak'                                       AS is_minority_migrant,
+        t.homeless_answer = 'tak'                                               AS is_homeless,
+        t.other_disadvantaged_answer = 'tak'                                    AS is_other_disadvantaged,
+        (t.disability_answer = 'odmowa' OR t.minority_migrant_answer = 'odmowa'
+         OR t.homeless_answer = 'odmowa' OR t.other_disadvantaged_answer = 'odmowa') AS refused_any,
+        t.degurba = '3'                                                         AS is_rural,
+        t.poverty_risk_answer = 'tak'                                           AS poverty_risk,
+        t.ipus_quarter IS NOT NULL                                              AS has_ipus,
+        t.completed_path_answer = 'tak'                                         AS completed_path,
+        greatest(mart.quarter_label(t.start_date), u.first_quarter,
+                 coalesce(mart.quarter_label(t.end_date), t.current_quarter))  AS path_quarter,
+        t.source_file, t.file_sha256, t.row_number
+    FROM typed t
+    JOIN units u USING (unit)
+)
+SELECT * FROM final ORDER BY unit, participant_id;
+
+COMMENT ON TABLE mart.dim_participant IS 'Uczestnicy — stan bieżący: wiersz z najpóźniejszego pliku kwartalnego zawierającego uczestnika (jednostka, identyfikator). Bez imion, nazwisk i PESEL.';
+COMMENT ON COLUMN mart.dim_participant.participant_id IS 'Identyfikator uczestnika nadany przez jednostkę.';
+COMMENT ON COLUMN mart.dim_participant.person_key IS 'Pseudonim PESEL (HMAC); NULL bez PESEL.';
+COMMENT ON COLUMN mart.dim_participant.person_identity IS 'Tożsamość osoby do liczenia raz: person_key, bez PESEL id:<participant_id>.';
+COMMENT ON COLUMN mart.dim_participant.sex IS 'K/M z pliku (Płeć), inaczej z PESEL.';
+COMMENT ON COLUMN mart.dim_participant.age_at_entry IS 'Wiek w chwili przystąpienia: z pliku, inaczej z PESEL.';
+COMMENT ON COLUMN mart.dim_participant.start_quarter IS 'Kwartał daty rozpoczęcia udziału.';
+COMMENT ON COLUMN mart.dim_participant.end_quarter IS 'Kwartał daty zakończenia udziału.';
+COMMENT ON COLUMN mart.dim_participant.first_quarter IS 'Pierwszy kwartał sprawozdawczy (plik), w którym wystąpił uczestnik.';
+COMMENT ON COLUMN mart.dim_participant.current_quarter IS 'Kwartał pliku, z którego pochodzi stan bieżący.';
+COMMENT ON COLUMN mart.dim_participant.quarterly_files IS 'W ilu plikach kwartalnych wystąpił uczestnik.';
+COMMENT ON COLUMN mart.dim_participant.entry_quarter IS 'Kwartał zliczenia osoby: start_quarter, nie wcześniej niż pierwszy kwartał projektu.';
+COMMENT ON COLUMN mart.dim_participant.ipus_quarter IS 'Pierwszy kwartał sprawozdawczy ze świadczeniem z numerem IPUS.';
+COMMENT ON COLUMN mart.dim_participant.is_unemployed IS 'Bezrobotny (zarejestrowany lub niezarejestrowany).';
+COMMENT ON COLUMN mart.dim_participant.is_long_term_unemployed IS 'Długotrwale bezrobotny: nie zbierane w pliku (zawsze NULL).';
+COMMENT ON COLUMN mart.dim_participant.is_under_25 IS 'Wiek w chwili przystąpienia < 25.';
+COMMENT ON COLUMN mart.dim_participant.is_over_54 IS 'Wiek w chwili przystąpienia > 54.';
+COMMENT ON COLUMN mart.dim_participant.is_isced_0_2 IS 'Wykształcenie ISCED 0–2.';
+COMMENT ON COLUMN mart.dim_participant.has_disability IS 'Niepełnosprawność: tylko odpowiedź Tak (Odmowa = refused_any).';
+COMMENT ON COLUMN mart.dim_participant.is_other_disadvantaged IS 'Inna niekorzystna sytuacja: tylko Tak.';
+COMMENT ON COLUMN mart.dim_participant.refused_any IS 'Odmowa podania informacji w co najmniej jednej kategorii wrażliwej.';
+COMMENT ON COLUMN mart.dim_participant.is_rural IS 'DEGURBA 3 (obszar słabo zaludniony).';
+COMMENT ON COLUMN mart.dim_participant.poverty_risk IS 'Zagrożony ubóstwem lub wykluczeniem (Tak).';
+COMMENT ON COLUMN mart.dim_participant.has_ipus IS 'Co najmniej jedno świadczenie z numerem IPUS.';
+COMMENT ON COLUMN mart.dim_participant.completed_path IS 'Zakończenie udziału zgodnie ze ścieżką (Tak).';
+COMMENT ON COLUMN mart.dim_participant.path_quarter IS 'Kwartał zliczenia REZ_SCIEZKA: kwartał zakończenia, bez daty — kwartał pliku stanu bieżącego.';
+COMMENT ON COLUMN mart.dim_participant.source_file IS 'Plik źródłowy stanu bieżącego (pochodzenie).';
+COMMENT ON COLUMN mart.dim_participant.file_sha256 IS 'SHA-256 wersji pliku źródłowego.';
+COMMENT ON COLUMN mart.dim_participant.row_number IS 'Numer wiersza w pliku źródłowym.';

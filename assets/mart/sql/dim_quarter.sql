@@ -1,0 +1,28 @@
+-- mart.dim_quarter: the quarter calendar covering every unit's project period.
+CREATE OR REPLACE TABLE mart.dim_quarter AS
+WITH bounds AS (
+    SELECT min(period_start) AS first_day, max(period_end) AS last_day FROM mart.dim_unit
+),
+starts AS (
+    SELECT CAST(d AS DATE) AS start_date
+    FROM bounds, generate_series(CAST(date_trunc('quarter', first_day) AS TIMESTAMP),
+                                 CAST(last_day AS TIMESTAMP), INTERVAL 3 MONTH) AS g(d)
+    WHERE first_day IS NOT NULL
+),
+final AS (
+    SELECT
+        mart.quarter_label(start_date)                                   AS quarter,
+        CAST(year(start_date) AS INTEGER)                                AS year,
+        CAST(quarter(start_date) AS INTEGER)                             AS quarter_no,
+        start_date,
+        CAST(start_date + INTERVAL 3 MONTH - INTERVAL 1 DAY AS DATE)    AS end_date,
+        ['I', 'II', 'III', 'IV'][quarter(start_date)] || ' kw. ' || CAST(year(start_date) AS VARCHAR) AS label
+    FROM starts
+)
+SELECT * FROM final ORDER BY quarter;
+
+COMMENT ON TABLE mart.dim_quarter IS 'Kalendarz kwartałów sprawozdawczych (etykieta 2021Q1 = folder danych).';
+COMMENT ON COLUMN mart.dim_quarter.quarter IS 'Kwartał, np. 2021Q1.';
+COMMENT ON COLUMN mart.dim_quarter.start_date IS 'Pierwszy dzień kwartału.';
+COMMENT ON COLUMN mart.dim_quarter.end_date IS 'Ostatni dzień kwartału.';
+COMMENT ON COLUMN mart.dim_quarter.label IS 'Etykieta polska, np. I kw. 2021.';

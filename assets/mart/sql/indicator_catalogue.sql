@@ -1,0 +1,19 @@
+-- mart.indicator_catalogue: schemas/indicators.yaml as a table (registered by the asset as `catalogue_rows`).
+CREATE OR REPLACE TABLE mart.indicator_catalogue AS
+WITH catalogue AS (
+    SELECT * FROM catalogue_rows
+),
+final AS (
+    SELECT code, name, kind, measure_unit, definition, formula, participant_flag, count_quarter,
+           CAST(by_sex AS BOOLEAN) AS by_sex, CAST(age_group AS INTEGER) AS age_group,
+           CAST(sensitive AS BOOLEAN) AS sensitive, target, CAST(sort_order AS INTEGER) AS sort_order
+    FROM catalogue
+)
+SELECT * FROM final ORDER BY sort_order;
+
+COMMENT ON TABLE mart.indicator_catalogue IS 'Katalog wskaźników i kategorii profilu uczestników (schemas/indicators.yaml).';
+COMMENT ON COLUMN mart.indicator_catalogue.kind IS 'produkt, rezultat lub profil.';
+COMMENT ON COLUMN mart.indicator_catalogue.formula IS 'Który SQL liczy wartość (plik :: wyrażenie).';
+COMMENT ON COLUMN mart.indicator_catalogue.participant_flag IS 'Kolumna logiczna mart.dim_participant liczona dla wskaźników osobowych.';
+COMMENT ON COLUMN mart.indicator_catalogue.count_quarter IS 'Reguła kwartału zliczenia: entry, ipus, path.';
+COMMENT ON COLUMN mart.indicator_catalogue.target IS 'Źródło wartości docelowej: file, threshold, none.';

@@ -1,0 +1,14 @@
+-- mart.indicator_target: target values of the agreement (umowa/wskazniki.csv).
+CREATE OR REPLACE TABLE mart.indicator_target AS
+WITH targets AS (
+    SELECT * FROM staging.indicator_targets
+),
+final AS (
+    SELECT unit, upper(trim(indicator_code)) AS code, target_total, target_women, target_men,
+           source_file, file_sha256, row_number
+    FROM targets
+)
+SELECT * FROM final ORDER BY unit, code;
+
+COMMENT ON TABLE mart.indicator_target IS 'Wartości docelowe wskaźników z umowy (ogółem, w tym K, w tym M).';
+COMMENT ON COLUMN mart.indicator_target.code IS 'Kod wskaźnika (schemas/indicators.yaml).';

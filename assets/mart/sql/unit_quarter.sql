@@ -1,0 +1,45 @@
+-- mart.unit_quarter: the reporting grid, one row per unit × quarter of its project period.
+-- in_report = the quarter is at most the unit's last quarter with data (any quarterly file
+-- accepted or validated), so report tables carry zeros / cumulatives through quarters without files.
+CREATE OR REPLACE TABLE mart.unit_quarter AS
+WITH units AS (
+    SELECT unit, period_start, period_end, quarter_count FROM mart.dim_unit
+),
+calendar AS (
+    SELECT quarter, start_date, end_date FROM mart.dim_quarter
+),
+data_quarters AS (
+    SELECT unit, quarter FROM staging.participants
+    UNION SELECT unit, quarter FROM staging.deliveries
+    UNION SELECT unit, quarter FROM staging.expenses
+    UNION SELECT unit, quarter FROM staging.tranches
+    UNION SELECT unit, quarter FROM src_validation_summary WHERE quarter IS NOT NULL
+),
+grid AS (
+    SELECT u.unit, c.quarter, c.start_date, c.end_date, u.quarter_count,
+           CAST(row_number() OVER (PARTITION BY u.unit ORDER BY c.quarter) AS INTEGER) AS quarter_index
+    FROM units u
+    JOIN calendar c ON c.end_date >= u.period_start AND c.start_date <= u.period_end
+),
+last_data AS (
+    SELECT unit, max(quarter) AS last_data_quarter FROM data_quarters GROUP BY unit
+),
+final AS (
+    SELECT
+        g.unit, g.quarter, g.start_date, g.end_date, g.quarter_index, g.quarter_count,
+        CAST(g.quarter_count - g.quarter_index AS INTEGER)            AS quarters_remaining,
+        EXISTS (SELECT 1 FROM data_quarters d WHERE d.unit = g.unit AND d.quarter = g.quarter) AS has_data,
+        l.last_data_quarter,
+        coalesce(g.quarter <= l.last_data_quarter, false)             AS in_report
+    FROM grid g
+    LEFT JOIN last_data l USING (unit)
+)
+SELECT * FROM final ORDER BY unit, quarter;
+
+COMMENT ON TABLE mart.unit_quarter IS 'Siatka sprawozdawcza: jednostka × kwartał okresu realizacji; in_report = kwartał nie późniejszy niż ostatni kwartał z danymi.';
+COMMENT ON COLUMN mart.unit_quarter.quarter_index IS 'Numer kwartału w okresie realizacji (1 = pierwszy).';
+COMMENT ON COLUMN mart.unit_quarter.quarter_count IS 'Liczba kwartałów okresu realizacji.';
+COMMENT ON COLUMN mart.unit_quarter.quarters_remaining IS 'Kwartały okresu realizacji po tym kwartale (do prognozy).';
+COMMENT ON COLUMN mart.unit_quarter.has_data IS 'Czy za kwartał wpłynął jakikolwiek plik kwartalny (przyjęte wiersze lub wynik walidacji).';
+COMMENT ON COLUMN mart.unit_quarter.last_data_quarter IS 'Ostatni kwartał jednostki z danymi.';
+COMMENT ON COLUMN mart.unit_quarter.in_report IS 'Kwartał ma wiersze w tabelach report.* (do ostatniego kwartału z danymi).';

@@ -1,0 +1,216 @@
+"""Shared machinery of the mart and report layers: SQL files beside the assets, run set-based.
+
+Every table is one `.sql` file (CTE style: import → logic → final) that does
+`CREATE OR REPLACE TABLE <layer>.<table> AS ...` followed by its `COMMENT ON` statements.
+A build runs in one transaction: the source views and macros are prepared, the file runs, and
+either the whole new table is committed or the old one stays.
+"""
+
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import yaml
+
+from assets.staging.typed import ensure_staging_tables
+from pipelines.contract import load_contract
+from pipelines.paths import SCHEMAS_DIR
+from pipelines.registry import REGISTRY_PATH, Unit, load_units
+from pipelines.resources import WarehouseResource
+from pipelines.warehouse import identifier, table_exists, transaction
+
+MART_DIR = Path(__file__).parent
+MONEY_MACROS_SQL = MART_DIR / "money_macros.sql"
+INDICATORS_PATH = SCHEMAS_DIR / "indicators.yaml"
+FLAGS_PATH = SCHEMAS_DIR / "flags.yaml"
+WAREHOUSE_POOL = "warehouse"  # same pool as assets/raw/raw_assets.py: one writer at a time
+
+# Staging tables written by the validation work; when absent (fresh warehouse) the mart reads
+# empty relations with the documented columns (docs/warehouse.md).
+VALIDATION_SUMMARY_COLUMNS = [
+    ("unit", "VARCHAR"), ("quarter", "VARCHAR"), ("dataset", "VARCHAR"), ("source_file", "VARCHAR"),
+    ("file_sha256", "VARCHAR"), ("received", "BIGINT"), ("accepted", "BIGINT"), ("quarantined", "BIGINT"),
+    ("warnings", "BIGINT"), ("checked_at", "TIMESTAMP"),
+]
+QUARANTINE_COLUMNS = [
+    ("unit", "VARCHAR"), ("quarter", "VARCHAR"), ("dataset", "VARCHAR"), ("source_file", "VARCHAR"),
+    ("file_sha256", "VARCHAR"), ("row_number", "BIGINT"), ("column_name", "VARCHAR"), ("header", "VARCHAR"),
+    ("rule", "VARCHAR"), ("severity", "VARCHAR"), ("message", "VARCHAR"), ("value", "VARCHAR"),
+    ("checked_at", "TIMESTAMP"),
+]
+
+
+@dataclass(frozen=True)
+class SqlTable:
+    """One warehouse table built by `<folder>/<name>.sql`."""
+
+    layer: str  # "mart" | "report"
+    name: str
+    description: str
+    staging: tuple[str, ...] = ()  # staging datasets read (asset deps)
+    upstream: tuple[str, ...] = ()  # "mart/<table>" or "report/<table>" read (asset deps)
+    folder: Path = field(default=MART_DIR / "sql")
+
+    @property
+    def sql_path(self) -> Path:
+        return self.folder / f"{self.name}.sql"
+
+    @property
+    def key(self) -> dg.AssetKey:
+        return dg.AssetKey([self.layer, self.name])
+
+    def deps(self) -> list[dg.AssetKey]:
+        keys = [dg.AssetKey(["staging", d]) for d in self.staging]
+        keys += [dg.AssetKey(u.split("/")) for u in self.upstream]
+        return keys
+
+
+def registry_units() -> tuple[Unit, ...]:
+    """The unit registry, read at run time (CUS_REGISTRY or config/units.yaml)."""
+    return load_units(Path(os.environ.get("CUS_REGISTRY") or REGISTRY_PATH))
+
+
+def units_frame(units: tuple[Unit, ...] | list[Unit]) -> pl.DataFrame:
+    """Registry rows as text (exact decimals are cast in SQL, never through float)."""
+    names = list(Unit.__dataclass_fields__)
+    return pl.DataFrame(
+        {name: [None if getattr(u, name) is None else str(getattr(u, name)) for u in units] for name in names},
+        schema={name: pl.Utf8 for name in names},
+    )
+
+
+def load_catalogue(path: Path = INDICATORS_PATH) -> list[dict]:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["indicators"]
+
+
+def catalogue_frame(path: Path = INDICATORS_PATH) -> pl.DataFrame:
+    fields = ["code", "name", "kind", "measure_unit", "definition", "formula", "participant_flag", "count_quarter",
+              "by_sex", "age_group", "sensitive", "target", "sort_order"]
+    rows = load_catalogue(path)
+    return pl.DataFrame({f: [None if r.get(f) is None else str(r.get(f)) for r in rows] for f in fields},
+                        schema={f: pl.Utf8 for f in fields})
+
+
+def load_flag_rules(path: Path = FLAGS_PATH) -> list[dict]:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["rules"]
+
+
+def flag_rules_frame(path: Path = FLAGS_PATH) -> pl.DataFrame:
+    rules = load_flag_rules(path)
+    return pl.DataFrame({
+        "code": [r["code"] for r in rules],
+        "severity": [r["severity"] for r in rules],
+        "area": [r["area"] for r in rules],
+        "enabled": [bool(r.get("enabled", True)) for r in rules],
+        "param": [None if r.get("param") is None else str(r["param"]) for r in rules],
+        "title": [r.get("title") for r in rules],
+    })
+
+
+def _source_view(conn: duckdb.DuckDBPyConnection, view: str, table: str, columns: list[tuple[str, str]]) -> None:
+    if table_exists(conn, "staging", table):
+        present = {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'staging' AND table_name = ?",
+            [table]).fetchall()}
+        select = ", ".join(f"CAST({identifier(c)} AS {t}) AS {c}" if c in present else f"CAST(NULL AS {t}) AS {c}"
+                           for c, t in columns)
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW {identifier(view)} AS SELECT {select} FROM staging.{identifier(table)}")
+    else:
+        select = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in columns)
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW {identifier(view)} AS SELECT {select} WHERE false")
+
+
+def prepare(conn: duckdb.DuckDBPyConnection, units: tuple[Unit, ...] | list[Unit] | None = None,
+            layer: str = "mart") -> None:
+    """Schemas, staging tables (empty if not yet loaded), raw.file_versions, macros, source frames."""
+    from assets.raw.ingest import FILE_VERSIONS_SQL
+    from pipelines.warehouse import ensure_layers, run_sql_file
+
+    ensure_layers(conn)
+    ensure_staging_tables(conn, list(load_contract().values()))
+    run_sql_file(conn, FILE_VERSIONS_SQL)
+    _source_view(conn, "src_validation_summary", "validation_summary", VALIDATION_SUMMARY_COLUMNS)
+    _source_view(conn, "src_quarantine", "quarantine", QUARANTINE_COLUMNS)
+    conn.execute(MONEY_MACROS_SQL.read_text(encoding="utf-8"))
+    conn.register("registry_units", units_frame(units if units is not None else registry_units()))
+    conn.register("catalogue_rows", catalogue_frame())
+    conn.register("flag_rules", flag_rules_frame())
+    if layer == "report":
+        prepare_report_macros(conn)
+
+
+REPORT_SQL_DIR = MART_DIR.parent / "report" / "sql"
+REPORT_MACROS_SQL = REPORT_SQL_DIR / "report_macros.sql"
+LINEAGE_MACROS_SQL = REPORT_SQL_DIR / "lineage_macros.sql"
+LINEAGE_TABLES = ("fact_expense", "fact_delivery", "fact_tranche", "person_count", "dim_participant", "budget_line")
+
+
+def prepare_report_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    """Formatting macros; lineage table macros once the mart tables they read exist."""
+    conn.execute(REPORT_MACROS_SQL.read_text(encoding="utf-8"))
+    if all(table_exists(conn, "mart", t) for t in LINEAGE_TABLES):
+        conn.execute(LINEAGE_MACROS_SQL.read_text(encoding="utf-8"))
+
+
+def run_table_sql(conn: duckdb.DuckDBPyConnection, table: SqlTable) -> int:
+    conn.execute(table.sql_path.read_text(encoding="utf-8"))
+    return conn.execute(f"SELECT count(*) FROM {identifier(table.layer)}.{identifier(table.name)}").fetchone()[0]
+
+
+def build_table(conn: duckdb.DuckDBPyConnection, table: SqlTable, units=None) -> int:
+    """Rebuild one table in one transaction; returns its row count."""
+    with transaction(conn):
+        prepare(conn, units, table.layer)
+        return run_table_sql(conn, table)
+
+
+def build_tables(conn: duckdb.DuckDBPyConnection, tables: list[SqlTable], units=None) -> dict[str, int]:
+    """Rebuild several tables (in the given, dependency-respecting order) in one transaction."""
+    with transaction(conn):
+        prepare(conn, units, "mart")
+        counts = {}
+        for t in tables:
+            if t.layer == "report":
+                prepare_report_macros(conn)
+            counts[f"{t.layer}.{t.name}"] = run_table_sql(conn, t)
+        return counts
+
+
+def _preview(conn: duckdb.DuckDBPyConnection, table: SqlTable) -> str:
+    """Row counts per unit: a preview that can never show personal data."""
+    target = f"{identifier(table.layer)}.{identifier(table.name)}"
+    columns = {r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [table.layer, table.name]).fetchall()}
+    if "unit" not in columns:
+        return ""
+    rows = conn.execute(f"SELECT unit, count(*) FROM {target} GROUP BY unit ORDER BY unit").fetchall()
+    return "| jednostka | wiersze |\n|---|---:|\n" + "\n".join(f"| {u} | {n} |" for u, n in rows)
+
+
+def build_sql_asset(table: SqlTable, tags: dict | None = None) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=table.name,
+        key_prefix=table.layer,
+        group_name=table.layer,
+        pool=WAREHOUSE_POOL,
+        deps=table.deps(),
+        kinds={"duckdb", "sql"},
+        description=table.description,
+        tags={"layer": table.layer, **(tags or {})},
+    )
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect() as conn:
+            rows = build_table(conn, table)
+            preview = _preview(conn, table)
+        context.log.info(f"{table.layer}.{table.name}: {rows} wierszy")
+        metadata = {"dagster/row_count": rows, "sql": str(table.sql_path.relative_to(MART_DIR.parent.parent))}
+        if preview:
+            metadata["wiersze wg jednostek"] = dg.MetadataValue.md(preview)
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _asset

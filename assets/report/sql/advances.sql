@@ -1,0 +1,47 @@
+-- report.advances: advance tranches received (cumulative, by reporting quarter of transze.csv)
+-- vs eligible expenditure settled (report.settlement.eligible_cumulative): the 70% rule.
+-- next_tranche_allowed = spent >= threshold × received_total (exact decimals); with no tranche
+-- received yet, the first tranche needs no settlement (true).
+CREATE OR REPLACE TABLE report.advances AS
+WITH settlement AS (
+    SELECT unit, quarter, eligible_cumulative FROM report.settlement
+),
+units AS (
+    SELECT unit, advance_spent_threshold FROM mart.dim_unit
+),
+tranches AS (
+    SELECT unit, quarter, count(*) AS tranches, sum(amount_total) AS total, sum(amount_eu) AS eu,
+           sum(amount_state) AS state
+    FROM mart.fact_tranche GROUP BY unit, quarter
+),
+cumulative AS (
+    SELECT s.unit, s.quarter, s.eligible_cumulative,
+           CAST(coalesce(sum(t.tranches), 0) AS INTEGER)   AS tranches,
+           CAST(coalesce(sum(t.total), 0) AS DECIMAL(18, 2)) AS received_total,
+           CAST(coalesce(sum(t.eu), 0) AS DECIMAL(18, 2))    AS received_eu,
+           CAST(coalesce(sum(t.state), 0) AS DECIMAL(18, 2)) AS received_state,
+           CAST(coalesce(sum(t.total) FILTER (WHERE t.quarter = s.quarter), 0) AS DECIMAL(18, 2)) AS received_quarter
+    FROM settlement s LEFT JOIN tranches t ON t.unit = s.unit AND t.quarter <= s.quarter
+    GROUP BY s.unit, s.quarter, s.eligible_cumulative
+),
+final AS (
+    SELECT c.unit, c.quarter, c.tranches, c.received_quarter, c.received_total, c.received_eu, c.received_state,
+           c.eligible_cumulative                                  AS spent,
+           mart.share(c.eligible_cumulative, c.received_total)    AS spent_share,
+           u.advance_spent_threshold                              AS threshold,
+           CASE WHEN c.received_total = 0 THEN true
+                ELSE c.eligible_cumulative >= u.advance_spent_threshold * c.received_total END AS next_tranche_allowed,
+           CAST(greatest(u.advance_spent_threshold * c.received_total - c.eligible_cumulative, 0) AS DECIMAL(18, 2))
+                                                                  AS missing_to_threshold
+    FROM cumulative c JOIN units u USING (unit)
+)
+SELECT * FROM final ORDER BY unit, quarter;
+
+COMMENT ON TABLE report.advances IS 'Zaliczki: transze otrzymane narastająco a wydatki rozliczone; reguła progu (70%) dla kolejnej transzy.';
+COMMENT ON COLUMN report.advances.tranches IS 'Liczba transz otrzymanych do końca kwartału (wg kwartału pliku transze.csv).';
+COMMENT ON COLUMN report.advances.received_total IS 'Transze ogółem narastająco, zł.';
+COMMENT ON COLUMN report.advances.spent IS 'Wydatki kwalifikowalne rozliczone narastająco (bezpośrednie + pośrednie).';
+COMMENT ON COLUMN report.advances.spent_share IS 'spent / received_total, DECIMAL(9,4) (prezentacja).';
+COMMENT ON COLUMN report.advances.threshold IS 'Próg rozliczenia (advance_spent_threshold).';
+COMMENT ON COLUMN report.advances.next_tranche_allowed IS 'spent ≥ threshold × received_total (porównanie dokładne); bez transz: true.';
+COMMENT ON COLUMN report.advances.missing_to_threshold IS 'Kwota brakująca do progu, zł.';

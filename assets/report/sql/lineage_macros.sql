@@ -1,0 +1,70 @@
+-- Lineage: table macros returning the source rows and file versions behind a report figure.
+--   SELECT * FROM report.lineage_expenses('srokowo', '2021Q2', false);  -- documents of the quarter
+--   SELECT * FROM report.lineage_expenses('srokowo', '2021Q2', true);   -- ... up to the quarter
+-- Every row names its landing file, SHA-256, row number and the file version (raw.file_versions).
+CREATE OR REPLACE MACRO report.file_version_of(p_unit, p_quarter, p_dataset, p_file, p_sha) AS (
+    SELECT min(version_no) FROM raw.file_versions v
+    WHERE v.unit = p_unit AND v.quarter IS NOT DISTINCT FROM p_quarter AND v.dataset = p_dataset
+      AND v.source_file = p_file AND v.file_sha256 = p_sha
+);
+
+CREATE OR REPLACE MACRO report.lineage_expenses(p_unit, p_quarter, p_cumulative) AS TABLE
+    SELECT e.unit, e.quarter, e.document_no, e.issue_date, e.task_no, e.cost_category, e.item_name,
+           e.eligible_amount, e.cross_financing, e.fixed_asset, e.commissioned,
+           e.source_file, e.file_sha256, e.row_number,
+           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.fact_expense e
+    LEFT JOIN raw.file_versions v
+      ON v.unit = e.unit AND v.quarter IS NOT DISTINCT FROM e.quarter AND v.dataset = 'expenses'
+     AND v.source_file = e.source_file AND v.file_sha256 = e.file_sha256
+    WHERE e.unit = p_unit AND (e.quarter = p_quarter OR (p_cumulative AND e.quarter <= p_quarter))
+    ORDER BY e.quarter, e.source_file, e.row_number;
+
+CREATE OR REPLACE MACRO report.lineage_deliveries(p_unit, p_quarter, p_cumulative) AS TABLE
+    SELECT d.unit, d.quarter, d.participant_id, d.service_code, d.area, d.mode, d.delivery_date, d.units,
+           d.value, d.ipus_no, d.source_file, d.file_sha256, d.row_number,
+           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.fact_delivery d
+    LEFT JOIN raw.file_versions v
+      ON v.unit = d.unit AND v.quarter IS NOT DISTINCT FROM d.quarter AND v.dataset = 'deliveries'
+     AND v.source_file = d.source_file AND v.file_sha256 = d.file_sha256
+    WHERE d.unit = p_unit AND (d.quarter = p_quarter OR (p_cumulative AND d.quarter <= p_quarter))
+    ORDER BY d.quarter, d.source_file, d.row_number;
+
+CREATE OR REPLACE MACRO report.lineage_tranches(p_unit, p_quarter, p_cumulative) AS TABLE
+    SELECT t.unit, t.quarter, t.tranche_no, t.received_date, t.amount_total, t.amount_eu, t.amount_state,
+           t.source_file, t.file_sha256, t.row_number,
+           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.fact_tranche t
+    LEFT JOIN raw.file_versions v
+      ON v.unit = t.unit AND v.quarter IS NOT DISTINCT FROM t.quarter AND v.dataset = 'tranches'
+     AND v.source_file = t.source_file AND v.file_sha256 = t.file_sha256
+    WHERE t.unit = p_unit AND (t.quarter = p_quarter OR (p_cumulative AND t.quarter <= p_quarter))
+    ORDER BY t.quarter, t.tranche_no;
+
+-- Persons behind a person-based indicator / profile figure: every participant row of the
+-- counted persons (a person under two IDs shows both rows), with the file that carries the
+-- current state of the participant.
+CREATE OR REPLACE MACRO report.lineage_persons(p_unit, p_quarter, p_code, p_cumulative) AS TABLE
+    SELECT c.unit, c.code, c.count_quarter, c.sex, p.participant_id, p.current_quarter AS quarter,
+           p.start_date, p.end_date, p.source_file, p.file_sha256, p.row_number,
+           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.person_count c
+    JOIN mart.dim_participant p ON p.unit = c.unit AND p.person_identity = c.person_identity
+    LEFT JOIN raw.file_versions v
+      ON v.unit = p.unit AND v.quarter IS NOT DISTINCT FROM p.current_quarter AND v.dataset = 'participants'
+     AND v.source_file = p.source_file AND v.file_sha256 = p.file_sha256
+    WHERE c.unit = p_unit AND c.code = p_code
+      AND (c.count_quarter = p_quarter OR (p_cumulative AND c.count_quarter <= p_quarter))
+    ORDER BY c.count_quarter, p.participant_id;
+
+-- Agreement-level rows (budget, plan, catalogue, targets, milestones) are one file per unit.
+CREATE OR REPLACE MACRO report.lineage_budget(p_unit) AS TABLE
+    SELECT b.unit, b.task_no, b.task_name, b.cost_category, b.category_name, b.amount,
+           b.source_file, b.file_sha256, b.row_number, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.budget_line b
+    LEFT JOIN raw.file_versions v
+      ON v.unit = b.unit AND v.quarter IS NULL AND v.dataset = 'budget'
+     AND v.source_file = b.source_file AND v.file_sha256 = b.file_sha256
+    WHERE b.unit = p_unit
+    ORDER BY b.task_no, b.cost_category;

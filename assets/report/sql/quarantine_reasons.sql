@@ -1,0 +1,14 @@
+-- report.quarantine_reasons: quarantined (or warned) rows by reason (Polish message, else rule).
+CREATE OR REPLACE TABLE report.quarantine_reasons AS
+WITH quarantine AS (
+    SELECT * FROM src_quarantine
+),
+final AS (
+    SELECT unit, quarter, dataset, coalesce(message, rule) AS reason, severity,
+           any_value(header) AS header,
+           CAST(count(DISTINCT (source_file, row_number)) AS BIGINT) AS rows
+    FROM quarantine GROUP BY unit, quarter, dataset, coalesce(message, rule), severity
+)
+SELECT * FROM final ORDER BY unit, quarter NULLS FIRST, dataset, rows DESC;
+
+COMMENT ON TABLE report.quarantine_reasons IS 'Przyczyny kwarantanny: liczba wierszy według komunikatu walidacji (severity error = wiersz odrzucony, warning = przyjęty z ostrzeżeniem).';

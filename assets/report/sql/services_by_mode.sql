@@ -1,0 +1,31 @@
+-- report.services_by_mode: deliveries by mode of delivery (own / pes / ngo / social_clause).
+CREATE OR REPLACE TABLE report.services_by_mode AS
+WITH grid AS (
+    SELECT unit, quarter FROM mart.unit_quarter WHERE in_report
+),
+deliveries AS (
+    SELECT unit, quarter, mode, units, value FROM mart.fact_delivery WHERE mode IS NOT NULL
+),
+modes AS (
+    SELECT DISTINCT unit, mode FROM mart.dim_service WHERE mode IS NOT NULL
+    UNION SELECT DISTINCT unit, mode FROM deliveries
+),
+per_quarter AS (
+    SELECT unit, quarter, mode, count(*) AS deliveries, sum(units) AS units, sum(value) AS value
+    FROM deliveries GROUP BY unit, quarter, mode
+),
+final AS (
+    SELECT g.unit, g.quarter, m.mode,
+           m.mode IN ('pes', 'ngo', 'social_clause')                                                  AS commissioned,
+           CAST(coalesce(sum(p.deliveries) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)        AS deliveries,
+           CAST(coalesce(sum(p.units) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS units,
+           CAST(coalesce(sum(p.value) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS quarter_value,
+           CAST(coalesce(sum(p.value), 0) AS DECIMAL(18, 2))                                          AS cumulative_value
+    FROM grid g JOIN modes m USING (unit)
+    LEFT JOIN per_quarter p ON p.unit = g.unit AND p.mode = m.mode AND p.quarter <= g.quarter
+    GROUP BY g.unit, g.quarter, m.mode
+)
+SELECT * FROM final ORDER BY unit, quarter, mode;
+
+COMMENT ON TABLE report.services_by_mode IS 'Świadczenia według sposobu realizacji (samodzielnie, PES, NGO, klauzula społeczna).';
+COMMENT ON COLUMN report.services_by_mode.commissioned IS 'Sposób realizacji zlecony (pes, ngo, social_clause).';

@@ -1,0 +1,136 @@
+-- report.settlement: financial settlement per unit × reporting quarter (quarters without files
+-- carry the cumulative figures). Rounding decisions (docs/warehouse.md "report"):
+--   indirect_cumulative = indirect_costs(direct_cumulative)        (half up, to the grosz)
+--   eu_cumulative       = eu_part(eligible_cumulative)             (down, to the grosz)
+--   *_quarter           = cumulative − previous quarter's cumulative, so quarters sum to the cumulative.
+--   projected_total     = eligible_cumulative + (eligible spending of the last ≤ 4 quarters / their
+--                         number) × quarters remaining to the end date; projection_risk when
+--                         projected_total < 95% or > 100% of the budget total.
+CREATE OR REPLACE TABLE report.settlement AS
+WITH grid AS (
+    SELECT unit, quarter, quarter_index, quarter_count, quarters_remaining, has_data
+    FROM mart.unit_quarter WHERE in_report
+),
+units AS (
+    SELECT unit, total, eu_rate, indirect_rate, cross_financing_limit, fixed_assets_limit FROM mart.dim_unit
+),
+expenses AS (
+    SELECT unit, quarter,
+           sum(eligible_amount)                                   AS direct,
+           sum(eligible_amount) FILTER (WHERE cross_financing)    AS cross_financing,
+           sum(eligible_amount) FILTER (WHERE fixed_asset)        AS fixed_assets,
+           sum(eligible_amount) FILTER (WHERE commissioned)       AS commissioned,
+           count(*)                                               AS documents
+    FROM mart.fact_expense GROUP BY unit, quarter
+),
+budget AS (
+    SELECT unit, sum(amount) AS budget_lines_total,
+           sum(amount) FILTER (WHERE task_no >= 1) AS budget_direct,
+           sum(amount) FILTER (WHERE task_no = 0)  AS budget_indirect
+    FROM mart.budget_line GROUP BY unit
+),
+quarterly AS (
+    SELECT g.*,
+           CAST(coalesce(e.direct, 0) AS DECIMAL(18, 2))           AS direct_quarter,
+           CAST(coalesce(e.cross_financing, 0) AS DECIMAL(18, 2))  AS cross_financing_quarter,
+           CAST(coalesce(e.fixed_assets, 0) AS DECIMAL(18, 2))     AS fixed_assets_quarter,
+           CAST(coalesce(e.commissioned, 0) AS DECIMAL(18, 2))     AS commissioned_quarter,
+           coalesce(e.documents, 0)                                AS documents_quarter
+    FROM grid g LEFT JOIN expenses e USING (unit, quarter)
+),
+cumulative AS (
+    SELECT q.*, u.total, u.eu_rate, u.indirect_rate, u.cross_financing_limit, u.fixed_assets_limit,
+           CAST(sum(direct_quarter) OVER w AS DECIMAL(18, 2))          AS direct_cumulative,
+           CAST(sum(cross_financing_quarter) OVER w AS DECIMAL(18, 2)) AS cross_financing,
+           CAST(sum(fixed_assets_quarter) OVER w AS DECIMAL(18, 2))    AS fixed_assets,
+           CAST(sum(commissioned_quarter) OVER w AS DECIMAL(18, 2))    AS commissioned_cumulative
+    FROM quarterly q JOIN units u USING (unit)
+    WINDOW w AS (PARTITION BY q.unit ORDER BY q.quarter ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+money AS (
+    SELECT c.*,
+           mart.indirect_costs(direct_cumulative, indirect_rate)                              AS indirect_cumulative,
+           CAST(direct_cumulative + mart.indirect_costs(direct_cumulative, indirect_rate) AS DECIMAL(18, 2))
+                                                                                              AS eligible_cumulative
+    FROM cumulative c
+),
+split AS (
+    SELECT m.*,
+           mart.eu_part(eligible_cumulative, eu_rate)        AS eu_cumulative,
+           mart.national_part(eligible_cumulative, eu_rate)  AS national_cumulative
+    FROM money m
+),
+quarter_values AS (
+    SELECT s.*,
+           CAST(indirect_cumulative - coalesce(lag(indirect_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS indirect_quarter,
+           CAST(eligible_cumulative - coalesce(lag(eligible_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS eligible_quarter,
+           CAST(eu_cumulative - coalesce(lag(eu_cumulative) OVER p, 0) AS DECIMAL(18, 2))             AS eu_quarter,
+           CAST(national_cumulative - coalesce(lag(national_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS national_quarter
+    FROM split s
+    WINDOW p AS (PARTITION BY unit ORDER BY quarter)
+),
+burn AS (
+    SELECT v.*,
+           CAST(sum(eligible_quarter) OVER last4 AS DECIMAL(18, 2)) AS burn_sum_last4,
+           CAST(count(*) OVER last4 AS INTEGER)                     AS burn_quarters
+    FROM quarter_values v
+    WINDOW last4 AS (PARTITION BY unit ORDER BY quarter ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)
+),
+final AS (
+    SELECT
+        b.unit, b.quarter, b.quarter_index, b.quarter_count, b.quarters_remaining, b.has_data,
+        b.documents_quarter,
+        b.direct_quarter, b.direct_cumulative,
+        b.indirect_rate, b.indirect_quarter, b.indirect_cumulative,
+        b.eligible_quarter, b.eligible_cumulative,
+        b.eu_rate, b.eu_quarter, b.eu_cumulative,
+        b.national_quarter, b.national_cumulative,
+        b.total                                                          AS budget_total,
+        bl.budget_lines_total, bl.budget_direct, bl.budget_indirect,
+        mart.share(b.eligible_cumulative, b.total)                       AS budget_used_share,
+        b.cross_financing,
+        mart.share(b.cross_financing, b.eligible_cumulative)             AS cross_financing_share,
+        b.cross_financing_limit,
+        b.cross_financing > b.cross_financing_limit * b.eligible_cumulative AS cross_financing_over_limit,
+        b.fixed_assets,
+        mart.share(b.fixed_assets, b.eligible_cumulative)                AS fixed_assets_share,
+        b.fixed_assets_limit,
+        b.fixed_assets > b.fixed_assets_limit * b.eligible_cumulative    AS fixed_assets_over_limit,
+        b.commissioned_quarter, b.commissioned_cumulative,
+        mart.divide_money(b.burn_sum_last4, b.burn_quarters)             AS burn_rate,
+        b.burn_quarters,
+        CAST(b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters)
+             AS DECIMAL(18, 2))                                          AS projected_total,
+        mart.share(b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters),
+                   b.total)                                              AS projected_share,
+        (b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters)
+             < 0.95 * b.total
+         OR b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters)
+             > b.total)                                                  AS projection_risk
+    FROM burn b
+    LEFT JOIN budget bl USING (unit)
+)
+SELECT * FROM final ORDER BY unit, quarter;
+
+COMMENT ON TABLE report.settlement IS 'Rozliczenie finansowe: jednostka × kwartał sprawozdawczy (kwartały bez plików przenoszą wartości narastające). Kwoty DECIMAL(18,2); udziały DECIMAL(9,4) tylko do prezentacji — porównania z limitami na kwotach dokładnych.';
+COMMENT ON COLUMN report.settlement.direct_quarter IS 'Wydatki kwalifikowalne bezpośrednie zadeklarowane w kwartale (wydatki.csv kwartału).';
+COMMENT ON COLUMN report.settlement.direct_cumulative IS 'Wydatki bezpośrednie narastająco.';
+COMMENT ON COLUMN report.settlement.indirect_quarter IS 'Koszty pośrednie kwartału = indirect_cumulative − poprzedni indirect_cumulative.';
+COMMENT ON COLUMN report.settlement.indirect_cumulative IS 'indirect_costs(direct_cumulative, stawka): zaokrąglenie połówkowe w górę do grosza.';
+COMMENT ON COLUMN report.settlement.eligible_quarter IS 'Wydatki kwalifikowalne kwartału (bezpośrednie + pośrednie).';
+COMMENT ON COLUMN report.settlement.eligible_cumulative IS 'Wydatki kwalifikowalne narastająco = direct_cumulative + indirect_cumulative.';
+COMMENT ON COLUMN report.settlement.eu_cumulative IS 'Część EFS: eu_part(eligible_cumulative) — w dół do grosza; eu_quarter = różnica narastających.';
+COMMENT ON COLUMN report.settlement.national_cumulative IS 'Budżet państwa: eligible_cumulative − eu_cumulative.';
+COMMENT ON COLUMN report.settlement.budget_total IS 'Wartość projektu wg umowy (config/units.yaml).';
+COMMENT ON COLUMN report.settlement.budget_lines_total IS 'Suma linii budżetu umowy (kontrola zgodności z budget_total).';
+COMMENT ON COLUMN report.settlement.budget_used_share IS 'eligible_cumulative / budget_total, DECIMAL(9,4).';
+COMMENT ON COLUMN report.settlement.cross_financing IS 'Wydatki cross-financing narastająco.';
+COMMENT ON COLUMN report.settlement.cross_financing_share IS 'cross_financing / eligible_cumulative, DECIMAL(9,4).';
+COMMENT ON COLUMN report.settlement.cross_financing_over_limit IS 'cross_financing > limit × eligible_cumulative (porównanie dokładne).';
+COMMENT ON COLUMN report.settlement.fixed_assets IS 'Środki trwałe narastająco.';
+COMMENT ON COLUMN report.settlement.fixed_assets_share IS 'fixed_assets / eligible_cumulative, DECIMAL(9,4).';
+COMMENT ON COLUMN report.settlement.fixed_assets_over_limit IS 'fixed_assets > limit × eligible_cumulative.';
+COMMENT ON COLUMN report.settlement.commissioned_cumulative IS 'Wydatki oznaczone Usługa zlecona = T, narastająco.';
+COMMENT ON COLUMN report.settlement.burn_rate IS 'Średnie wydatki kwalifikowalne ostatnich ≤ 4 kwartałów (do tego kwartału), zł.';
+COMMENT ON COLUMN report.settlement.projected_total IS 'Prognoza na koniec projektu: eligible_cumulative + suma ostatnich ≤4 kwartałów × kwartały pozostałe / ich liczba (zaokr. do grosza).';
+COMMENT ON COLUMN report.settlement.projection_risk IS 'Prognoza < 95% lub > 100% budżetu.';
