@@ -19,7 +19,7 @@ from pipelines.registry import Unit
 from reports import charts
 from reports.labels import (AGE_GROUPS, COMMISSIONED_MODES, DELIVERY_MODES, SERVICE_AREAS, area_label, dataset_label,
                             mode_label, severity_label)
-from reports.model import Column, Fact, Report, Section, Table, ratio, total_row
+from reports.model import ROW_KINDS, Column, Fact, Report, Section, Table, ratio, total_row
 from reports.settings import ReportSettings, default_settings
 from reports.suppression import footnote as suppression_footnote
 from reports.suppression import suppress_rows
@@ -150,10 +150,17 @@ _IND_SUMS = ["target_total", "target_women", "target_men", "quarter_total", "qua
              "cumulative_total", "cumulative_women", "cumulative_men"]
 
 
+def _is_share(row: dict) -> bool:
+    """Indicators measured as a share (REZ_ZLECANIE: commissioned share vs the unit's threshold)."""
+    return str(row.get("measure_unit") or "").strip() == "%"
+
+
 def _indicator_rows(rows: list[dict]) -> list[dict]:
     out = []
     for r in rows:
         row = dict(r)
+        if _is_share(row):  # values are ratios 0–1: printed as percentages, never summed over units
+            row[ROW_KINDS] = {k: "pct" for k in ("target_total", "quarter_total", "cumulative_total")}
         row["pct"] = _d(r.get("pct")) if r.get("pct") is not None else ratio(r.get("cumulative_total"),
                                                                               r.get("target_total"))
         out.append(row)
@@ -164,20 +171,24 @@ def _physical(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Sectio
     section = Section("postep-rzeczowy", "Postęp rzeczowy — wskaźniki produktu i rezultatu", "Postęp rzeczowy")
     rows = inputs.indicators
     if scope == "consolidated":
-        rows = _grouped_sum(rows, ("code",), _IND_SUMS)
+        rows = _grouped_sum([r for r in rows if not _is_share(r)], ("code",), _IND_SUMS)
         for r in rows:
             r.pop("pct", None)
     rows = _indicator_rows(sorted(rows, key=lambda r: (r.get("sort_order") or 0, str(r.get("code")))))
     main = [Column("code", "Kod"), Column("name", "Wskaźnik"), Column("kind", "Typ"),
             Column("target_total", "Wartość docelowa", "int"), Column("quarter_total", "W kwartale", "int"),
             Column("cumulative_total", "Narastająco", "int"), Column("pct", "% realizacji", "pct")]
-    section.tables.append(Table("wskazniki", "Wskaźniki: wartość docelowa, w kwartale, narastająco", main, rows,
-                                note="% realizacji = wartość narastająco / wartość docelowa."))
+    section.tables.append(Table(
+        "wskazniki", "Wskaźniki: wartość docelowa, w kwartale, narastająco", main, rows,
+        note="% realizacji = wartość narastająco / wartość docelowa." + (
+            " Wskaźniki mierzone udziałem (np. udział usług zleconych) nie są sumowane — zob. tabelę według "
+            "jednostek i część „Usługi”." if scope == "consolidated" and any(_is_share(r) for r in inputs.indicators)
+            else "")))
     sex = [Column("code", "Kod"), Column("name", "Wskaźnik"),
            Column("target_women", "Docelowo K", "int"), Column("target_men", "Docelowo M", "int"),
            Column("quarter_women", "W kwartale K", "int"), Column("quarter_men", "W kwartale M", "int"),
            Column("cumulative_women", "Narastająco K", "int"), Column("cumulative_men", "Narastająco M", "int")]
-    with_sex = [r for r in rows if any(r.get(c.key) is not None for c in sex[2:])]
+    with_sex = [r for r in rows if not _is_share(r) and any(r.get(c.key) is not None for c in sex[2:])]
     section.tables.append(Table("wskazniki-plec", "Wskaźniki w podziale na płeć (K — kobiety, M — mężczyźni)", sex,
                                 with_sex, empty_text="Wskaźniki nie mają podziału na płeć."))
     if scope == "consolidated":

@@ -18,7 +18,7 @@ from pathlib import Path
 import xlsxwriter
 
 from reports.formatting import MISSING, XLSX_FORMATS, Suppressed, flag, quarter_label
-from reports.model import Report, Table
+from reports.model import Report, Table, cell_kind
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 NUMERIC_KINDS = ("int", "number", "money", "pct")
@@ -108,7 +108,7 @@ class _Writer:
         row += 1
         for data in table.rows:
             for col, column in enumerate(table.columns):
-                self.value(ws, row, col, data.get(column.key), column.kind)
+                self.value(ws, row, col, data.get(column.key), cell_kind(data, column))
                 if column.kind == "text":
                     widths[col] = max(widths.get(col, 8), min(len(str(data.get(column.key) or "")) + 2, 60))
                 elif column.kind == "money":
@@ -116,7 +116,7 @@ class _Writer:
             row += 1
         if table.total:
             for col, column in enumerate(table.columns):
-                self.value(ws, row, col, table.total.get(column.key), column.kind, "total")
+                self.value(ws, row, col, table.total.get(column.key), cell_kind(table.total, column), "total")
             row += 1
         if table.note:
             ws.write_string(row, 0, table.note, self.f["note"])

@@ -34,9 +34,9 @@ DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS report;
 CREATE TABLE report.indicators (unit VARCHAR, quarter VARCHAR, code VARCHAR, name VARCHAR, kind VARCHAR,
-    sort_order INTEGER, measure_unit VARCHAR, target_total DECIMAL(18,2), target_women DECIMAL(18,2),
-    target_men DECIMAL(18,2), quarter_total DECIMAL(18,2), quarter_women DECIMAL(18,2), quarter_men DECIMAL(18,2),
-    cumulative_total DECIMAL(18,2), cumulative_women DECIMAL(18,2), cumulative_men DECIMAL(18,2),
+    sort_order INTEGER, measure_unit VARCHAR, target_total DECIMAL(18,4), target_women DECIMAL(18,4),
+    target_men DECIMAL(18,4), quarter_total DECIMAL(18,4), quarter_women DECIMAL(18,4), quarter_men DECIMAL(18,4),
+    cumulative_total DECIMAL(18,4), cumulative_women DECIMAL(18,4), cumulative_men DECIMAL(18,4),
     pct DECIMAL(9,4));
 CREATE TABLE report.participant_profile (unit VARCHAR, quarter VARCHAR, code VARCHAR, label VARCHAR,
     sort_order INTEGER, sensitive BOOLEAN, age_group INTEGER, quarter_total BIGINT, cumulative_total BIGINT,
@@ -118,6 +118,13 @@ def _indicator(unit, code, name, kind, order, target, target_w, target_m, q, q_w
             "cumulative_women": cum_w, "cumulative_men": cum_m, "pct": pct}
 
 
+def _share_indicator(unit: str, threshold: D, quarter_share: D, cumulative_share: D) -> dict:
+    """REZ_ZLECANIE: commissioned share of direct costs against the unit's threshold (values are ratios)."""
+    row = _indicator(unit, "REZ_ZLECANIE", "Udział usług zleconych w kosztach bezpośrednich", "rezultat", 7,
+                     threshold, None, None, quarter_share, None, None, cumulative_share, None, None)
+    return {**row, "measure_unit": "%"}
+
+
 INDICATORS = [
     _indicator("elblag", "PROD_OSOBY_USLUGI", "Liczba osób objętych usługami społecznymi", "produkt", 1,
                1400, 840, 560, 385, 231, 154, 1214, 729, 485),
@@ -135,6 +142,8 @@ INDICATORS = [
                1, None, None, 0, None, None, 1, None, None),
     _indicator("srokowo", "REZ_SCIEZKA", "Liczba osób, które zakończyły ścieżkę", "rezultat", 6,
                60, 36, 24, 3, 2, 1, 9, 5, 4),
+    _share_indicator("elblag", D("0.35"), D("0.3072"), D("0.1969")),
+    _share_indicator("srokowo", D("0.35"), D("0.1358"), D("0.4004")),
 ]
 
 

@@ -241,7 +241,7 @@ def test_unit_html_figures_equal_warehouse(pages):
         ):
             row = row_of(page, "rozliczenie", item=item)
             assert (row["quarter"], row["cumulative"]) == (pl_money(s[quarter_key]), pl_money(s[cumulative_key]))
-        for ind in (r for r in fx.INDICATORS if r["unit"] == unit):
+        for ind in (r for r in fx.INDICATORS if r["unit"] == unit and r["measure_unit"] != "%"):
             row = row_of(page, "wskazniki", code=ind["code"])
             assert row["target_total"] == f"{ind['target_total']:,}".replace(",", NBSP)
             assert row["cumulative_total"] == f"{ind['cumulative_total']:,}".replace(",", NBSP)
@@ -250,6 +250,8 @@ def test_unit_html_figures_equal_warehouse(pages):
     text = "".join(elblag.text)
     assert f"1{NBSP}234{NBSP}567,90{NBSP}zł" in text and f"161{NBSP}030,60{NBSP}zł" in text
     assert row_of(elblag, "wskazniki", code="PROD_OSOBY_USLUGI")["pct"] == "86,7%"  # 1 214 / 1 400
+    share = row_of(elblag, "wskazniki", code="REZ_ZLECANIE")  # a share indicator prints percentages
+    assert (share["target_total"], share["cumulative_total"], share["pct"]) == ("35,0%", "19,7%", "56,3%")
     assert "31.07.2023" in text and "05.08.2020" in text  # project end, agreement signed
     assert row_of(elblag, "kamienie", code="KM1")["achieved_date"] == "15.06.2021"
     assert row_of(elblag, "plan-wykonanie", quarter="III kwartał 2021")["actual"] == \
@@ -270,6 +272,10 @@ def test_consolidated_html_sums_units(pages):
         pl_money(eu)
     row = row_of(page, "wskazniki", code="PROD_OSOBY_USLUGI")
     assert (row["target_total"], row["cumulative_total"]) == (f"1{NBSP}650", f"1{NBSP}332")
+    # Shares are never summed over units; the per-unit table shows them.
+    assert not [r for r in page.tables["wskazniki"] if r["code"] == "REZ_ZLECANIE"]
+    assert {r["cumulative_total"] for r in page.tables["wskazniki-jednostki"] if r["code"] == "REZ_ZLECANIE"} == \
+        {"19,7%", "40,0%"}
     assert {r["unit_name"] for r in page.tables["jednostki"][:-1]} == {u.name for u in units()}
 
 
@@ -289,7 +295,11 @@ def test_xlsx_numbers_are_numbers_equal_to_warehouse(workbooks):
         assert money_cells and all(c.data_type == "n" and "#,##0.00" in c.number_format for c in money_cells)
         ws = wb["Postęp rzeczowy"]
         for ind in (r for r in fx.INDICATORS if r["unit"] == unit):
-            main, *by_sex = xlsx_rows(ws, ind["code"])  # main table, then the table by sex
+            main, *by_sex = xlsx_rows(ws, ind["code"])
+            if ind["measure_unit"] == "%":
+                assert main[3] == float(ind["target_total"]) and main[5] == float(ind["cumulative_total"])
+                assert by_sex == []
+                continue  # main table, then the table by sex
             assert main[2:6] == [ind["kind"], ind["target_total"], ind["quarter_total"], ind["cumulative_total"]]
             assert Decimal(str(main[6])).quantize(Decimal("0.0001")) == ind["pct"]
             if ind["target_women"] is not None:
