@@ -17,12 +17,13 @@ from typing import Any
 from pipelines.quarters import quarter_end, quarter_start
 from pipelines.registry import Unit
 from reports import charts
+from reports.formatting import Suppressed
 from reports.labels import (AGE_GROUPS, COMMISSIONED_MODES, DELIVERY_MODES, SERVICE_AREAS, area_label, dataset_label,
                             mode_label, severity_label)
 from reports.model import ROW_KINDS, Column, Fact, Report, Section, Table, ratio, total_row
 from reports.settings import ReportSettings, default_settings
 from reports.suppression import footnote as suppression_footnote
-from reports.suppression import suppress_rows
+from reports.suppression import is_small, suppress_rows
 
 CONSOLIDATED = "zbiorczy"
 ZERO = Decimal(0)
@@ -212,6 +213,18 @@ def _physical(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Sectio
 _PROFILE_COUNTS = ["quarter_total", "cumulative_total", "cumulative_women", "cumulative_men"]
 
 
+def _hide_total_over_small(unit_values: list, total: dict, key: str, threshold: int) -> int:
+    """Hide (secondary, `•`) a sum over units when a unit's value is small and the sum is not small
+    itself (small sums get the primary `<n` from suppress_rows). Returns 1 when hidden."""
+    value = total.get(key)
+    if isinstance(value, Suppressed) or value is None or is_small(value, threshold):
+        return 0
+    if any(is_small(v, threshold) for v in unit_values):
+        total[key] = Suppressed(threshold, primary=False)
+        return 1
+    return 0
+
+
 def _profile(inputs: ReportInputs, scope: str, names: dict[str, str], settings: ReportSettings,
              suppress: bool) -> tuple[Section, int]:
     section = Section("profil-uczestnikow", "Profil uczestników (wspólne wskaźniki EFS)", "Profil uczestników",
@@ -226,6 +239,13 @@ def _profile(inputs: ReportInputs, scope: str, names: dict[str, str], settings: 
                  "men": r.get("cumulative_men")} for r in rows if r.get("age_group")]
     if suppress:
         sensitive = [r for r in rows if r.get("sensitive")]
+        if scope == "consolidated":
+            # Each unit's own report publishes its counts that are not small: a consolidated total
+            # over units where one unit is small would give that unit's count away by subtraction.
+            for r in sensitive:
+                members = [p for p in inputs.profile if p.get("code") == r.get("code")]
+                for key in _PROFILE_COUNTS:
+                    hidden += _hide_total_over_small([m.get(key) for m in members], r, key, threshold)
         for r in sensitive:
             hidden += suppress_rows([r], _PROFILE_COUNTS, threshold,
                                     additive_groups=[("cumulative_total", ("cumulative_women", "cumulative_men"))])
@@ -255,6 +275,8 @@ def _profile(inputs: ReportInputs, scope: str, names: dict[str, str], settings: 
                 row[code] = _d(match[0].get("cumulative_total")) if match else None
             by_unit.append(row)
         totals = {"unit_name": "Razem", **{code: _sum(by_unit, code) for code, _ in codes}}
+        for code, _ in codes:
+            hidden += _hide_total_over_small([r[code] for r in by_unit], totals, code, threshold)
         hidden += suppress_rows(by_unit, [c for c, _ in codes], threshold, total_row=totals)
         section.tables.append(Table(
             "profil-wrazliwe", "Kategorie wrażliwe według jednostek (narastająco, osoby)",

@@ -426,9 +426,13 @@ def test_small_sensitive_counts_are_suppressed_in_the_consolidated_report(pages,
     _, page = pages[CONSOLIDATED]
     by_unit = {r["unit_name"]: r for r in page.tables["profil-wrazliwe"]}
     elblag, srokowo = (next(u.name for u in units() if u.key == k) for k in ("elblag", "srokowo"))
-    # Disability: Elbląg 3 (small) hidden; Srokowo 12 hidden too, or 15 − 12 would reveal it.
-    assert by_unit[elblag]["DISABILITY"] == "<5" and by_unit[srokowo]["DISABILITY"] == "•"
-    assert by_unit["Razem"]["DISABILITY"] == "15"
+    # Disability: Elbląg 3 (small) hidden. Srokowo's 12 is public in its own report, so the total
+    # (15 − 12 = 3) is hidden instead — here and in the consolidated category table.
+    assert by_unit[elblag]["DISABILITY"] == "<5" and by_unit[srokowo]["DISABILITY"] == "12"
+    assert by_unit["Razem"]["DISABILITY"] == "•"
+    disability = row_of(page, "profil", label="osoby z niepełnosprawnościami *")
+    assert set(disability.values()) - {"osoby z niepełnosprawnościami *"} == {"•"}
+    assert row_of(pages["srokowo"][1], "profil", label="osoby z niepełnosprawnościami *")["cumulative_total"] == "12"
     # Homelessness: Elbląg 0 stays (discloses nobody), Srokowo 2 and the total 2 hidden.
     assert by_unit[elblag]["HOMELESS"] == "0" and by_unit[srokowo]["HOMELESS"] == "<5"
     assert by_unit["Razem"]["HOMELESS"] == "<5"
