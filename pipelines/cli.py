@@ -244,9 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="zapisz deterministyczne dane przykładowe do folderu landing")
     p.add_argument("--out", help="folder docelowy (domyślnie CUS_LANDING)")
-    p.add_argument("--seed", type=int, default=2028)
-    p.add_argument("--units", type=int, default=None, help="liczba jednostek (progi skali z DESIGN.md §5)")
-    p.add_argument("--scale", type=float, default=1.0, help="mnożnik wielkości danych (10 ≈ próg 'pilot')")
+    p.add_argument("--seed", type=int, default=2028, help="ziarno losowania: to samo ziarno = identyczne pliki")
+    p.add_argument("--units", type=int, default=None,
+                   help="liczba jednostek (progi skali z DESIGN.md §5); powyżej 4 dochodzą jednostki syntetyczne "
+                   "gmina_0005… i rejestr <out>/../units_<N>.yaml (ustaw CUS_REGISTRY na ten plik)")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="mnożnik liczby uczestników, świadczeń i dokumentów (1.0 = próg 'pilot': ok. 1 500 "
+                   "uczestników, 60 000 świadczeń, 3 000 dokumentów na jednostkę)")
     p.add_argument("--fresh", action="store_true", help="usuń najpierw istniejący folder")
     p.set_defaults(func=cmd_sample)
 
