@@ -2,12 +2,6 @@
 --   SELECT * FROM report.lineage_expenses('srokowo', '2021Q2', false);  -- documents of the quarter
 --   SELECT * FROM report.lineage_expenses('srokowo', '2021Q2', true);   -- ... up to the quarter
 -- Every row names its landing file, SHA-256, row number and the file version (raw.file_versions).
-CREATE OR REPLACE MACRO report.file_version_of(p_unit, p_quarter, p_dataset, p_file, p_sha) AS (
-    SELECT min(version_no) FROM raw.file_versions v
-    WHERE v.unit = p_unit AND v.quarter IS NOT DISTINCT FROM p_quarter AND v.dataset = p_dataset
-      AND v.source_file = p_file AND v.file_sha256 = p_sha
-);
-
 CREATE OR REPLACE MACRO report.lineage_expenses(p_unit, p_quarter, p_cumulative) AS TABLE
     SELECT e.unit, e.quarter, e.document_no, e.issue_date, e.task_no, e.cost_category, e.item_name,
            e.eligible_amount, e.cross_financing, e.fixed_asset, e.commissioned,

@@ -1,0 +1,324 @@
+"""Settlement figures on the hand-made fixture (tests/mart_fixtures.py): money rules in SQL and
+Python, indirect costs, EU/national split, limits, 70% rule, commissioned share, plan vs actual,
+burn-rate projection, a corrected re-sent quarter. Expectations computed by hand in comments."""
+
+import random
+from decimal import Decimal
+
+import pytest
+
+from mart_fixtures import (D, TESTOWO_Q2_EXPENSES, build_all, expense, load_drugie, put, rows, test_units,
+                           warehouse)
+from pipelines import money
+
+
+@pytest.fixture(scope="module")
+def wh():
+    conn = warehouse()
+    yield conn
+    conn.close()
+
+
+def by_quarter(conn, table, unit, columns):
+    data = rows(conn, f"SELECT quarter, {columns} FROM report.{table} WHERE unit = ? ORDER BY quarter", [unit])
+    return {r.pop("quarter"): r for r in data}
+
+
+# ---- money rules: SQL macros == pipelines/money.py ----------------------------------------------
+
+SEED_SPLITS = [  # DESIGN.md §1: total -> EU (down to the grosz) + national (remainder)
+    ("2489370.50", "2098041.45", "391329.05"),
+    ("3125000.00", "2633750.00", "491250.00"),
+    ("2499985.00", "2106987.35", "392997.65"),
+    ("3124766.20", "2633552.95", "491213.25"),
+]
+
+
+def test_seed_totals_split_in_python_and_sql(wh):
+    for total, eu, national in SEED_SPLITS:
+        assert money.eu_part(D(total), D("0.8428")) == D(eu)
+        assert money.national_part(D(total), D("0.8428")) == D(national)
+        assert wh.execute("SELECT mart.eu_part(?::DECIMAL(18,2), 0.8428), mart.national_part(?::DECIMAL(18,2), 0.8428)",
+                          [total, total]).fetchone() == (D(eu), D(national))
+    # indirect costs of the seed direct costs (all four totals = direct + 15%)
+    assert money.indirect_costs(D("2173900.00"), D("0.15")) == D("326085.00")
+    assert wh.execute("SELECT mart.indirect_costs(2173900.00, 0.15)").fetchone()[0] == D("326085.00")
+
+
+def test_dim_unit_carries_the_split_of_every_registry_total():
+    import duckdb
+
+    from assets.mart.mart_assets import build_mart
+    from pipelines.registry import load_units
+
+    conn = duckdb.connect()
+    build_mart(conn, load_units())
+    got = {r[0]: r[1:] for r in conn.execute("SELECT total, total_eu, total_national FROM mart.dim_unit").fetchall()}
+    assert got == {D(t): (D(e), D(n)) for t, e, n in SEED_SPLITS}
+
+
+def test_money_macros_agree_with_python_on_many_amounts(wh):
+    rng = random.Random(20210101)
+    amounts = [Decimal(rng.randint(0, 999_999_999)) / 100 for _ in range(3000)]
+    amounts += [D("0.01"), D("0.05"), D("0.10"), D("0.03"), D("1.00"), D("99999999.99"), D("0.00"),
+                D("2173900.03"), D("1.70"), D("19000.33"), D("24000.33")]
+    rates = [D("0.8428"), D("0.15"), D("0.25"), D("0.20"), D("0.10")]
+    wh.execute("CREATE OR REPLACE TEMP TABLE amounts (amount DECIMAL(18,2), rate DECIMAL(9,4))")
+    wh.executemany("INSERT INTO amounts VALUES (?, ?)", [[a, r] for a in amounts for r in rates])
+    got = wh.execute("SELECT amount, rate, mart.eu_part(amount, rate), mart.national_part(amount, rate), "
+                     "mart.indirect_costs(amount, rate) FROM amounts").fetchall()
+    assert len(got) == len(amounts) * len(rates)
+    for amount, rate, eu, national, indirect in got:
+        assert eu == money.eu_part(amount, rate), (amount, rate)
+        assert national == money.national_part(amount, rate), (amount, rate)
+        assert eu + national == amount
+        assert indirect == money.indirect_costs(amount, rate), (amount, rate)
+
+
+def test_half_up_and_down_rounding_edges(wh):
+    # 0,05 × 15% = 0,0075 -> 0,01 (half up); 19 000,33 × 15% = 2 850,0495 -> 2 850,05
+    # 1,70 × 84,28% = 1,43276 -> 1,43 (down); 0,03 × 84,28% = 0,025284 -> 0,02
+    assert wh.execute("SELECT mart.indirect_costs(0.05, 0.15), mart.indirect_costs(19000.33, 0.15), "
+                      "mart.eu_part(1.70, 0.8428), mart.eu_part(0.03, 0.8428)").fetchone() == \
+        (D("0.01"), D("2850.05"), D("1.43"), D("0.02"))
+
+
+# ---- settlement -------------------------------------------------------------------------------
+
+def test_settlement_by_quarter(wh):
+    s = by_quarter(wh, "settlement", "testowo",
+                   "direct_quarter, direct_cumulative, indirect_quarter, indirect_cumulative, eligible_quarter, "
+                   "eligible_cumulative, eu_quarter, eu_cumulative, national_quarter, national_cumulative, has_data")
+    # 2022Q1-Q2: after the last quarter with data -> no rows; 2021Q3 (no files) has a row
+    assert list(s) == ["2021Q1", "2021Q2", "2021Q3", "2021Q4"]
+    # Q1: direct 4 000 + 3 000 = 7 000,00; indirect 1 050,00; eligible 8 050,00;
+    #     EU 8 050 × 0,8428 = 6 784,54 (exact); national 1 265,46
+    assert s["2021Q1"] == {"direct_quarter": D("7000.00"), "direct_cumulative": D("7000.00"),
+                           "indirect_quarter": D("1050.00"), "indirect_cumulative": D("1050.00"),
+                           "eligible_quarter": D("8050.00"), "eligible_cumulative": D("8050.00"),
+                           "eu_quarter": D("6784.54"), "eu_cumulative": D("6784.54"),
+                           "national_quarter": D("1265.46"), "national_cumulative": D("1265.46"), "has_data": True}
+    # Q2: direct 10 000,33 + 2 000 = 12 000,33, cumulative 19 000,33;
+    #     indirect cumulative 19 000,33 × 15% = 2 850,0495 -> 2 850,05; quarter 2 850,05 − 1 050 = 1 800,05
+    #     eligible cumulative 21 850,38; quarter 13 800,38
+    #     EU cumulative 21 850,38 × 0,8428 = 18 415,500264 -> 18 415,50; quarter 11 630,96
+    #     national cumulative 3 434,88; quarter 2 169,42
+    assert s["2021Q2"] == {"direct_quarter": D("12000.33"), "direct_cumulative": D("19000.33"),
+                           "indirect_quarter": D("1800.05"), "indirect_cumulative": D("2850.05"),
+                           "eligible_quarter": D("13800.38"), "eligible_cumulative": D("21850.38"),
+                           "eu_quarter": D("11630.96"), "eu_cumulative": D("18415.50"),
+                           "national_quarter": D("2169.42"), "national_cumulative": D("3434.88"), "has_data": True}
+    # Q3: no files: zeros in the quarter, cumulatives carried
+    assert s["2021Q3"]["direct_quarter"] == D("0.00") and s["2021Q3"]["eligible_quarter"] == D("0.00")
+    assert s["2021Q3"]["eligible_cumulative"] == D("21850.38") and s["2021Q3"]["has_data"] is False
+    # Q4: direct 5 000, cumulative 24 000,33; indirect 3 600,0495 -> 3 600,05 (quarter 750,00);
+    #     eligible 27 600,38; EU 27 600,38 × 0,8428 = 23 261,600264 -> 23 261,60
+    q4 = s["2021Q4"]
+    assert (q4["direct_cumulative"], q4["indirect_quarter"], q4["indirect_cumulative"], q4["eligible_cumulative"],
+            q4["eu_cumulative"], q4["national_cumulative"]) == \
+        (D("24000.33"), D("750.00"), D("3600.05"), D("27600.38"), D("23261.60"), D("4338.78"))
+    # quarters sum to the cumulative
+    for key in ("direct", "indirect", "eligible", "eu", "national"):
+        assert sum(r[f"{key}_quarter"] for r in s.values()) == q4[f"{key}_cumulative"], key
+
+
+def test_limits_cross_financing_and_fixed_assets(wh):
+    s = by_quarter(wh, "settlement", "testowo",
+                   "cross_financing, cross_financing_share, cross_financing_limit, cross_financing_over_limit, "
+                   "fixed_assets, fixed_assets_share, fixed_assets_over_limit, budget_total, budget_used_share, "
+                   "budget_lines_total")
+    # fixed asset FV/2 3 000 of 8 050,00 = 37,27%; cross-financing FV/3 10 000,33 of 21 850,38 = 45,77%
+    assert s["2021Q1"]["fixed_assets"] == D("3000.00") and s["2021Q1"]["fixed_assets_share"] == D("0.3727")
+    assert s["2021Q1"]["cross_financing"] == D("0.00") and s["2021Q1"]["cross_financing_over_limit"] is False
+    assert s["2021Q2"]["cross_financing_share"] == D("0.4577") and s["2021Q2"]["cross_financing_over_limit"] is True
+    # Q4: 3 000 / 27 600,38 = 10,87% still over the 10% limit
+    assert s["2021Q4"]["fixed_assets_share"] == D("0.1087") and s["2021Q4"]["fixed_assets_over_limit"] is True
+    # budget 115 000; 27 600,38 / 115 000 = 24,00%
+    assert s["2021Q4"]["budget_total"] == D("115000.00") and s["2021Q4"]["budget_lines_total"] == D("115000.00")
+    assert s["2021Q4"]["budget_used_share"] == D("0.2400")
+
+
+def test_burn_rate_projection(wh):
+    s = by_quarter(wh, "settlement", "testowo", "burn_rate, burn_quarters, quarters_remaining, projected_total, "
+                   "projection_risk")
+    # Q1: 1 quarter of 8 050,00, 5 remaining -> 8 050 + 5 × 8 050 = 48 300,00
+    assert s["2021Q1"]["projected_total"] == D("48300.00") and s["2021Q1"]["quarters_remaining"] == 5
+    # Q2: (8 050 + 13 800,38) / 2 × 4 remaining + 21 850,38 = 43 700,76 + 21 850,38 = 65 551,14
+    assert s["2021Q2"]["projected_total"] == D("65551.14")
+    # Q4: last 4 quarters 8 050 + 13 800,38 + 0 + 5 750 = 27 600,38; / 4 = 6 900,095 -> 6 900,10 (display);
+    #     projection 27 600,38 + 27 600,38 × 2 / 4 = 27 600,38 + 13 800,19 = 41 400,57 < 95% × 115 000
+    assert s["2021Q4"]["burn_quarters"] == 4 and s["2021Q4"]["burn_rate"] == D("6900.10")
+    assert s["2021Q4"]["projected_total"] == D("41400.57") and s["2021Q4"]["projection_risk"] is True
+
+
+def test_projection_risk_false_inside_the_band():
+    import duckdb
+
+    from mart_fixtures import validation
+
+    conn = duckdb.connect()
+    validation(conn)
+    # drugie: 4 quarters; Q1 direct 2 500 -> eligible 2 875; projection 2 875 × 4 = 11 500 = 100% -> no risk
+    load_drugie(conn, expenses=[expense("D/1", 1, "1.1", "2500.00")])
+    build_all(conn)
+    got = conn.execute("SELECT projected_total, projection_risk FROM report.settlement WHERE unit = 'drugie'").fetchone()
+    assert got == (D("11500.00"), False)
+
+
+def test_advances_and_the_70_percent_rule(wh):
+    a = by_quarter(wh, "advances", "testowo", "tranches, received_total, received_eu, received_state, spent, "
+                   "spent_share, threshold, next_tranche_allowed")
+    # Q1: 8 050 / 10 000 = 80,50% -> allowed
+    assert a["2021Q1"] == {"tranches": 1, "received_total": D("10000.00"), "received_eu": D("8428.00"),
+                           "received_state": D("1572.00"), "spent": D("8050.00"), "spent_share": D("0.8050"),
+                           "threshold": D("0.7000"), "next_tranche_allowed": True}
+    # Q2: 21 850,38 / 30 000 = 72,83% -> allowed; Q3 carried
+    assert a["2021Q2"]["spent_share"] == D("0.7283") and a["2021Q2"]["next_tranche_allowed"] is True
+    assert a["2021Q3"]["received_total"] == D("30000.00") and a["2021Q3"]["tranches"] == 2
+    # Q4: 27 600,38 / 40 000 = 69,00% -> not allowed
+    assert a["2021Q4"]["received_total"] == D("40000.00") and a["2021Q4"]["spent_share"] == D("0.6900")
+    assert a["2021Q4"]["next_tranche_allowed"] is False
+
+
+@pytest.mark.parametrize("direct, eligible, share, allowed", [
+    # 6 086,96 + 913,04 (6 086,96 × 15% = 913,044) = 7 000,00 = exactly 70,00% of 10 000 -> allowed
+    ("6086.96", "7000.00", "0.7000", True),
+    # 6 086,09 + 912,91 (912,9135) = 6 999,00 = 69,99% -> not allowed
+    ("6086.09", "6999.00", "0.6999", False),
+])
+def test_70_percent_rule_on_both_sides_of_the_threshold(direct, eligible, share, allowed):
+    import duckdb
+
+    from mart_fixtures import validation
+
+    conn = duckdb.connect()
+    validation(conn)
+    load_drugie(conn, expenses=[expense("D/1", 1, "1.1", direct)])
+    build_all(conn)
+    got = conn.execute("SELECT spent, spent_share, next_tranche_allowed FROM report.advances "
+                       "WHERE unit = 'drugie'").fetchone()
+    assert got == (D(eligible), D(share), allowed)
+    flags = conn.execute("SELECT count(*) FROM report.flags WHERE unit = 'drugie' "
+                         "AND rule = 'ZALICZKA_PONIZEJ_PROGU'").fetchone()[0]
+    assert flags == (0 if allowed else 1)
+
+
+@pytest.mark.parametrize("other, share, met", [
+    ("6500.00", "0.3500", True),    # 3 500 / 10 000 = exactly 35% -> met
+    ("6500.01", "0.3500", False),   # 3 500 / 10 000,01 = 34,99997% (prints 35,00%) -> NOT met (exact test)
+])
+def test_commissioned_share_against_the_threshold(other, share, met):
+    import duckdb
+
+    from mart_fixtures import validation
+
+    conn = duckdb.connect()
+    validation(conn)
+    load_drugie(conn, expenses=[expense("D/1", 1, "1.1", "3500.00", commissioned=True),
+                                expense("D/2", 1, "1.1", other)])
+    build_all(conn)
+    got = conn.execute("SELECT commissioned_amount, share, threshold, met FROM report.commissioned "
+                       "WHERE unit = 'drugie'").fetchone()
+    assert got == (D("3500.00"), D(share), D("0.3500"), met)
+    indicator = conn.execute("SELECT cumulative_total, target_total FROM report.indicators "
+                             "WHERE unit = 'drugie' AND code = 'REZ_ZLECANIE'").fetchone()
+    assert indicator == (D(share), D("0.3500"))
+
+
+def test_commissioned_share_of_testowo(wh):
+    c = by_quarter(wh, "commissioned", "testowo", "commissioned_amount, direct_costs, share, threshold, met")
+    # Q1: 4 000 / 7 000 = 57,14%; Q2: 14 000,33 / 19 000,33 = 73,68%; Q4: 14 000,33 / 24 000,33 = 58,33%
+    assert c["2021Q1"] == {"commissioned_amount": D("4000.00"), "direct_costs": D("7000.00"), "share": D("0.5714"),
+                           "threshold": D("0.3500"), "met": True}
+    assert c["2021Q2"]["share"] == D("0.7368") and c["2021Q4"]["share"] == D("0.5833")
+
+
+def test_plan_vs_actual(wh):
+    p = by_quarter(wh, "plan_vs_actual", "testowo", "planned, actual, planned_cumulative, actual_cumulative, "
+                   "cumulative_share")
+    assert list(p) == ["2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1", "2022Q2"]
+    assert [p[q]["planned"] for q in p] == [D(x) for x in ("10000.00", "20000.00", "25000.00", "25000.00",
+                                                           "20000.00", "15000.00")]
+    # actual = eligible (direct + indirect) declared in the quarter; NULL after the last reported quarter
+    assert [p[q]["actual"] for q in p] == [D("8050.00"), D("13800.38"), D("0.00"), D("5750.00"), None, None]
+    # Q4: 27 600,38 of 80 000 planned = 34,50%
+    assert p["2021Q4"]["actual_cumulative"] == D("27600.38") and p["2021Q4"]["cumulative_share"] == D("0.3450")
+    assert p["2022Q2"]["planned_cumulative"] == D("115000.00") and p["2022Q2"]["actual_cumulative"] is None
+
+
+def test_finance_by_task_and_category(wh):
+    tasks = rows(wh, "SELECT task_no, task_name, budget, quarter_amount, cumulative_amount, pct "
+                     "FROM report.finance_by_task WHERE unit = 'testowo' AND quarter = '2021Q4' ORDER BY task_no")
+    # task 1: 4 000 + 10 000,33 + 2 000 = 16 000,33 of 70 000 = 22,86%; task 2: 3 000 + 5 000 = 8 000 of 30 000
+    assert tasks == [
+        {"task_no": 1, "task_name": "Usługi opiekuńcze", "budget": D("70000.00"), "quarter_amount": D("0.00"),
+         "cumulative_amount": D("16000.33"), "pct": D("0.2286")},
+        {"task_no": 2, "task_name": "Diagnoza i program", "budget": D("30000.00"), "quarter_amount": D("5000.00"),
+         "cumulative_amount": D("8000.00"), "pct": D("0.2667")},
+    ]
+    categories = rows(wh, "SELECT task_no, cost_category, category_name, budget, quarter_amount, cumulative_amount "
+                          "FROM report.finance_by_category WHERE unit = 'testowo' AND quarter = '2021Q2' "
+                          "ORDER BY task_no, cost_category")
+    assert [(r["cost_category"], r["budget"], r["quarter_amount"], r["cumulative_amount"]) for r in categories] == [
+        ("1.1", D("60000.00"), D("10000.33"), D("14000.33")),
+        ("1.2", D("10000.00"), D("2000.00"), D("2000.00")),
+        ("2.1", D("30000.00"), D("0.00"), D("3000.00")),
+    ]
+
+
+def test_corrected_resent_quarter_changes_the_cumulative_figures():
+    conn = warehouse()
+    before = conn.execute("SELECT eligible_cumulative FROM report.settlement WHERE unit = 'testowo' "
+                          "AND quarter = '2021Q4'").fetchone()[0]
+    assert before == D("27600.38")
+    # 2021Q2 re-sent: FV/3 corrected from 10 000,33 to 9 000,00 (file version 2 replaces the quarter)
+    corrected = [dict(TESTOWO_Q2_EXPENSES[0], eligible_amount=D("9000.00"), gross_amount=D("9000.00"),
+                      net_amount=D("9000.00")), TESTOWO_Q2_EXPENSES[1]]
+    put(conn, "expenses", "testowo", "2021Q2", corrected, version=2)
+    build_all(conn)
+    s = by_quarter(conn, "settlement", "testowo", "direct_quarter, eligible_cumulative, eu_cumulative")
+    # Q2: direct 11 000; cumulative 18 000 + 2 700 = 20 700,00; Q4: 23 000 + 3 450 = 26 450,00;
+    #     EU 26 450 × 0,8428 = 22 292,06
+    assert s["2021Q2"]["direct_quarter"] == D("11000.00") and s["2021Q2"]["eligible_cumulative"] == D("20700.00")
+    assert s["2021Q4"]["eligible_cumulative"] == D("26450.00") and s["2021Q4"]["eu_cumulative"] == D("22292.06")
+    assert s["2021Q1"]["eligible_cumulative"] == D("8050.00")  # earlier quarter untouched
+    # Q4 advances: 26 450 / 40 000 = 66,13%
+    assert conn.execute("SELECT spent_share FROM report.advances WHERE unit = 'testowo' AND quarter = '2021Q4'"
+                        ).fetchone()[0] == D("0.6613")
+
+
+def test_flags(wh):
+    flags = rows(wh, "SELECT quarter, severity, area, rule, message FROM report.flags WHERE unit = 'testowo'")
+    rules = {(f["quarter"], f["rule"]) for f in flags}
+    assert ("2021Q4", "ZALICZKA_PONIZEJ_PROGU") in rules and ("2021Q2", "ZALICZKA_PONIZEJ_PROGU") not in rules
+    assert ("2021Q1", "SRODKI_TRWALE_LIMIT") in rules and ("2021Q2", "CROSS_FINANCING_LIMIT") in rules
+    # plan: Q1 8 050 ≥ 80% × 10 000 -> no flag; Q2 21 850,38 < 80% × 30 000 -> flag
+    assert ("2021Q1", "OPOZNIENIE_WZGLEDEM_PLANU") not in rules and ("2021Q2", "OPOZNIENIE_WZGLEDEM_PLANU") in rules
+    # KM2 planned 30.06.2021, achieved 15.08.2021: overdue at the end of Q2 only; KM3 never achieved
+    assert ("2021Q2", "KAMIEN_PO_TERMINIE") in rules
+    overdue_q3 = [f["message"] for f in flags if f["quarter"] == "2021Q3" and f["rule"] == "KAMIEN_PO_TERMINIE"]
+    assert overdue_q3 == ["Kamień milowy KM3 (Uruchomienie usług) planowany na 30.09.2021 nieosiągnięty do końca "
+                          "kwartału."]
+    assert ("2021Q3", "BRAK_PLIKOW") in rules and ("2021Q1", "KWARANTANNA") in rules
+    advance = next(f for f in flags if f["rule"] == "ZALICZKA_PONIZEJ_PROGU")
+    assert advance["severity"] == "error" and advance["area"] == "zaliczki"
+    # 70% × 40 000 − 27 600,38 = 28 000 − 27 600,38 = 399,62 missing
+    assert advance["message"] == ("Rozliczono 69,00% otrzymanych zaliczek (27 600,38 zł z 40 000,00 zł); próg 70,00% "
+                                  "— wniosek o kolejną transzę niemożliwy, brakuje 399,62 zł.")
+    # indicators after half the period (Q4 = 4th of 6 quarters) below 50% of target
+    below = {f["message"].split(" ")[1] for f in flags if f["rule"] == "WSKAZNIK_ZAGROZONY"}
+    assert below == {"PROD_OSOBY_ZAGROZONE", "PROD_KAMIENIE", "REZ_SCIEZKA"}
+    projection = [f for f in flags if f["rule"] == "PROGNOZA_RYZYKO" and f["quarter"] == "2021Q4"]
+    assert projection and "41 400,57 zł" in projection[0]["message"]
+
+
+def test_milestones_table(wh):
+    got = rows(wh, "SELECT code, planned_date, achieved_date, on_time, days_late FROM report.milestones "
+                   "WHERE unit = 'testowo' ORDER BY code")
+    assert [(r["code"], r["on_time"], r["days_late"]) for r in got] == [("KM1", True, -11), ("KM2", False, 46),
+                                                                         ("KM3", None, None)]
+
+
+def test_units_fixture_matches_registry_rules():
+    units = {u.key: u for u in test_units()}
+    assert units["testowo"].quarters == ["2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1", "2022Q2"]
