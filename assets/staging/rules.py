@@ -15,7 +15,7 @@ the message); the expectation then checks that column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +30,7 @@ from pipelines.paths import SCHEMAS_DIR
 VALIDATION_DIR = SCHEMAS_DIR / "validation"
 ERROR, WARNING = "error", "warning"
 ENUM_TYPES = ("enum", "yes_no", "yes_no_refused", "flag_tn")
+CONTRACT = "contract"  # compute of the contract rules: per-column helpers (contract_checks)
 # Columns whose values never appear in quarantine, metadata or logs (personal / special-category data).
 PII_DERIVED = ("pesel", "person_key", "birth_date", "sex_from_pesel", "age_at_entry_from_pesel")
 
@@ -54,12 +55,9 @@ class Rule:
     references: tuple[dict, ...] = ()
     expect: dict | None = None
     message: str = ""
-    # contract rules carry their expectations (one per column, kwargs differ per column)
-    explicit: tuple[Expectation, ...] = field(default=(), compare=False)
+    skip_when_reference_empty: bool = False  # e.g. no budget loaded yet: the rule cannot be checked
 
     def expectations(self) -> list[Expectation]:
-        if self.explicit:
-            return list(self.explicit)
         if self.compute:
             return [Expectation(self.columns[0], "expect_column_values_to_be_in_set",
                                 {"column": f"chk__ok__{self.id}", "value_set": [True]})]
@@ -80,7 +78,11 @@ def _parsed(column: str) -> str:
 
 
 def contract_rules(dataset: Dataset) -> list[Rule]:
-    """Rules every dataset gets from the contract: required, types, allowed values, NIP, min/max, key."""
+    """Rules every dataset gets from the contract: required, types, allowed values, NIP, min/max, key.
+
+    Each is checked per column by a vectorized helper `chk__ok__<rule>__<column>`; Great Expectations
+    checks their conjunction `chk__ok__<rule>` (one expectation per rule keeps a partition fast).
+    """
     stored = [c for c in dataset.stored_columns if c.pii != "pesel"]
     rules = []
     required = [c for c in stored if c.required]
@@ -88,9 +90,7 @@ def contract_rules(dataset: Dataset) -> list[Rule]:
         rules.append(Rule(
             id="required", title="Wymagane wartości",
             description="Kolumny wymagane w każdym wierszu mają wartość. Required columns have a value in every row.",
-            columns=tuple(c.name for c in required),
-            explicit=tuple(Expectation(c.name, "expect_column_values_to_not_be_null",
-                                       {"column": f"chk__text__{c.name}"}) for c in required),
+            columns=tuple(c.name for c in required), compute=CONTRACT,
             message="Kolumna „{header}” jest wymagana, a w tym wierszu jest pusta. Uzupełnij wartość.",
         ))
     groups = {
@@ -107,8 +107,7 @@ def contract_rules(dataset: Dataset) -> list[Rule]:
         if columns:
             rules.append(Rule(
                 id=rule_id, title=title, description=description, columns=tuple(c.name for c in columns),
-                explicit=tuple(Expectation(c.name, "expect_column_values_to_be_in_set",
-                                           {"column": _parsed(c.name), "value_set": [True]}) for c in columns),
+                compute=CONTRACT,
                 message="Kolumna „{header}”: {parse_error}; otrzymano „{value}”. Popraw wartość w pliku.",
             ))
     bounded = [c for c in stored if c.min is not None or c.max is not None]
@@ -117,9 +116,7 @@ def contract_rules(dataset: Dataset) -> list[Rule]:
             id="range", title="Wartości w dozwolonym zakresie (np. kwoty nieujemne)",
             description="Liczby i kwoty mieszczą się w granicach z kontraktu danych (kwoty ≥ 0). "
                         "Numbers and amounts are within the contract's bounds (amounts ≥ 0).",
-            columns=tuple(c.name for c in bounded),
-            explicit=tuple(Expectation(c.name, "expect_column_values_to_be_between",
-                                       {"column": c.name, "min_value": c.min, "max_value": c.max}) for c in bounded),
+            columns=tuple(c.name for c in bounded), compute=CONTRACT,
             message="Kolumna „{header}”: wartość „{value}” spoza dozwolonego zakresu ({bounds}). Popraw wartość.",
         ))
     if dataset.key:
@@ -135,12 +132,33 @@ def contract_rules(dataset: Dataset) -> list[Rule]:
     return rules
 
 
+def contract_checks(dataset: Dataset, rule: Rule) -> dict[str, pl.Expr]:
+    """Per-column `ok` expressions of a contract rule (on the frame of `prepare_frame`)."""
+    out = {}
+    for name in rule.columns:
+        if rule.id == "required":
+            out[name] = pl.col(f"chk__text__{name}").is_not_null()
+        elif rule.id == "range":
+            column = dataset.column(name)
+            value = pl.col(name).cast(pl.Float64)
+            ok = pl.lit(True)
+            if column.min is not None:
+                ok = ok & (value >= column.min)
+            if column.max is not None:
+                ok = ok & (value <= column.max)
+            out[name] = value.is_null() | ok
+        else:  # type, allowed_values, nip_checksum: the cell is empty or could be parsed
+            out[name] = pl.col(f"chk__parsed__{name}")
+    return out
+
+
 def _rule_from_yaml(spec: dict) -> Rule:
     return Rule(
         id=spec["id"], title=spec["title"], description=" ".join(str(spec["description"]).split()),
         severity=spec.get("severity", ERROR), blocking=bool(spec.get("blocking", False)),
         level=spec.get("level", "row"), columns=tuple(spec.get("columns", ())), compute=spec.get("compute"),
         references=tuple(spec.get("references", ())), expect=spec.get("expect"), message=spec.get("message", ""),
+        skip_when_reference_empty=bool(spec.get("skip_when_reference_empty", False)),
     )
 
 
@@ -165,7 +183,7 @@ def rules_for(dataset: Dataset) -> list[Rule]:
         unknown = [c for c in rule.columns if c not in names]
         if unknown:
             raise ValueError(f"{dataset.name}/{rule.id}: nieznane kolumny {unknown}")
-        if rule.compute and rule.compute not in COMPUTE:
+        if rule.compute and rule.compute != CONTRACT and rule.compute not in COMPUTE:
             raise ValueError(f"{dataset.name}/{rule.id}: brak funkcji compute {rule.compute!r} w rules.py")
     return rules
 

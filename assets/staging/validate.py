@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from assets.staging.rules import (COMPUTE, ERROR, WARNING, Rule, column_of, content_columns, is_private,
-                                  rules_for)
+from assets.staging.rules import (COMPUTE, CONTRACT, ERROR, WARNING, Rule, column_of, content_columns,
+                                  contract_checks, is_private, rules_for)
 from assets.staging.suites import run_suite
 from assets.staging.typed import PARSE_MESSAGES, staging_columns, typed_rows
 from pipelines.contract import Dataset
@@ -145,7 +145,13 @@ def prepare_frame(dataset: Dataset, raw: pl.DataFrame, typed: pl.DataFrame, type
             helpers.append((~raw["row_number"].is_in(bad.implode())).alias(f"chk__parsed__{column.name}"))
     frame = frame.with_columns(helpers)
     for rule in rules:
-        if rule.compute:
+        if rule.compute == CONTRACT:
+            checks = contract_checks(dataset, rule)
+            frame = frame.with_columns([expr.fill_null(True).alias(f"chk__ok__{rule.id}__{name}")
+                                        for name, expr in checks.items()])
+            frame = frame.with_columns(pl.all_horizontal(f"chk__ok__{rule.id}__{name}" for name in checks)
+                                       .alias(f"chk__ok__{rule.id}"))
+        elif rule.compute:
             out = COMPUTE[rule.compute](frame, {**params, "key": dataset.key})
             frame = frame.with_columns(out["ok"].fill_null(True).alias(f"chk__ok__{rule.id}"))
             if "expected" in out.columns:
@@ -197,10 +203,20 @@ def validate_partition(dataset: Dataset, raw: pl.DataFrame, unit: Unit, quarter:
 
     outcomes = run_suite(f"{dataset.name}__row", row_rules, _to_pandas(frame, _gx_columns(row_rules)), gx_params)
     parts, by_rule = [], {r.id: [] for r in rules}
+    skipped = {r.id for r in rules if r.skip_when_reference_empty
+               and any(not params.get(ref["parameter"]) for ref in r.references)}
     for outcome in outcomes:
         by_rule[outcome.rule].append(outcome)
-        if outcome.unexpected_rows:
-            rule = next(r for r in rules if r.id == outcome.rule)
+        rule = next(r for r in rules if r.id == outcome.rule)
+        if not outcome.unexpected_rows or rule.id in skipped:
+            continue
+        if rule.compute == CONTRACT:  # which of the rule's columns failed in each row
+            failing = frame.filter(pl.col("row_number").is_in(outcome.unexpected_rows))
+            for name in rule.columns:
+                rows = failing.filter(~pl.col(f"chk__ok__{rule.id}__{name}"))["row_number"].to_list()
+                if rows:
+                    parts.append(_failures(dataset, raw, frame, rule, name, rows, params))
+        else:
             parts.append(_failures(dataset, raw, frame, rule, outcome.column, outcome.unexpected_rows, params))
     failures = pl.concat(parts) if parts else pl.DataFrame(
         schema={k: QUARANTINE_SCHEMA[k] for k in ("row_number", "column_name", "header", "rule", "severity",
@@ -209,7 +225,7 @@ def validate_partition(dataset: Dataset, raw: pl.DataFrame, unit: Unit, quarter:
     accepted_frame = frame.filter(~pl.col("row_number").is_in(list(rejected)))
 
     refused, dataset_failures = False, []
-    observed_by_rule = {}
+    observed_by_rule = {rule_id: "nie sprawdzano: brak danych odniesienia" for rule_id in skipped}
     if dataset_level:
         dataset_outcomes = run_suite(f"{dataset.name}__dataset", dataset_level,
                                      _to_pandas(accepted_frame, _gx_columns(dataset_level)), gx_params)

@@ -1,0 +1,480 @@
+"""The bad-input battery (issue 3, item 4): each malformed input and its exact outcome.
+
+Every case runs raw + staging with `dagster.materialize` on a temporary warehouse and asserts
+which rows are quarantined with which rule, which file fails with which message, that valid rows
+are all kept and that earlier good data of the partition stay intact.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from assets.raw.pesel import pseudonym
+from conftest import TEST_KEY
+from validation_fixtures import (BUDGET_ROWS, DELIVERY_HEADERS, PESEL_A, PESEL_B, PESEL_CHILD, QUARTER, Pipeline,
+                                 delivery, expense, folder, participant, tranche, write_budget, write_deliveries,
+                                 write_expenses, write_participants, write_participants_xlsx, write_tranches)
+
+ELIGIBLE_DOCS = [("FV/1/2021", Decimal("1230.00")), ("FV/2/2021", Decimal("500.00"))]
+
+
+@pytest.fixture
+def pipe(tmp_path, resources) -> Pipeline:
+    return Pipeline(tmp_path, resources)
+
+
+@pytest.fixture
+def with_budget(pipe) -> Pipeline:
+    pipe.load_baseline("budget")
+    return pipe
+
+
+def docs(pipe, quarter=QUARTER):
+    return pipe.staged("expenses", "document_no, eligible_amount", quarter)
+
+
+# ------------------------------------------------------------------------- encodings and number formats
+
+def test_01_cp1250_accounting_export(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", item="Żłobek – opieka nad dziećmi"),
+                                  expense("FV/2/2021", gross="500,00", net="500,00", eligible="500,00", vat="0,00")],
+                   encoding="cp1250")
+    assert pipe.run("expenses").success
+    assert pipe.sql("SELECT encoding FROM raw.file_versions WHERE dataset = 'expenses'") == [("windows-1250",)]
+    assert pipe.staged("expenses", "item_name") == [("Żłobek – opieka nad dziećmi",), ("Usługa opiekuńcza",)]
+    assert pipe.quarantine("expenses") == []
+    assert pipe.summary("expenses") == (2, 2, 0, 0)
+
+
+def test_02_utf8_bom(with_budget):
+    pipe = with_budget
+    path = write_expenses(pipe.landing, encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert pipe.run("expenses").success
+    assert docs(pipe) == ELIGIBLE_DOCS  # the BOM does not hide the first header (Nr dokumentu)
+    assert pipe.summary("expenses") == (2, 2, 0, 0)
+
+
+def test_03_amounts_with_space_thousands_and_decimal_comma(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", gross="1 234,56", net="1 003,71", eligible="1 234,56",
+                                          vat="230,85"),
+                                  expense("FV/2/2021", gross="12 000.00", net="12000", eligible="12 000,00", vat="0")])
+    assert pipe.run("expenses").success
+    assert pipe.staged("expenses", "gross_amount, net_amount, vat_amount") == [
+        (Decimal("1234.56"), Decimal("1003.71"), Decimal("230.85")),
+        (Decimal("12000.00"), Decimal("12000.00"), Decimal("0.00"))]
+    assert pipe.quarantine("expenses") == []
+
+
+def test_04_pesel_without_leading_zero_restored_with_warning(pipe):
+    pipe.load_baseline("services")
+    write_participants(pipe.landing, [participant("ELB/0001", PESEL_A), participant("ELB/0004", str(int(PESEL_CHILD)))])
+    assert str(int(PESEL_CHILD)) == PESEL_CHILD[1:]
+    assert pipe.run("participants").success
+    assert pipe.staged("participants", "participant_id, pesel_status, person_key, birth_date, sex_from_pesel") == [
+        ("ELB/0001", "ok", pseudonym(PESEL_A, TEST_KEY.encode()), date(1980, 5, 17), "K"),
+        ("ELB/0004", "restored_leading_zero", pseudonym(PESEL_CHILD, TEST_KEY.encode()), date(2005, 3, 14), "K")]
+    # a warning, the row kept; no PESEL value in the quarantine
+    assert pipe.quarantine("participants") == [(3, "pesel", "pesel_leading_zero", "warning", None)]
+    assert pipe.summary("participants") == (2, 2, 0, 1)
+
+
+def test_05_excel_serial_dates_header_block_and_trailing_empty_rows_in_xlsx(pipe):
+    path = folder(pipe.landing) / "uczestnicy.xlsx"
+    write_participants_xlsx(path, [participant("ELB/0001", PESEL_A, start=44440),
+                                   participant("ELB/0002", PESEL_B, "Mężczyzna", start="2021-07-15")],
+                            trailing_empty=3)
+    assert pipe.run("participants").success
+    # 4 header-block rows + the header row: the first data row is sheet row 6; empty rows are not data
+    assert pipe.staged("participants", "row_number, start_date") == [(6, date(2021, 9, 1)), (7, date(2021, 7, 15))]
+    assert pipe.summary("participants") == (2, 2, 0, 0)
+
+
+def test_06_trailing_empty_rows_and_extra_columns_in_csv(with_budget):
+    pipe = with_budget
+    from landing_fixtures import EXPENSE_HEADERS
+    from validation_fixtures import write_csv
+
+    rows = [expense("FV/1/2021") + ["zapłacono", "x"], expense("FV/2/2021", gross="500,00", net="500,00",
+                                                               eligible="500,00", vat="0,00") + ["", ""]]
+    write_csv(folder(pipe.landing) / "wydatki.csv", EXPENSE_HEADERS + ["Uwagi", "Księgowa"], rows,
+              trailing=";" * 15 + "\n" + ";" * 15 + "\n\n")
+    assert pipe.run("expenses").success
+    assert pipe.sql("SELECT ignored_columns FROM raw.file_versions WHERE dataset = 'expenses'") == [(["Uwagi", "Księgowa"],)]
+    assert docs(pipe) == ELIGIBLE_DOCS
+    assert pipe.summary("expenses") == (2, 2, 0, 0)
+
+
+# ------------------------------------------------------------------------- text that must stay text
+
+def test_07_formula_injection_kept_as_text_with_warning(with_budget):
+    pipe = with_budget
+    formula = '=HYPERLINK("http://x","klik")'
+    write_expenses(pipe.landing, [expense("FV/1/2021", item=formula),
+                                  expense("FV/2/2021", gross="500,00", net="500,00", eligible="500,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    assert pipe.staged("expenses", "item_name") == [(formula,), ("Usługa opiekuńcza",)]
+    assert pipe.quarantine("expenses") == [(2, "item_name", "formula_text", "warning", formula)]
+    assert pipe.summary("expenses") == (2, 2, 0, 1)
+    assert pipe.run("expenses").checks["formula_text"]["passed"] is False
+
+
+def test_08_sql_looking_strings_stored_verbatim(with_budget):
+    pipe = with_budget
+    evil = "'; DROP TABLE raw.expenses; --"
+    write_expenses(pipe.landing, [expense("FV/1/2021", item=evil),
+                                  expense("FV/2/2021'); DELETE FROM staging.expenses; --", gross="500,00",
+                                          net="500,00", eligible="500,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    assert pipe.staged("expenses", "document_no, item_name") == [
+        ("FV/1/2021", evil), ("FV/2/2021'); DELETE FROM staging.expenses; --", "Usługa opiekuńcza")]
+    assert pipe.sql("SELECT count(*) FROM raw.expenses") == [(2,)]
+    assert pipe.quarantine("expenses") == []
+
+
+# ------------------------------------------------------------------------- PESEL and sex
+
+def test_09_ten_digit_pesel_that_is_not_a_lost_zero(pipe):
+    ten_digits = PESEL_A[:10]  # zero-padded it has a wrong checksum
+    write_participants(pipe.landing, [participant("ELB/0001", ten_digits), participant("ELB/0002", PESEL_B, "M")])
+    assert pipe.run("participants").success
+    assert pipe.quarantine("participants") == [(2, "pesel", "pesel_length", "error", None)]
+    assert pipe.staged("participants", "participant_id") == [("ELB/0002",)]
+    assert pipe.summary("participants") == (2, 1, 1, 0)
+    assert ten_digits not in " ".join(pipe.messages("participants", "pesel_length"))
+
+
+def test_10_bad_pesel_checksum(pipe):
+    bad = PESEL_A[:10] + str((int(PESEL_A[10]) + 1) % 10)
+    outcome = None
+    write_participants(pipe.landing, [participant("ELB/0001", bad), participant("ELB/0002", PESEL_B, "M")])
+    outcome = pipe.run("participants")
+    assert outcome.success
+    assert pipe.quarantine("participants") == [(2, "pesel", "pesel_checksum", "error", None)]
+    assert pipe.messages("participants", "pesel_checksum") == [
+        "Numer PESEL ma błędną cyfrę kontrolną. Sprawdź numer w dokumencie uczestnika i popraw go."]
+    check = outcome.checks["pesel_checksum"]
+    assert check["passed"] is False and check["metadata"]["wiersze z błędem"] == 1
+    assert bad not in str(check["metadata"]) and "(ukryta)" in check["metadata"]["przykłady"]
+
+
+def test_11_sex_differs_from_pesel_and_missing_pesel_rules(pipe):
+    write_participants(pipe.landing, [
+        participant("ELB/0001", PESEL_A, "Mężczyzna"),                     # PESEL_A is a woman's
+        participant("ELB/0002", None, "M", **{"Brak PESEL": "Nie"}),       # no PESEL, not declared
+        participant("ELB/0003", None, "K", **{"Brak PESEL": "Tak"}),       # no PESEL, declared: fine
+    ])
+    assert pipe.run("participants").success
+    assert pipe.quarantine("participants") == [(2, "sex", "sex_matches_pesel", "error", "Mężczyzna"),
+                                               (3, "pesel", "pesel_missing", "error", None)]
+    assert pipe.staged("participants", "participant_id, pesel_status, no_pesel") == [("ELB/0003", "missing", "tak")]
+    assert pipe.summary("participants") == (3, 1, 2, 0)
+
+
+def test_12_duplicate_participant_ids_within_the_file(pipe):
+    write_participants(pipe.landing, [participant("ELB/0001", PESEL_A), participant("ELB/0002", PESEL_B, "M"),
+                                      participant("ELB/0001", PESEL_B, "M")])
+    assert pipe.run("participants").success
+    assert pipe.quarantine("participants") == [(2, "participant_id", "unique_key", "error", "ELB/0001"),
+                                               (4, "participant_id", "unique_key", "error", "ELB/0001")]
+    assert pipe.staged("participants", "participant_id") == [("ELB/0002",)]
+
+
+# ------------------------------------------------------------------------- dates
+
+def test_13_future_dates(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021"), expense("FV/3/2030", issue="15.01.2030")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(3, "issue_date", "date_in_period", "error", "15.01.2030"),
+                                           (3, "issue_date", "date_not_after_quarter", "error", "15.01.2030")]
+    assert pipe.messages("expenses", "date_not_after_quarter") == [
+        "Kolumna „Data wystawienia”: data późniejsza niż koniec kwartału sprawozdawczego 2021Q3 (30.09.2021). "
+        "Wykaż dokument we wniosku za właściwy kwartał albo popraw datę."]
+    assert docs(pipe) == [ELIGIBLE_DOCS[0]]
+
+
+def test_14_date_after_the_reporting_quarter(pipe):
+    pipe.load_baseline("services", "participants")
+    write_deliveries(pipe.landing, [delivery("ELB/0001", day="05.10.2021"), delivery("ELB/0002")])
+    assert pipe.run("deliveries").success
+    assert pipe.quarantine("deliveries") == [(2, "delivery_date", "date_not_after_quarter", "error", "05.10.2021")]
+    assert pipe.staged("deliveries", "participant_id") == [("ELB/0002",)]
+    assert pipe.summary("deliveries") == (2, 1, 1, 0)
+
+
+def test_15_unreadable_date_is_a_type_error_with_header_value_and_fix(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", issue="31.02.2021"), expense("FV/2/2021", gross="500,00",
+                                  net="500,00", eligible="500,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    # the date is present but unreadable: a type error, not a "required" one
+    assert pipe.quarantine("expenses") == [(2, "issue_date", "type", "error", "31.02.2021")]
+    assert pipe.messages("expenses", "type") == [
+        "Kolumna „Data wystawienia”: nieprawidłowa data (oczekiwano RRRR-MM-DD lub DD.MM.RRRR); otrzymano "
+        "„31.02.2021”. Popraw wartość w pliku."]
+    assert docs(pipe) == [ELIGIBLE_DOCS[1]]
+
+
+# ------------------------------------------------------------------------- amounts
+
+def test_16_negative_amount(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021"), expense("FV/2/2021", gross="500,00", net="500,00",
+                                                                eligible="-50,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(3, "eligible_amount", "range", "error", "-50,00")]
+    assert pipe.messages("expenses", "range") == [
+        "Kolumna „Kwota wydatków kwalifikowalnych”: wartość „-50,00” spoza dozwolonego zakresu (dozwolone ≥ 0). "
+        "Popraw wartość."]
+    assert docs(pipe) == [ELIGIBLE_DOCS[0]]
+
+
+def test_17_eligible_greater_than_gross(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", eligible="1 300,00"), expense("FV/2/2021", gross="500,00",
+                                  net="500,00", eligible="500,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(2, "eligible_amount", "eligible_le_gross", "error", "1 300,00")]
+    assert docs(pipe) == [ELIGIBLE_DOCS[1]]
+
+
+def test_18_vat_not_gross_minus_net(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", vat="229,99"), expense("FV/2/2021", gross="500,00",
+                                  net="500,00", eligible="500,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(2, "vat_amount", "vat_consistent", "error", "229,99")]
+    assert pipe.messages("expenses", "vat_consistent") == [
+        "Kwota VAT nie jest równa różnicy kwot brutto i netto (oczekiwano 230,00). Popraw VAT albo kwoty dokumentu."]
+
+
+def test_19_exact_duplicate_rows_first_copy_kept(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021"), expense("FV/2/2021", gross="500,00", net="500,00",
+                                  eligible="500,00", vat="0,00"), expense("FV/1/2021")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(4, "document_no", "duplicate_row", "error", "FV/1/2021")]
+    assert docs(pipe) == ELIGIBLE_DOCS
+    assert pipe.summary("expenses") == (3, 2, 1, 0)
+
+
+def test_20_document_number_already_settled_in_another_quarter(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/9/2021", issue="10.05.2021")], quarter="2021Q2")
+    assert pipe.run("expenses", quarter="2021Q2").success
+    write_expenses(pipe.landing, [expense("FV/1/2021"), expense("FV/9/2021", issue="10.05.2021")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(3, "document_no", "document_unique_in_unit", "error", "FV/9/2021")]
+    assert docs(pipe) == [ELIGIBLE_DOCS[0]]
+    assert docs(pipe, "2021Q2") == [("FV/9/2021", Decimal("1230.00"))]
+
+
+def test_21_invalid_nip_checksum(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", nip="526-000-12-47"), expense("FV/2/2021", gross="500,00",
+                                  net="500,00", eligible="500,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(2, "issuer_nip", "nip_checksum", "error", "526-000-12-47")]
+
+
+# ------------------------------------------------------------------------- references
+
+def test_22_unknown_service_code_and_unknown_participant(pipe):
+    pipe.load_baseline("services", "participants")
+    write_deliveries(pipe.landing, [delivery("ELB/0001"), delivery("ELB/0002", code="XYZ"),
+                                    delivery("ELB/0099"), delivery("", "FIZ", "01.09.2021", "1", "120,00")])
+    assert pipe.run("deliveries").success
+    assert pipe.quarantine("deliveries") == [(3, "service_code", "service_in_catalogue", "error", "XYZ"),
+                                             (4, "participant_id", "participant_exists", "error", "ELB/0099")]
+    assert pipe.staged("deliveries", "participant_id, service_code") == [("ELB/0001", "OPK"), (None, "FIZ")]
+    assert pipe.summary("deliveries") == (4, 2, 2, 0)
+
+
+def test_23_participant_from_an_earlier_quarter_is_known(pipe):
+    pipe.load_baseline("services")
+    write_participants(pipe.landing, [participant("ELB/0007", PESEL_A, start="10.05.2021")], quarter="2021Q2")
+    assert pipe.run("participants", quarter="2021Q2").success
+    write_participants(pipe.landing, [participant("ELB/0001", PESEL_B, "M")])
+    assert pipe.run("participants").success
+    write_deliveries(pipe.landing, [delivery("ELB/0007"), delivery("ELB/0001")])
+    assert pipe.run("deliveries").success
+    assert pipe.quarantine("deliveries") == []
+    assert pipe.summary("deliveries") == (2, 2, 0, 0)
+
+
+# ------------------------------------------------------------------------- blocking money rules
+
+def test_24_tranche_with_wrong_eu_split_is_blocking(pipe):
+    write_tranches(pipe.landing, [tranche(1, "249998.50"),
+                                  tranche(2, "100000.00", eu="84280.01", state="15719.99")])
+    outcome = pipe.run("tranches")
+    assert not outcome.success  # a blocking check failed: downstream assets stop
+    assert outcome.checks["tranche_eu_share"]["passed"] is False
+    assert outcome.checks["tranche_eu_share"]["severity"] == "ERROR"
+    assert outcome.checks["tranche_sum"]["passed"] is True
+    assert pipe.quarantine("tranches") == [(3, "amount_eu", "tranche_eu_share", "error", "84280,01")]
+    assert pipe.messages("tranches", "tranche_eu_share") == [
+        "Część EFS powinna wynosić 84280,00 (84,28% kwoty ogółem, zaokrąglone w dół do grosza), a budżet państwa — "
+        "resztę. Popraw podział transzy."]
+    assert pipe.staged("tranches", "tranche_no, amount_eu, amount_state") == [
+        (1, Decimal("210698.73"), Decimal("39299.77"))]
+
+
+def test_25_budget_not_summing_to_agreement_total_refused_earlier_budget_kept(pipe):
+    pipe.load_baseline("budget")
+    rows = [list(r) for r in BUDGET_ROWS]
+    rows[0][4] = "999 999,00"
+    write_budget(pipe.landing, rows)
+    outcome = pipe.run("budget", quarter=None)
+    assert not outcome.success and outcome.checks["budget_total"]["passed"] is False
+    assert pipe.quarantine("budget", quarter=None) == [(None, "amount", "budget_total", "error", None)]
+    assert pipe.messages("budget", "budget_total", quarter=None) == [
+        "Suma kwot budżetu (2 499 984,00 zł) nie jest równa wartości projektu z umowy (2 499 985,00 zł); różnica "
+        "-1,00 zł. Popraw kwoty w pliku budzet.csv. Do czasu poprawy obowiązuje dotychczasowy budżet."]
+    # the earlier budget stays in staging; raw holds the refused file for the coordinator to inspect
+    assert pipe.sql("SELECT sum(amount) FROM staging.budget") == [(Decimal("2499985.00"),)]
+    assert pipe.summary("budget", quarter=None) == (3, 0, 3, 0)
+
+
+# ------------------------------------------------------------------------- file-level failures
+
+def _expenses_intact(pipe):
+    assert docs(pipe) == ELIGIBLE_DOCS
+    assert pipe.sql("SELECT count(*), count(DISTINCT file_sha256) FROM raw.expenses") == [(2, 1)]
+    assert pipe.summary("expenses") == (2, 2, 0, 0)
+
+
+def test_26_missing_required_column_fails_and_keeps_earlier_data(with_budget):
+    pipe = with_budget
+    pipe.load_baseline("expenses")
+    from landing_fixtures import EXPENSE_HEADERS
+    from validation_fixtures import write_csv
+
+    position = EXPENSE_HEADERS.index("Kwota wydatków kwalifikowalnych")
+    headers = EXPENSE_HEADERS[:position] + EXPENSE_HEADERS[position + 1:]
+    row = expense("FV/5/2021")
+    write_csv(folder(pipe.landing) / "wydatki.csv", headers, [row[:position] + row[position + 1:]])
+    outcome = pipe.run("expenses")
+    assert not outcome.success and outcome.failed_steps == ["raw__expenses"]
+    assert "wydatki.csv: brak wymaganych kolumn: Kwota wydatków kwalifikowalnych." in outcome.failure
+    assert "Co zrobić: Dodaj brakujące kolumny" in outcome.failure
+    _expenses_intact(pipe)
+
+
+def test_27_empty_file(with_budget):
+    pipe = with_budget
+    pipe.load_baseline("expenses")
+    (folder(pipe.landing) / "wydatki.csv").write_bytes(b"")
+    outcome = pipe.run("expenses")
+    assert not outcome.success
+    assert "wydatki.csv: plik jest pusty. Co zrobić: Prześlij plik z wierszem nagłówków i danymi." in outcome.failure
+    _expenses_intact(pipe)
+
+
+def test_28_header_only_file(with_budget):
+    pipe = with_budget
+    pipe.load_baseline("expenses")
+    write_expenses(pipe.landing, [], trailing=";" * 13 + "\n")
+    outcome = pipe.run("expenses")
+    assert not outcome.success and "nie zawiera żadnych wierszy danych" in outcome.failure
+    _expenses_intact(pipe)
+
+
+def test_29_binary_garbage_named_csv(with_budget):
+    pipe = with_budget
+    pipe.load_baseline("expenses")
+    (folder(pipe.landing) / "wydatki.csv").write_bytes(bytes(range(256)) * 20)
+    outcome = pipe.run("expenses")
+    assert not outcome.success
+    assert "plik nie jest plikiem tekstowym CSV (zawiera bajty binarne)" in outcome.failure
+    _expenses_intact(pipe)
+
+
+def test_30_file_of_another_unit_named_in_the_header_block(pipe):
+    path = folder(pipe.landing) / "uczestnicy.xlsx"
+    write_participants_xlsx(path, [participant("ELB/0001", PESEL_A), participant("ELB/0002", PESEL_B, "M")])
+    assert pipe.run("participants").success
+    write_participants_xlsx(path, [participant("MYS/0001", PESEL_B, "M")], agreement="POWR.02.08.00-00-0002/20",
+                            unit_name="Centrum Usług Społecznych w Myślenicach")
+    outcome = pipe.run("participants")
+    assert not outcome.success and outcome.failed_steps == ["raw__participants"]
+    assert outcome.failure.startswith("Plik ")
+    assert ("uczestnicy.xlsx: nagłówek nad tabelą wskazuje inną jednostkę: „POWR.02.08.00-00-0002/20” (myslenice: "
+            "Centrum Usług Społecznych w Myślenicach), a plik leży w folderze jednostki elblag.") in outcome.failure
+    assert "Co zrobić: Sprawdź, czy plik nie trafił do folderu niewłaściwej jednostki." in outcome.failure
+    assert pipe.sql("SELECT participant_id FROM raw.participants ORDER BY 1") == [("ELB/0001",), ("ELB/0002",)]
+    assert pipe.staged("participants", "participant_id") == [("ELB/0001",), ("ELB/0002",)]
+
+
+def test_31_same_file_already_loaded_for_another_unit(pipe):
+    write_tranches(pipe.landing, unit="myslenice")
+    assert pipe.run("tranches", unit="myslenice").success
+    write_tranches(pipe.landing)  # byte-identical file in Elbląg's folder
+    outcome = pipe.run("tranches")
+    assert not outcome.success
+    assert ("transze.csv: ten sam plik (identyczna zawartość, SHA-256) został już wczytany dla jednostki myslenice "
+            "(Centrum Usług Społecznych w Myślenicach), a teraz leży w folderze jednostki elblag.") in outcome.failure
+    assert pipe.sql("SELECT count(*) FROM raw.tranches WHERE unit = 'elblag'") == [(0,)]
+
+
+def test_32_all_dates_outside_the_units_period(with_budget):
+    pipe = with_budget
+    pipe.load_baseline("expenses")
+    write_expenses(pipe.landing, [expense("FV/1/2019", issue="04.03.2019", payment="10.03.2019"),
+                                  expense("FV/2/2019", issue="14.05.2019")])
+    outcome = pipe.run("expenses")
+    assert not outcome.success
+    assert ("żadna z 3 dat w pliku (04.03.2019–14.05.2019) nie mieści się w okresie realizacji projektu jednostki "
+            "elblag (01.01.2021–31.07.2023)") in outcome.failure
+    _expenses_intact(pipe)
+
+
+# ------------------------------------------------------------------------- volume, re-sending, absence
+
+def test_33_100k_deliveries_with_one_bad_row(pipe):
+    pipe.load_baseline("services", "participants")
+    n = 100_000
+    frame = pl.DataFrame({"i": range(n)}).select(
+        pl.when(pl.col("i") % 3 == 0).then(pl.lit("")).otherwise(pl.lit("ELB/0001")).alias(DELIVERY_HEADERS[0]),
+        pl.when(pl.col("i") == 54_321).then(pl.lit("BRAK")).otherwise(pl.lit("OPK")).alias(DELIVERY_HEADERS[1]),
+        (pl.lit("2021-07-01").str.to_date() + pl.duration(days=pl.col("i") % 92)).dt.strftime("%d.%m.%Y")
+        .alias(DELIVERY_HEADERS[2]),
+        pl.lit("1").alias(DELIVERY_HEADERS[3]),
+        pl.lit("50,00").alias(DELIVERY_HEADERS[4]),
+        pl.format("IPUS/{}", pl.col("i")).alias(DELIVERY_HEADERS[5]),
+    )
+    path = folder(pipe.landing) / "swiadczenia.csv"
+    frame.write_csv(path, separator=";")
+    outcome = pipe.run("deliveries")
+    assert outcome.success
+    assert pipe.quarantine("deliveries") == [(54_323, "service_code", "service_in_catalogue", "error", "BRAK")]
+    assert pipe.summary("deliveries") == (100_000, 99_999, 1, 0)
+    assert pipe.sql("SELECT count(*), sum(units) FROM staging.deliveries") == [(99_999, Decimal("99999.00"))]
+
+
+def test_34_resent_corrected_file_replaces_quarantine_and_rows(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", vat="1,00"), expense("FV/2/2021", gross="500,00",
+                                  net="500,00", eligible="500,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    assert pipe.summary("expenses") == (2, 1, 1, 0)
+    write_expenses(pipe.landing)
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == []
+    assert docs(pipe) == ELIGIBLE_DOCS
+    assert pipe.summary("expenses") == (2, 2, 0, 0)
+    assert pipe.sql("SELECT count(*) FROM staging.validation_summary") == [(2,)]  # budget + expenses
+
+
+def test_35_no_file_for_the_partition_leaves_staging_as_it_is(with_budget):
+    pipe = with_budget
+    pipe.load_baseline("expenses")
+    outcome = pipe.run("expenses", quarter="2021Q4")
+    assert outcome.success and all(check["passed"] for check in outcome.checks.values())
+    assert pipe.summary("expenses", "2021Q4") is None
+    _expenses_intact(pipe)
