@@ -30,7 +30,7 @@ ISO dates, `1234.56`):
 
 | unit | file(s) | mess |
 |---|---|---|
-| elblag | `*/uczestnicy.xlsx` | project header block (title, agreement, unit, period) above the table; 3 trailing empty rows; PESEL stored as a number (people born 2000–2009 lose the leading zero: 10-digit cells); start dates as Excel serial numbers (odd rows) or date cells (even rows); end dates as text `dd.mm.yyyy` |
+| elblag | `*/uczestnicy.xlsx` | project header block (title, agreement, unit, period) above the table; 3 trailing empty rows; PESEL stored as a number (people born 2001–2009 lose the leading zero: 10-digit cells; born in 2000 — two zeros — kept as text); start dates as Excel serial numbers (odd rows) or date cells (even rows); end dates as text `dd.mm.yyyy` |
 | elblag | `*/wydatki.csv`, `umowa/budzet.csv` | Windows-1250, `;`, decimal comma with space thousands (`1 234,56`), `dd.mm.yyyy`, CRLF |
 | myslenice | `*/wydatki.csv` | UTF-8 with BOM, `;`, decimal comma, `dd.mm.yyyy`, extra columns `Lp.` (first) and `Uwagi` (last) |
 | myslenice | `*/swiadczenia.csv` | UTF-8 with BOM, `;`, decimal comma, `dd.mm.yyyy` |
@@ -741,8 +741,8 @@ def _timing_weights(timing: str, cal: Calendar) -> list[float]:
     for i, activity in enumerate(cal.activity):
         if timing == "early":
             w = max(0.0, 1.0 - i / max(2, ci + 2))
-        elif timing == "setup":
-            w = 1.0 if i <= ci + 1 else (0.3 if i == ci + 2 else 0.0)
+        elif timing == "setup":  # front-weighted, yet spread so the cumulative share stays well under 10%
+            w = activity * (1.8 if i <= ci + 1 else (0.8 if i < n - 2 else 0.3))
         elif timing == "after_cus":
             w = activity if i >= ci else 0.0
         elif timing == "late":
@@ -1059,8 +1059,8 @@ def write_participants(w: Writer, path_dir: Path, quarter: str, hi: date, rows: 
             if value is None or value == "":
                 continue
             if name == "pesel":
-                if style.pesel_as_number:
-                    sheet.write_number(r, col, int(value))
+                if style.pesel_as_number and not value.startswith("00"):
+                    sheet.write_number(r, col, int(value))  # born 2000–2009: 10 digits left
                 else:
                     sheet.write_string(r, col, value)
             elif name == "age_at_entry":
@@ -1277,7 +1277,7 @@ def _bad_document(unit_key: str, docs: list[Document], lines: list[BudgetLine], 
     spare = max((line for line in lines if line.task_no > 0 and not line.commissioned), key=lambda line: line.amount)
     if unit_key == "elblag":
         bad = Document(f"KOR/{hi.year}/{hi.month:02d}/0001", base.nip, base.issue, base.payment, base.line,
-                       f"Korekta: {base.item}", -base.gross, -base.net, -base.eligible, -base.vat)
+                       f"Korekta: {base.item}", -base.gross, -base.net, -base.eligible, -base.vat if base.vat else base.vat)
         return docs + [bad], None
     if unit_key == "myslenice":
         bad = Document(f"FV/{hi.year}/{hi.month:02d}/9001", INVALID_NIP, hi - timedelta(days=5), hi, spare,
@@ -1307,6 +1307,7 @@ def _deliveries(people: list[Person], days: list[int], count: int, lo: date, hi:
     active = [i for i, d in enumerate(days) if d > 0]
     n_community = max(1, round(count * 0.03)) if community else 0
     rows = []
+    seen: set[tuple[date, str, str]] = set()
     if active:
         cumulative, running = [], 0
         for i in active:
@@ -1318,6 +1319,11 @@ def _deliveries(people: list[Person], days: list[int], count: int, lo: date, hi:
             last = min(hi, person.end or hi)
             day = first + timedelta(days=rng.randint(0, (last - first).days))
             service = services[person.services[rng.randrange(len(person.services))]]
+            if (day, person.pid, service.code) in seen:  # one row per participant, service and day
+                day = first + timedelta(days=rng.randint(0, (last - first).days))
+                if (day, person.pid, service.code) in seen:
+                    continue
+            seen.add((day, person.pid, service.code))
             units = _units(service.measure, rng)
             value = "" if rng.random() < 0.6 else st.money((units * service.price).quantize(GROSZ, rounding=ROUND_HALF_UP))
             ipus = person.ipus if person.ipus and rng.random() < 0.9 else ""
@@ -1326,9 +1332,13 @@ def _deliveries(people: list[Person], days: list[int], count: int, lo: date, hi:
         n_community = count
     for _ in range(n_community):
         service = community[rng.randrange(len(community))]
+        day = _rand_day(rng, lo, hi)
+        if (day, "", service.code) in seen:
+            continue
+        seen.add((day, "", service.code))
         units = Decimal(rng.choice((2, 3, 4, 6)))
         value = "" if rng.random() < 0.5 else st.money(units * service.price)
-        rows.append((_rand_day(rng, lo, hi), "", service.code, units, value, ""))
+        rows.append((day, "", service.code, units, value, ""))
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     return [{"participant_id": pid, "service_code": code, "delivery_date": st.day(day), "units": st.qty(units),
              "value": value, "ipus_no": ipus} for day, pid, code, units, value, ipus in rows]
