@@ -1,0 +1,182 @@
+"""Validation as plain functions: rule files, computed rules, one partition, check results, file checks,
+and the staging asset definitions."""
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from assets.raw.landing_file import LandingFileError, read_landing_file
+from assets.staging.file_checks import check_landing_file, file_checks
+from assets.staging.rules import COMPUTE, dataset_rules, rules_for
+from assets.staging.staging_assets import build_staging_assets, check_results
+from assets.staging.validate import money_pl, validate_partition
+from pipelines.contract import dataset, load_contract
+from pipelines.partitions import unit_partitions, unit_quarter_partitions
+from pipelines.registry import load_units, unit_by_key
+from validation_fixtures import PESEL_A, expense, folder, participant, write_expenses, write_participants_xlsx
+
+ELBLAG = unit_by_key("elblag")
+CHECKED_AT = datetime(2021, 10, 5, 8, 0)
+
+
+def raw_frame(name: str, rows: list[dict], quarter: str | None = "2021Q3") -> pl.DataFrame:
+    """A raw partition as the raw layer stores it: lineage + text cells."""
+    ds = dataset(name)
+    columns = [c.name for c in ds.stored_columns if c.pii is None]
+    data = {c: [r.get(c) for r in rows] for c in columns}
+    frame = pl.DataFrame(data, schema={c: pl.Utf8 for c in columns})
+    return frame.with_columns(
+        pl.lit("elblag").alias("unit"), pl.lit(quarter, dtype=pl.Utf8).alias("quarter"),
+        pl.lit(f"elblag/{quarter or 'umowa'}/{ds.file}.csv").alias("source_file"),
+        pl.lit("ab" * 32).alias("file_sha256"), pl.Series("row_number", range(2, len(rows) + 2), dtype=pl.Int64),
+        pl.lit(CHECKED_AT).alias("loaded_at"),
+    )
+
+
+def test_every_dataset_has_rules_with_polish_and_english_descriptions():
+    for ds in load_contract().values():
+        rules = rules_for(ds)
+        assert [r.id for r in rules][:2] == ["required", "type"], ds.name
+        assert "duplicate_row" in {r.id for r in rules}, ds.name  # exact repeats never pass silently
+        for rule in rules:
+            assert rule.title and rule.message, (ds.name, rule.id)
+            sentences = re.split(r"(?<=[.!?])\s+", rule.description.strip())
+            assert len(sentences) >= 2, rule.id  # Polish for coordinators, then one English sentence
+            english = sentences[-1]
+            assert not any(ch in english for ch in "ąęółśżźćńĄĘÓŁŚŻŹĆŃ") and len(english.split()) >= 3, rule.id
+            assert rule.severity in ("error", "warning") and rule.level in ("row", "dataset")
+            for expectation in rule.expectations():
+                assert expectation.type.startswith("expect_")
+
+
+def test_blocking_rules_are_the_ones_that_make_figures_wrong():
+    blocking = {(ds.name, r.id) for ds in load_contract().values() for r in rules_for(ds) if r.blocking}
+    assert blocking == {("budget", "budget_total"), ("tranches", "tranche_sum"), ("tranches", "tranche_eu_share")}
+
+
+def test_rule_files_use_known_references_and_compute_functions():
+    for name in load_contract():
+        for rule in dataset_rules(name):
+            for ref in rule.references:
+                assert ref["scope"] in ("unit", "up_to_quarter", "other_quarters")
+                load_contract()[ref["dataset"]].column(ref["column"])
+            assert rule.compute is None or rule.compute in COMPUTE
+
+
+def test_eu_split_rule_rounds_down_like_the_design_example():
+    frame = pl.DataFrame({"amount_total": [Decimal("2489370.50"), Decimal("100000.00")],
+                          "amount_eu": [Decimal("2098041.45"), Decimal("84280.01")]},
+                         schema={"amount_total": pl.Decimal(18, 2), "amount_eu": pl.Decimal(18, 2)})
+    out = COMPUTE["tranche_eu_share"](frame, {"eu_rate": Decimal("0.8428")})
+    assert out["ok"].to_list() == [True, False]
+    assert out["expected"].to_list() == ["2098041,45", "84280,00"]
+
+
+def test_vat_rule_has_zero_tolerance():
+    money = pl.Decimal(18, 2)
+    frame = pl.DataFrame({"gross_amount": ["123.00", "123.00", "100.00"], "net_amount": ["100.00", "100.00", "100.00"],
+                          "vat_amount": ["23.00", "22.99", None]}).select(pl.all().cast(money))
+    out = COMPUTE["vat_consistent"](frame, {})
+    assert out["ok"].to_list() == [True, False, True]
+
+
+def test_money_format_is_polish():
+    assert money_pl(Decimal("2499985.00")) == "2 499 985,00 zł"
+    assert money_pl(Decimal("-1.5")) == "-1,50 zł"
+
+
+def test_validate_partition_splits_rows_and_builds_checks_without_personal_data():
+    ok = {"document_no": "FV/1", "issuer_nip": "5260001246", "issue_date": "02.08.2021", "task_no": "1",
+          "cost_category": "3.1", "item_name": "Usługa", "gross_amount": "123,00", "net_amount": "100,00",
+          "eligible_amount": "123,00", "vat_amount": "23,00"}
+    rows = [ok, {**ok, "document_no": "FV/2", "gross_amount": "abc"}, {**ok, "document_no": "FV/3", "task_no": "9"},
+            {**ok, "document_no": "FV/4", "issue_date": None}]
+    result = validate_partition(dataset("expenses"), raw_frame("expenses", rows), ELBLAG, "2021Q3",
+                                {"documents_other_quarters": ["FV/0"], "budget_tasks": [1, 2]},
+                                today=date(2021, 10, 5), checked_at=CHECKED_AT)
+    assert result.accepted["document_no"].to_list() == ["FV/1", "FV/3"]
+    assert result.quarantine.select("row_number", "rule", "column_name", "severity", "value").rows() == [
+        (3, "type", "gross_amount", "error", "abc"),
+        (4, "task_in_budget", "task_no", "warning", "9"),
+        (5, "required", "issue_date", "error", None),
+    ]
+    assert result.summary | {"checked_at": None} == {
+        "unit": "elblag", "quarter": "2021Q3", "dataset": "expenses", "source_file": "elblag/2021Q3/wydatki.csv",
+        "file_sha256": "ab" * 32, "received": 4, "accepted": 2, "quarantined": 2, "warnings": 1, "checked_at": None}
+    checks = {c.check_name: c for c in check_results(result)}
+    assert checks["type"].passed is False and checks["type"].severity == dg.AssetCheckSeverity.WARN
+    assert checks["type"].metadata["wiersze z błędem"].value == 1
+    assert checks["type"].metadata["sprawdzone wiersze"].value == 4
+    assert "| 3 | Kwota dokumentu brutto | abc |" in checks["type"].metadata["przykłady"].value
+    assert checks["eligible_le_gross"].passed is True
+
+
+def test_participant_examples_hide_pesel_derived_and_sensitive_values():
+    rows = [{"participant_id": "ELB/1", "sex": "K", "start_date": "05.07.2021", "disability": "Może"}]
+    raw = raw_frame("participants", rows).with_columns(
+        pl.lit("k" * 32).alias("person_key"), pl.lit("invalid_checksum").alias("pesel_status"),
+        pl.lit(None, dtype=pl.Date).alias("birth_date"), pl.lit(None, dtype=pl.Utf8).alias("sex_from_pesel"),
+        pl.lit(None, dtype=pl.Int64).alias("age_at_entry_from_pesel"))
+    result = validate_partition(dataset("participants"), raw, ELBLAG, "2021Q3", {}, today=date(2021, 10, 5))
+    assert result.quarantine.select("rule", "column_name", "value").rows() == [
+        ("allowed_values", "disability", None), ("pesel_checksum", "pesel", None)]
+    text = str([c.metadata for c in check_results(result)]) + str(result.quarantine.rows())
+    assert "k" * 32 not in text and "Może" not in text
+
+
+def test_budget_total_refuses_the_file_with_the_difference():
+    lines = [{"task_no": "1", "task_name": "A", "cost_category": "1", "category_name": "A", "amount": "2 173 900,00"},
+             {"task_no": "0", "task_name": "KP", "cost_category": "0", "category_name": "KP", "amount": "326 085,01"}]
+    result = validate_partition(dataset("budget"), raw_frame("budget", lines, None), ELBLAG, None, {})
+    assert result.refused and result.accepted.height == 0
+    assert result.quarantine.select("row_number", "rule", "message").rows() == [
+        (None, "budget_total", "Suma kwot budżetu (2 499 985,01 zł) nie jest równa wartości projektu z umowy "
+                               "(2 499 985,00 zł); różnica 0,01 zł. Popraw kwoty w pliku budzet.csv. Do czasu "
+                               "poprawy obowiązuje dotychczasowy budżet.")]
+    lines[1]["amount"] = "326 085,00"
+    assert not validate_partition(dataset("budget"), raw_frame("budget", lines, None), ELBLAG, None, {}).refused
+
+
+def test_file_check_refuses_a_header_block_of_another_unit(tmp_path):
+    path = folder(tmp_path) / "uczestnicy.xlsx"
+    write_participants_xlsx(path, [participant("X/1", PESEL_A)], agreement="POWR.02.08.00-00-0062/20",
+                            unit_name="CUS Starachowice")
+    table = read_landing_file(path, dataset("participants"))
+    import duckdb
+
+    conn = duckdb.connect()
+    with pytest.raises(LandingFileError, match="wskazuje inną jednostkę: „POWR.02.08.00-00-0062/20” \\(starachowice"):
+        check_landing_file(conn, dataset("participants"), table, "elblag", "2021Q3", load_units(), "elblag/2021Q3")
+    check_landing_file(conn, dataset("participants"), table, "starachowice", "2021Q3", load_units(), "x")  # own
+
+
+def test_file_check_keeps_a_file_with_some_dates_in_the_period(tmp_path):
+    import duckdb
+
+    path = write_expenses(tmp_path, [expense("A", issue="01.01.2019"), expense("B", issue="01.08.2021")])
+    table = read_landing_file(path, dataset("expenses"))
+    check_landing_file(duckdb.connect(), dataset("expenses"), table, "elblag", "2021Q3", load_units(), "x")
+    assert set(file_checks()) == {"same_file_as_other_unit", "header_names_other_unit", "all_dates_outside_period"}
+
+
+def test_staging_assets_partitions_dependencies_pool_and_checks():
+    units = load_units()
+    by_unit_quarter, by_unit = unit_quarter_partitions(units), unit_partitions(units)
+    assets = {a.key.to_user_string(): a for a in build_staging_assets(by_unit_quarter, by_unit, units)}
+    assert set(assets) == {f"staging/{name}" for name in load_contract()}
+    deliveries = assets["staging/deliveries"]
+    assert deliveries.partitions_def == by_unit_quarter and assets["staging/budget"].partitions_def == by_unit
+    assert deliveries.group_names_by_key[deliveries.key] == "staging"
+    assert set(deliveries.dependency_keys) == {dg.AssetKey(["raw", "deliveries"]), dg.AssetKey(["staging", "participants"]),
+                                              dg.AssetKey(["staging", "services"])}
+    mapping = deliveries.get_partition_mapping(dg.AssetKey(["staging", "services"]))
+    assert isinstance(mapping, dg.MultiToSingleDimensionPartitionMapping)
+    assert deliveries.op.pool == "warehouse"
+    specs = {spec.name: spec for spec in assets["staging/tranches"].check_specs}
+    assert specs["tranche_eu_share"].blocking and not specs["duplicate_row"].blocking
+    assert specs["tranche_eu_share"].description.startswith("Część EFS = kwota ogółem × udział EFS")
+    assert "Validated, typed" in deliveries.descriptions_by_key[deliveries.key]
