@@ -180,6 +180,11 @@ def build_staging_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinitio
             "odrzucone wg reguły": dg.MetadataValue.json(
                 {r["rule"]: r["n"] for r in by_rule.filter(pl.col("severity") == "error").iter_rows(named=True)}),
         }
+        if by_rule.height:
+            lines = ["| reguła | ważność | wiersze |", "|---|---|---|"] + [
+                f"| {r['rule']} | {'błąd' if r['severity'] == 'error' else 'ostrzeżenie'} | {r['n']} |"
+                for r in by_rule.sort("severity", "n", descending=[False, True]).iter_rows(named=True)]
+            metadata["kwarantanna (podgląd)"] = dg.MetadataValue.md("\n".join(lines))
         if result.refused:
             metadata["plik odrzucony"] = "reguła blokująca niespełniona — obowiązują dotychczasowe dane"
             context.log.error(f"Plik {summary['source_file']} odrzucony przez regułę blokującą; "
