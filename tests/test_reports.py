@@ -503,3 +503,34 @@ def test_schedule_waits_for_data_and_fresh_tables_then_requests_the_quarter(prod
     # No warehouse yet: a skip, not an error.
     missing = WarehouseResource(path=str(produced["root"] / "nowhere" / "cus.duckdb"))
     assert isinstance(evaluate_report_schedule(context, missing, partitions, tuple(units())), dg.SkipReason)
+
+
+# ---------------------------------------------------------------------------------------------
+# the contract with the real report tables (built by assets/report/sql from tests/mart_fixtures.py)
+
+
+def test_queries_read_the_report_tables_the_indicators_work_builds(tmp_path):
+    import mart_fixtures as mf  # its own hand-made raw/staging rows -> the real mart and report SQL
+    from reports.xlsx import write_xlsx
+
+    conn = mf.warehouse()
+    try:
+        test_units = list(mf.test_units())
+        inputs = queries.load_report_inputs(conn, "2021Q2", test_units)
+        expected = {r[0]: r[1] for r in conn.execute(
+            "SELECT unit, eligible_cumulative FROM report.settlement WHERE quarter = '2021Q2'").fetchall()}
+    finally:
+        conn.close()
+    assert inputs.missing == []
+    for name in ("indicators", "profile", "services_area", "services_mode", "finance_tasks", "plan", "settlement",
+                 "advances", "milestones", "file_versions"):
+        assert getattr(inputs, name), name
+    assert {r["quarter"] for r in inputs.plan} > {"2021Q2"}  # every plan quarter of the unit
+    assert all(r["quarter"] in ("2021Q2", None) for r in inputs.file_versions)
+    for key in [u.key for u in test_units if u.key in expected] + [None]:
+        report = build_report(inputs, "unit" if key else "consolidated", key)
+        page = _Page()
+        page.feed(render_html(report))
+        value = expected[key] if key else sum(expected.values())
+        assert page.facts["Wydatki kwalifikowalne narastająco (bezpośrednie + pośrednie)"] == pl_money(value)
+        write_xlsx(report, tmp_path / f"{key}.xlsx")
