@@ -534,3 +534,14 @@ def test_queries_read_the_report_tables_the_indicators_work_builds(tmp_path):
         value = expected[key] if key else sum(expected.values())
         assert page.facts["Wydatki kwalifikowalne narastająco (bezpośrednie + pośrednie)"] == pl_money(value)
         write_xlsx(report, tmp_path / f"{key}.xlsx")
+
+
+def test_quarter_arrivals_cover_quarter_and_agreement_files(produced):
+    with queries.read_only(produced["warehouse"]) as conn:
+        arrivals = queries.quarter_arrivals(conn, QUARTER)
+        assert queries.quarter_arrivals(conn, "2022Q1") == {}  # nothing landed: no unit has arrived
+    assert set(arrivals) == {"elblag", "srokowo"}
+    assert arrivals["elblag"]["files"] == 2  # current versions of the quarter (umowa/ not counted)
+    assert "umowa/budget:1:" in arrivals["elblag"]["fingerprint"]
+    assert "2021Q3/participants:2:" in arrivals["elblag"]["fingerprint"]
+    assert "2021Q2" not in arrivals["elblag"]["fingerprint"]
