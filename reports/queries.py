@@ -43,6 +43,10 @@ class WarehouseBusy(RuntimeError):
     pass
 
 
+class ReportQueryError(RuntimeError):
+    """A report query does not fit the warehouse (a column renamed or missing in a report table)."""
+
+
 @contextmanager
 def read_only(path: Path, wait_seconds: float = 120) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; waits while another process holds the write lock."""
@@ -110,5 +114,11 @@ def load_report_inputs(conn: duckdb.DuckDBPyConnection, quarter: str, units: lis
         if absent:
             inputs.missing.extend(t for t in absent if t not in inputs.missing)
             continue
-        setattr(inputs, name, rows(conn, name, params))
+        try:
+            setattr(inputs, name, rows(conn, name, params))
+        except (duckdb.BinderException, duckdb.CatalogException) as error:
+            raise ReportQueryError(
+                f"Zapytanie reports/sql/{name}.sql nie pasuje do tabel hurtowni ({', '.join(f'{s}.{t}' for s, t in tables_read(name))}): "
+                f"{error}. Przelicz tabele raportowe (indicators_job) albo uzgodnij kolumny z assets/report/sql/."
+            ) from error
     return inputs

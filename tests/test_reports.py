@@ -545,3 +545,14 @@ def test_quarter_arrivals_cover_quarter_and_agreement_files(produced):
     assert "umowa/budget:1:" in arrivals["elblag"]["fingerprint"]
     assert "2021Q3/participants:2:" in arrivals["elblag"]["fingerprint"]
     assert "2021Q2" not in arrivals["elblag"]["fingerprint"]
+
+
+def test_a_renamed_column_is_a_clear_error(tmp_path):
+    import duckdb
+
+    warehouse = fx.build_warehouse(tmp_path / "cus.duckdb")
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("ALTER TABLE report.advances RENAME COLUMN spent_share TO spent_ratio")
+    with queries.read_only(warehouse) as conn, pytest.raises(queries.ReportQueryError) as error:
+        queries.load_report_inputs(conn, QUARTER, units())
+    assert "reports/sql/advances.sql" in str(error.value) and "report.advances" in str(error.value)

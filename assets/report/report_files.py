@@ -109,8 +109,11 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
             raise dg.Failure(
                 f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job). "
                 "The warehouse file does not exist yet.")
-        with queries.read_only(warehouse.file) as conn:
-            inputs = queries.load_report_inputs(conn, quarter, covered)
+        try:
+            with queries.read_only(warehouse.file) as conn:
+                inputs = queries.load_report_inputs(conn, quarter, covered)
+        except (queries.ReportQueryError, queries.WarehouseBusy) as error:
+            raise dg.Failure(str(error)) from error
         if inputs.missing:
             context.log.warning(
                 f"{quarter}: w hurtowni brak tabel {', '.join(inputs.missing)} — odpowiadające im części raportów "
