@@ -506,8 +506,11 @@ def _financial(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Secti
             shown))
         projected = s.get("projected_total") if st else None
         if projected is not None:
+            risk = s.get("projection_risk") if scope == "unit" else None
+            if risk is None:  # consolidated (or not computed): the warehouse's band, 95–100% of the budget
+                risk = budget is not None and not (budget * Decimal("0.95") <= projected <= budget)
             section.facts.append(Fact("Prognoza wydatków na koniec projektu (przy obecnym tempie)", projected, "money",
-                                      _status(budget is None or projected >= budget * Decimal("0.95"), warn=True)))
+                                      _status(not risk, warn=True)))
             if budget:
                 section.facts.append(Fact("Prognoza jako % budżetu", ratio(projected, budget), "pct"))
         section.charts.append(charts.spending_vs_plan(_with_projection(plan_rows, q, projected), budget))
