@@ -150,7 +150,6 @@ def test_09_ten_digit_pesel_that_is_not_a_lost_zero(pipe):
 
 def test_10_bad_pesel_checksum(pipe):
     bad = PESEL_A[:10] + str((int(PESEL_A[10]) + 1) % 10)
-    outcome = None
     write_participants(pipe.landing, [participant("ELB/0001", bad), participant("ELB/0002", PESEL_B, "M")])
     outcome = pipe.run("participants")
     assert outcome.success
