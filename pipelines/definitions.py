@@ -42,7 +42,7 @@ def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | Non
     quarter_assets = [a for a in ingestion if a.partitions_def == by_unit_quarter]
     agreement_assets = [a for a in ingestion if a.partitions_def == by_unit]
     warehouse_tables = build_mart_assets() + build_report_table_assets()
-    report_files = build_report_file_assets(quarter_partitions(units))
+    report_files = build_report_file_assets(quarter_partitions(units), units)
 
     ingest_quarter_job = dg.define_asset_job(
         "ingest_quarter_job",
@@ -72,7 +72,7 @@ def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | Non
     return dg.Definitions(
         assets=ingestion + warehouse_tables + report_files,
         jobs=jobs,
-        schedules=build_report_schedules(reports_job),
+        schedules=build_report_schedules(reports_job, units),
         sensors=[build_landing_sensor(units, ingest_quarter_job, ingest_agreement_job), *build_publish_sensors(jobs)],
         resources=resources or default_resources(),
     )
