@@ -180,3 +180,13 @@ def test_staging_assets_partitions_dependencies_pool_and_checks():
     assert specs["tranche_eu_share"].blocking and not specs["duplicate_row"].blocking
     assert specs["tranche_eu_share"].description.startswith("Część EFS = kwota ogółem × udział EFS")
     assert "Validated, typed" in deliveries.descriptions_by_key[deliveries.key]
+
+
+def test_a_date_in_the_future_is_refused_while_the_quarter_runs():
+    rows = [{"participant_id": "ELB/1", "service_code": "OPK", "delivery_date": "09.08.2021", "units": "1"},
+            {"participant_id": "ELB/1", "service_code": "OPK", "delivery_date": "20.08.2021", "units": "1"}]
+    result = validate_partition(dataset("deliveries"), raw_frame("deliveries", rows), ELBLAG, "2021Q3",
+                                {"known_participants": ["ELB/1"], "service_catalogue": ["OPK"]}, today=date(2021, 8, 10))
+    assert result.quarantine.select("row_number", "rule", "message").rows() == [
+        (3, "date_not_after_quarter", "Kolumna „Data realizacji”: data późniejsza niż dzisiejsza data (10.08.2021) — "
+                                      "data z przyszłości. Wykaż świadczenie w pliku za właściwy kwartał albo popraw datę.")]

@@ -75,8 +75,17 @@ def partition_parameters(unit: Unit, quarter: str | None, today: date) -> dict:
         "eu_rate": unit.eu_rate, "total": unit.total,
     }
     if quarter:
-        params.update(quarter=quarter, quarter_start=quarter_start(quarter), quarter_end=quarter_end(quarter))
+        params.update(quarter=quarter, quarter_start=quarter_start(quarter), quarter_end=quarter_end(quarter),
+                      latest_date=min(quarter_end(quarter), today))  # not after the quarter, not in the future
     return params
+
+
+def _latest_date_text(params: dict) -> str:
+    if "latest_date" not in params:
+        return "—"
+    if params["latest_date"] < params["quarter_end"]:
+        return f"dzisiejsza data ({date_pl(params['today'])}) — data z przyszłości"
+    return f"koniec kwartału sprawozdawczego {params['quarter']} ({date_pl(params['quarter_end'])})"
 
 
 def _static_text(template: str, dataset: Dataset, column: str, params: dict) -> str:
@@ -100,7 +109,7 @@ def _static_text(template: str, dataset: Dataset, column: str, params: dict) -> 
         "quarter_start": date_pl(params.get("quarter_start")), "quarter_end": date_pl(params.get("quarter_end")),
         "today": date_pl(params.get("today")), "total": money_pl(params.get("total")),
         "eu_rate": f"{Decimal(params.get('eu_rate', 0)) * 100:.2f}%".replace(".", ","),
-        "bounds": bounds, "parse_error": parse_error,
+        "bounds": bounds, "parse_error": parse_error, "latest_date": _latest_date_text(params),
     }
     for name, value in values.items():
         template = template.replace("{" + name + "}", str(value))
