@@ -115,9 +115,15 @@ def test_participant_dimension_current_state(wh):
     assert p["P1"]["completed_path"] is True and p["P1"]["end_quarter"] == "2021Q2" and p["P1"]["has_ipus"] is True
     assert p["P1"]["source_file"] == "testowo/2021Q2/uczestnicy.csv" and p["P1"]["row_number"] == 2
     assert (p["P4"]["sex"], p["P4"]["age_at_entry"], p["P4"]["is_unemployed"]) == ("M", 45, True)
-    assert p["P2"]["has_disability"] is False and p["P2"]["refused_any"] is True    # Odmowa is not Tak
-    assert p["P3"]["person_key"] is None and p["P3"]["person_identity"] == "id:P3"
-    assert p["P5"]["person_identity"] == p["P1"]["person_identity"] == "k1"
+    assert p["P2"]["disability"] is False and p["P1"]["disability"] is True    # Odmowa is not Tak
+    assert p["P3"]["person_key"] is None and p["P5"]["person_key"] == p["P1"]["person_key"] == "k1"
+    counted = rows(wh, "SELECT person_key, participant_id, participant_ids FROM mart.person_count "
+                       "WHERE unit = 'testowo' AND code = 'PROF_OGOLEM' ORDER BY person_key")
+    assert counted == [{"person_key": "id:P3", "participant_id": "P3", "participant_ids": 1},
+                       {"person_key": "k1", "participant_id": "P1", "participant_ids": 2},
+                       {"person_key": "k2", "participant_id": "P2", "participant_ids": 1},
+                       {"person_key": "k4", "participant_id": "P4", "participant_ids": 1},
+                       {"person_key": "k6", "participant_id": "P6", "participant_ids": 1}]
     assert p["P1"]["is_rural"] is True and p["P1"]["poverty_risk"] is True and p["P1"]["is_isced_0_2"] is True
     assert p["P1"]["is_long_term_unemployed"] is None                             # not collected
 

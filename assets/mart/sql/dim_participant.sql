@@ -26,7 +26,6 @@ ipus AS (
 typed AS (
     SELECT
         c.unit, c.participant_id, c.person_key,
-        coalesce(c.person_key, 'id:' || c.participant_id)      AS person_identity,
         c.pesel_status, c.participant_type,
         coalesce(c.sex, c.sex_from_pesel)                      AS sex,
         coalesce(c.age_at_entry, c.age_at_entry_from_pesel)    AS age_at_entry,
@@ -43,7 +42,7 @@ typed AS (
 ),
 final AS (
     SELECT
-        t.unit, t.participant_id, t.person_key, t.person_identity, t.pesel_status, t.participant_type,
+        t.unit, t.participant_id, t.person_key, t.pesel_status, t.participant_type,
         t.sex, t.age_at_entry, t.education, t.degurba, t.labour_status,
         t.start_date, t.end_date,
         mart.quarter_label(t.start_date)                                        AS start_quarter,
@@ -64,12 +63,12 @@ final AS (
         t.education IN ('isced0', 'isced1', 'isced2')                           AS is_isced_0_2,
         t.education = 'isced34'                                                 AS is_isced_3_4,
         t.education = 'isced58'                                                 AS is_isced_5_8,
-        t.disability_answer = 'tak'                                             AS has_disability,
-        t.minority_migrant_answer = 'tak'                                       AS is_minority_migrant,
-        t.homeless_answer = 'tak'                                               AS is_homeless,
-        t.other_disadvantaged_answer = 'tak'                                    AS is_other_disadvantaged,
-        (t.disability_answer = 'odmowa' OR t.minority_migrant_answer = 'odmowa'
-         OR t.homeless_answer = 'odmowa' OR t.other_disadvantaged_answer = 'odmowa') AS refused_any,
+        -- special-category flags keep the contract's column names, so the published copy
+        -- (pipelines/publish.py PROFILE_COLUMNS) drops them from this person-grain table
+        t.disability_answer = 'tak'                                             AS disability,
+        t.minority_migrant_answer = 'tak'                                       AS minority_migrant,
+        t.homeless_answer = 'tak'                                               AS homeless,
+        t.other_disadvantaged_answer = 'tak'                                    AS other_disadvantaged,
         t.degurba = '3'                                                         AS is_rural,
         t.poverty_risk_answer = 'tak'                                           AS poverty_risk,
         t.ipus_quarter IS NOT NULL                                              AS has_ipus,
@@ -85,7 +84,6 @@ SELECT * FROM final ORDER BY unit, participant_id;
 COMMENT ON TABLE mart.dim_participant IS 'Uczestnicy — stan bieżący: wiersz z najpóźniejszego pliku kwartalnego zawierającego uczestnika (jednostka, identyfikator). Bez imion, nazwisk i PESEL.';
 COMMENT ON COLUMN mart.dim_participant.participant_id IS 'Identyfikator uczestnika nadany przez jednostkę.';
 COMMENT ON COLUMN mart.dim_participant.person_key IS 'Pseudonim PESEL (HMAC); NULL bez PESEL.';
-COMMENT ON COLUMN mart.dim_participant.person_identity IS 'Tożsamość osoby do liczenia raz: person_key, bez PESEL id:<participant_id>.';
 COMMENT ON COLUMN mart.dim_participant.sex IS 'K/M z pliku (Płeć), inaczej z PESEL.';
 COMMENT ON COLUMN mart.dim_participant.age_at_entry IS 'Wiek w chwili przystąpienia: z pliku, inaczej z PESEL.';
 COMMENT ON COLUMN mart.dim_participant.start_quarter IS 'Kwartał daty rozpoczęcia udziału.';
@@ -100,9 +98,10 @@ COMMENT ON COLUMN mart.dim_participant.is_long_term_unemployed IS 'Długotrwale 
 COMMENT ON COLUMN mart.dim_participant.is_under_25 IS 'Wiek w chwili przystąpienia < 25.';
 COMMENT ON COLUMN mart.dim_participant.is_over_54 IS 'Wiek w chwili przystąpienia > 54.';
 COMMENT ON COLUMN mart.dim_participant.is_isced_0_2 IS 'Wykształcenie ISCED 0–2.';
-COMMENT ON COLUMN mart.dim_participant.has_disability IS 'Niepełnosprawność: tylko odpowiedź Tak (Odmowa = refused_any).';
-COMMENT ON COLUMN mart.dim_participant.is_other_disadvantaged IS 'Inna niekorzystna sytuacja: tylko Tak.';
-COMMENT ON COLUMN mart.dim_participant.refused_any IS 'Odmowa podania informacji w co najmniej jednej kategorii wrażliwej.';
+COMMENT ON COLUMN mart.dim_participant.disability IS 'Osoba z niepełnosprawnościami: true tylko dla odpowiedzi Tak (Odmowa podania informacji = false).';
+COMMENT ON COLUMN mart.dim_participant.minority_migrant IS 'Mniejszość / migrant / obce pochodzenie: tylko Tak.';
+COMMENT ON COLUMN mart.dim_participant.homeless IS 'Bezdomność lub wykluczenie z dostępu do mieszkań: tylko Tak.';
+COMMENT ON COLUMN mart.dim_participant.other_disadvantaged IS 'Inna niekorzystna sytuacja społeczna: tylko Tak.';
 COMMENT ON COLUMN mart.dim_participant.is_rural IS 'DEGURBA 3 (obszar słabo zaludniony).';
 COMMENT ON COLUMN mart.dim_participant.poverty_risk IS 'Zagrożony ubóstwem lub wykluczeniem (Tak).';
 COMMENT ON COLUMN mart.dim_participant.has_ipus IS 'Co najmniej jedno świadczenie z numerem IPUS.';

@@ -1,7 +1,8 @@
 -- mart.person_count: for every person-based code of the catalogue (schemas/indicators.yaml,
 -- participant_flag set), each PERSON counted once per unit, in their counting quarter.
--- Rows of the same person (person_identity) under several participant IDs collapse to the
--- earliest counting quarter; K/M from that row.
+-- Rows of the same person under several participant IDs collapse to the earliest counting
+-- quarter; K/M from that row. person_key = PESEL pseudonym, or id:<participant_id> without
+-- PESEL (named person_key so the published copy drops it like every person identifier).
 CREATE OR REPLACE TABLE mart.person_count AS
 WITH participants AS (
     SELECT * FROM mart.dim_participant
@@ -11,18 +12,18 @@ catalogue AS (
 ),
 flags AS (
     UNPIVOT (
-        SELECT unit, participant_id, person_identity, sex, entry_quarter, ipus_quarter, path_quarter,
+        SELECT unit, participant_id, coalesce(person_key, 'id:' || participant_id) AS person_key, sex, entry_quarter, ipus_quarter, path_quarter,
                is_participant, is_unemployed, is_unemployed_registered, is_inactive, is_employed,
                is_under_25, is_age_25_54, is_over_54, is_isced_0_2, is_isced_3_4, is_isced_5_8,
-               has_disability, is_minority_migrant, is_homeless, is_other_disadvantaged, is_rural,
+               disability, minority_migrant, homeless, other_disadvantaged, is_rural,
                poverty_risk, has_ipus, completed_path
         FROM participants
-    ) ON COLUMNS(* EXCLUDE (unit, participant_id, person_identity, sex, entry_quarter, ipus_quarter, path_quarter))
+    ) ON COLUMNS(* EXCLUDE (unit, participant_id, person_key, sex, entry_quarter, ipus_quarter, path_quarter))
     INTO NAME participant_flag VALUE flag_value
 ),
 counted_rows AS (
     SELECT
-        f.unit, c.code, f.person_identity, f.participant_id, f.sex,
+        f.unit, c.code, f.person_key, f.participant_id, f.sex,
         CASE c.count_quarter
             WHEN 'ipus' THEN greatest(f.entry_quarter, f.ipus_quarter)
             WHEN 'path' THEN f.path_quarter
@@ -32,19 +33,19 @@ counted_rows AS (
     WHERE f.flag_value
 ),
 final AS (
-    SELECT unit, code, person_identity,
+    SELECT unit, code, person_key,
            min(count_quarter)                          AS count_quarter,
            arg_min(sex, count_quarter)                 AS sex,
            arg_min(participant_id, count_quarter)      AS participant_id,
            count(*)                                    AS participant_ids
     FROM counted_rows
-    GROUP BY unit, code, person_identity
+    GROUP BY unit, code, person_key
 )
 SELECT * FROM final ORDER BY unit, code, count_quarter;
 
 COMMENT ON TABLE mart.person_count IS 'Osoba zliczona raz na jednostkę dla każdego kodu wskaźnika/profilu opartego na uczestnikach (schemas/indicators.yaml), w kwartale zliczenia.';
 COMMENT ON COLUMN mart.person_count.code IS 'Kod wskaźnika lub kategorii profilu.';
-COMMENT ON COLUMN mart.person_count.person_identity IS 'Tożsamość osoby (pseudonim PESEL lub id:<participant_id>).';
+COMMENT ON COLUMN mart.person_count.person_key IS 'Tożsamość osoby: pseudonim PESEL, bez PESEL id:<participant_id>.';
 COMMENT ON COLUMN mart.person_count.count_quarter IS 'Kwartał, w którym osoba jest liczona (wartość kwartalna); narastająco od tego kwartału.';
 COMMENT ON COLUMN mart.person_count.sex IS 'K/M z wiersza uczestnika, który wyznaczył kwartał zliczenia.';
 COMMENT ON COLUMN mart.person_count.participant_id IS 'Identyfikator uczestnika tego wiersza.';

@@ -44,7 +44,7 @@ CREATE OR REPLACE MACRO report.lineage_persons(p_unit, p_quarter, p_code, p_cumu
            p.start_date, p.end_date, p.source_file, p.file_sha256, p.row_number,
            v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
     FROM mart.person_count c
-    JOIN mart.dim_participant p ON p.unit = c.unit AND p.person_identity = c.person_identity
+    JOIN mart.dim_participant p ON p.unit = c.unit AND coalesce(p.person_key, 'id:' || p.participant_id) = c.person_key
     LEFT JOIN raw.file_versions v
       ON v.unit = p.unit AND v.quarter IS NOT DISTINCT FROM p.current_quarter AND v.dataset = 'participants'
      AND v.source_file = p.source_file AND v.file_sha256 = p.file_sha256
