@@ -308,8 +308,28 @@ def test_flags(wh):
     # indicators after half the period (Q4 = 4th of 6 quarters) below 50% of target
     below = {f["message"].split(" ")[1] for f in flags if f["rule"] == "WSKAZNIK_ZAGROZONY"}
     assert below == {"PROD_OSOBY_ZAGROZONE", "PROD_KAMIENIE", "REZ_SCIEZKA"}
+    assert not {r for _, r in rules} & {"BUDZET_NIEZGODNY", "WYDATKI_POZA_BUDZETEM"}  # budget = 115 000, all lines known
     projection = [f for f in flags if f["rule"] == "PROGNOZA_RYZYKO" and f["quarter"] == "2021Q4"]
     assert projection and "41 400,57 zł" in projection[0]["message"]
+
+
+def test_budget_flags():
+    import duckdb
+
+    from mart_fixtures import validation
+
+    conn = duckdb.connect()
+    validation(conn)
+    # drugie: budget lines 10 000 + 1 500 = 11 500 = total; a document on task 1 / category 9.9 is off budget
+    load_drugie(conn, expenses=[expense("D/1", 1, "1.1", "2500.00"), expense("D/9", 1, "9.9", "100.00")])
+    build_all(conn)
+    messages = [r[0] for r in conn.execute("SELECT message FROM report.flags WHERE unit = 'drugie' "
+                                           "AND rule = 'WYDATKI_POZA_BUDZETEM'").fetchall()]
+    assert messages == ["Wydatki 100,00 zł (1 dok.) na zadaniu/kategorii 1/9.9 spoza budżetu umowy."]
+    conn.execute("UPDATE staging.budget SET amount = 1499.99 WHERE unit = 'drugie' AND task_no = 0")
+    build_all(conn)
+    assert conn.execute("SELECT message FROM report.flags WHERE rule = 'BUDZET_NIEZGODNY'").fetchall() == [
+        ("Suma linii budżetu 11 499,99 zł różni się od wartości projektu 11 500,00 zł (config/units.yaml).",)]
 
 
 def test_milestones_table(wh):

@@ -74,7 +74,7 @@ REPORT_TABLES: list[SqlTable] = [
            "opóźnienie względem harmonogramu, wskaźniki zagrożone, kamienie po terminie, kwarantanna "
            "(reguły: assets/report/sql/flags.sql, ustawienia: schemas/flags.yaml).",
            (GRID, "report/settlement", "report/advances", "report/commissioned", "report/plan_vs_actual",
-            "report/indicators", "report/data_quality", "mart/milestone")),
+            "report/indicators", "report/data_quality", "mart/milestone", "mart/fact_expense")),
 ]
 
 

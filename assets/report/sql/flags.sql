@@ -89,11 +89,26 @@ missing_rule AS (
            'Brak plików kwartalnych za ' || quarter || ': wartości w kwartale zerowe, narastające przeniesione.' AS message
     FROM grid WHERE NOT has_data
 ),
+budget_rule AS (
+    SELECT unit, quarter, 'BUDZET_NIEZGODNY' AS rule,
+           'Suma linii budżetu ' || report.pl_money(budget_lines_total) || ' różni się od wartości projektu '
+           || report.pl_money(budget_total) || ' (config/units.yaml).' AS message
+    FROM settlement WHERE budget_lines_total IS NOT NULL AND budget_lines_total <> budget_total
+),
+off_budget_rule AS (
+    SELECT g.unit, g.quarter, 'WYDATKI_POZA_BUDZETEM' AS rule,
+           'Wydatki ' || report.pl_money(sum(e.eligible_amount)) || ' (' || count(*) || ' dok.) na zadaniu/kategorii '
+           || e.task_no || '/' || e.cost_category || ' spoza budżetu umowy.' AS message
+    FROM grid g JOIN mart.fact_expense e ON e.unit = g.unit AND e.quarter = g.quarter
+    WHERE NOT e.in_budget
+    GROUP BY g.unit, g.quarter, e.task_no, e.cost_category
+),
 all_flags AS (
     SELECT * FROM advance_rule UNION ALL SELECT * FROM projection_rule UNION ALL SELECT * FROM commissioned_rule
     UNION ALL SELECT * FROM cross_financing_rule UNION ALL SELECT * FROM fixed_assets_rule
     UNION ALL SELECT * FROM plan_rule UNION ALL SELECT * FROM indicator_rule UNION ALL SELECT * FROM milestone_rule
     UNION ALL SELECT * FROM quarantine_rule UNION ALL SELECT * FROM missing_rule
+    UNION ALL SELECT * FROM budget_rule UNION ALL SELECT * FROM off_budget_rule
 ),
 final AS (
     SELECT f.unit, f.quarter, r.severity, r.area, f.message, f.rule
