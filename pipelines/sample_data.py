@@ -1,5 +1,8 @@
 """Deterministic sample landing files for the CUS units (`cus sample`, `cus demo`).
 
+    cus sample [--out DIR] [--seed N] [--scale X] [--units N] [--fresh]
+    generate(Path("data/landing"), seed=2028, units=None, scale=1.0) -> SampleSummary
+
 `generate(out, seed, units, scale)` writes, for every unit of the registry, the files of the data
 contract (schemas/contract.yaml; headers and allowed-value labels are read from it):
 
@@ -54,6 +57,14 @@ Deliberately bad rows (the demo's small quarantine; listed in `BAD_ROWS` and in 
 | srokowo | `2022Q4/wydatki.csv` | extra document on task 0 (indirect costs are not documented) |
 
 Synthetic units (`gmina_0005`…) get clean files and no bad rows.
+
+Participants files are cumulative per quarter: the participants who started in the quarter plus
+the changed rows of earlier ones (end date and completed path filled in the quarter they left),
+so people appear in two quarterly files. The forced cases exist at any scale: every unit's first
+participant was born 2003–2008 (PESEL starting with 0) and its third has no PESEL (Brak PESEL =
+Tak). "Empty" trailing XLSX rows hold a single space, as a spreadsheet user leaves them (a truly
+empty row is not stored in the file at all). XLSX files are small (one quarter of one unit) and
+written by xlsxwriter in memory with fixed creation/modification dates.
 """
 
 from __future__ import annotations
