@@ -4,7 +4,8 @@ WITH grid AS (
     SELECT unit, quarter FROM mart.unit_quarter WHERE in_report
 ),
 budget AS (
-    SELECT unit, task_no, cost_category, any_value(category_name) AS category_name, sum(amount) AS budget
+    SELECT unit, task_no, cost_category, any_value(category_name) AS category_name,
+           CAST(sum(amount) AS DECIMAL(18, 2)) AS budget
     FROM mart.budget_line WHERE task_no >= 1 GROUP BY unit, task_no, cost_category
 ),
 expenses AS (

@@ -4,7 +4,8 @@ WITH grid AS (
     SELECT unit, quarter FROM mart.unit_quarter WHERE in_report
 ),
 budget AS (
-    SELECT unit, task_no, any_value(task_name ORDER BY cost_category) AS task_name, sum(amount) AS budget
+    SELECT unit, task_no, any_value(task_name ORDER BY cost_category) AS task_name,
+           CAST(sum(amount) AS DECIMAL(18, 2)) AS budget
     FROM mart.budget_line WHERE task_no >= 1 GROUP BY unit, task_no
 ),
 expenses AS (

@@ -24,9 +24,10 @@ expenses AS (
     FROM mart.fact_expense GROUP BY unit, quarter
 ),
 budget AS (
-    SELECT unit, sum(amount) AS budget_lines_total,
-           sum(amount) FILTER (WHERE task_no >= 1) AS budget_direct,
-           sum(amount) FILTER (WHERE task_no = 0)  AS budget_indirect
+    SELECT unit,
+           CAST(sum(amount) AS DECIMAL(18, 2))                              AS budget_lines_total,
+           CAST(sum(amount) FILTER (WHERE task_no >= 1) AS DECIMAL(18, 2)) AS budget_direct,
+           CAST(sum(amount) FILTER (WHERE task_no = 0) AS DECIMAL(18, 2))  AS budget_indirect
     FROM mart.budget_line GROUP BY unit
 ),
 quarterly AS (
