@@ -97,9 +97,29 @@ def test_mart_and_report_assets_materialize_end_to_end(tmp_path, monkeypatch):
     materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events() and
                     [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]}
     assert {"mart/dim_participant", "report/indicators", "report/settlement", "report/flags"} <= materialized
+    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert checks and all(checks.values()), checks
+    assert {"split_adds_up", "quarters_sum_to_cumulative", "person_counted_once"} <= set(checks)
     with duckdb.connect(str(path), read_only=True) as conn:
         assert conn.execute("SELECT eligible_cumulative FROM report.settlement WHERE unit = 'testowo' "
                             "AND quarter = '2021Q4'").fetchone()[0] == D("27600.38")
         assert conn.execute("SELECT document_no FROM report.lineage_expenses('testowo', '2021Q4', false)"
                             ).fetchall() == [("FV/5",)]
     load_units.cache_clear()
+
+
+def test_settlement_check_catches_a_wrong_split(wh):
+    from assets.mart.sql_tables import run_checks
+    from assets.report.report_tables import REPORT_TABLES
+
+    settlement = next(t for t in REPORT_TABLES if t.name == "settlement")
+    assert all(r.passed for r in run_checks(wh, settlement))
+    wh.execute("UPDATE report.settlement SET eu_cumulative = eu_cumulative + 0.01 "
+               "WHERE unit = 'testowo' AND quarter = '2021Q2'")
+    try:
+        failed = {r.check_name for r in run_checks(wh, settlement) if not r.passed}
+        assert failed == {"split_adds_up", "quarters_sum_to_cumulative"}
+    finally:
+        wh.execute("UPDATE report.settlement SET eu_cumulative = eu_cumulative - 0.01 "
+                   "WHERE unit = 'testowo' AND quarter = '2021Q2'")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from assets.mart.sql_tables import SqlTable, build_sql_asset, build_tables
+from assets.mart.sql_tables import SqlCheck, SqlTable, build_sql_asset, build_tables
 
 QUARTER_DATASETS = ("participants", "deliveries", "expenses", "tranches")
 
@@ -32,18 +32,27 @@ MART_TABLES: list[SqlTable] = [
              "**Uczestnicy — stan bieżący** (wiersz z najpóźniejszego pliku kwartalnego), pseudonimizowani: "
              "płeć, wiek, status na rynku pracy, wykształcenie, kategorie EFS jako flagi, IPUS, ścieżka, "
              "kwartały zliczenia; pochodzenie wiersza.\n\nParticipant dimension, current state across files.",
-             staging=("participants", "deliveries"), upstream=("mart/dim_unit",)),
+             staging=("participants", "deliveries"), upstream=("mart/dim_unit",),
+             checks=(SqlCheck("one_row_per_participant", "Jeden wiersz (stan bieżący) na jednostkę i identyfikator "
+                              "uczestnika.", "SELECT unit, participant_id FROM mart.dim_participant "
+                              "GROUP BY unit, participant_id HAVING count(*) > 1"),)),
     SqlTable("mart", "person_count",
              "**Osoby zliczane raz na jednostkę** dla każdego wskaźnika osobowego i kategorii profilu, w kwartale "
              "zliczenia (ta sama osoba pod dwoma identyfikatorami liczona raz).\n\nOne row per person and code.",
-             upstream=("mart/dim_participant", "mart/indicator_catalogue")),
+             upstream=("mart/dim_participant", "mart/indicator_catalogue"),
+             checks=(SqlCheck("person_counted_once", "Osoba liczona najwyżej raz na jednostkę i kod wskaźnika.",
+                              "SELECT unit, code, person_key FROM mart.person_count "
+                              "GROUP BY unit, code, person_key HAVING count(*) > 1"),)),
     SqlTable("mart", "dim_service",
              "**Katalog usług** jednostki: obszar 1–14, sposób realizacji, usługa zlecona (PES/NGO/klauzula), "
              "cena jednostkowa.\n\nService catalogue.", staging=("services",)),
     SqlTable("mart", "fact_delivery",
              "**Świadczenia** (zrealizowane usługi) z wartością (z pliku lub jednostki × cena) oraz obszarem i "
              "sposobem realizacji z katalogu; pochodzenie wiersza.\n\nService delivery fact.",
-             staging=("deliveries",), upstream=("mart/dim_service",)),
+             staging=("deliveries",), upstream=("mart/dim_service",),
+             checks=(SqlCheck("deliveries_have_value", "Każde świadczenie ma wartość (z pliku lub jednostki × cena); "
+                              "brak = kod spoza katalogu usług.", "SELECT unit, quarter, source_file, row_number "
+                              "FROM mart.fact_delivery WHERE value IS NULL", blocking=False),)),
     SqlTable("mart", "fact_expense",
              "**Wydatki** — dokumenty księgowe (koszty bezpośrednie zadań) w kwartale wniosku, z flagami "
              "cross-financing, środek trwały, usługa zlecona; pochodzenie wiersza.\n\nExpense document fact.",

@@ -45,6 +45,16 @@ QUARANTINE_COLUMNS = [
 
 
 @dataclass(frozen=True)
+class SqlCheck:
+    """One property of a built table: `sql` returns the offending rows (none = passed)."""
+
+    name: str
+    description: str
+    sql: str
+    blocking: bool = True
+
+
+@dataclass(frozen=True)
 class SqlTable:
     """One warehouse table built by `<folder>/<name>.sql`."""
 
@@ -54,6 +64,7 @@ class SqlTable:
     staging: tuple[str, ...] = ()  # staging datasets read (asset deps)
     upstream: tuple[str, ...] = ()  # "mart/<table>" or "report/<table>" read (asset deps)
     folder: Path = field(default=MART_DIR / "sql")
+    checks: tuple[SqlCheck, ...] = ()
 
     @property
     def sql_path(self) -> Path:
@@ -192,6 +203,18 @@ def _preview(conn: duckdb.DuckDBPyConnection, table: SqlTable) -> str:
     return "| jednostka | wiersze |\n|---|---:|\n" + "\n".join(f"| {u} | {n} |" for u, n in rows)
 
 
+def run_checks(conn: duckdb.DuckDBPyConnection, table: SqlTable) -> list[dg.AssetCheckResult]:
+    results = []
+    for check in table.checks:
+        offending = conn.execute(f"SELECT count(*) FROM ({check.sql})").fetchone()[0]
+        sample = conn.execute(f"SELECT * FROM ({check.sql}) LIMIT 5").fetchall() if offending else []
+        results.append(dg.AssetCheckResult(
+            check_name=check.name, passed=offending == 0,
+            severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
+            metadata={"wiersze niezgodne": offending, "przykłady": dg.MetadataValue.text(repr(sample)[:500])}))
+    return results
+
+
 def build_sql_asset(table: SqlTable, tags: dict | None = None) -> dg.AssetsDefinition:
     @dg.asset(
         name=table.name,
@@ -202,15 +225,18 @@ def build_sql_asset(table: SqlTable, tags: dict | None = None) -> dg.AssetsDefin
         kinds={"duckdb", "sql"},
         description=table.description,
         tags={"layer": table.layer, **(tags or {})},
+        check_specs=[dg.AssetCheckSpec(c.name, asset=table.key, description=c.description, blocking=c.blocking)
+                     for c in table.checks],
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as conn:
             rows = build_table(conn, table)
             preview = _preview(conn, table)
+            checks = run_checks(conn, table)
         context.log.info(f"{table.layer}.{table.name}: {rows} wierszy")
         metadata = {"dagster/row_count": rows, "sql": str(table.sql_path.relative_to(MART_DIR.parent.parent))}
         if preview:
             metadata["wiersze wg jednostek"] = dg.MetadataValue.md(preview)
-        return dg.MaterializeResult(metadata=metadata)
+        return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return _asset

@@ -11,11 +11,38 @@ from __future__ import annotations
 
 import duckdb
 
-from assets.mart.sql_tables import REPORT_SQL_DIR, SqlTable, build_sql_asset, build_tables
+from assets.mart.sql_tables import REPORT_SQL_DIR, SqlCheck, SqlTable, build_sql_asset, build_tables
 
 
-def _table(name: str, description: str, upstream: tuple[str, ...], staging: tuple[str, ...] = ()) -> SqlTable:
-    return SqlTable("report", name, description, staging=staging, upstream=upstream, folder=REPORT_SQL_DIR)
+def _table(name: str, description: str, upstream: tuple[str, ...], staging: tuple[str, ...] = (),
+           checks: tuple[SqlCheck, ...] = ()) -> SqlTable:
+    return SqlTable("report", name, description, staging=staging, upstream=upstream, folder=REPORT_SQL_DIR,
+                    checks=checks)
+
+
+def _unique(table: str, columns: str) -> SqlCheck:
+    return SqlCheck(f"{table}_unique", f"Jeden wiersz na {columns} (report.{table}).",
+                    f"SELECT {columns}, count(*) AS n FROM report.{table} GROUP BY {columns} HAVING count(*) > 1")
+
+
+SETTLEMENT_CHECKS = (
+    SqlCheck("split_adds_up",
+             "EFS + budżet państwa = wydatki kwalifikowalne, a EFS = eu_part(kwalifikowalne) (w dół do grosza), "
+             "w każdym kwartale narastająco.",
+             "SELECT unit, quarter FROM report.settlement WHERE eu_cumulative + national_cumulative <> "
+             "eligible_cumulative OR eu_cumulative <> mart.eu_part(eligible_cumulative, eu_rate) "
+             "OR eligible_cumulative <> direct_cumulative + indirect_cumulative"),
+    SqlCheck("quarters_sum_to_cumulative",
+             "Suma wartości kwartalnych (bezpośrednie, pośrednie, kwalifikowalne, EFS, krajowe) = wartość narastająco.",
+             "SELECT unit, quarter FROM (SELECT unit, quarter, direct_cumulative, indirect_cumulative, "
+             "eligible_cumulative, eu_cumulative, national_cumulative, "
+             "sum(direct_quarter) OVER w AS d, sum(indirect_quarter) OVER w AS i, sum(eligible_quarter) OVER w AS e, "
+             "sum(eu_quarter) OVER w AS u, sum(national_quarter) OVER w AS n FROM report.settlement "
+             "WINDOW w AS (PARTITION BY unit ORDER BY quarter)) WHERE d <> direct_cumulative "
+             "OR i <> indirect_cumulative OR e <> eligible_cumulative OR u <> eu_cumulative "
+             "OR n <> national_cumulative"),
+    _unique("settlement", "unit, quarter"),
+)
 
 
 GRID = "mart/unit_quarter"
@@ -24,7 +51,7 @@ REPORT_TABLES: list[SqlTable] = [
            "**Rozliczenie finansowe** jednostki × kwartał: koszty bezpośrednie, pośrednie (stawka ryczałtowa od "
            "narastających kosztów bezpośrednich), wydatki kwalifikowalne, EFS (w dół do grosza) i budżet państwa, "
            "cross-financing i środki trwałe a limity, prognoza wydatków na koniec projektu z ryzykiem.",
-           (GRID, "mart/dim_unit", "mart/fact_expense", "mart/budget_line")),
+           (GRID, "mart/dim_unit", "mart/fact_expense", "mart/budget_line"), checks=SETTLEMENT_CHECKS),
     _table("commissioned",
            "**Usługi zlecone** (PES, NGO, klauzule) jako udział w kosztach bezpośrednich narastająco a próg "
            "jednostki (porównanie na kwotach dokładnych).", ("report/settlement", "mart/dim_unit")),
@@ -44,11 +71,12 @@ REPORT_TABLES: list[SqlTable] = [
            "**Wskaźniki produktu i rezultatu** (schemas/indicators.yaml): w kwartale, narastająco, K/M, wartość "
            "docelowa, % realizacji; osoba liczona raz na jednostkę.",
            (GRID, "mart/indicator_catalogue", "mart/person_count", "mart/milestone", "mart/indicator_target",
-            "mart/dim_unit", "report/commissioned")),
+            "mart/dim_unit", "report/commissioned"), checks=(_unique("indicators", "unit, quarter, code"),)),
     _table("participant_profile",
            "**Profil uczestników** (wspólne wskaźniki EFS): status na rynku pracy, wiek, wykształcenie, kategorie "
            "wrażliwe, obszary wiejskie — w kwartale i narastająco z podziałem K/M.",
-           (GRID, "mart/indicator_catalogue", "mart/person_count")),
+           (GRID, "mart/indicator_catalogue", "mart/person_count"),
+           checks=(_unique("participant_profile", "unit, quarter, code"),)),
     _table("services_by_area",
            "**Usługi według 14 obszarów ustawy o CUS**: świadczenia, jednostki, osoby i wartość w kwartale, "
            "wartość narastająco.", (GRID, "mart/fact_delivery", "mart/dim_service")),
