@@ -22,8 +22,10 @@ cus_created AS (
     FROM units
 ),
 milestones_on_time AS (
-    SELECT unit, 'PROD_KAMIENIE' AS code, achieved_quarter AS quarter, CAST(NULL AS VARCHAR) AS sex
-    FROM mart.milestone WHERE on_time
+    -- achieved before the project's first quarter: counted in the first quarter (quarters sum to the cumulative)
+    SELECT m.unit, 'PROD_KAMIENIE' AS code, greatest(m.achieved_quarter, u.first_quarter) AS quarter,
+           CAST(NULL AS VARCHAR) AS sex
+    FROM mart.milestone m JOIN units u USING (unit) WHERE m.on_time
 ),
 events AS (
     SELECT unit, code, quarter,
