@@ -79,8 +79,10 @@ def write_tiny_landing(landing: Path) -> None:
         agreement = landing / unit / "umowa"
         write_csv(agreement / "budzet.csv", ["Nr zadania", "Nazwa zadania", "Kategoria kosztów", "Nazwa kategorii",
                                              "Kwota", "Cross-financing", "Środek trwały", "Usługa zlecona"],
-                  [[1, "Diagnoza i program usług", "1.1", "Wynagrodzenia", "100000.00", "N", "N", "N"],
-                   [2, "Usługi społeczne", "3.1", "Usługi zlecone", "200000.00", "N", "N", "T"]], sep=";")
+                  [[1, "Diagnoza i program usług", "1.1", "Wynagrodzenia", BUDGET[unit][0], "N", "N", "N"],
+                   [2, "Usługi społeczne", "3.1", "Usługi zlecone", BUDGET[unit][1], "N", "N", "T"],
+                   [0, "Koszty pośrednie", "0.1", "Koszty pośrednie (ryczałt 15%)", BUDGET[unit][2], "N", "N", "N"]],
+                  sep=";")
         write_csv(agreement / "harmonogram.csv", ["Kwartał", "Planowane wydatki"],
                   [["2021Q3", "5000.00"], ["2021Q4", "8000.00"]], sep=";")
         write_csv(agreement / "uslugi.csv", ["Kod usługi", "Nazwa usługi", "Obszar (1–14)", "Sposób realizacji",
@@ -92,11 +94,17 @@ def write_tiny_landing(landing: Path) -> None:
                     "250.00"]], sep=";")
         write_csv(agreement / "wskazniki.csv", ["Kod wskaźnika", "Wartość docelowa ogółem", "w tym kobiety",
                                                 "w tym mężczyźni"],
-                  [["persons_covered", "100", "60", "40"]], sep=";")
+                  [["PROD_OSOBY_USLUGI", "100", "60", "40"]], sep=";")
         write_csv(agreement / "kamienie_milowe.csv", ["Kod", "Nazwa", "Data planowana", "Data osiągnięcia"],
                   [["KM1", "Diagnoza potrzeb i potencjału", "2021-03-31", "2021-03-20"],
                    ["KM2", "Program usług społecznych", "2021-06-30", "2021-08-15"],
                    ["KM3", "Utworzenie CUS", "2021-09-30", ""]], sep=";")
+
+
+# Budget lines (task 1, task 2, task 0 = indirect 15%) summing to the agreement totals of
+# config/units.yaml: Elbląg 2 173 900,00 + 326 085,00; Srokowo 2 164 670,00 + 324 700,50.
+BUDGET = {"elblag": ("773900.00", "1400000.00", "326085.00"),
+          "srokowo": ("764670.00", "1400000.00", "324700.50")}
 
 
 def tiny_resources(root: Path) -> dict:
