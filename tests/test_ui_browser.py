@@ -94,7 +94,7 @@ def page(webserver, tmp_path_factory):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page = browser.new_page(viewport={"width": 1600, "height": 8000})
             page.set_default_timeout(60_000)
             yield page
         finally:
