@@ -54,8 +54,10 @@ def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label:
             summary: RunSummary, echo: Callable[[str], None], step: tuple[int, int] | None = None) -> None:
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
-    result = job.execute_in_process(partition_key=partition_key, instance=instance, raise_on_error=False,
-                                    tags={"cus/started_by": "cli"})
+    # The console shows one line per run; the full event log is in the Dagster UI (DAGSTER_HOME).
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(run_config=quiet, partition_key=partition_key, instance=instance,
+                                    raise_on_error=False, tags={"cus/started_by": "cli"})
     took = f"({time.monotonic() - started:.1f} s)".replace(".", ",")
     if result.success:
         summary.succeeded.append(label)

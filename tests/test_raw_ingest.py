@@ -189,3 +189,17 @@ def test_failed_file_leaves_earlier_partition_data(landing):
         ingest(conn, landing, "elblag", "2021Q1", EXPENSES)
     assert conn.sql("SELECT count(*) FROM raw.expenses").fetchone()[0] == 2
     assert conn.sql("SELECT count(*) FROM raw.file_versions").fetchone()[0] == 1
+
+
+def test_pesel_of_a_person_born_in_2000_loses_two_zeros_and_is_restored():
+    from assets.raw.pesel import pesel_digits
+    from landing_fixtures import make_pesel
+
+    born_2000 = make_pesel(date(2000, 11, 27), male=True, serial=709)
+    assert born_2000.startswith("00")
+    as_number = str(int(born_2000))
+    assert len(as_number) == 9
+    assert pesel_digits(as_number) == (born_2000, "restored_leading_zero")
+    assert pesel_digits(as_number + ".0") == (born_2000, "restored_leading_zero")
+    assert pesel_digits("123456789") == (None, "invalid_length")  # padded, it is not a valid PESEL
+    assert pesel_digits("12345") == (None, "invalid_length")

@@ -31,7 +31,9 @@ def pesel_digits(text: str | None) -> tuple[str | None, str]:
         return None, INVALID_FORMAT
     if len(cleaned) == 11:
         return (cleaned, OK) if stdnum_pesel.is_valid(cleaned) else (None, INVALID_CHECKSUM)
-    if len(cleaned) == 10 and stdnum_pesel.is_valid(cleaned.zfill(11)):
+    # Born 2000-2009: the PESEL starts with 0 (2000: with 00); a spreadsheet that stored it as a
+    # number dropped those zeros. Restored only when the padded number checks (date + checksum).
+    if len(cleaned) in (9, 10) and stdnum_pesel.is_valid(cleaned.zfill(11)):
         return cleaned.zfill(11), RESTORED_LEADING_ZERO
     return None, INVALID_LENGTH
 
