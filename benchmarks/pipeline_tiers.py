@@ -1,0 +1,119 @@
+"""Benchmark: the whole pipeline (ingest + validate per partition, then marts and indicators) on
+generated sample data, with time per stage, mean time per partition, peak memory and file sizes.
+
+    .venv/bin/python benchmarks/pipeline_tiers.py                       # pilot tier: 4 units, scale 1.0
+    .venv/bin/python benchmarks/pipeline_tiers.py --units 8 --scale 0.5
+    .venv/bin/python benchmarks/pipeline_tiers.py --units 4 --scale 1.0 --reports 2022Q4
+
+Runs in a temporary folder (own DAGSTER_HOME, warehouse, landing) with the same in-process
+runner as `cus run`, so the numbers are what a coordinator waits for. Prints numbers only; the
+100-unit and national tiers are extrapolated from the per-partition mean here (one partition is
+one unit × quarter, ~10 per unit) and from the mart rebuild time, which grows with total rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=4)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--reports", help="also build the reports of this quarter, e.g. 2022Q4")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="cus_bench_"))
+    os.environ.update({
+        "DAGSTER_HOME": str(work / "home"), "CUS_LANDING": str(work / "landing"),
+        "CUS_WAREHOUSE": str(work / "cus.duckdb"), "CUS_REPORTS": str(work / "reports"),
+        "CUS_PUBLISHED": str(work / "published"), "CUS_PSEUDONYM_KEY": "benchmark-key",
+        "GX_ANALYTICS_ENABLED": "False",
+    })
+    (work / "home").mkdir()
+    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", work / "home" / "dagster.yaml")
+    try:
+        import dagster as dg
+
+        from pipelines.definitions import build_definitions
+        from pipelines.quarters import quarter_to_partition_key
+        from pipelines.registry import REGISTRY_PATH, load_units
+        from pipelines.runner import RunSummary, run_job, run_pipeline
+        from pipelines.sample_data import generate
+
+        started = time.perf_counter()
+        summary = generate(work / "landing", units=args.units, scale=args.scale)
+        generated = time.perf_counter() - started
+        registry = Path(summary.registry_path) if getattr(summary, "registry_path", None) else REGISTRY_PATH
+        units = list(load_units(registry))[: args.units]
+        defs = build_definitions(registry)
+        instance = dg.DagsterInstance.get()
+        lines: list[str] = []
+
+        started = time.perf_counter()
+        result = run_pipeline(defs, instance, units, work / "landing", with_tables=False, with_reports=False,
+                              echo=lines.append)
+        ingest = time.perf_counter() - started
+        partitions = len(result.succeeded) + len(result.failed)
+
+        started = time.perf_counter()
+        tables = RunSummary()
+        run_job(defs, "indicators_job", None, instance, "indicators", tables, lines.append)
+        indicators = time.perf_counter() - started
+
+        reports = None
+        if args.reports:
+            started = time.perf_counter()
+            run_job(defs, "reports_job", quarter_to_partition_key(args.reports), instance, "reports", tables,
+                    lines.append)
+            reports = time.perf_counter() - started
+
+        import duckdb
+
+        with duckdb.connect(os.environ["CUS_WAREHOUSE"], read_only=True) as conn:
+            counts = dict(conn.sql(
+                "SELECT 'deliveries', count(*) FROM staging.deliveries UNION ALL "
+                "SELECT 'expenses', count(*) FROM staging.expenses UNION ALL "
+                "SELECT 'participants', count(*) FROM staging.participants UNION ALL "
+                "SELECT 'quarantined', count(*) FROM staging.quarantine WHERE severity = 'error'").fetchall())
+
+        print(f"tier: {args.units} units × scale {args.scale}")
+        print(f"rows (staging): {counts}")
+        print(f"generate sample data:        {generated:8.1f} s")
+        print(f"ingest + validate:           {ingest:8.1f} s  ({partitions} partitions, "
+              f"{ingest / max(partitions, 1):.2f} s per partition, {len(result.failed)} failed)")
+        print(f"marts + indicators:          {indicators:8.1f} s  ({'ok' if tables.ok else 'FAILED'})")
+        if reports is not None:
+            print(f"reports {args.reports} (HTML+PDF+XLSX): {reports:6.1f} s")
+        print(f"peak memory (this process):  {_peak_mb():8.0f} MB")
+        print(f"warehouse file:              {Path(os.environ['CUS_WAREHOUSE']).stat().st_size / 2**20:8.1f} MB")
+        per_unit = ingest / max(args.units, 1)
+        print(f"extrapolated ingest, 100 units:   {per_unit * 100 / 60:8.1f} min (sequential, one writer)")
+        print(f"extrapolated ingest, 2 477 units: {per_unit * 2477 / 3600:8.1f} h")
+        for line in lines:
+            if "BŁĄD" in line:
+                print(line)
+    finally:
+        if args.keep:
+            print(f"folder: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
