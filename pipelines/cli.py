@@ -164,7 +164,7 @@ def _publish_after(summary) -> None:
 
 
 def cmd_publish(args) -> int:
-    from pipelines.publish import connect_published, publish, write_table_docs
+    from pipelines.publish import connect_published, publish, rows_pl, write_table_docs
 
     warehouse = _warehouse_file()
     folder = _published_dir()
@@ -174,17 +174,16 @@ def cmd_publish(args) -> int:
         print(f"Bez zmian: {result.reason} (--force publikuje mimo to). Kopia: {result.path}")
     else:
         rows = sum(t.rows for t in result.tables)
-        print(f"Gotowe: {len(result.tables)} tabel, {rows} wierszy → {result.path}")
+        print(f"Gotowe: {len(result.tables)} tabel, {rows_pl(rows)} → {result.path}")
         if result.deleted:
             print(f"Usunięto stare kopie: {', '.join(result.deleted)}")
     if args.write_docs:
         from pipelines.paths import PROJECT_ROOT
-        from pipelines.publish import warehouse_descriptions
 
         docs = PROJECT_ROOT / "docs" / "sql.md"
         conn = connect_published(folder)
         try:
-            changed = write_table_docs(docs, conn, warehouse_descriptions())
+            changed = write_table_docs(docs, conn)
         finally:
             conn.close()
         print(f"{docs}: {'zaktualizowano' if changed else 'bez zmian'}")
@@ -270,18 +269,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarter", required=True, help="np. 2022Q1")
     p.set_defaults(func=cmd_reports)
 
-    p = sub.add_parser("publish", help="opublikuj kopię tylko do odczytu (bez danych osobowych) do zapytań SQL",
-                       description="Kopiuje schematy mart i report oraz wyniki walidacji do "
-                       "data/published/cus_<czas>.duckdb i przełącza data/published/current.duckdb.")
+    p = sub.add_parser(
+        "publish", help="opublikuj kopię tylko do odczytu (bez danych osobowych) do zapytań SQL", add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Kopiuje schematy mart i report, wyniki walidacji (staging.quarantine, staging.validation_summary)\n"
+        "i wersje plików (raw.file_versions) do nowego pliku <CUS_PUBLISHED>/cus_<czas>.duckdb (tylko do odczytu)\n"
+        "i przełącza na niego <CUS_PUBLISHED>/current.duckdb (domyślnie data/published). Bez danych osobowych:\n"
+        "tabele na poziomie osoby nie są kopiowane, identyfikatory i tekst dowolny są usuwane, małe liczebności\n"
+        "kategorii wrażliwych ukryte (docs/sql.md). Po `cus run` / `cus ingest` i po udanych przebiegach w UI\n"
+        "(publish_sensor) dzieje się to samo automatycznie.",
+        epilog="Przykłady:\n  cus publish                 nowa kopia, jeśli hurtownia się zmieniła\n"
+        "  cus publish --force         nowa kopia mimo braku zmian\n"
+        "  cus publish --write-docs    także lista tabel i kolumn w docs/sql.md")
+    p.add_argument("-h", "--help", action="help", help="pokaż tę pomoc i zakończ")
     p.add_argument("--force", action="store_true", help="publikuj nawet, gdy hurtownia się nie zmieniła")
-    p.add_argument("--write-docs", action="store_true", help="odśwież listę tabel i kolumn w docs/sql.md")
+    p.add_argument("--write-docs", action="store_true",
+                   help="odśwież wygenerowaną listę tabel i kolumn w docs/sql.md z nowej kopii")
     p.set_defaults(func=cmd_publish)
 
-    p = sub.add_parser("sql", help="zapytanie SQL na opublikowanej kopii (bez argumentu: powłoka interaktywna)",
-                       description="Uruchamia zapytanie tylko do odczytu na data/published/current.duckdb. "
-                       "Bez zapytania: powłoka (zakończ zapytanie ';', \\d lista tabel, \\q wyjście).")
-    p.add_argument("query", nargs="?", help='np. "SELECT * FROM meta.tables"; brak = powłoka interaktywna')
-    p.add_argument("--max-rows", type=int, default=50, help="ile wierszy pokazać (domyślnie 50)")
+    p = sub.add_parser(
+        "sql", help="zapytanie SQL na opublikowanej kopii (bez argumentu: powłoka interaktywna)", add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Zapytania SQL (DuckDB) tylko do odczytu na opublikowanej kopii <CUS_PUBLISHED>/current.duckdb\n"
+        "(domyślnie data/published) — nigdy na żywej hurtowni, więc nie blokują przebiegów potoku.\n"
+        "Bez zapytania: powłoka interaktywna — zapytanie kończy ';', \\d lista tabel, \\d <tabela> kolumny\n"
+        "z opisami, \\? pomoc, \\q wyjście; czyta też z potoku (cus sql < zapytania.sql).\n"
+        "Tabele, kolumny i dziesięć przykładowych zapytań: docs/sql.md.",
+        epilog="Przykłady:\n"
+        "  cus sql \"SELECT * FROM meta.tables\"\n"
+        "  cus sql \"SELECT unit, quarter, next_tranche_allowed FROM report.advances WHERE quarter = '2021Q3'\"\n"
+        "  cus sql --csv \"SELECT * FROM report.finance_by_task\" > zadania.csv\n"
+        "  cus sql                     powłoka interaktywna")
+    p.add_argument("-h", "--help", action="help", help="pokaż tę pomoc i zakończ")
+    p.add_argument("query", nargs="?", help='zapytanie SQL, np. "SELECT * FROM meta.tables"; brak = powłoka interaktywna')
+    p.add_argument("--max-rows", type=int, default=50, help="ile wierszy wyniku pokazać (domyślnie 50; --csv: wszystkie)")
     p.add_argument("--csv", action="store_true", help="wynik jako CSV (do przekierowania do pliku)")
     p.set_defaults(func=cmd_sql)
 

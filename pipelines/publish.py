@@ -12,11 +12,25 @@ with the `mart` and `report` schemas, the validation results of `staging` (witho
 cell values), and a `meta` schema describing every table and column. Older copies are deleted
 (the newest `KEEP` stay, so a client that opened one a moment ago keeps working).
 
-Personal data is removed by rule (see `DROPPED_COLUMNS`, `PERSON_IDS` and `PROFILE_COLUMNS`):
-identifier and free-text columns are dropped everywhere, and a row-per-person table loses its
-sensitive-category columns. The rules are applied to whatever the warehouse holds, so a new
-table is published without code changes — and `docs/sql.md` must then document it
-(`tests/test_sql_docs.py` fails until `cus publish --write-docs` regenerates the list).
+Personal data is removed by rule (`docs/sql.md` explains it to analysts):
+
+- tables at person grain (`PERSON_GRAIN`: `mart.dim_participant`, `mart.person_count`, any table
+  named after participants/persons) are not published at all — even without identifiers, a row
+  per person with sex, age band, dates and categories of a small gmina identifies people, and a
+  row per person and sensitive code is an unsuppressed count of 1. Persons are published only as
+  aggregates (`report.indicators`, `report.participant_profile`);
+- identifier and free-text columns (`DROPPED_COLUMNS`) are dropped everywhere; the validation
+  results lose the rejected cell values (`DROPPED_STAGING_COLUMNS`); a table that still holds a
+  person identifier loses its sensitive-category columns (`PROFILE_COLUMNS`);
+- sensitive breakdowns (rows with `sensitive` = true) get the reports' disclosure control: counts
+  from 1 to threshold−1 (`reports/config.yaml`, 5) are NULL together with the other counts of the
+  same total/women/men triple, so none can be recovered by subtraction within the row;
+- of `raw`, only `raw.file_versions` (file names, hashes, versions: lineage) is published.
+
+The rules are applied to whatever the warehouse holds, so a new table is published without code
+changes — and `docs/sql.md` must then document it (`tests/test_sql_docs.py` fails until
+`cus publish --write-docs` regenerates the list). Columns without a warehouse COMMENT get one from
+`COLUMN_DESCRIPTIONS` here, so every published column is described in the copy itself.
 
 Dagster side: `publish_sensor` (a run-status sensor) requests `publish_job` after a successful run;
 the job's single op is in the `warehouse` concurrency pool, so it never reads while a writer runs.
@@ -80,6 +94,12 @@ DROPPED_STAGING_COLUMNS: dict[str, str] = {
     "examples": "przykładowe wartości (mogą zawierać dane osobowe)",
     "unexpected_values": "przykładowe wartości (mogą zawierać dane osobowe)",
 }
+# Validation messages quote the rejected cell (`otrzymano „…”`, `wartość „…” spoza…`; private
+# columns are already hidden by the validator). A PESEL or a name in a shifted column would be
+# quoted as sent, so the copy replaces every quoted cell value in message/reason columns.
+QUOTED_VALUE = r"(otrzymano|wartość|wartości|value) „[^”]*”"
+QUOTED_VALUE_MASK = r"\1 „…”"
+MESSAGE_COLUMNS = ("message", "reason")
 # Columns that identify a person: a table holding one is at person grain.
 PERSON_IDS = ("person_key", "participant_id", "pesel")
 # Sensitive categories and quasi-identifiers dropped from tables at person grain (aggregates keep
@@ -97,7 +117,195 @@ PROFILE_COLUMNS: dict[str, str] = {
     "county": "powiat zamieszkania (quasi-identyfikator na poziomie osoby)",
     "country": "kraj (quasi-identyfikator na poziomie osoby)",
 }
+# Tables at person grain: never published (see the module docstring). A future mart table named
+# after participants/persons (`mart.participant_history`) is withheld by the pattern as well.
+PERSON_GRAIN_TABLES: dict[str, str] = {
+    "mart.dim_participant": "jeden wiersz na uczestnika (dane osobowe) — dostępne agregaty: report.participant_profile, "
+                            "report.indicators",
+    "mart.person_count": "jeden wiersz na osobę i kod wskaźnika (także kategorie wrażliwe) — dostępne agregaty: "
+                         "report.indicators, report.participant_profile",
+}
+PERSON_GRAIN_PATTERN = re.compile(r"^(dim_|fact_)?(participants?|persons?|people|uczestnicy|osoby)(_|$)")
+PERSON_GRAIN_REASON = "tabela na poziomie osoby (dane osobowe) — publikowane są tylko agregaty"
+# Lineage: which file versions produced the figures (no personal data: file names and hashes).
+RAW_PUBLISHED = ("file_versions",)
+# Disclosure control for sensitive breakdowns: counts published together (total = women + men).
+SUPPRESSED_GROUPS = (("quarter_total", "quarter_women", "quarter_men"),
+                     ("cumulative_total", "cumulative_women", "cumulative_men"))
+SUPPRESSION_NOTE = " W kategoriach wrażliwych (sensitive) liczby od 1 do {n} są ukryte (NULL) razem z pozostałymi liczbami trójki ogółem/K/M."
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def suppression_threshold() -> int:
+    """The reports' threshold (reports/config.yaml), 5 when it cannot be read."""
+    try:
+        from reports.settings import default_settings
+
+        return int(default_settings().suppression_threshold)
+    except Exception:  # the copy must still be protected when the reports package is broken
+        return 5
+
+
+# --------------------------------------------------------------------------------------------
+# Descriptions for published columns that have no COMMENT in the warehouse (Polish, as the rest
+# of the copy). Key: column name, or "schema.table.column" where the meaning differs by table.
+
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "staging.quarantine": "Wiersze/komórki odrzucone (error) lub przyjęte z ostrzeżeniem (warning) przez walidację, "
+                          "z regułą i komunikatem; bez treści odrzuconej komórki (dane osobowe).",
+    "staging.validation_summary": "Wynik walidacji: jednostka × kwartał × zbiór — wiersze otrzymane, przyjęte, "
+                                  "w kwarantannie, ostrzeżenia.",
+    "raw.file_versions": "Wersje plików landing (pochodzenie danych): jedna wersja jednego pliku; is_current = "
+                         "wersja, z której pochodzą obecne liczby.",
+}
+COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "unit": "Klucz jednostki (ASCII), np. elblag — mart.dim_unit.",
+    "quarter": "Kwartał sprawozdawczy, np. 2021Q3 (folder pliku); NULL = dane umowy.",
+    "source_file": "Plik źródłowy (ścieżka względem folderu landing).",
+    "file_sha256": "SHA-256 wersji pliku (raw.file_versions).",
+    "row_number": "Numer wiersza w pliku źródłowym.",
+    "dataset": "Zbiór danych: participants, deliveries, expenses, tranches, budget, spending_plan, services, "
+               "indicator_targets, milestones.",
+    "checked_at": "Czas walidacji.",
+    "received": "Wiersze otrzymane w pliku.",
+    "accepted": "Wiersze przyjęte (w tym z ostrzeżeniem).",
+    "quarantined": "Wiersze odrzucone (kwarantanna).",
+    "warnings": "Wiersze przyjęte z ostrzeżeniem.",
+    "source_files": "Pliki źródłowe partycji.",
+    "header": "Nagłówek kolumny w pliku (polski).",
+    "severity": "error = wiersz odrzucony, warning = wiersz przyjęty z ostrzeżeniem (report.flags: także info).",
+    "rule": "Identyfikator reguły walidacji / sygnału.",
+    "message": "Komunikat (polski), bez danych osobowych.",
+    "column_name": "Kolumna (nazwa wewnętrzna), której dotyczy reguła; NULL = cały wiersz.",
+    "reason": "Przyczyna: komunikat walidacji (polski), inaczej identyfikator reguły.",
+    "rows": "Liczba różnych wierszy z tą przyczyną.",
+    "code": "Kod (wskaźnika, kategorii profilu lub kamienia milowego).",
+    "name": "Nazwa.",
+    "kind": "Rodzaj wskaźnika: produkt, rezultat, profil.",
+    "definition": "Definicja wskaźnika (polska).",
+    "sort_order": "Kolejność w raporcie.",
+    "by_sex": "Wskaźnik z podziałem na płeć (K/M).",
+    "age_group": "1 = poniżej 25, 2 = 25–54, 3 = powyżej 54 lat; NULL dla innych kategorii.",
+    "sensitive": "Kategoria wrażliwa (niepełnosprawność, bezdomność, mniejszość/migrant, inna niekorzystna sytuacja).",
+    "measure_unit": "Jednostka miary: osoby, szt., %.",
+    "target_total": "Wartość docelowa ogółem z umowy.",
+    "target_women": "Wartość docelowa — kobiety.",
+    "target_men": "Wartość docelowa — mężczyźni.",
+    "quarter_total": "Liczba osób zliczonych w kwartale.",
+    "quarter_women": "W kwartale — kobiety.",
+    "quarter_men": "W kwartale — mężczyźni.",
+    "cumulative_total": "Narastająco do końca kwartału.",
+    "cumulative_women": "Narastająco — kobiety.",
+    "cumulative_men": "Narastająco — mężczyźni.",
+    "task_no": "Nr zadania budżetu (0 = koszty pośrednie).",
+    "task_name": "Nazwa zadania (z budżetu umowy).",
+    "cost_category": "Kategoria kosztów budżetu.",
+    "category_name": "Nazwa kategorii kosztów (z budżetu umowy).",
+    "budget": "Budżet (suma linii budżetu umowy), zł.",
+    "quarter_amount": "Wydatki kwalifikowalne bezpośrednie zadeklarowane w kwartale, zł.",
+    "cumulative_amount": "Wydatki kwalifikowalne bezpośrednie narastająco, zł.",
+    "service_code": "Kod usługi (katalog uslugi.csv).",
+    "service_name": "Nazwa usługi (katalog).",
+    "area": "Obszar usług społecznych 1–14 (art. 2 ust. 1 ustawy o CUS).",
+    "mode": "Sposób realizacji: own (samodzielnie), pes, ngo, social_clause (zamówienie z klauzulą społeczną).",
+    "commissioned": "Usługa zlecona podmiotowi zewnętrznemu (PES, NGO, klauzula społeczna).",
+    "deliveries": "Liczba świadczeń.",
+    "units": "Liczba jednostek usługi.",
+    "quarter_value": "Wartość świadczeń w kwartale, zł.",
+    "cumulative_value": "Wartość świadczeń narastająco, zł.",
+    "cumulative_deliveries": "Liczba świadczeń narastająco.",
+    "planned_date": "Data planowana.",
+    "achieved_date": "Data osiągnięcia (NULL = nieosiągnięty).",
+    "planned_quarter": "Kwartał daty planowanej.",
+    "achieved_quarter": "Kwartał osiągnięcia.",
+    "on_time": "Osiągnięty nie później niż w dacie planowanej (NULL = nieosiągnięty).",
+    "start_date": "Pierwszy dzień.",
+    "end_date": "Ostatni dzień.",
+    "year": "Rok.",
+    "quarter_no": "Numer kwartału w roku (1–4).",
+    "cross_financing": "Cross-financing (T/N).",
+    "fixed_asset": "Środek trwały (T/N).",
+    "provider": "Realizator usługi (podmiot, nie osoba fizyczna).",
+    "provider_nip": "NIP realizatora.",
+    "unit_of_measure": "Jednostka miary usługi (np. godzina).",
+    "gmina": "Gmina jednostki.",
+    "voivodeship": "Województwo.",
+    "transformation": "Przekształcenie (np. MOPS → CUS).",
+    "agreement_signed": "Data podpisania umowy o dofinansowanie.",
+    "programme": "Program (PO WER 2014–2020, działanie 2.8).",
+    "call": "Nabór (konkurs).",
+    "delivery_date": "Data realizacji świadczenia.",
+    "issuer_nip": "NIP wystawcy dokumentu.",
+    "issue_date": "Data wystawienia dokumentu.",
+    "payment_date": "Data zapłaty.",
+    "gross_amount": "Kwota dokumentu brutto, zł.",
+    "net_amount": "Kwota dokumentu netto, zł.",
+    "vat_amount": "W tym VAT, zł.",
+    "tranche_no": "Numer transzy.",
+    "received_date": "Data wpływu transzy.",
+    "received_eu": "Transze narastająco — część EFS, zł.",
+    "received_state": "Transze narastająco — budżet państwa, zł.",
+    "received_quarter": "Transze otrzymane w kwartale, zł.",
+    "commissioned_quarter": "Wydatki z Usługa zlecona = T zadeklarowane w kwartale, zł.",
+    "direct_quarter": "Wydatki kwalifikowalne bezpośrednie zadeklarowane w kwartale, zł.",
+    "quarter_share": "Udział usług zleconych w kosztach bezpośrednich kwartału, DECIMAL(9,4) (prezentacja).",
+    "planned_cumulative": "Plan narastająco, zł.",
+    "actual_cumulative": "Wykonanie narastająco, zł (NULL po ostatnim kwartale z danymi).",
+    "quarter_index": "Numer kwartału w okresie projektu (1 = pierwszy).",
+    "quarter_count": "Liczba kwartałów okresu projektu.",
+    "quarters_remaining": "Kwartały pozostałe do końca projektu po tym kwartale.",
+    "has_data": "Jednostka przesłała pliki za ten kwartał.",
+    "documents_quarter": "Liczba dokumentów księgowych zadeklarowanych w kwartale.",
+    "indirect_rate": "Stawka ryczałtowa kosztów pośrednich, DECIMAL(9,4).",
+    "eu_rate": "Udział EFS (0.8428), DECIMAL(9,4).",
+    "eu_quarter": "Część EFS kwartału = różnica narastających, zł.",
+    "national_quarter": "Część budżetu państwa kwartału = różnica narastających, zł.",
+    "budget_direct": "Budżet kosztów bezpośrednich (zadania ≥ 1), zł.",
+    "budget_indirect": "Budżet kosztów pośrednich (zadanie 0), zł.",
+    "cross_financing_limit": "Limit cross-financingu (udział), DECIMAL(9,4).",
+    "fixed_assets_limit": "Limit środków trwałych (udział), DECIMAL(9,4).",
+    "burn_quarters": "Liczba kwartałów (≤ 4), z których liczono tempo wydatków.",
+    "projected_share": "projected_total / budget_total, DECIMAL(9,4).",
+    # staging.quarantine / validation_summary
+    "staging.quarantine.row_number": "Numer wiersza w pliku źródłowym (wiersz danych; NULL = cały plik).",
+    # raw.file_versions
+    "version_no": "Numer wersji pliku (1 = pierwsza przesłana; kolejne = korekty).",
+    "size_bytes": "Rozmiar pliku w bajtach.",
+    "encoding": "Wykryte kodowanie pliku (utf-8, cp1250…).",
+    "rows_loaded": "Wiersze wczytane z tej wersji.",
+    "ignored_columns": "Nadmiarowe kolumny pliku pominięte przy wczytaniu (nagłówki).",
+    "first_loaded_at": "Pierwsze wczytanie tej wersji.",
+    "last_loaded_at": "Ostatnie wczytanie tej wersji.",
+    "is_current": "Wersja bieżąca (z niej pochodzą obecne liczby).",
+    # table-specific meanings
+    "report.finance_by_category.budget": "Budżet linii (zadanie × kategoria), zł.",
+    "report.finance_by_category.pct": "cumulative_amount / budget, DECIMAL(9,4).",
+    "report.data_quality.received": "Wiersze otrzymane (staging.validation_summary).",
+    "mart.indicator_catalogue.name": "Nazwa wskaźnika (polska).",
+    "report.indicators.name": "Nazwa wskaźnika (polska).",
+    "mart.milestone.code": "Kod kamienia milowego.",
+    "mart.milestone.name": "Nazwa kamienia milowego.",
+    "report.milestones.code": "Kod kamienia milowego.",
+    "report.milestones.name": "Nazwa kamienia milowego.",
+    "mart.unit_quarter.start_date": "Pierwszy dzień kwartału.",
+    "mart.unit_quarter.end_date": "Ostatni dzień kwartału.",
+    "mart.budget_line.cross_financing": "Linia budżetu w ramach cross-financingu.",
+    "mart.budget_line.fixed_asset": "Linia budżetu na środki trwałe.",
+    "mart.budget_line.commissioned": "Linia budżetu na usługi zlecone.",
+    "mart.fact_delivery.commissioned": "Usługa zlecona (sposób realizacji pes, ngo lub social_clause).",
+    "mart.fact_delivery.unit": "Klucz jednostki (ASCII), np. elblag — mart.dim_unit.",
+    "report.services_by_mode.commissioned": "Sposób realizacji oznacza zlecenie (pes, ngo, social_clause).",
+    "report.participant_profile.code": "Kod kategorii profilu uczestników (mart.indicator_catalogue, kind = profil).",
+    "report.participant_profile.quarter_total": "Osoby zliczone w kwartale rozpoczęcia udziału.",
+    "mart.indicator_catalogue.code": "Kod wskaźnika lub kategorii profilu (schemas/indicators.yaml).",
+    "mart.indicator_target.code": "Kod wskaźnika (mart.indicator_catalogue).",
+}
+
+
+def describe(schema: str, table: str, column: str, comment: str | None) -> str | None:
+    """The published description of a column: its warehouse COMMENT, else this module's text."""
+    return (comment or COLUMN_DESCRIPTIONS.get(f"{schema}.{table}.{column}")
+            or COLUMN_DESCRIPTIONS.get(column))
 
 
 class PublishError(RuntimeError):
@@ -136,6 +344,14 @@ class PublishResult:
         return {t.qualified: sorted(t.dropped) for t in self.tables if t.dropped}
 
 
+def rows_pl(n: int) -> str:
+    """'1 wiersz', '3 wiersze', '5 wierszy' (Polish plural)."""
+    if n == 1:
+        return "1 wiersz"
+    few = 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14
+    return f"{n} {'wiersze' if few else 'wierszy'}"
+
+
 def quote_ident(name: str) -> str:
     """Quote a catalog identifier (names come from the warehouse catalog, never from users)."""
     return '"' + name.replace('"', '""') + '"'
@@ -156,10 +372,36 @@ def column_policy(schema: str, columns: list[str]) -> dict[str, str]:
     return dropped
 
 
+def withheld_reason(schema: str, table: str) -> str | None:
+    """Why a table of a published schema is not published (person grain), else None."""
+    qualified = f"{schema}.{table}"
+    if qualified in PERSON_GRAIN_TABLES:
+        return PERSON_GRAIN_TABLES[qualified]
+    if schema == "mart" and PERSON_GRAIN_PATTERN.search(table):  # report tables are aggregates
+        return PERSON_GRAIN_REASON
+    return None
+
+
 def is_published_table(schema: str, table: str) -> bool:
+    if withheld_reason(schema, table) is not None:
+        return False
     if schema in PUBLISHED_SCHEMAS:
         return True
+    if schema == "raw":
+        return table in RAW_PUBLISHED
     return schema == "staging" and bool(STAGING_TABLE_PATTERN.match(table))
+
+
+def policy_fingerprint() -> str:
+    """Hash of the publishing rules: a copy made under other rules (an older release, another
+    threshold) is republished even when the warehouse did not change."""
+    import hashlib
+
+    rules = [DROPPED_COLUMNS, DROPPED_STAGING_COLUMNS, PERSON_IDS, PROFILE_COLUMNS, PERSON_GRAIN_TABLES,
+             PERSON_GRAIN_PATTERN.pattern, RAW_PUBLISHED, STAGING_TABLE_PATTERN.pattern, SUPPRESSED_GROUPS,
+             suppression_threshold(), QUOTED_VALUE, LINEAGE_MACROS, TABLE_DESCRIPTIONS, COLUMN_DESCRIPTIONS,
+             META_DOCS]
+    return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
 
 
 def warehouse_fingerprint(warehouse_path: Path) -> str:
@@ -219,12 +461,40 @@ def _attach_read_only(conn: duckdb.DuckDBPyConnection, warehouse_path: Path, tim
             delay = min(delay * 2, 5.0)
 
 
-def _source_tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
-    rows = conn.execute(
+def _all_source_tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
+    return conn.execute(
         "SELECT schema_name, table_name, comment FROM duckdb_tables() "
         "WHERE database_name = 'wh' ORDER BY schema_name, table_name"
     ).fetchall()
-    return [(s, t, c) for s, t, c in rows if is_published_table(s, t)]
+
+
+def _source_tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
+    return [(s, t, c) for s, t, c in _all_source_tables(conn) if is_published_table(s, t)]
+
+
+def _mask_quoted_values(conn: duckdb.DuckDBPyConnection, target: str, names: list[str]) -> None:
+    """Replace the quoted rejected cell in validation messages with „…” (see QUOTED_VALUE)."""
+    for column in MESSAGE_COLUMNS:
+        if column in names:
+            col = quote_ident(column)
+            conn.execute(f"UPDATE {target} SET {col} = regexp_replace({col}, ?, ?, 'g') "
+                         f"WHERE regexp_matches({col}, ?)", [QUOTED_VALUE, QUOTED_VALUE_MASK, QUOTED_VALUE])
+
+
+def _suppress_sensitive(conn: duckdb.DuckDBPyConnection, target: str, names: list[str], threshold: int) -> int:
+    """NULL small counts of sensitive rows (and the rest of their triple). Returns the rows touched."""
+    if "sensitive" not in names:
+        return 0
+    touched = 0
+    for group in SUPPRESSED_GROUPS:
+        present = [c for c in group if c in names]
+        if not present:
+            continue
+        small = " OR ".join(f"({quote_ident(c)} > 0 AND {quote_ident(c)} < ?)" for c in present)
+        sets = ", ".join(f"{quote_ident(c)} = NULL" for c in present)
+        touched += conn.execute(f"UPDATE {target} SET {sets} WHERE sensitive AND ({small})",
+                                [threshold] * len(present)).fetchone()[0]
+    return touched
 
 
 def _source_columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str, str | None]]:
@@ -252,6 +522,9 @@ def _meta_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(
         f"CREATE TABLE {META_SCHEMA}.dropped_columns (schema_name VARCHAR, table_name VARCHAR, "
         "column_name VARCHAR, reason VARCHAR)"
+    )
+    conn.execute(
+        f"CREATE TABLE {META_SCHEMA}.withheld_tables (schema_name VARCHAR, table_name VARCHAR, reason VARCHAR)"
     )
 
 
@@ -291,6 +564,14 @@ META_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "table_name": "tabela / table",
             "column_name": "pominięta kolumna / dropped column",
             "reason": "powód pominięcia / why it was dropped",
+        },
+    ),
+    "withheld_tables": (
+        "Tabele hurtowni niepublikowane w kopii (poziom osoby) i powód. Warehouse tables not published (person grain).",
+        {
+            "schema_name": "schemat / schema",
+            "table_name": "tabela / table",
+            "reason": "powód / why it is not published",
         },
     ),
 }
@@ -366,9 +647,11 @@ def publish(
         fingerprint = warehouse_fingerprint(warehouse_path)
         previous = read_manifest(published_dir)
         existing = current_copy(published_dir)
+        policy = policy_fingerprint()
         if (not force and existing is not None and existing.exists()
                 and previous.get("source_fingerprint") == fingerprint
-                and previous.get("source_file") == str(warehouse_path.resolve())):
+                and previous.get("source_file") == str(warehouse_path.resolve())
+                and previous.get("policy") == policy):
             return PublishResult(path=existing, published_at=previous.get("published_at", ""), skipped=True,
                                  reason="hurtownia bez zmian od ostatniej publikacji", source_fingerprint=fingerprint)
 
@@ -383,6 +666,12 @@ def publish(
                 _attach_read_only(conn, warehouse_path, lock_timeout_s)
                 fingerprint = warehouse_fingerprint(warehouse_path)  # as of the moment we hold the read lock
                 _meta_tables(conn)
+                threshold = suppression_threshold()
+                withheld = [(s_, t_, withheld_reason(s_, t_)) for s_, t_, _c in _all_source_tables(conn)
+                            if withheld_reason(s_, t_) is not None]
+                for s_, t_, why in withheld:
+                    conn.execute(f"INSERT INTO {META_SCHEMA}.withheld_tables VALUES (?, ?, ?)", [s_, t_, why])
+                    say(f"  pominięto tabelę {s_}.{t_}: {why}")
                 sources = _source_tables(conn)
                 for i, (schema, table, comment) in enumerate(sources, start=1):
                     columns = _source_columns(conn, schema, table)
@@ -396,8 +685,16 @@ def publish(
                     target = f"{quote_ident(schema)}.{quote_ident(table)}"
                     conn.execute(f"CREATE TABLE {target} AS SELECT {select} FROM wh.{target}")
                     rows = conn.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+                    kept_names = [c[0] for c in kept]
+                    suppressed = _suppress_sensitive(conn, target, kept_names, threshold)
+                    if schema in ("staging", "report"):
+                        _mask_quoted_values(conn, target, kept_names)
+                    comment = comment or TABLE_DESCRIPTIONS.get(f"{schema}.{table}")
+                    if "sensitive" in kept_names and any(c in kept_names for g in SUPPRESSED_GROUPS for c in g):
+                        comment = (comment or "") + SUPPRESSION_NOTE.format(n=threshold - 1)
                     if comment:
                         conn.execute(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
+                    kept = [(n, d, describe(schema, table, n, c)) for n, d, c in kept]
                     for name, data_type, col_comment in kept:
                         if col_comment:
                             conn.execute(f"COMMENT ON COLUMN {target}.{quote_ident(name)} IS {_literal(col_comment)}")
@@ -408,9 +705,11 @@ def publish(
                                      [schema, table, name, reason])
                     conn.execute(f"INSERT INTO {META_SCHEMA}.tables VALUES (?, ?, ?, ?)", [schema, table, rows, comment])
                     tables.append(PublishedTable(schema, table, rows, [c[0] for c in kept], dropped))
-                    say(f"  [{i}/{len(sources)}] {schema}.{table}: {rows} wierszy"
-                        + (f" (pominięto: {', '.join(dropped)})" if dropped else ""))
+                    say(f"  [{i}/{len(sources)}] {schema}.{table}: {rows_pl(rows)}"
+                        + (f" (pominięto: {', '.join(dropped)})" if dropped else "")
+                        + (f" (ukryte małe liczebności: {rows_pl(suppressed)})" if suppressed else ""))
                 conn.execute("DETACH wh")
+                _create_lineage_macros(conn, say)
                 conn.execute(f"INSERT INTO {META_SCHEMA}.publication VALUES (?, ?, ?, ?)",
                              [now, str(warehouse_path.resolve()), fingerprint, run_id])
                 _comment_meta(conn)
@@ -429,14 +728,79 @@ def publish(
             "published_at": now.isoformat(),
             "source_file": str(warehouse_path.resolve()),
             "source_fingerprint": fingerprint,
+            "policy": policy,
             "run_id": run_id,
             "tables": {t.qualified: t.rows for t in tables},
             "dropped_columns": {t.qualified: t.dropped for t in tables if t.dropped},
+            "withheld_tables": {f"{s_}.{t_}": why for s_, t_, why in withheld},
         }
         _switch_current(published_dir, final, manifest)
         deleted = _cleanup(published_dir, keep, final)
     return PublishResult(path=final, published_at=now.isoformat(), tables=tables,
                          source_fingerprint=fingerprint, deleted=deleted)
+
+
+# Lineage in the copy: the warehouse's report.lineage_* macros (assets/report/sql/lineage_macros.sql)
+# restricted to published columns — without item_name, participant_id and ipus_no; the persons
+# behind a count (report.lineage_persons) are not published (person grain).
+LINEAGE_MACROS: dict[str, str] = {
+    "lineage_expenses": """
+CREATE MACRO report.lineage_expenses(p_unit, p_quarter, p_cumulative) AS TABLE
+    SELECT e.unit, e.quarter, e.document_no, e.issue_date, e.task_no, e.cost_category,
+           e.eligible_amount, e.cross_financing, e.fixed_asset, e.commissioned,
+           e.source_file, e.file_sha256, e.row_number,
+           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.fact_expense e
+    LEFT JOIN raw.file_versions v
+      ON v.unit = e.unit AND v.quarter IS NOT DISTINCT FROM e.quarter AND v.dataset = 'expenses'
+     AND v.source_file = e.source_file AND v.file_sha256 = e.file_sha256
+    WHERE e.unit = p_unit AND (e.quarter = p_quarter OR (p_cumulative AND e.quarter <= p_quarter))
+    ORDER BY e.quarter, e.source_file, e.row_number""",
+    "lineage_deliveries": """
+CREATE MACRO report.lineage_deliveries(p_unit, p_quarter, p_cumulative) AS TABLE
+    SELECT d.unit, d.quarter, d.service_code, d.area, d.mode, d.delivery_date, d.units, d.value,
+           d.source_file, d.file_sha256, d.row_number,
+           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.fact_delivery d
+    LEFT JOIN raw.file_versions v
+      ON v.unit = d.unit AND v.quarter IS NOT DISTINCT FROM d.quarter AND v.dataset = 'deliveries'
+     AND v.source_file = d.source_file AND v.file_sha256 = d.file_sha256
+    WHERE d.unit = p_unit AND (d.quarter = p_quarter OR (p_cumulative AND d.quarter <= p_quarter))
+    ORDER BY d.quarter, d.source_file, d.row_number""",
+    "lineage_tranches": """
+CREATE MACRO report.lineage_tranches(p_unit, p_quarter, p_cumulative) AS TABLE
+    SELECT t.unit, t.quarter, t.tranche_no, t.received_date, t.amount_total, t.amount_eu, t.amount_state,
+           t.source_file, t.file_sha256, t.row_number,
+           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.fact_tranche t
+    LEFT JOIN raw.file_versions v
+      ON v.unit = t.unit AND v.quarter IS NOT DISTINCT FROM t.quarter AND v.dataset = 'tranches'
+     AND v.source_file = t.source_file AND v.file_sha256 = t.file_sha256
+    WHERE t.unit = p_unit AND (t.quarter = p_quarter OR (p_cumulative AND t.quarter <= p_quarter))
+    ORDER BY t.quarter, t.tranche_no""",
+    "lineage_budget": """
+CREATE MACRO report.lineage_budget(p_unit) AS TABLE
+    SELECT b.unit, b.task_no, b.task_name, b.cost_category, b.category_name, b.amount,
+           b.source_file, b.file_sha256, b.row_number, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.budget_line b
+    LEFT JOIN raw.file_versions v
+      ON v.unit = b.unit AND v.quarter IS NULL AND v.dataset = 'budget'
+     AND v.source_file = b.source_file AND v.file_sha256 = b.file_sha256
+    WHERE b.unit = p_unit
+    ORDER BY b.task_no, b.cost_category""",
+}
+
+
+def _create_lineage_macros(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> list[str]:
+    """Create the lineage macros whose tables and columns were published; skip the others."""
+    created = []
+    for name, sql in LINEAGE_MACROS.items():
+        try:
+            conn.execute(sql)
+            created.append(name)
+        except duckdb.Error as error:  # a table or column it reads was not published
+            say(f"  makro report.{name} pominięte: {str(error).splitlines()[0]}")
+    return created
 
 
 def connect_published(published_dir: str | Path) -> duckdb.DuckDBPyConnection:
@@ -497,6 +861,24 @@ def render_table_docs(conn: duckdb.DuckDBPyConnection, descriptions: dict | None
         if qualified in dropped:
             out.append(f"\nPominięte (dane osobowe): {', '.join(dropped[qualified])}.")
         out.append("")
+    macros = conn.execute(
+        "SELECT DISTINCT schema_name, function_name, parameters FROM duckdb_functions() "
+        "WHERE database_name = current_database() AND function_type IN ('macro', 'table_macro') AND NOT internal "
+        "ORDER BY schema_name, function_name"
+    ).fetchall()
+    if macros:
+        out.append("### Makra (pochodzenie liczb)\n")
+        for s, name, params in macros:
+            out.append(f"- `{s}.{name}({', '.join(params)})`")
+        out.append("")
+    if any(s == META_SCHEMA and t == "withheld_tables" for s, t, _ in tables):
+        withheld = conn.execute(
+            f"SELECT schema_name, table_name, reason FROM {META_SCHEMA}.withheld_tables ORDER BY ALL").fetchall()
+        if withheld:
+            out.append("### Tabele hurtowni niepublikowane (dane osobowe)\n")
+            for s, t, reason in withheld:
+                out.append(f"- `{s}.{t}` — {_cell(reason)}")
+            out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 

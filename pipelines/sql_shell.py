@@ -30,19 +30,43 @@ class SqlError(RuntimeError):
     """A query problem, reported as one line."""
 
 
+# What the common DuckDB errors mean for an analyst of the read-only copy (the DuckDB text follows).
+EXPLAINED = (
+    ("read-only mode", "kopia jest tylko do odczytu — zapytania nie zmieniają danych"),
+    ("file system operations are disabled", "dostęp do plików jest wyłączony (COPY, read_csv, ATTACH)"),
+    ("Parser Error", "błąd składni SQL"),
+    ("Catalog Error", "nie ma takiej tabeli, kolumny lub funkcji (\\d pokazuje tabele)"),
+    ("Binder Error", "nieznana kolumna lub niezgodne typy"),
+    ("Conversion Error", "nie da się przekształcić wartości do typu"),
+)
+
+
 def one_line(error: Exception) -> str:
+    """The first line of a DuckDB error, with its 'Did you mean …' hint when there is one."""
     text = str(error).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
+    if not lines:
+        return type(error).__name__
+    hint = next((line for line in lines[1:] if line.startswith("Did you mean")), None)
+    return f"{lines[0]} {hint}" if hint else lines[0]
+
+
+def explain(error: Exception) -> str:
+    """One Polish line: what went wrong, then DuckDB's own message."""
+    detail = one_line(error)
+    meaning = next((text for marker, text in EXPLAINED if marker in str(error)), None)
+    return f"Zapytanie nie powiodło się: {meaning} — {detail}" if meaning else f"Zapytanie nie powiodło się: {detail}"
 
 
 def run_query(conn: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame | None:
     """The result of the (last) statement as a frame; None for statements without a result."""
+    if not sql or not sql.strip().rstrip(";").strip():
+        raise SqlError("Puste zapytanie: podaj instrukcję SQL, np. cus sql \"SELECT * FROM meta.tables\".")
     try:
         relation = conn.sql(sql)
         return relation.pl() if relation is not None else None
     except duckdb.Error as error:
-        raise SqlError(f"Błąd SQL: {one_line(error)}") from error
+        raise SqlError(explain(error)) from error
 
 
 def format_frame(frame: pl.DataFrame, max_rows: int = 50, csv: bool = False) -> str:

@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from pipelines.publish import (CURRENT_LINK, MANIFEST, PublishError, build_publish_job, build_publish_sensors,
-                               column_policy, connect_published, current_copy, publish)
+                               column_policy, connect_published, current_copy, is_published_table, publish,
+                               withheld_reason)
 from pipelines.resources import PublishedResource, WarehouseResource
 
 PESEL = "61041210150"
@@ -50,7 +51,29 @@ def make_warehouse(path: Path) -> Path:
             f"CREATE TABLE staging.quarantine AS SELECT 'elblag' AS unit, 'participants' AS dataset, 'pesel' AS \"column\", "
             f"'checksum' AS rule, 'błędna suma kontrolna' AS message, '{PESEL}' AS \"value\""
         )
+        # a PESEL typed into a shifted (non-personal) column is quoted by the validator's message
+        conn.execute(
+            f"CREATE TABLE report.quarantine_reasons AS SELECT 'elblag' AS unit, '2021Q3' AS quarter, "
+            f"'deliveries' AS dataset, 'Kolumna „Liczba jednostek”: wartość „{PESEL}” spoza dozwolonego zakresu "
+            f"(0–1000). Popraw wartość.' AS reason, 1 AS \"rows\""
+        )
         conn.execute("CREATE TABLE staging.expenses AS SELECT 1 AS task_no")
+        conn.execute(
+            "CREATE TABLE mart.person_count AS SELECT 'elblag' AS unit, 'PROF_NIEPELNOSPRAWNI' AS code, "
+            "'2021Q3' AS count_quarter, 'K' AS sex"
+        )
+        conn.execute(
+            "CREATE TABLE report.participant_profile AS SELECT * FROM (VALUES "
+            "('elblag', '2021Q3', 'PROF_OGOLEM', false, 3, 2, 1, 12, 9, 3), "
+            "('elblag', '2021Q3', 'PROF_NIEPELNOSPRAWNI', true, 3, 2, 1, 12, 9, 3), "
+            "('elblag', '2021Q3', 'PROF_BEZDOMNI', true, 0, 0, 0, 6, 6, 0)) "
+            "t(unit, quarter, code, sensitive, quarter_total, quarter_women, quarter_men, "
+            "cumulative_total, cumulative_women, cumulative_men)"
+        )
+        conn.execute(
+            "CREATE TABLE raw.file_versions AS SELECT 'elblag' AS unit, '2021Q3' AS quarter, 'expenses' AS dataset, "
+            "'elblag/2021Q3/wydatki.csv' AS source_file, 'abc' AS file_sha256, 1 AS version_no, true AS is_current"
+        )
         conn.execute("COMMENT ON TABLE mart.fact_expenses IS 'Wydatki kwalifikowalne; it''s documented'")
         conn.execute("COMMENT ON COLUMN mart.fact_expenses.eligible_amount IS 'kwota kwalifikowalna (zł)'")
     return path
@@ -66,15 +89,18 @@ def test_publish_copies_mart_report_and_validation_without_personal_data(warehou
     progress: list[str] = []
     result = publish(warehouse, published, echo=progress.append)
 
-    assert result.row_counts == {"mart.dim_participant": 2, "mart.fact_deliveries": 1, "mart.fact_expenses": 1,
-                                 "report.indicators": 1, "staging.quarantine": 1}
+    # person-grain tables are not published at all; raw only for file versions (lineage)
+    assert result.row_counts == {"mart.fact_deliveries": 1, "mart.fact_expenses": 1, "raw.file_versions": 1,
+                                 "report.indicators": 1, "report.participant_profile": 3,
+                                 "report.quarantine_reasons": 1, "staging.quarantine": 1}
     assert result.dropped_columns == {
-        "mart.dim_participant": ["age_at_entry", "birth_date", "disability", "person_key"],
         "mart.fact_deliveries": ["ipus_no", "person_key"],
         "mart.fact_expenses": ["item_name"],
         "staging.quarantine": ["value"],
     }
-    assert progress[0].startswith("  [1/5] mart.dim_participant: 2 wierszy")
+    assert progress[0].startswith("  pominięto tabelę mart.dim_participant: jeden wiersz na uczestnika")
+    assert progress[1].startswith("  pominięto tabelę mart.person_count")
+    assert progress[2] == "  [1/7] mart.fact_deliveries: 1 wiersz (pominięto: person_key, ipus_no)"
     copy = published / CURRENT_LINK
     assert copy.is_symlink() and copy.resolve() == result.path and result.path.name.startswith("cus_")
     assert not os.stat(result.path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)  # read-only file
@@ -83,8 +109,21 @@ def test_publish_copies_mart_report_and_validation_without_personal_data(warehou
 
     conn = connect_published(published)
     try:
-        assert conn.sql("SELECT sex, education FROM mart.dim_participant ORDER BY sex").fetchall() == \
-            [("K", "isced1"), ("M", "isced2")]
+        assert conn.sql("SELECT schema_name || '.' || table_name, reason FROM meta.withheld_tables ORDER BY 1"
+                        ).fetchall()[0][0] == "mart.dim_participant"
+        assert conn.sql("SELECT count(*) FROM meta.withheld_tables").fetchone()[0] == 2
+        # sensitive breakdown: a small count hides its whole total/women/men triple; zero stays visible
+        assert conn.sql("SELECT code, quarter_total, quarter_women, quarter_men, cumulative_total, cumulative_women, "
+                        "cumulative_men FROM report.participant_profile ORDER BY code").fetchall() == [
+            ("PROF_BEZDOMNI", 0, 0, 0, 6, 6, 0),
+            ("PROF_NIEPELNOSPRAWNI", None, None, None, None, None, None),
+            ("PROF_OGOLEM", 3, 2, 1, 12, 9, 3),  # not sensitive: published as computed
+        ]
+        assert "ukryte (NULL)" in conn.sql("SELECT comment FROM duckdb_tables() "
+                                           "WHERE table_name = 'participant_profile'").fetchone()[0]
+        assert conn.sql("SELECT reason FROM report.quarantine_reasons").fetchone()[0] == \
+            "Kolumna „Liczba jednostek”: wartość „…” spoza dozwolonego zakresu (0–1000). Popraw wartość."
+        assert conn.sql("SELECT dataset, version_no FROM raw.file_versions").fetchall() == [("expenses", 1)]
         # money stays DECIMAL, a delivery keeps its value (only staging loses rejected cell values)
         assert conn.sql("SELECT typeof(eligible_amount), eligible_amount FROM mart.fact_expenses").fetchone() == \
             ("DECIMAL(18,2)", __import__("decimal").Decimal("1000.00"))
@@ -93,9 +132,11 @@ def test_publish_copies_mart_report_and_validation_without_personal_data(warehou
             "Wydatki kwalifikowalne; it's documented"
         assert conn.sql("SELECT description FROM meta.columns WHERE table_name = 'fact_expenses' "
                         "AND column_name = 'eligible_amount'").fetchone()[0] == "kwota kwalifikowalna (zł)"
-        assert conn.sql("SELECT count(*) FROM meta.dropped_columns").fetchone()[0] == 8
-        schemas = {s for (s,) in conn.sql("SELECT DISTINCT schema_name FROM duckdb_tables()").fetchall()}
-        assert schemas == {"mart", "report", "staging", "meta"}  # raw and typed staging rows stay home
+        assert conn.sql("SELECT count(*) FROM meta.dropped_columns").fetchone()[0] == 4
+        tables = {f"{s}.{t}" for s, t in conn.sql("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        assert {t for t in tables if t.startswith(("raw.", "staging."))} == {"raw.file_versions", "staging.quarantine"}
+        assert not {t for t in tables if t.startswith("meta.")} ^ {
+            "meta.publication", "meta.tables", "meta.columns", "meta.dropped_columns", "meta.withheld_tables"}
         with pytest.raises(duckdb.Error, match="read-only"):
             conn.execute("CREATE TABLE mart.x (a INT)")
         with pytest.raises(duckdb.Error):
@@ -113,6 +154,23 @@ def test_column_policy_drops_profile_only_at_person_grain():
     assert set(column_policy("mart", person)) == {"person_key", "disability", "municipality"}
     assert column_policy("mart", ["service_code", "value"]) == {}
     assert set(column_policy("staging", ["rule", "value"])) == {"value"}
+
+
+def test_person_grain_tables_are_withheld_by_name_and_aggregates_are_not():
+    assert withheld_reason("mart", "dim_participant") and withheld_reason("mart", "person_count")
+    assert withheld_reason("mart", "participant_history")  # a future person-grain table
+    assert withheld_reason("report", "participant_profile") is None  # aggregates
+    assert withheld_reason("mart", "fact_delivery") is None
+    assert not is_published_table("raw", "participants") and is_published_table("raw", "file_versions")
+
+
+def test_changed_publishing_rules_republish_an_unchanged_warehouse(warehouse, tmp_path, monkeypatch):
+    published = tmp_path / "published"
+    first = publish(warehouse, published)
+    assert publish(warehouse, published).skipped
+    monkeypatch.setattr("pipelines.publish.suppression_threshold", lambda: 10)
+    again = publish(warehouse, published)
+    assert not again.skipped and again.path != first.path
 
 
 def test_unchanged_warehouse_is_not_republished_and_old_copies_are_deleted(warehouse, tmp_path):

@@ -171,7 +171,45 @@ def test_published_copy_holds_no_pesel_name_or_pseudonym(tiny_published):
         schemas = {s for (s,) in conn.sql("SELECT DISTINCT schema_name FROM duckdb_tables()").fetchall()}
     finally:
         conn.close()
-    assert not columns & {"person_key", "pesel", "birth_date", "first_name", "last_name", "participant_id",
-                          "item_name", "ipus_no"}
+    assert not columns & {"person_key", "pesel", "pesel_status", "birth_date", "first_name", "last_name",
+                          "participant_id", "participant_ids", "item_name", "ipus_no", "disability", "homeless",
+                          "minority_migrant", "other_disadvantaged", "age_at_entry"}
     assert not staging_columns & {"value", "raw_value", "raw_row"}
-    assert "raw" not in schemas
+    assert schemas == {"mart", "report", "staging", "raw", "meta"}
+    for text in ("Zawadzka", "Halina", "Wynagrodzenie koordynatora"):  # item_name free text names a person
+        assert text.encode("utf-8") not in blob
+
+
+def test_person_grain_tables_are_not_in_the_copy_only_their_aggregates(tiny_published):
+    _, published = tiny_published
+    conn = connect_published(published)
+    try:
+        tables = {f"{s}.{t}" for s, t in conn.sql("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        withheld = conn.sql("SELECT schema_name || '.' || table_name FROM meta.withheld_tables ORDER BY 1").fetchall()
+        profile = conn.sql("SELECT unit, cumulative_total, cumulative_women, cumulative_men FROM "
+                           "report.participant_profile WHERE code = 'PROF_OGOLEM' AND quarter = '2021Q3' "
+                           "ORDER BY unit").fetchall()
+    finally:
+        conn.close()
+    assert "mart.dim_participant" not in tables and "mart.person_count" not in tables
+    assert [w for (w,) in withheld] == ["mart.dim_participant", "mart.person_count"]
+    assert {t for t in tables if t.startswith("raw.")} == {"raw.file_versions"}
+    assert profile == [("elblag", 3, 2, 1), ("srokowo", 1, 1, 0)]
+
+
+def test_lineage_macros_of_the_copy_return_the_warehouse_rows_without_personal_columns(tiny_published):
+    warehouse, published = tiny_published
+    calls = {"lineage_expenses": "('elblag', '2021Q3', true)", "lineage_deliveries": "('elblag', '2021Q3', false)",
+             "lineage_tranches": "('srokowo', '2021Q3', true)", "lineage_budget": "('srokowo')"}
+    copy = connect_published(published)
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as live:
+            for name, args in calls.items():
+                published_rel = copy.sql(f"SELECT * FROM report.{name}{args}")
+                columns = published_rel.columns
+                assert not set(columns) & {"item_name", "participant_id", "ipus_no"}
+                expected = live.sql(f"SELECT {', '.join(columns)} FROM report.{name}{args}").fetchall()
+                assert published_rel.fetchall() == expected and expected, name
+    finally:
+        copy.close()
+    assert [r[2] for r in expected] == ["Koszty pośrednie", "Diagnoza i program usług", "Usługi społeczne"]

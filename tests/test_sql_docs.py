@@ -1,0 +1,227 @@
+"""docs/sql.md is tested: every ```sql block runs on the published copy of the tiny warehouse
+(through the same path as `cus sql`) and the example queries return the hand-computed values;
+the generated table list matches what is published today, with a description for every column.
+
+Hand computation (tiny warehouse, see tests/test_sql_warehouse.py), 2021Q3:
+- Elbląg: expenses task 1 1 000,00; task 2 2 000,00 (commissioned) + 500,00; FV/4 (10,00) is
+  quarantined for an impossible date (31.02.2021, issue and payment date: two reasons, one row).
+  Direct 3 500,00; indirect 15 % = 525,00; eligible 4 025,00; EU 84,28 % down to the grosz
+  4 025,00 × 0,8428 = 3 392,27, national 632,73. Tranche 10 000,00: spent 40,25 % < 70 % → no
+  next tranche, missing 7 000,00 − 4 025,00 = 2 975,00. Commissioned 2 000 / 3 500 = 0,5714 ≥ 0,35.
+- Srokowo: 400,00 + 1 600,00 (commissioned) = 2 000,00; indirect 300,00; eligible 2 300,00;
+  EU 2 300 × 0,8428 = 1 938,44, national 361,56. Tranche 2 000,00: spent 115 % → allowed.
+  Plan 5 000,00 in 2021Q3 (46 % done) and 8 000,00 in 2021Q4 (not reported yet).
+- Deliveries Elbląg: S01 (area 4, 50 zł/h) 2 h + 1 h = 150,00 for 2 persons; S02 (area 6, 60 zł/h)
+  3 h = 180,00 for 1 person; S03 (area 11) community service given 250,00, no person.
+- Participants: Elbląg 2 K + 1 M, Srokowo 1 K; target PROD_OSOBY_USLUGI 100 → 3 %.
+
+Set CUS_WRITE_DOCS=1 to regenerate the generated section of docs/sql.md from this copy.
+"""
+
+import os
+import re
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from pipelines import sql_shell
+from pipelines.publish import (DOCS_BEGIN, DOCS_END, connect_published, documented_columns, generated_section,
+                               publish, render_table_docs, write_table_docs)
+from test_sql_warehouse import build_tiny_warehouse
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "sql.md"
+FENCE = re.compile(r"^```sql\n(.*?)^```", re.S | re.M)
+QUESTION = re.compile(r"^### (\d+)\. (.+)$", re.M)
+
+
+def sql_blocks(markdown: str) -> list[tuple[str, str]]:
+    """[(heading of the section holding the block, sql)] for every ```sql block, in order."""
+    blocks = []
+    for match in FENCE.finditer(markdown):
+        headings = re.findall(r"^#{2,4} (.+)$", markdown[: match.start()], re.M)
+        blocks.append((headings[-1] if headings else "", match.group(1).strip()))
+    return blocks
+
+
+def numbered_queries(markdown: str) -> dict[int, str]:
+    """{question number: sql} for the '### N. Polish question?' sections."""
+    out = {}
+    for heading, sql in sql_blocks(markdown):
+        if m := re.match(r"(\d+)\. ", heading):
+            assert int(m.group(1)) not in out, f"question {m.group(1)} has two sql blocks"
+            out[int(m.group(1))] = sql
+    return out
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("docs")
+    warehouse = build_tiny_warehouse(root)
+    folder = root / "published"
+    publish(warehouse, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def conn(published):
+    connection = connect_published(published)
+    yield connection
+    connection.close()
+
+
+def rows(conn, sql: str) -> list[tuple]:
+    frame = sql_shell.run_query(conn, sql)  # the code path of `cus sql`
+    return [tuple(r) for r in frame.rows()]
+
+
+def test_docs_have_ten_polish_questions_each_with_a_query():
+    text = DOCS.read_text(encoding="utf-8")
+    questions = QUESTION.findall(text)
+    assert [int(n) for n, _ in questions] == list(range(1, 11))
+    assert all(q.endswith("?") for _, q in questions)
+    assert sorted(numbered_queries(text)) == list(range(1, 11))
+
+
+def test_every_sql_block_of_the_docs_runs_on_the_published_copy(conn):
+    blocks = sql_blocks(DOCS.read_text(encoding="utf-8"))
+    assert len(blocks) >= 12
+    for heading, sql in blocks:
+        frame = sql_shell.run_query(conn, sql)
+        assert frame is not None and frame.height > 0, heading
+
+
+@pytest.fixture(scope="module")
+def queries() -> dict[int, str]:
+    return numbered_queries(DOCS.read_text(encoding="utf-8"))
+
+
+def test_1_spending_per_task_in_the_quarter(conn, queries):
+    assert rows(conn, queries[1]) == [
+        (1, "Diagnoza i program usług", D("773900.00"), D("1000.00"), D("1000.00"), D("0.0013")),
+        (2, "Usługi społeczne", D("1400000.00"), D("2500.00"), D("2500.00"), D("0.0018")),
+    ]
+
+
+def test_2_participants_by_sex_per_unit_cumulative(conn, queries):
+    assert rows(conn, queries[2]) == [("elblag", "2021Q3", 3, 2, 1), ("srokowo", "2021Q3", 1, 1, 0)]
+
+
+def test_3_commissioned_services_against_the_threshold(conn, queries):
+    assert rows(conn, queries[3]) == [
+        ("elblag", "2021Q3", D("2000.00"), D("3500.00"), D("0.5714"), D("0.3500"), "tak"),
+        ("srokowo", "2021Q3", D("1600.00"), D("2000.00"), D("0.8000"), D("0.3500"), "tak"),
+    ]
+
+
+def test_4_next_tranche_70_percent_rule(conn, queries):
+    assert rows(conn, queries[4]) == [
+        ("elblag", "2021Q3", D("10000.00"), D("4025.00"), D("0.4025"), D("0.7000"), False, D("2975.00")),
+        ("srokowo", "2021Q3", D("2000.00"), D("2300.00"), D("1.1500"), D("0.7000"), True, D("0.00")),
+    ]
+
+
+def test_5_plan_vs_actual_by_quarter(conn, queries):
+    assert rows(conn, queries[5]) == [
+        ("2021Q3", D("5000.00"), D("2300.00"), D("5000.00"), D("2300.00"), D("0.4600")),
+        ("2021Q4", D("8000.00"), None, D("13000.00"), None, None),
+    ]
+
+
+def test_6_indicator_progress_against_target(conn, queries):
+    result = {r[0]: r for r in rows(conn, queries[6])}
+    assert result["PROD_OSOBY_USLUGI"][2:] == (D(100), D(3), D(3), D(2), D(1), D("0.0300"))
+    assert result["PROD_OSOBY_IPUS"][4:7] == (D(1), D(1), D(0))  # ELB/1 has an IPUS delivery
+    assert result["REZ_ZLECANIE"][4] == D("0.5714") and result["REZ_ZLECANIE"][2] == D("0.35")
+
+
+def test_7_services_by_area_of_the_act(conn, queries):
+    assert rows(conn, queries[7]) == [
+        (4, 2, D("3.00"), 2, D("150.00"), D("150.00")),
+        (6, 1, D("3.00"), 1, D("180.00"), D("180.00")),
+        (11, 1, D("1.00"), 0, D("250.00"), D("250.00")),
+    ]
+
+
+def test_8_quarantined_rows_by_reason(conn, queries):
+    result = rows(conn, queries[8])
+    assert [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in result] == [
+        ("elblag", "expenses", "error", "Data wystawienia", 1, 1),
+        ("elblag", "expenses", "error", "Data zapłaty", 1, 1),
+    ]
+    assert all("31.02.2021" not in r[4] for r in result)  # messages do not quote the rejected cell
+
+
+def test_9_eu_national_split_of_eligible_expenditure(conn, queries):
+    assert rows(conn, queries[9]) == [
+        ("elblag", "2021Q3", D("3500.00"), D("525.00"), D("4025.00"), D("3392.27"), D("632.73"), D("3392.27"),
+         D("632.73")),
+        ("srokowo", "2021Q3", D("2000.00"), D("300.00"), D("2300.00"), D("1938.44"), D("361.56"), D("1938.44"),
+         D("361.56")),
+    ]
+
+
+def test_10_file_versions_behind_the_quarter(conn, queries):
+    result = rows(conn, queries[10])
+    assert [(r[0], r[1], r[2], r[3], r[5]) for r in result] == [
+        ("umowa", "budget", "elblag/umowa/budzet.csv", 1, 3),
+        ("umowa", "indicator_targets", "elblag/umowa/wskazniki.csv", 1, 1),
+        ("umowa", "milestones", "elblag/umowa/kamienie_milowe.csv", 1, 3),
+        ("umowa", "services", "elblag/umowa/uslugi.csv", 1, 3),
+        ("umowa", "spending_plan", "elblag/umowa/harmonogram.csv", 1, 2),
+        ("2021Q3", "deliveries", "elblag/2021Q3/swiadczenia.csv", 1, 4),
+        ("2021Q3", "expenses", "elblag/2021Q3/wydatki.csv", 1, 4),  # 4 received, 1 of them quarantined
+        ("2021Q3", "participants", "elblag/2021Q3/uczestnicy.csv", 1, 3),
+        ("2021Q3", "tranches", "elblag/2021Q3/transze.csv", 1, 1),
+    ]
+    assert all(len(r[4]) == 12 for r in result)
+
+
+def test_lineage_examples_trace_a_figure_to_its_documents(conn):
+    blocks = [sql for heading, sql in sql_blocks(DOCS.read_text(encoding="utf-8")) if heading.startswith("Skąd")]
+    macro, joined = blocks
+    assert rows(conn, macro) == [("2/2021", 2, D("1600.00"), "srokowo/2021Q3/wydatki.csv", 3, 1, True)]
+    assert rows(conn, joined) == [
+        ("elblag", "2021Q3", "elblag/2021Q3/wydatki.csv", 1, True, 3, D("3500.00"), D("3500.00")),
+        ("srokowo", "2021Q3", "srokowo/2021Q3/wydatki.csv", 1, True, 2, D("2000.00"), D("2000.00")),
+    ]
+
+
+def test_generated_table_list_matches_what_is_published(conn):
+    """Fails when a table or column is added to (or removed from) the copy without regenerating
+    docs/sql.md: run `cus publish --write-docs` or CUS_WRITE_DOCS=1 pytest tests/test_sql_docs.py."""
+    if os.environ.get("CUS_WRITE_DOCS"):
+        write_table_docs(DOCS, conn)
+    text = DOCS.read_text(encoding="utf-8")
+    assert DOCS_BEGIN in text and DOCS_END in text
+    published = {f"{s}.{t}": set() for s, t in conn.sql(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    for s, t, c in conn.sql("SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+                            "WHERE database_name = current_database()").fetchall():
+        published[f"{s}.{t}"].add(c)
+    documented = documented_columns(text)
+    missing = {t: sorted(cols - documented.get(t, set())) for t, cols in published.items()
+               if cols - documented.get(t, set())}
+    extra = sorted(set(documented) - set(published))
+    assert not missing, f"docs/sql.md does not document {missing}: run `cus publish --write-docs`"
+    assert not extra, f"docs/sql.md documents tables that are not published: {extra}"
+    assert generated_section(text) == render_table_docs(conn), "regenerate: `cus publish --write-docs`"
+
+
+def test_every_published_table_and_column_has_a_description(conn):
+    section = render_table_docs(conn)
+    assert "_(brak opisu" not in section
+    empty = [line for line in section.splitlines() if re.match(r"^\| `[^`]+` \| [^|]+ \| \s*\|$", line)]
+    assert not empty, empty
+    # the person-grain tables are named as withheld, the lineage macros as available
+    assert "- `mart.dim_participant`" in section and "- `mart.person_count`" in section
+    assert "`report.lineage_expenses(p_unit, p_quarter, p_cumulative)`" in section
+
+
+def test_docs_name_no_column_that_the_copy_drops(conn):
+    """The example queries use only published columns (a dropped one would fail above), and the
+    generated list shows no identifier column."""
+    documented = documented_columns(DOCS.read_text(encoding="utf-8"))
+    all_columns = set().union(*documented.values())
+    assert not all_columns & {"person_key", "participant_id", "pesel", "birth_date", "item_name", "ipus_no"}
+    assert "value" not in documented["staging.quarantine"]
