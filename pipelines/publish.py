@@ -334,6 +334,7 @@ class PublishResult:
     reason: str = ""
     source_fingerprint: str = ""
     deleted: list[str] = field(default_factory=list)
+    withheld: dict[str, str] = field(default_factory=dict)  # "schema.table" -> reason (person grain)
 
     @property
     def row_counts(self) -> dict[str, int]:
@@ -737,7 +738,8 @@ def publish(
         _switch_current(published_dir, final, manifest)
         deleted = _cleanup(published_dir, keep, final)
     return PublishResult(path=final, published_at=now.isoformat(), tables=tables,
-                         source_fingerprint=fingerprint, deleted=deleted)
+                         source_fingerprint=fingerprint, deleted=deleted,
+                         withheld={f"{s_}.{t_}": why for s_, t_, why in withheld})
 
 
 # Lineage in the copy: the warehouse's report.lineage_* macros (assets/report/sql/lineage_macros.sql)
@@ -956,6 +958,7 @@ def build_publish_job():
             "tabele": len(result.tables),
             "wiersze": dg.MetadataValue.json(result.row_counts),
             "pominięte kolumny (dane osobowe)": dg.MetadataValue.json(result.dropped_columns),
+            "pominięte tabele (poziom osoby)": dg.MetadataValue.json(result.withheld),
         }
         context.add_output_metadata(metadata)
         return str(result.path) if result.path else ""

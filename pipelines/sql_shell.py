@@ -11,7 +11,7 @@ can neither change the copy nor reach the warehouse or the file system.
 
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
 
 import duckdb
 import polars as pl
@@ -106,7 +106,7 @@ def banner(published_dir: Path) -> str:
     manifest = read_manifest(published_dir)
     when = manifest.get("published_at", "?")
     return (f"Kopia do odczytu z {when} ({len(manifest.get('tables', {}))} tabel) — {published_dir}/current.duckdb\n"
-            f"{HELP}")
+            f"{HELP}\nTabele, kolumny i przykładowe zapytania: docs/sql.md")
 
 
 def execute_text(conn, text: str, out: IO[str], max_rows: int, csv: bool) -> bool:
@@ -134,20 +134,44 @@ def execute_text(conn, text: str, out: IO[str], max_rows: int, csv: bool) -> boo
         return False
 
 
+def _lines(stdin: IO[str], interactive: bool, prompt, out: IO[str]) -> Iterator[str]:
+    """Input lines; on a terminal with line editing and history (readline) and a prompt."""
+    if not interactive:
+        yield from stdin
+        return
+    if stdin is sys.stdin and out is sys.stdout:
+        try:
+            import readline  # noqa: F401  (arrow keys and history for input())
+        except ImportError:
+            pass
+        while True:
+            try:
+                yield input(prompt())
+            except EOFError:
+                return
+            except KeyboardInterrupt:  # Ctrl+C drops the statement being typed, Ctrl+D quits
+                out.write("\n")
+                yield "\\reset"
+    else:
+        while True:
+            out.write(prompt())
+            out.flush()
+            line = stdin.readline()
+            if not line:
+                return
+            yield line
+
+
 def shell(conn, stdin: IO[str], out: IO[str], interactive: bool, max_rows: int = 50, csv: bool = False) -> int:
     """Read statements until `;` (or a backslash command on its own line); `\\q` or EOF quits.
     Returns 0, or 1 when a statement failed and input is not a terminal (scripts notice)."""
     buffer: list[str] = []
     failed = False
-
-    def prompt() -> None:
-        if interactive:
-            out.write(CONTINUE if buffer else PROMPT)
-            out.flush()
-
-    prompt()
-    for line in stdin:
+    for line in _lines(stdin, interactive, lambda: CONTINUE if buffer else PROMPT, out):
         text = line.rstrip("\n")
+        if text == "\\reset":
+            buffer = []
+            continue
         if not buffer and text.strip() in ("\\q", "\\quit", "exit", "quit"):
             break
         if not buffer and text.strip().startswith("\\"):
@@ -157,7 +181,6 @@ def shell(conn, stdin: IO[str], out: IO[str], interactive: bool, max_rows: int =
             if text.rstrip().endswith(";"):
                 failed |= not execute_text(conn, "\n".join(buffer), out, max_rows, csv)
                 buffer = []
-        prompt()
     else:
         if buffer and "\n".join(buffer).strip():
             failed |= not execute_text(conn, "\n".join(buffer), out, max_rows, csv)

@@ -225,3 +225,97 @@ def test_docs_name_no_column_that_the_copy_drops(conn):
     all_columns = set().union(*documented.values())
     assert not all_columns & {"person_key", "participant_id", "pesel", "birth_date", "item_name", "ipus_no"}
     assert "value" not in documented["staging.quarantine"]
+
+
+# --------------------------------------------------------------------------------------------
+# `cus sql` and `cus publish` as the coordinator types them
+
+
+@pytest.fixture
+def cli_env(published, monkeypatch):
+    monkeypatch.setenv("CUS_PUBLISHED", str(published))
+    monkeypatch.setenv("CUS_WAREHOUSE", str(published.parent / "warehouse" / "cus.duckdb"))
+    monkeypatch.delenv("CUS_DEBUG", raising=False)
+    return published
+
+
+def test_cus_sql_prints_the_result_of_a_doc_query(cli_env, queries, capsys):
+    from pipelines.cli import main
+
+    assert main(["sql", queries[9]]) == 0
+    out = capsys.readouterr().out
+    assert "3 392,27" in out and "1 938,44" in out and "(2 wiersze)" in out  # Polish number format
+    assert main(["sql", "--csv", queries[2]]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "unit,quarter,cumulative_total,cumulative_women,cumulative_men", "elblag,2021Q3,3,2,1", "srokowo,2021Q3,1,1,0"]
+
+
+@pytest.mark.parametrize("query, message", [
+    ("SELECT * FROM mart.dim_participant", "nie ma takiej tabeli"),
+    ("SELEC 1", "błąd składni SQL"),
+    ("CREATE TABLE report.x (a INT)", "kopia jest tylko do odczytu"),
+    ("COPY (SELECT 1) TO '/tmp/cus_sql_test.csv'", "dostęp do plików jest wyłączony"),
+    ("", "Puste zapytanie"),
+])
+def test_cus_sql_bad_query_is_one_polish_line(cli_env, capsys, query, message):
+    from pipelines.cli import main
+
+    assert main(["sql", query]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Błąd: ") and message in lines[0], captured.err
+    assert "Traceback" not in captured.err and not captured.out
+
+
+def test_cus_sql_without_a_copy_says_to_publish(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    monkeypatch.setenv("CUS_PUBLISHED", str(tmp_path / "nothing"))
+    monkeypatch.delenv("CUS_DEBUG", raising=False)
+    assert main(["sql", "SELECT 1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Błąd: Brak opublikowanej kopii") and "cus publish" in err and "\n" not in err
+
+
+def test_shell_reads_statements_until_semicolon_and_reports_failures(cli_env):
+    import io
+
+    conn = connect_published(cli_env)
+    try:
+        out = io.StringIO()
+        script = io.StringIO("SELECT count(*) AS n\n  FROM report.settlement;\n\\d report.advances\n"
+                             "SELECT * FROM nope;\n\\q\nSELECT 1;\n")
+        code = sql_shell.shell(conn, script, out, interactive=False)
+        text = out.getvalue()
+    finally:
+        conn.close()
+    assert code == 1  # a statement failed: scripts notice
+    assert "│ 6   │" in text  # 2 units × 3 quarters of the grid
+    assert "next_tranche_allowed" in text and "Zapytanie nie powiodło się" in text
+    assert text.count("(1 wiersz)") == 1  # `\q` stopped before the last statement
+
+
+def test_cus_publish_prints_progress_and_what_was_left_out(cli_env, tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    monkeypatch.setenv("CUS_PUBLISHED", str(tmp_path / "again"))
+    assert main(["publish"]) == 0
+    out = capsys.readouterr().out
+    assert "pominięto tabelę mart.dim_participant" in out and "(pominięto: item_name)" in out
+    assert re.search(r"Gotowe: \d+ tabel, [\d ]+ wiersz", out)
+    assert main(["publish"]) == 0 and "Bez zmian" in capsys.readouterr().out
+    monkeypatch.setenv("CUS_WAREHOUSE", str(tmp_path / "missing.duckdb"))
+    assert main(["publish"]) == 1
+    assert capsys.readouterr().err.strip().startswith("Błąd: Brak hurtowni")
+
+
+@pytest.mark.parametrize("command, words", [("sql", ["Przykłady", "docs/sql.md", "--csv", "pokaż tę pomoc"]),
+                                            ("publish", ["--write-docs", "Bez danych osobowych", "pokaż tę pomoc"])])
+def test_help_texts_are_polish_with_examples(command, words, capsys):
+    from pipelines.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert all(w in out for w in words), out
