@@ -393,12 +393,16 @@ def is_published_table(schema: str, table: str) -> bool:
     return schema == "staging" and bool(STAGING_TABLE_PATTERN.match(table))
 
 
+# Bump when the copying code changes what a copy holds (the constants below are hashed anyway).
+POLICY_VERSION = 2
+
+
 def policy_fingerprint() -> str:
     """Hash of the publishing rules: a copy made under other rules (an older release, another
     threshold) is republished even when the warehouse did not change."""
     import hashlib
 
-    rules = [DROPPED_COLUMNS, DROPPED_STAGING_COLUMNS, PERSON_IDS, PROFILE_COLUMNS, PERSON_GRAIN_TABLES,
+    rules = [POLICY_VERSION, DROPPED_COLUMNS, DROPPED_STAGING_COLUMNS, PERSON_IDS, PROFILE_COLUMNS, PERSON_GRAIN_TABLES,
              PERSON_GRAIN_PATTERN.pattern, RAW_PUBLISHED, STAGING_TABLE_PATTERN.pattern, SUPPRESSED_GROUPS,
              suppression_threshold(), QUOTED_VALUE, LINEAGE_MACROS, TABLE_DESCRIPTIONS, COLUMN_DESCRIPTIONS,
              META_DOCS]
@@ -709,6 +713,7 @@ def publish(
                     say(f"  [{i}/{len(sources)}] {schema}.{table}: {rows_pl(rows)}"
                         + (f" (pominięto: {', '.join(dropped)})" if dropped else "")
                         + (f" (ukryte małe liczebności: {rows_pl(suppressed)})" if suppressed else ""))
+                _copy_scalar_macros(conn, say)
                 conn.execute("DETACH wh")
                 _create_lineage_macros(conn, say)
                 conn.execute(f"INSERT INTO {META_SCHEMA}.publication VALUES (?, ?, ?, ?)",
@@ -793,6 +798,35 @@ CREATE MACRO report.lineage_budget(p_unit) AS TABLE
 }
 
 
+def _copy_scalar_macros(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> list[str]:
+    """Copy the warehouse's scalar macros of the published schemas (money rules mart.eu_part,
+    mart.national_part, mart.indirect_costs…, Polish formatting report.pl_money…): pure expressions
+    only — a macro with a subquery could read a table that is not published."""
+    rows = conn.execute(
+        "SELECT schema_name, function_name, parameters, macro_definition FROM duckdb_functions() "
+        "WHERE database_name = 'wh' AND function_type = 'macro' AND NOT internal ORDER BY schema_name, function_name"
+    ).fetchall()
+    pending = [(s, n, p, d) for s, n, p, d in rows
+               if s in PUBLISHED_SCHEMAS and d and "SELECT" not in d.upper() and _IDENT.match(n)
+               and all(_IDENT.match(x) for x in p)]
+    created: list[str] = []
+    while pending:  # a macro may call another (national_part -> eu_part): retry until no progress
+        failed = []
+        for schema, name, params, definition in pending:
+            try:
+                conn.execute(f"CREATE MACRO {quote_ident(schema)}.{quote_ident(name)}({', '.join(params)}) "
+                             f"AS {definition}")
+                created.append(f"{schema}.{name}")
+            except duckdb.Error:
+                failed.append((schema, name, params, definition))
+        if len(failed) == len(pending):
+            for schema, name, *_ in failed:
+                say(f"  makro {schema}.{name} pominięte (nie da się go odtworzyć w kopii)")
+            break
+        pending = failed
+    return created
+
+
 def _create_lineage_macros(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> list[str]:
     """Create the lineage macros whose tables and columns were published; skip the others."""
     created = []
@@ -869,7 +903,7 @@ def render_table_docs(conn: duckdb.DuckDBPyConnection, descriptions: dict | None
         "ORDER BY schema_name, function_name"
     ).fetchall()
     if macros:
-        out.append("### Makra (pochodzenie liczb)\n")
+        out.append("### Makra\n")
         for s, name, params in macros:
             out.append(f"- `{s}.{name}({', '.join(params)})`")
         out.append("")

@@ -21,8 +21,8 @@ from pipelines.publish import PublishError, connect_published, read_manifest
 PROMPT = "cus> "
 CONTINUE = "...> "
 HELP = (
-    "Polecenia: zapytanie SQL zakończone ';' | \\d — lista tabel | \\d <tabela> — kolumny tabeli | "
-    "\\? — pomoc | \\q — wyjście"
+    "Polecenia: zapytanie SQL zakończone ';' | \\d — lista tabel | \\d <schemat> — tabele schematu | "
+    "\\d <tabela> — kolumny tabeli | \\? — pomoc | \\q — wyjście (także .tables, .schema <tabela>)"
 )
 
 
@@ -81,12 +81,18 @@ def format_frame(frame: pl.DataFrame, max_rows: int = 50, csv: bool = False) -> 
     return f"{text}\n({rows} {suffix}{shown})"
 
 
-def list_tables(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def list_tables(conn: duckdb.DuckDBPyConnection, schema: str = "") -> pl.DataFrame:
     return conn.sql(
         "SELECT schema_name || '.' || table_name AS tabela, estimated_size AS wiersze, comment AS opis "
-        "FROM duckdb_tables() WHERE database_name = current_database() "
-        "ORDER BY schema_name = 'meta', schema_name, table_name"
+        "FROM duckdb_tables() WHERE database_name = current_database() AND ($schema = '' OR schema_name = $schema) "
+        "ORDER BY schema_name = 'meta', schema_name, table_name",
+        params={"schema": schema},
     ).pl()
+
+
+def _is_schema(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return conn.sql("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                    "AND schema_name = $name", params={"name": name}).fetchone()[0] > 0
 
 
 def describe_table(conn: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
@@ -109,25 +115,48 @@ def banner(published_dir: Path) -> str:
             f"{HELP}\nTabele, kolumny i przykładowe zapytania: docs/sql.md")
 
 
+# Habits from the duckdb CLI: `.tables`, `.schema [table]`, `.help` do what `\d` and `\?` do.
+DOT_COMMANDS = {".tables": "\\d", ".schema": "\\d", ".help": "\\?"}
+
+
+def is_command(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith("\\") or stripped.split(" ", 1)[0].rstrip(";") in DOT_COMMANDS
+
+
+def run_command(conn, text: str) -> pl.DataFrame | str:
+    """A backslash (or duckdb-CLI dot) command: \\d, \\d <schema|table>, \\?. Raises SqlError."""
+    command, _, arg = text.strip().rstrip(";").partition(" ")
+    command = DOT_COMMANDS.get(command, command)
+    arg = arg.strip()
+    if command == "\\d":
+        if not arg:
+            return list_tables(conn)
+        if "." not in arg and _is_schema(conn, arg):
+            return list_tables(conn, arg)
+        return describe_table(conn, arg)
+    if command in ("\\?", "\\h", "\\help"):
+        return HELP
+    raise SqlError(f"Nieznane polecenie {command} — {HELP}")
+
+
+def _print(result: pl.DataFrame | str | None, out: IO[str], max_rows: int, csv: bool) -> None:
+    if result is None:
+        print("OK", file=out)
+    elif isinstance(result, str):
+        print(result, file=out)
+    else:
+        print(format_frame(result, max_rows=max_rows, csv=csv), file=out)
+
+
 def execute_text(conn, text: str, out: IO[str], max_rows: int, csv: bool) -> bool:
-    """Run one statement or backslash command; print the result. False on an error."""
+    """Run one statement or command; print the result. False on an error."""
     stripped = text.strip()
     try:
-        if stripped.startswith("\\"):
-            command, _, arg = stripped.rstrip(";").partition(" ")
-            if command == "\\d":
-                frame = describe_table(conn, arg.strip()) if arg.strip() else list_tables(conn)
-                print(format_frame(frame, max_rows=1000, csv=csv), file=out)
-            elif command in ("\\?", "\\h", "\\help"):
-                print(HELP, file=out)
-            else:
-                raise SqlError(f"Nieznane polecenie {command} — {HELP}")
-            return True
-        frame = run_query(conn, stripped)
-        if frame is not None:
-            print(format_frame(frame, max_rows=max_rows, csv=csv), file=out)
+        if is_command(stripped):
+            _print(run_command(conn, stripped), out, 1000, csv)
         else:
-            print("OK", file=out)
+            _print(run_query(conn, stripped), out, max_rows, csv)
         return True
     except SqlError as error:
         print(str(error), file=out if out is not sys.stdout else sys.stderr)
@@ -174,7 +203,7 @@ def shell(conn, stdin: IO[str], out: IO[str], interactive: bool, max_rows: int =
             continue
         if not buffer and text.strip() in ("\\q", "\\quit", "exit", "quit"):
             break
-        if not buffer and text.strip().startswith("\\"):
+        if not buffer and is_command(text):
             failed |= not execute_text(conn, text, out, max_rows, csv)
         elif text.strip() or buffer:
             buffer.append(text)
@@ -199,9 +228,12 @@ def main(query: str | None, published_dir: Path, max_rows: int = 50, csv: bool =
         raise SqlError(str(error)) from error
     try:
         if query is not None and query.strip() != "-":
-            frame = run_query(conn, query)
-            if frame is not None:
-                print(format_frame(frame, max_rows=max_rows, csv=csv), file=out)
+            if is_command(query):
+                _print(run_command(conn, query), out, 1000, csv)
+            else:
+                frame = run_query(conn, query)
+                if frame is not None:
+                    print(format_frame(frame, max_rows=max_rows, csv=csv), file=out)
             return 0
         interactive = bool(getattr(stdin, "isatty", lambda: False)())
         if interactive:

@@ -187,6 +187,13 @@ def test_lineage_examples_trace_a_figure_to_its_documents(conn):
     ]
 
 
+def test_money_macros_of_the_copy_repeat_the_settlement_split(conn):
+    (sql,) = [sql for heading, sql in sql_blocks(DOCS.read_text(encoding="utf-8"))
+              if heading.startswith("Konwencje")]
+    assert rows(conn, sql) == [("elblag", "4 025,00 zł", D("3392.27"), D("632.73"), True),
+                               ("srokowo", "2 300,00 zł", D("1938.44"), D("361.56"), True)]
+
+
 def test_generated_table_list_matches_what_is_published(conn):
     """Fails when a table or column is added to (or removed from) the copy without regenerating
     docs/sql.md: run `cus publish --write-docs` or CUS_WRITE_DOCS=1 pytest tests/test_sql_docs.py."""
@@ -216,6 +223,7 @@ def test_every_published_table_and_column_has_a_description(conn):
     # the person-grain tables are named as withheld, the lineage macros as available
     assert "- `mart.dim_participant`" in section and "- `mart.person_count`" in section
     assert "`report.lineage_expenses(p_unit, p_quarter, p_cumulative)`" in section
+    assert "`mart.eu_part(amount, rate)`" in section and "report.lineage_persons" not in section
 
 
 def test_docs_name_no_column_that_the_copy_drops(conn):
@@ -293,6 +301,18 @@ def test_shell_reads_statements_until_semicolon_and_reports_failures(cli_env):
     assert "│ 6   │" in text  # 2 units × 3 quarters of the grid
     assert "next_tranche_allowed" in text and "Zapytanie nie powiodło się" in text
     assert text.count("(1 wiersz)") == 1  # `\q` stopped before the last statement
+
+
+def test_shell_commands_work_as_arguments_and_in_duckdb_cli_style(cli_env, capsys):
+    from pipelines.cli import main
+
+    assert main(["sql", "\\d staging"]) == 0
+    out = capsys.readouterr().out
+    assert "staging.quarantine" in out and "staging.validation_summary" in out and "report." not in out
+    assert main(["sql", ".schema report.advances"]) == 0
+    assert "next_tranche_allowed" in capsys.readouterr().out
+    assert main(["sql", "\\d mart.dim_participant"]) == 1  # withheld: not in the copy
+    assert "Nie ma tabeli" in capsys.readouterr().err
 
 
 def test_cus_publish_prints_progress_and_what_was_left_out(cli_env, tmp_path, monkeypatch, capsys):
