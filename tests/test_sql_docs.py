@@ -339,3 +339,19 @@ def test_help_texts_are_polish_with_examples(command, words, capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert all(w in out for w in words), out
+
+
+def test_interactive_shell_prompts_continues_lines_and_survives_errors(cli_env):
+    import io
+
+    conn = connect_published(cli_env)
+    try:
+        out = io.StringIO()
+        code = sql_shell.shell(conn, io.StringIO("SELECT 1 AS a,\n2 AS b;\nSELECT * FROM nope;\n\\q\n"), out,
+                               interactive=True)
+    finally:
+        conn.close()
+    text = out.getvalue()
+    assert code == 0  # a terminal session does not fail on a typo
+    assert text.startswith("cus> ...> ") and text.count("cus> ") == 3
+    assert "(1 wiersz)" in text and "nie ma takiej tabeli" in text
