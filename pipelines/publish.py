@@ -448,15 +448,20 @@ def _publish_lock(published_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _attach_read_only(conn: duckdb.DuckDBPyConnection, warehouse_path: Path, timeout_s: float) -> None:
+def _attach_read_only(conn: duckdb.DuckDBPyConnection, warehouse_path: Path, timeout_s: float,
+                      say: Callable[[str], None] = lambda _text: None) -> None:
     """ATTACH the warehouse READ_ONLY, waiting while a writer holds the file lock."""
     deadline = time.monotonic() + timeout_s
     delay = 0.2
+    waiting = False
     while True:
         try:
             conn.execute(f"ATTACH {_literal(str(warehouse_path))} AS wh (READ_ONLY)")
             return
         except duckdb.IOException as error:
+            if "lock" in str(error).lower() and not waiting:
+                waiting = True
+                say(f"  hurtownia zajęta przez przebieg zapisujący — czekam na jego koniec (do {timeout_s:.0f} s)…")
             if "lock" not in str(error).lower() or time.monotonic() > deadline:
                 raise PublishError(
                     f"Hurtownia {warehouse_path} jest zajęta przez inny proces zapisujący "
@@ -668,7 +673,7 @@ def publish(
         try:
             conn = duckdb.connect(str(partial))
             try:
-                _attach_read_only(conn, warehouse_path, lock_timeout_s)
+                _attach_read_only(conn, warehouse_path, lock_timeout_s, say)
                 fingerprint = warehouse_fingerprint(warehouse_path)  # as of the moment we hold the read lock
                 _meta_tables(conn)
                 threshold = suppression_threshold()

@@ -224,8 +224,10 @@ def test_publish_waits_for_a_writer_then_copies_its_rows(warehouse, tmp_path):
     proc = _hold_writer_lock(warehouse, 1.5)
     try:
         started = time.monotonic()
-        result = publish(warehouse, tmp_path / "published", lock_timeout_s=30)
+        said: list[str] = []
+        result = publish(warehouse, tmp_path / "published", lock_timeout_s=30, echo=said.append)
         assert time.monotonic() - started >= 1.0
+        assert said[0].startswith("  hurtownia zajęta przez przebieg zapisujący — czekam")
         assert result.row_counts["report.indicators"] == 2
     finally:
         proc.kill()
