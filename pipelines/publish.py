@@ -9,12 +9,15 @@ that changed the warehouse, `publish()` writes a fresh DuckDB file
     <published_dir>/current.json               what was published, when, from which warehouse
 
 with the `mart` and `report` schemas, the validation results of `staging` (without the rejected
-cell values), and a `meta` schema describing every table and column. Older copies are deleted
-(the newest `KEEP` stay, so a client that opened one a moment ago keeps working).
+cell values), `raw.file_versions`, the warehouse's scalar macros (money rules, Polish formatting),
+the lineage table macros restricted to published columns (`LINEAGE_MACROS`), and a `meta` schema
+describing every table and column and what was left out. Older copies are deleted (the newest
+`KEEP` stay, so a client that opened one a moment ago keeps working). A copy is made again when
+the warehouse changed or the publishing rules did (`policy_fingerprint`).
 
 Personal data is removed by rule (`docs/sql.md` explains it to analysts):
 
-- tables at person grain (`PERSON_GRAIN`: `mart.dim_participant`, `mart.person_count`, any table
+- tables at person grain (`PERSON_GRAIN_TABLES`, `PERSON_GRAIN_PATTERN`: `mart.dim_participant`, `mart.person_count`, any table
   named after participants/persons) are not published at all — even without identifiers, a row
   per person with sex, age band, dates and categories of a small gmina identifies people, and a
   row per person and sensitive code is an unsuppressed count of 1. Persons are published only as
@@ -25,6 +28,7 @@ Personal data is removed by rule (`docs/sql.md` explains it to analysts):
 - sensitive breakdowns (rows with `sensitive` = true) get the reports' disclosure control: counts
   from 1 to threshold−1 (`reports/config.yaml`, 5) are NULL together with the other counts of the
   same total/women/men triple, so none can be recovered by subtraction within the row;
+- validation messages quote the rejected cell (`otrzymano „…”`): the quote is masked (`QUOTED_VALUE`);
 - of `raw`, only `raw.file_versions` (file names, hashes, versions: lineage) is published.
 
 The rules are applied to whatever the warehouse holds, so a new table is published without code
