@@ -201,6 +201,14 @@ def test_generated_table_list_matches_what_is_published(conn):
         write_table_docs(DOCS, conn)
     text = DOCS.read_text(encoding="utf-8")
     assert DOCS_BEGIN in text and DOCS_END in text
+    missing, extra = docs_drift(conn, text)
+    assert not missing, f"docs/sql.md does not document {missing}: run `cus publish --write-docs`"
+    assert not extra, f"docs/sql.md documents tables that are not published: {extra}"
+    assert generated_section(text) == render_table_docs(conn), "regenerate: `cus publish --write-docs`"
+
+
+def docs_drift(conn, text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """(published columns the docs do not list, documented tables that are not published)."""
     published = {f"{s}.{t}": set() for s, t in conn.sql(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
     for s, t, c in conn.sql("SELECT schema_name, table_name, column_name FROM duckdb_columns() "
@@ -209,10 +217,24 @@ def test_generated_table_list_matches_what_is_published(conn):
     documented = documented_columns(text)
     missing = {t: sorted(cols - documented.get(t, set())) for t, cols in published.items()
                if cols - documented.get(t, set())}
-    extra = sorted(set(documented) - set(published))
-    assert not missing, f"docs/sql.md does not document {missing}: run `cus publish --write-docs`"
-    assert not extra, f"docs/sql.md documents tables that are not published: {extra}"
-    assert generated_section(text) == render_table_docs(conn), "regenerate: `cus publish --write-docs`"
+    return missing, sorted(set(documented) - set(published))
+
+
+def test_a_new_table_or_column_without_docs_is_caught(conn, tmp_path):
+    """What the check above does when another engineer adds a report table or a column."""
+    import duckdb
+
+    text = DOCS.read_text(encoding="utf-8")
+    copy = duckdb.connect(str(tmp_path / "grown.duckdb"))
+    try:
+        copy.execute("CREATE SCHEMA report; CREATE SCHEMA mart")
+        copy.execute("CREATE TABLE report.new_table (unit VARCHAR, amount DECIMAL(18,2))")
+        copy.execute("CREATE TABLE mart.fact_tranche (unit VARCHAR, new_column INTEGER)")
+        missing, _ = docs_drift(copy, text)
+        assert missing == {"report.new_table": ["amount", "unit"], "mart.fact_tranche": ["new_column"]}
+        assert generated_section(text) != render_table_docs(copy)
+    finally:
+        copy.close()
 
 
 def test_every_published_table_and_column_has_a_description(conn):
