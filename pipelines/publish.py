@@ -10,7 +10,7 @@ that changed the warehouse, `publish()` writes a fresh DuckDB file
 
 with the `mart` and `report` schemas, the validation results of `staging` (without the rejected
 cell values), `raw.file_versions`, the warehouse's scalar macros (money rules, Polish formatting),
-the lineage table macros restricted to published columns (`LINEAGE_MACROS`), and a `meta` schema
+the lineage table macros of assets/report/sql/lineage_macros.sql (on published columns), and a `meta` schema
 describing every table and column and what was left out. Older copies are deleted (the newest
 `KEEP` stay, so a client that opened one a moment ago keeps working). A copy is made again when
 the warehouse changed or the publishing rules did (`policy_fingerprint`).
@@ -408,7 +408,7 @@ def policy_fingerprint() -> str:
 
     rules = [POLICY_VERSION, DROPPED_COLUMNS, DROPPED_STAGING_COLUMNS, PERSON_IDS, PROFILE_COLUMNS, PERSON_GRAIN_TABLES,
              PERSON_GRAIN_PATTERN.pattern, RAW_PUBLISHED, STAGING_TABLE_PATTERN.pattern, SUPPRESSED_GROUPS,
-             suppression_threshold(), QUOTED_VALUE, LINEAGE_MACROS, TABLE_DESCRIPTIONS, COLUMN_DESCRIPTIONS,
+             suppression_threshold(), QUOTED_VALUE, lineage_macro_statements(), TABLE_DESCRIPTIONS, COLUMN_DESCRIPTIONS,
              META_DOCS]
     return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
 
@@ -756,55 +756,20 @@ def publish(
                          withheld={f"{s_}.{t_}": why for s_, t_, why in withheld})
 
 
-# Lineage in the copy: the warehouse's report.lineage_* macros (assets/report/sql/lineage_macros.sql)
-# restricted to published columns — without item_name, participant_id and ipus_no; the persons
-# behind a count (report.lineage_persons) are not published (person grain).
-LINEAGE_MACROS: dict[str, str] = {
-    "lineage_expenses": """
-CREATE MACRO report.lineage_expenses(p_unit, p_quarter, p_cumulative) AS TABLE
-    SELECT e.unit, e.quarter, e.document_no, e.issue_date, e.task_no, e.cost_category,
-           e.eligible_amount, e.cross_financing, e.fixed_asset, e.commissioned,
-           e.source_file, e.file_sha256, e.row_number,
-           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.fact_expense e
-    LEFT JOIN raw.file_versions v
-      ON v.unit = e.unit AND v.quarter IS NOT DISTINCT FROM e.quarter AND v.dataset = 'expenses'
-     AND v.source_file = e.source_file AND v.file_sha256 = e.file_sha256
-    WHERE e.unit = p_unit AND (e.quarter = p_quarter OR (p_cumulative AND e.quarter <= p_quarter))
-    ORDER BY e.quarter, e.source_file, e.row_number""",
-    "lineage_deliveries": """
-CREATE MACRO report.lineage_deliveries(p_unit, p_quarter, p_cumulative) AS TABLE
-    SELECT d.unit, d.quarter, d.service_code, d.area, d.mode, d.delivery_date, d.units, d.value,
-           d.source_file, d.file_sha256, d.row_number,
-           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.fact_delivery d
-    LEFT JOIN raw.file_versions v
-      ON v.unit = d.unit AND v.quarter IS NOT DISTINCT FROM d.quarter AND v.dataset = 'deliveries'
-     AND v.source_file = d.source_file AND v.file_sha256 = d.file_sha256
-    WHERE d.unit = p_unit AND (d.quarter = p_quarter OR (p_cumulative AND d.quarter <= p_quarter))
-    ORDER BY d.quarter, d.source_file, d.row_number""",
-    "lineage_tranches": """
-CREATE MACRO report.lineage_tranches(p_unit, p_quarter, p_cumulative) AS TABLE
-    SELECT t.unit, t.quarter, t.tranche_no, t.received_date, t.amount_total, t.amount_eu, t.amount_state,
-           t.source_file, t.file_sha256, t.row_number,
-           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.fact_tranche t
-    LEFT JOIN raw.file_versions v
-      ON v.unit = t.unit AND v.quarter IS NOT DISTINCT FROM t.quarter AND v.dataset = 'tranches'
-     AND v.source_file = t.source_file AND v.file_sha256 = t.file_sha256
-    WHERE t.unit = p_unit AND (t.quarter = p_quarter OR (p_cumulative AND t.quarter <= p_quarter))
-    ORDER BY t.quarter, t.tranche_no""",
-    "lineage_budget": """
-CREATE MACRO report.lineage_budget(p_unit) AS TABLE
-    SELECT b.unit, b.task_no, b.task_name, b.cost_category, b.category_name, b.amount,
-           b.source_file, b.file_sha256, b.row_number, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.budget_line b
-    LEFT JOIN raw.file_versions v
-      ON v.unit = b.unit AND v.quarter IS NULL AND v.dataset = 'budget'
-     AND v.source_file = b.source_file AND v.file_sha256 = b.file_sha256
-    WHERE b.unit = p_unit
-    ORDER BY b.task_no, b.cost_category""",
-}
+# Lineage in the copy: the warehouse's own macro file. Its macros select the facts' columns with
+# `*`, so in the copy they return the published columns only; report.lineage_persons reads the
+# person-grain tables, which are withheld, so it fails to create here and is skipped.
+LINEAGE_MACROS_FILE = Path(__file__).resolve().parent.parent / "assets" / "report" / "sql" / "lineage_macros.sql"
+
+
+def lineage_macro_statements() -> dict[str, str]:
+    """macro name -> its CREATE statement, from assets/report/sql/lineage_macros.sql."""
+    statements = {}
+    for statement in LINEAGE_MACROS_FILE.read_text(encoding="utf-8").split(";"):
+        match = re.search(r"CREATE OR REPLACE MACRO report\.(\w+)", statement)
+        if match:
+            statements[match.group(1)] = statement.strip()
+    return statements
 
 
 def _copy_scalar_macros(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> list[str]:
@@ -839,7 +804,7 @@ def _copy_scalar_macros(conn: duckdb.DuckDBPyConnection, say: Callable[[str], No
 def _create_lineage_macros(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> list[str]:
     """Create the lineage macros whose tables and columns were published; skip the others."""
     created = []
-    for name, sql in LINEAGE_MACROS.items():
+    for name, sql in lineage_macro_statements().items():
         try:
             conn.execute(sql)
             created.append(name)

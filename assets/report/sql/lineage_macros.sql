@@ -2,11 +2,11 @@
 --   SELECT * FROM report.lineage_expenses('srokowo', '2021Q2', false);  -- documents of the quarter
 --   SELECT * FROM report.lineage_expenses('srokowo', '2021Q2', true);   -- ... up to the quarter
 -- Every row names its landing file, SHA-256, row number and the file version (raw.file_versions).
+-- The fact's columns are selected with `*`, so the same file also creates these macros in the
+-- published copy (pipelines/publish.py), where the facts have lost their personal-data columns;
+-- report.lineage_persons reads person-grain tables and exists in the live warehouse only.
 CREATE OR REPLACE MACRO report.lineage_expenses(p_unit, p_quarter, p_cumulative) AS TABLE
-    SELECT e.unit, e.quarter, e.document_no, e.issue_date, e.task_no, e.cost_category, e.item_name,
-           e.eligible_amount, e.cross_financing, e.fixed_asset, e.commissioned,
-           e.source_file, e.file_sha256, e.row_number,
-           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    SELECT e.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
     FROM mart.fact_expense e
     LEFT JOIN raw.file_versions v
       ON v.unit = e.unit AND v.quarter IS NOT DISTINCT FROM e.quarter AND v.dataset = 'expenses'
@@ -15,9 +15,7 @@ CREATE OR REPLACE MACRO report.lineage_expenses(p_unit, p_quarter, p_cumulative)
     ORDER BY e.quarter, e.source_file, e.row_number;
 
 CREATE OR REPLACE MACRO report.lineage_deliveries(p_unit, p_quarter, p_cumulative) AS TABLE
-    SELECT d.unit, d.quarter, d.participant_id, d.service_code, d.area, d.mode, d.delivery_date, d.units,
-           d.value, d.ipus_no, d.source_file, d.file_sha256, d.row_number,
-           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    SELECT d.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
     FROM mart.fact_delivery d
     LEFT JOIN raw.file_versions v
       ON v.unit = d.unit AND v.quarter IS NOT DISTINCT FROM d.quarter AND v.dataset = 'deliveries'
@@ -26,9 +24,7 @@ CREATE OR REPLACE MACRO report.lineage_deliveries(p_unit, p_quarter, p_cumulativ
     ORDER BY d.quarter, d.source_file, d.row_number;
 
 CREATE OR REPLACE MACRO report.lineage_tranches(p_unit, p_quarter, p_cumulative) AS TABLE
-    SELECT t.unit, t.quarter, t.tranche_no, t.received_date, t.amount_total, t.amount_eu, t.amount_state,
-           t.source_file, t.file_sha256, t.row_number,
-           v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    SELECT t.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
     FROM mart.fact_tranche t
     LEFT JOIN raw.file_versions v
       ON v.unit = t.unit AND v.quarter IS NOT DISTINCT FROM t.quarter AND v.dataset = 'tranches'
@@ -54,8 +50,7 @@ CREATE OR REPLACE MACRO report.lineage_persons(p_unit, p_quarter, p_code, p_cumu
 
 -- Agreement-level rows (budget, plan, catalogue, targets, milestones) are one file per unit.
 CREATE OR REPLACE MACRO report.lineage_budget(p_unit) AS TABLE
-    SELECT b.unit, b.task_no, b.task_name, b.cost_category, b.category_name, b.amount,
-           b.source_file, b.file_sha256, b.row_number, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    SELECT b.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
     FROM mart.budget_line b
     LEFT JOIN raw.file_versions v
       ON v.unit = b.unit AND v.quarter IS NULL AND v.dataset = 'budget'
