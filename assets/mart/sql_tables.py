@@ -21,6 +21,7 @@ from pipelines.contract import load_contract
 from pipelines.paths import SCHEMAS_DIR
 from pipelines.registry import REGISTRY_PATH, Unit, load_units
 from pipelines.resources import WarehouseResource
+from pipelines.preview import markdown_preview
 from pipelines.warehouse import identifier, table_exists, transaction
 
 MART_DIR = Path(__file__).parent
@@ -232,11 +233,14 @@ def build_sql_asset(table: SqlTable, tags: dict | None = None) -> dg.AssetsDefin
         with warehouse.connect() as conn:
             rows = build_table(conn, table)
             preview = _preview(conn, table)
+            rows_preview = markdown_preview(conn, table.layer, table.name, order_by="unit" if "unit" in preview else None)
             checks = run_checks(conn, table)
         context.log.info(f"{table.layer}.{table.name}: {rows} wierszy")
         metadata = {"dagster/row_count": rows, "sql": str(table.sql_path.relative_to(MART_DIR.parent.parent))}
         if preview:
             metadata["wiersze wg jednostek"] = dg.MetadataValue.md(preview)
+        if rows_preview:
+            metadata["podgląd"] = dg.MetadataValue.md(rows_preview)
         return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return _asset

@@ -22,6 +22,7 @@ from pipelines.contract import Dataset, load_contract
 from pipelines.partitions import unit_and_quarter
 from pipelines.registry import Unit, load_units
 from pipelines.resources import WarehouseResource
+from pipelines.preview import markdown_preview
 from pipelines.warehouse import delete_insert, identifier, query_frame, run_sql_file, table_exists, transaction
 
 TABLES_SQL = Path(__file__).with_name("staging_tables.sql")
@@ -167,6 +168,8 @@ def build_staging_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinitio
             references = load_references(conn, rules, unit_key, quarter)
             result = validate_partition(dataset, raw, registry[unit_key], quarter, references, today=date.today())
             write_validation(conn, dataset, unit_key, quarter, result)
+            rows_preview = markdown_preview(conn, "staging", dataset.name, {"unit": unit_key, "quarter": quarter},
+                                            order_by="row_number")
         summary = result.summary
         by_rule = result.quarantine.group_by("rule", "severity").agg(pl.col("row_number").n_unique().alias("n"))
         metadata = {
@@ -185,6 +188,8 @@ def build_staging_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinitio
                 f"| {r['rule']} | {'błąd' if r['severity'] == 'error' else 'ostrzeżenie'} | {r['n']} |"
                 for r in by_rule.sort("severity", "n", descending=[False, True]).iter_rows(named=True)]
             metadata["kwarantanna (podgląd)"] = dg.MetadataValue.md("\n".join(lines))
+        if rows_preview:
+            metadata["podgląd (przyjęte wiersze)"] = dg.MetadataValue.md(rows_preview)
         if result.refused:
             metadata["plik odrzucony"] = "reguła blokująca niespełniona — obowiązują dotychczasowe dane"
             context.log.error(f"Plik {summary['source_file']} odrzucony przez regułę blokującą; "

@@ -1,0 +1,59 @@
+"""Markdown previews of warehouse rows for Dagster materialization metadata (what a coordinator
+sees in the UI), under the same personal-data rule as the published SQL copy (pipelines/publish.py):
+person-grain tables get no row preview, identifier and free-text columns are left out.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+
+from pipelines.publish import column_policy, withheld_reason
+from pipelines.warehouse import identifier
+
+# Lineage columns are in every table and say nothing about the content: left out of previews.
+NOT_PREVIEWED = {"file_sha256", "loaded_at", "source_file", "row_number"}
+MAX_COLUMNS = 10
+MAX_CELL = 40
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "tak" if value else "nie"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".replace(",", " ").replace(".", ",") if value.as_tuple().exponent <= -2 \
+            else str(value).replace(".", ",")
+    if isinstance(value, (date, datetime)):
+        return value.strftime("%d.%m.%Y")
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def markdown_preview(conn: duckdb.DuckDBPyConnection, schema: str, table: str, where: dict[str, object] | None = None,
+                     order_by: str | None = None, limit: int = 5) -> str | None:
+    """The first `limit` rows of `schema.table` (optionally of one partition) as a Markdown table,
+    or None for a person-grain table (participants) or an empty selection."""
+    if withheld_reason("mart", table) is not None:
+        return None
+    columns = [r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position", [schema, table]).fetchall()]
+    hidden = set(column_policy(schema, columns)) | NOT_PREVIEWED
+    shown = [c for c in columns if c not in hidden][:MAX_COLUMNS]
+    if not shown:
+        return None
+    where = where or {}
+    condition = " AND ".join(f"{identifier(c)} IS NOT DISTINCT FROM ?" for c in where) or "TRUE"
+    order = ", ".join(identifier(c.strip()) for c in order_by.split(",")) if order_by else "1"
+    rows = conn.execute(
+        f"SELECT {', '.join(identifier(c) for c in shown)} FROM {identifier(schema)}.{identifier(table)} "
+        f"WHERE {condition} ORDER BY {order} LIMIT {int(limit)}", list(where.values())).fetchall()
+    if not rows:
+        return None
+    lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

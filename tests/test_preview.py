@@ -1,0 +1,38 @@
+"""Metadata previews follow the published copy's personal-data rule."""
+
+
+import duckdb
+
+from pipelines.preview import markdown_preview
+
+
+def _warehouse():
+    conn = duckdb.connect()
+    conn.execute("CREATE SCHEMA staging; CREATE SCHEMA report")
+    conn.execute("CREATE TABLE staging.expenses (unit VARCHAR, quarter VARCHAR, source_file VARCHAR, row_number BIGINT, "
+                 "document_no VARCHAR, item_name VARCHAR, issue_date DATE, eligible_amount DECIMAL(18,2))")
+    conn.execute("INSERT INTO staging.expenses VALUES "
+                 "('elblag', '2021Q3', 'elblag/2021Q3/wydatki.csv', 3, 'FV/2|2021', 'Wynagrodzenie Halina Zawadzka', "
+                 "DATE '2021-08-10', 1234.5), "
+                 "('elblag', '2021Q3', 'elblag/2021Q3/wydatki.csv', 2, 'FV/1/2021', 'Catering', DATE '2021-08-02', 10), "
+                 "('srokowo', '2021Q3', 'srokowo/2021Q3/wydatki.csv', 2, 'X/1', 'Diagnoza', DATE '2021-07-01', 5)")
+    conn.execute("CREATE TABLE staging.participants (unit VARCHAR, quarter VARCHAR, participant_id VARCHAR, sex VARCHAR)")
+    conn.execute("INSERT INTO staging.participants VALUES ('elblag', '2021Q3', 'ELB/1', 'K')")
+    return conn
+
+
+def test_partition_preview_leaves_out_free_text_and_lineage_and_formats_polish():
+    conn = _warehouse()
+    text = markdown_preview(conn, "staging", "expenses", {"unit": "elblag", "quarter": "2021Q3"}, order_by="row_number")
+    lines = text.splitlines()
+    assert lines[0] == "| unit | quarter | document_no | issue_date | eligible_amount |"
+    assert lines[2] == "| elblag | 2021Q3 | FV/1/2021 | 02.08.2021 | 10,00 |"
+    assert lines[3] == "| elblag | 2021Q3 | FV/2\\|2021 | 10.08.2021 | 1 234,50 |"  # `|` escaped
+    assert len(lines) == 4  # srokowo's row is another partition
+    assert "Zawadzka" not in text and "wydatki.csv" not in text
+
+
+def test_person_grain_tables_and_empty_partitions_get_no_row_preview():
+    conn = _warehouse()
+    assert markdown_preview(conn, "staging", "participants", {"unit": "elblag", "quarter": "2021Q3"}) is None
+    assert markdown_preview(conn, "staging", "expenses", {"unit": "elblag", "quarter": "2022Q1"}) is None
