@@ -77,3 +77,22 @@ def test_fifth_unit_by_configuration_only(tmp_path: Path, landing: Path, resourc
     with duckdb.connect(resources["warehouse"].path, read_only=True) as conn:
         assert conn.sql("SELECT unit, quarter, document_no FROM raw.expenses").fetchall() == \
             [("koszalin", "2020Q4", "FV/1/2020")]
+
+
+def test_every_warehouse_writer_shares_one_pool_limited_to_one_run_step():
+    """DuckDB allows one writer: every asset that touches the warehouse is in the `warehouse` pool,
+    and the project's dagster.yaml lets one step of that pool run at a time across runs."""
+    from pipelines.paths import PROJECT_ROOT
+
+    defs = build_definitions()
+    graph = defs.resolve_asset_graph()
+    pools = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assets_def = defs.resolve_assets_def(key)
+            pools[key.to_user_string()] = assets_def.op.pool
+    assert pools and set(pools.values()) == {"warehouse"}, {k: v for k, v in pools.items() if v != "warehouse"}
+    instance_config = yaml.safe_load((PROJECT_ROOT / ".dagster_home" / "dagster.yaml").read_text(encoding="utf-8"))
+    assert instance_config["concurrency"]["pools"]["default_limit"] == 1
+    assert instance_config["telemetry"]["enabled"] is False
