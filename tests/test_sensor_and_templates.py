@@ -62,3 +62,38 @@ def test_provider_templates_have_contract_headers_and_dropdowns(tmp_path):
     letter = sex_range.split("!$")[1].split("$")[0]
     assert [lists[f"{letter}{i}"].value for i in (1, 2)] == ["Kobieta", "Mężczyzna"]
     assert "Wyższe (ISCED 5-8)" in [c.value for col in lists.iter_cols() for c in col]
+
+
+def test_a_filled_in_expenses_template_is_ingested_like_the_csv(tmp_path, landing, resources):
+    """Providers get XLSX templates for every file; the pipeline reads them (sheet 1, header row 1,
+    the "Instrukcja"/"Listy" sheets ignored) as it reads the CSV export."""
+    import duckdb
+
+    write_templates(tmp_path)
+    workbook = openpyxl.load_workbook(tmp_path / "wydatki.xlsx")
+    sheet = workbook.worksheets[0]
+    headers = [cell.value for cell in sheet[1]]
+    values = {"Nr dokumentu": "FV/9/2021", "NIP wystawcy": "5260001246", "Data wystawienia": "04.03.2021",
+              "Nr zadania": 1, "Kategoria kosztów": "1.1", "Nazwa towaru lub usługi": "Diagnoza",
+              "Kwota dokumentu brutto": 1230.0, "Kwota dokumentu netto": 1000.0,
+              "Kwota wydatków kwalifikowalnych": 1230.0, "W tym VAT": 230.0}
+    for header, value in values.items():
+        sheet.cell(row=2, column=headers.index(header) + 1, value=value)
+    target = landing / "elblag" / "2021Q1" / "wydatki.xlsx"
+    target.parent.mkdir(parents=True)
+    workbook.save(target)
+
+    sensor = build_definitions(resources=resources).resolve_sensor_def("landing_sensor")
+    requests, _ = _evaluate(sensor, resources)
+    assert [str(r.partition_key) for r in requests] == ["2021-01-01|elblag"]
+    defs = build_definitions(resources=resources)
+    result = defs.resolve_job_def("ingest_quarter_job").execute_in_process(
+        partition_key=dg.MultiPartitionKey({"quarter": "2021-01-01", "unit": "elblag"}),
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    with duckdb.connect(resources["warehouse"].path, read_only=True) as conn:
+        assert conn.sql("SELECT source_file, row_number, document_no, gross_amount, eligible_amount "
+                        "FROM raw.expenses").fetchall() == [
+            ("elblag/2021Q1/wydatki.xlsx", 2, "FV/9/2021", "1230", "1230")]
+        assert conn.sql("SELECT issue_date::VARCHAR, eligible_amount::VARCHAR, vat_amount::VARCHAR "
+                        "FROM staging.expenses").fetchall() == [("2021-03-04", "1230.00", "230.00")]
