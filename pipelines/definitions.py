@@ -21,7 +21,7 @@ from pipelines.publish import build_publish_sensors
 from pipelines.registry import REGISTRY_PATH, load_units
 from pipelines.resources import (LandingResource, PseudonymizerResource, PublishedResource, ReportsResource,
                                  WarehouseResource)
-from pipelines.sensors import build_landing_sensor
+from pipelines.sensors import build_indicators_sensor, build_landing_sensor
 
 # Partitioned asset-check specs and MultiToSingleDimensionPartitionMapping are marked beta/preview in
 # Dagster 1.13 (pinned); their warnings would repeat on every load in the UI log and the CLI.
@@ -79,7 +79,9 @@ def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | Non
         assets=ingestion + warehouse_tables + report_files,
         jobs=jobs,
         schedules=build_report_schedules(reports_job, units),
-        sensors=[build_landing_sensor(units, ingest_quarter_job, ingest_agreement_job), *build_publish_sensors(jobs)],
+        sensors=[build_landing_sensor(units, ingest_quarter_job, ingest_agreement_job),
+                 build_indicators_sensor([ingest_quarter_job, ingest_agreement_job], indicators_job),
+                 *build_publish_sensors(jobs)],
         resources=resources or default_resources(),
     )
 

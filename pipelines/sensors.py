@@ -87,3 +87,41 @@ def _state(seen: dict[str, list[str]], unit: str, quarter: str | None) -> str:
     prefix = f"{unit}/{quarter or AGREEMENT_FOLDER}/"
     parts = sorted(f"{path}={value[1]}" for path, value in seen.items() if path.startswith(prefix))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+INGEST_JOBS = ("ingest_quarter_job", "ingest_agreement_job")
+IN_FLIGHT = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+             dg.DagsterRunStatus.STARTED)
+
+
+def ingest_runs_in_flight(instance: dg.DagsterInstance) -> list[str]:
+    """Run ids of ingest runs still queued or running."""
+    return [run.run_id for job in INGEST_JOBS
+            for run in instance.get_runs(filters=dg.RunsFilter(job_name=job, statuses=list(IN_FLIGHT)))]
+
+
+def build_indicators_sensor(ingest_jobs: list, indicators_job) -> dg.SensorDefinition:
+    """After files landed and were ingested (landing_sensor → ingest runs), rebuild the marts and
+    indicators once per burst: the last ingest run of a burst to succeed requests indicators_job."""
+
+    @dg.run_status_sensor(
+        name="indicators_after_ingest_sensor",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=ingest_jobs,
+        request_job=indicators_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description=(
+            "Po udanym wczytaniu plików (ingest_quarter_job, ingest_agreement_job) zleca przeliczenie hurtowni "
+            "i wskaźników (indicators_job) — raz na serię: czeka, aż skończą się pozostałe wczytania w kolejce. "
+            "After successful ingest runs, rebuilds the marts and indicators once the last queued ingest finished."
+        ),
+    )
+    def indicators_after_ingest_sensor(context: dg.RunStatusSensorContext):
+        pending = [r for r in ingest_runs_in_flight(context.instance) if r != context.dagster_run.run_id]
+        if pending:
+            return dg.SkipReason(f"czekam na {len(pending)} wczytań w toku / waiting for {len(pending)} ingest runs")
+        return dg.RunRequest(run_key=f"indicators-after-{context.dagster_run.run_id}",
+                             tags={"cus/after_run": context.dagster_run.run_id})
+
+    return indicators_after_ingest_sensor

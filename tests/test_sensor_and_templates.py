@@ -97,3 +97,35 @@ def test_a_filled_in_expenses_template_is_ingested_like_the_csv(tmp_path, landin
             ("elblag/2021Q1/wydatki.xlsx", 2, "FV/9/2021", "1230", "1230")]
         assert conn.sql("SELECT issue_date::VARCHAR, eligible_amount::VARCHAR, vat_amount::VARCHAR "
                         "FROM staging.expenses").fetchall() == [("2021-03-04", "1230.00", "230.00")]
+
+
+def _run_status_context(sensor, instance, run):
+    records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS).records
+    return dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_instance=instance, dagster_run=run,
+                                              dagster_event=records[-1].event_log_entry.dagster_event)
+
+
+def test_indicators_are_rebuilt_once_after_the_last_ingest_run_of_a_burst(landing, resources):
+    row = ["FV/1/2021", "5260001246", "2021-03-04", "", 1, "3.1", "x", "10.00", "10.00", "10.00", "0.00", "N", "N", "N"]
+    write_csv(landing / "elblag" / "2021Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])
+    defs = build_definitions(resources=resources)
+    sensor = defs.resolve_sensor_def("indicators_after_ingest_sensor")
+    instance = dg.DagsterInstance.ephemeral()
+    ingest = defs.resolve_job_def("ingest_quarter_job")
+    done = ingest.execute_in_process(partition_key=dg.MultiPartitionKey({"quarter": "2021-01-01", "unit": "elblag"}),
+                                     instance=instance)
+    assert done.success
+
+    # another ingest run of the burst still running: wait for it
+    instance.create_run_for_job(ingest, status=dg.DagsterRunStatus.STARTED,
+                                tags={"dagster/partition": "2021-04-01|elblag"})
+    waiting = sensor(_run_status_context(sensor, instance, done.dagster_run))
+    assert isinstance(waiting, dg.SkipReason) and "1" in waiting.skip_message
+
+    # the last one finished: one rebuild, keyed by the run, of the indicators job
+    quiet = dg.DagsterInstance.ephemeral()
+    last = ingest.execute_in_process(partition_key=dg.MultiPartitionKey({"quarter": "2021-01-01", "unit": "elblag"}),
+                                     instance=quiet)
+    request = sensor(_run_status_context(sensor, quiet, last.dagster_run))
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_key == f"indicators-after-{last.run_id}"
