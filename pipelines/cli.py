@@ -114,7 +114,7 @@ def cmd_ingest(args) -> int:
     if not folder.is_dir():
         raise CliError(f"Brak folderu {folder}: nie ma czego wczytać dla {unit.key} {quarters[0]}.")
     defs, instance, _all_units, landing = _context()
-    summary = run_pipeline(defs, instance, [unit], landing, quarters=quarters, with_reports=False)
+    summary = run_pipeline(defs, instance, [unit], landing, quarters=quarters, with_reports=not args.no_reports)
     _publish_after(summary)
     return _finish(summary)
 
@@ -259,9 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-reports", action="store_true")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("ingest", help="ponownie wczytaj jednostkę × kwartał (po korekcie pliku) i przelicz wskaźniki")
+    p = sub.add_parser("ingest", help="ponownie wczytaj jednostkę × kwartał (po korekcie pliku), przelicz wskaźniki "
+                       "i raporty tego i późniejszych kwartałów",
+                       description="Korekta zmienia wartości narastające wszystkich późniejszych kwartałów, dlatego "
+                       "raporty od tego kwartału są generowane ponownie (--no-reports pomija ten krok).")
     p.add_argument("--unit", required=True)
     p.add_argument("--quarter", required=True, help="np. 2021Q1")
+    p.add_argument("--no-reports", action="store_true", help="bez ponownego generowania raportów")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("reports", help="raporty kwartalne (HTML, PDF, XLSX) za jeden kwartał",

@@ -67,6 +67,15 @@ def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label:
         echo(f"  {_progress(step)}BŁĄD   {label}: {_failure_text(result)} {took}")
 
 
+def reports_to_rebuild(units: list[Unit], landing_root: Path, quarters: list[str] | None) -> list[str]:
+    """Quarters whose reports change when `quarters` were (re)ingested: those quarters and every
+    later quarter with data, because a correction changes every cumulative figure after it."""
+    landed = {q for unit in units for q in landed_quarters(landing_root, unit)}
+    if not quarters:
+        return sorted(landed)
+    return sorted(q for q in landed if q >= min(quarters))
+
+
 def run_pipeline(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -97,8 +106,7 @@ def run_pipeline(
         run_job(defs, "indicators_job", None, instance, "indicators", summary, echo, step=(1, 1))
     if with_reports and "reports_job" in job_names:
         echo("3/3 Raporty kwartalne (HTML, PDF, XLSX)")
-        report_quarters = sorted({q for unit in units for q in landed_quarters(landing_root, unit)
-                                  if not quarters or q in quarters})
+        report_quarters = reports_to_rebuild(units, landing_root, quarters)
         for i, quarter in enumerate(report_quarters, start=1):
             run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary,
                     echo, step=(i, len(report_quarters)))
