@@ -373,7 +373,7 @@ def _services(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Sectio
         "uslugi-katalog", "Usługi według katalogu usług jednostki", unit_col + [
             Column("service_code", "Kod"), Column("service_name", "Usługa"), Column("area_label", "Obszar"),
             Column("mode_label", "Sposób realizacji"), Column("deliveries", "Świadczenia w kwartale", "int"),
-            Column("units", "Jednostki w kwartale", "int"), Column("quarter_value", "Wartość w kwartale", "money"),
+            Column("units", "Jednostki w kwartale", "quantity"), Column("quarter_value", "Wartość w kwartale", "money"),
             Column("cumulative_value", "Wartość narastająco", "money")], service_rows,
         total=total_row(service_rows, "service_name" if scope == "unit" else "unit_name", "Razem",
                         ["deliveries", "quarter_value", "cumulative_value"]) if service_rows else None,

@@ -20,7 +20,8 @@ CONFIDENTIAL = "•"
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 # Column kinds of the report tables (reports.model.Column.kind).
-KINDS = ("text", "int", "number", "money", "pct", "date", "flag", "quarter")
+# `quantity`: service units, which may be fractional (1 270,5 hours): no decimals when whole, else up to two.
+KINDS = ("text", "int", "quantity", "number", "money", "pct", "date", "flag", "quarter")
 
 
 class Suppressed:
@@ -144,7 +145,7 @@ def fmt(value, kind: str = "text") -> str:
         return money(value)
     if kind == "number":
         return number(value)
-    if kind == "int":
+    if kind in ("int", "quantity"):
         return quantity(value)
     if kind == "pct":
         return percent(value)
@@ -163,6 +164,8 @@ XLSX_FORMATS = {
     "money": '#,##0.00 "zł"',
     "number": "#,##0.00",
     "int": "#,##0",
+    # Fractional service units (1 270,5); a whole quantity gets the "int" format (xlsx.py picks per cell).
+    "quantity": "#,##0.0#",
     "pct": "0.0%",
     "date": "dd.mm.yyyy",
 }

@@ -21,7 +21,7 @@ from reports.formatting import MISSING, XLSX_FORMATS, Suppressed, flag, quarter_
 from reports.model import Report, Table, cell_kind
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-NUMERIC_KINDS = ("int", "number", "money", "pct")
+NUMERIC_KINDS = ("int", "quantity", "number", "money", "pct")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -86,6 +86,8 @@ class _Writer:
         elif value is None:
             ws.write_string(row, col, MISSING, self.f[f"text{suffix}"] if style else self.f["suppressed"])
         elif kind in NUMERIC_KINDS and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            if kind == "quantity" and Decimal(str(value)) == Decimal(str(value)).to_integral_value():
+                kind = "int"  # a whole quantity: no decimal separator ("1 270", not "1 270,")
             ws.write_number(row, col, float(value), self.f[f"{kind}{suffix}"])
         elif kind == "date" and isinstance(value, (date, datetime)):
             ws.write_datetime(row, col, datetime(value.year, value.month, value.day), self.f[f"date{suffix}"])

@@ -85,3 +85,22 @@ def test_html_escapes_source_text():
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co" in html
     assert f"1{NBSP}234{NBSP}567,89{NBSP}zł" in html and "31.03.2022" in html and ">&lt;5<" in html
+
+
+def test_fractional_service_units_keep_their_decimals_in_html_and_xlsx(tmp_path):
+    from reports.html import render_html
+    from reports.xlsx import write_xlsx
+
+    table = Table("t", "Usługi", [Column("name", "Usługa"), Column("units", "Jednostki w kwartale", "quantity")],
+                  [{"name": "Opieka", "units": Decimal("1270.5")}, {"name": "Taxi", "units": Decimal("636.00")}])
+    report = Report("unit", "u", "Raport", "2022Q1", date(2021, 1, 1), date(2023, 5, 31),
+                    __import__("datetime").datetime(2022, 4, 20, 8, 0),
+                    [Section("s", "Sekcja", "Sekcja", tables=[table])])
+    assert fmt(Decimal("1270.5"), "quantity") == f"1{NBSP}270,5" and fmt(Decimal("636.00"), "quantity") == "636"
+    html = render_html(report)
+    assert f">1{NBSP}270,5<" in html and ">636<" in html
+    ws = openpyxl.load_workbook(write_xlsx(report, tmp_path / "q.xlsx"))["Sekcja"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, (int, float))}
+    # 1270.5 is shown with its decimal (not rounded to "1 271"); a whole quantity has no decimal comma.
+    assert cells[1270.5].data_type == "n" and cells[1270.5].number_format == "#,##0.0#"
+    assert cells[636].number_format == "#,##0"
