@@ -6,7 +6,8 @@
 
 Each figure maps to one table macro of `assets/report/sql/lineage_macros.sql`
 (`report.lineage_expenses`, `report.lineage_deliveries`, `report.lineage_tranches`,
-`report.lineage_persons`, `report.lineage_budget`); the macros join the mart facts to
+`report.lineage_persons`, `report.lineage_budget`, `report.lineage_plan`, `report.lineage_targets`,
+`report.lineage_milestones`); the macros join the mart facts to
 `raw.file_versions`, so every row carries source_file, file_sha256, row_number and version_no.
 Analysts call the same macros in SQL. Filters are bound parameters on a code-side column list.
 """
@@ -25,6 +26,7 @@ class Figure:
     cumulative: bool
     where: tuple[tuple[str, object], ...] = ()  # fixed conditions (column, value)
     filters: tuple[str, ...] = ()  # optional keyword filters allowed
+    by_code: bool = False  # `code=` selects rows of that code (targets, milestones)
 
 
 _EXPENSE_FILTERS = ("task_no", "cost_category", "document_no")
@@ -60,9 +62,22 @@ FIGURES: dict[str, Figure] = {
     "indicator": Figure("lineage_persons", True),
     "quarter_total": Figure("lineage_persons", False),
     "cumulative_total": Figure("lineage_persons", True),
-    # agreement data
+    # agreement data (one file per unit: umowa/)
     "budget": Figure("lineage_budget", False, filters=("task_no", "cost_category")),
+    "planned": Figure("lineage_plan", False),  # the plan of `quarter`
+    "planned_cumulative": Figure("lineage_plan", True),  # the plan up to `quarter` (all without one)
+    "target_total": Figure("lineage_targets", False, by_code=True),
+    "milestones": Figure("lineage_milestones", False, by_code=True),
 }
+AGREEMENT_MACROS = ("lineage_budget", "lineage_plan", "lineage_targets", "lineage_milestones")
+
+# Indicators that are not counts of persons: the rows they are computed from.
+NON_PERSON_INDICATORS: dict[str, Figure] = {
+    "PROD_KAMIENIE": Figure("lineage_milestones", False),
+    "REZ_ZLECANIE": Figure("lineage_expenses", True),  # commissioned (flag) / all direct costs
+}
+# Figures taken from the unit registry, not from landing files: no source rows to return.
+REGISTRY_INDICATORS = {"PROD_CUS": "config/units.yaml (cus_start jednostki)"}
 
 
 def source_rows(conn: duckdb.DuckDBPyConnection, figure: str, unit: str, quarter: str | None = None, *,
@@ -77,9 +92,13 @@ def source_rows(conn: duckdb.DuckDBPyConnection, figure: str, unit: str, quarter
     unknown = set(filters) - set(spec.filters)
     if unknown:
         raise ValueError(f"Filtry {sorted(unknown)} niedozwolone dla {figure!r}; dozwolone: {list(spec.filters)}")
+    if spec.macro == "lineage_persons" and code in REGISTRY_INDICATORS:
+        raise ValueError(f"{code} nie pochodzi z plików jednostki, tylko z rejestru: {REGISTRY_INDICATORS[code]}")
+    if spec.macro == "lineage_persons" and code in NON_PERSON_INDICATORS:
+        spec = NON_PERSON_INDICATORS[code]
     scope = spec.cumulative if cumulative is None else cumulative
-    if spec.macro == "lineage_budget":
-        sql, params = "SELECT * FROM report.lineage_budget(?)", [unit]
+    if spec.macro in AGREEMENT_MACROS:
+        sql, params = f"SELECT * FROM report.{spec.macro}(?)", [unit]
     elif spec.macro == "lineage_persons":
         if not code:
             raise ValueError(f"{figure!r}: podaj kod wskaźnika (code=...)")
@@ -87,7 +106,12 @@ def source_rows(conn: duckdb.DuckDBPyConnection, figure: str, unit: str, quarter
     else:
         sql, params = f"SELECT * FROM report.{spec.macro}(?, ?, ?)", [unit, quarter, scope]
     conditions = list(spec.where) + list(filters.items())
+    if spec.by_code and code:
+        conditions.append(("code", code))
+    if spec.macro == "lineage_plan" and quarter:
+        sql += " WHERE quarter <= ?" if scope else " WHERE quarter = ?"
+        params.append(quarter)
     if conditions:
-        sql += " WHERE " + " AND ".join(f"{column} IS NOT DISTINCT FROM ?" for column, _ in conditions)
+        sql += (" AND " if " WHERE " in sql else " WHERE ") + " AND ".join(f"{column} IS NOT DISTINCT FROM ?" for column, _ in conditions)
         params += [value for _, value in conditions]
     return conn.sql(sql, params=params).pl()

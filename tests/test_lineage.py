@@ -123,3 +123,23 @@ def test_settlement_check_catches_a_wrong_split(wh):
     finally:
         wh.execute("UPDATE report.settlement SET eu_cumulative = eu_cumulative - 0.01 "
                    "WHERE unit = 'testowo' AND quarter = '2021Q2'")
+
+
+def test_agreement_and_non_person_figures_trace_to_their_files(wh):
+    """Every figure has a source: milestones behind PROD_KAMIENIE, expenses behind REZ_ZLECANIE,
+    the harmonogram behind plan figures, the targets file behind targets; PROD_CUS comes from
+    the registry and says so instead of returning nothing."""
+    milestones = source_rows(wh, "indicator", "testowo", "2021Q4", code="PROD_KAMIENIE")
+    assert milestones["code"].to_list() == ["KM1", "KM2", "KM3"]
+    assert set(milestones["source_file"].to_list()) == {"testowo/umowa/kamienie_milowe.csv"}
+    commissioned = source_rows(wh, "indicator", "testowo", "2021Q1", code="REZ_ZLECANIE")
+    assert commissioned.sort("document_no").select("document_no", "commissioned").rows() == [
+        ("FV/1", True), ("FV/2", False)]
+    plan = source_rows(wh, "planned", "testowo", quarter="2021Q3")
+    assert plan.select("quarter", "planned_amount").rows() == [("2021Q3", Decimal("25000.00"))]
+    assert source_rows(wh, "planned_cumulative", "testowo")["planned_amount"].sum() == Decimal("115000.00")
+    assert source_rows(wh, "planned_cumulative", "testowo", "2021Q2")["planned_amount"].sum() == Decimal("30000.00")
+    targets = source_rows(wh, "target_total", "testowo", code="PROD_OSOBY_USLUGI")
+    assert targets.select("target_total", "source_file").rows() == [(Decimal("10.00"), "testowo/umowa/wskazniki.csv")]
+    with pytest.raises(ValueError, match="config/units.yaml"):
+        source_rows(wh, "indicator", "testowo", "2021Q4", code="PROD_CUS")

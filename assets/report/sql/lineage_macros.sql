@@ -57,3 +57,33 @@ CREATE OR REPLACE MACRO report.lineage_budget(p_unit) AS TABLE
      AND v.source_file = b.source_file AND v.file_sha256 = b.file_sha256
     WHERE b.unit = p_unit
     ORDER BY b.task_no, b.cost_category;
+
+-- Milestones behind PROD_KAMIENIE and the milestone table (agreement file umowa/kamienie_milowe.csv).
+CREATE OR REPLACE MACRO report.lineage_milestones(p_unit) AS TABLE
+    SELECT m.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.milestone m
+    LEFT JOIN raw.file_versions v
+      ON v.unit = m.unit AND v.quarter IS NULL AND v.dataset = 'milestones'
+     AND v.source_file = m.source_file AND v.file_sha256 = m.file_sha256
+    WHERE m.unit = p_unit
+    ORDER BY m.planned_date, m.code;
+
+-- Plan (harmonogram) behind plan vs actual (umowa/harmonogram.csv).
+CREATE OR REPLACE MACRO report.lineage_plan(p_unit) AS TABLE
+    SELECT s.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.spending_plan s
+    LEFT JOIN raw.file_versions v
+      ON v.unit = s.unit AND v.quarter IS NULL AND v.dataset = 'spending_plan'
+     AND v.source_file = s.source_file AND v.file_sha256 = s.file_sha256
+    WHERE s.unit = p_unit
+    ORDER BY s.quarter;
+
+-- Indicator targets (umowa/wskazniki.csv).
+CREATE OR REPLACE MACRO report.lineage_targets(p_unit) AS TABLE
+    SELECT t.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
+    FROM mart.indicator_target t
+    LEFT JOIN raw.file_versions v
+      ON v.unit = t.unit AND v.quarter IS NULL AND v.dataset = 'indicator_targets'
+     AND v.source_file = t.source_file AND v.file_sha256 = t.file_sha256
+    WHERE t.unit = p_unit
+    ORDER BY t.code;
