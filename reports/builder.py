@@ -462,22 +462,21 @@ def _financial(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Secti
                  "cumulative": s.get("national_cumulative")},
             ]))
         limit_rows = []
-        for item, amount_key, share_key, limit_key in (
-            ("Cross-financing", "cross_financing", "cross_financing_share", "cross_financing_limit"),
-            ("Środki trwałe", "fixed_assets", "fixed_assets_share", "fixed_assets_limit"),
+        # "W limicie" = not the warehouse's exact `*_over_limit` (amount > limit × eligible); the
+        # 4-decimal share is for display only: 100 004,00 of 1 000 000,00 prints 10,00% yet is over 10%.
+        for item, amount_key, share_key, limit_key, over_key in (
+            ("Cross-financing", "cross_financing", "cross_financing_share", "cross_financing_limit",
+             "cross_financing_over_limit"),
+            ("Środki trwałe", "fixed_assets", "fixed_assets_share", "fixed_assets_limit", "fixed_assets_over_limit"),
         ):
-            if scope == "unit":
-                share, limit = _d(s.get(share_key)), _d(s.get(limit_key))
+            for r in (st[:1] if scope == "unit" else st):
+                share, limit = _d(r.get(share_key)), _d(r.get(limit_key))
                 if share is None:
-                    share = ratio(s.get(amount_key), s.get("eligible_cumulative"))
-                limit_rows.append({"item": item, "amount": s.get(amount_key), "share": share, "limit": limit,
-                                   "ok": (share <= limit) if share is not None and limit is not None else None})
-            else:
-                for r in st:
-                    share, limit = _d(r.get(share_key)), _d(r.get(limit_key))
-                    limit_rows.append({"item": f"{item} — {names.get(r['unit'], r['unit'])}", "amount": r.get(amount_key),
-                                       "share": share, "limit": limit,
-                                       "ok": (share <= limit) if share is not None and limit is not None else None})
+                    share = ratio(r.get(amount_key), r.get("eligible_cumulative"))
+                over = r.get(over_key)
+                limit_rows.append({"item": item if scope == "unit" else f"{item} — {names.get(r['unit'], r['unit'])}",
+                                   "amount": r.get(amount_key), "share": share, "limit": limit,
+                                   "ok": None if over is None else not over})
         section.tables.append(Table(
             "limity", "Cross-financing i środki trwałe a limity (udział w wydatkach kwalifikowalnych)",
             [Column("item", "Pozycja"), Column("amount", "Kwota narastająco", "money"), Column("share", "Udział", "pct"),
@@ -506,11 +505,12 @@ def _financial(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Secti
             shown))
         projected = s.get("projected_total") if st else None
         if projected is not None:
-            risk = s.get("projection_risk") if scope == "unit" else None
-            if risk is None:  # consolidated (or not computed): the warehouse's band, 95–100% of the budget
-                risk = budget is not None and not (budget * Decimal("0.95") <= projected <= budget)
+            # The warehouse's projection_risk only (band from schemas/flags.yaml, PROGNOZA_RYZYKO);
+            # consolidated: at risk when any unit is.
+            risks = [r.get("projection_risk") for r in st if r.get("projection_risk") is not None]
+            risk = any(risks) if risks else None
             section.facts.append(Fact("Prognoza wydatków na koniec projektu (przy obecnym tempie)", projected, "money",
-                                      _status(not risk, warn=True)))
+                                      _status(None if risk is None else not risk, warn=True)))
             if budget:
                 section.facts.append(Fact("Prognoza jako % budżetu", ratio(projected, budget), "pct"))
         section.charts.append(charts.spending_vs_plan(_with_projection(plan_rows, q, projected), budget))

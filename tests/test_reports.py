@@ -556,3 +556,43 @@ def test_a_renamed_column_is_a_clear_error(tmp_path):
     with queries.read_only(warehouse) as conn, pytest.raises(queries.ReportQueryError) as error:
         queries.load_report_inputs(conn, QUARTER, units())
     assert "reports/sql/advances.sql" in str(error.value) and "report.advances" in str(error.value)
+
+
+def _fixture_inputs(tmp_path):
+    warehouse = fx.build_warehouse(tmp_path / "cus.duckdb")
+    with queries.read_only(warehouse) as conn:
+        return queries.load_report_inputs(conn, QUARTER, units())
+
+
+def test_within_limit_is_the_warehouse_exact_comparison_not_the_rounded_share(tmp_path):
+    inputs = _fixture_inputs(tmp_path)
+    row = next(r for r in inputs.settlement if r["unit"] == "elblag")
+    # 100 004,00 of 1 000 000,00 = 10,0004% -> share printed 10,00%, yet over a 10% limit.
+    row.update(eligible_cumulative=Decimal("1000000.00"), cross_financing=Decimal("100004.00"),
+               cross_financing_share=Decimal("0.1000"), cross_financing_limit=Decimal("0.10"),
+               cross_financing_over_limit=True, fixed_assets=Decimal("100000.00"),
+               fixed_assets_share=Decimal("0.1000"), fixed_assets_limit=Decimal("0.10"),
+               fixed_assets_over_limit=False)
+    limits = {r["item"]: r for r in build_report(inputs, "unit", "elblag").table("limity").rows}
+    assert limits["Cross-financing"]["share"] == Decimal("0.1000") and limits["Cross-financing"]["ok"] is False
+    assert limits["Środki trwałe"]["ok"] is True
+    consolidated = {r["item"]: r["ok"] for r in build_report(inputs, "consolidated").table("limity").rows}
+    elblag = next(u.name for u in units() if u.key == "elblag")
+    assert consolidated[f"Cross-financing — {elblag}"] is False
+
+
+def test_projection_status_is_the_warehouse_projection_risk_only(tmp_path):
+    inputs = _fixture_inputs(tmp_path)
+    label = "Prognoza wydatków na koniec projektu (przy obecnym tempie)"
+    for unit, risk in (("elblag", True), ("srokowo", False)):
+        next(r for r in inputs.settlement if r["unit"] == unit)["projection_risk"] = risk
+
+    def status(report):
+        section = next(s for s in report.sections if s.id == "postep-finansowy")
+        return next(f.status for f in section.facts if f.label == label)
+
+    # Elbląg's projection 2 410 000 is 96,4% of its budget: inside a 95% band, but the warehouse
+    # (band from schemas/flags.yaml) says risk — the report follows the warehouse.
+    assert status(build_report(inputs, "unit", "elblag")) == "warn"
+    assert status(build_report(inputs, "unit", "srokowo")) == "ok"
+    assert status(build_report(inputs, "consolidated")) == "warn"  # any unit at risk

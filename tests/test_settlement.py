@@ -165,6 +165,36 @@ def test_projection_risk_false_inside_the_band():
     assert got == (D("11500.00"), False)
 
 
+@pytest.mark.parametrize("param, risk", [("0.95", False), ("0.97", True)])
+def test_projection_band_is_the_flag_rule_param(tmp_path, monkeypatch, param, risk):
+    import duckdb
+    import yaml
+
+    from assets.mart import sql_tables
+    from mart_fixtures import validation
+
+    rules = yaml.safe_load(sql_tables.FLAGS_PATH.read_text(encoding="utf-8"))
+    for rule in rules["rules"]:
+        if rule["code"] == "PROGNOZA_RYZYKO":
+            rule["param"] = float(param)
+    changed = tmp_path / "flags.yaml"
+    changed.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    original = sql_tables.flag_rules_frame
+    monkeypatch.setattr(sql_tables, "flag_rules_frame", lambda path=changed: original(path))
+    conn = duckdb.connect()
+    validation(conn)
+    # drugie: Q1 direct 2 400 -> eligible 2 760; projection 2 760 × 4 = 11 040 = 96% of 11 500:
+    # inside the band at 0.95, below it at 0.97 (11 040 < 0,97 × 11 500 = 11 155)
+    load_drugie(conn, expenses=[expense("D/1", 1, "1.1", "2400.00")])
+    build_all(conn)
+    got = conn.execute("SELECT projected_total, projection_risk FROM report.settlement WHERE unit = 'drugie' "
+                       "AND quarter = '2021Q1'").fetchone()
+    assert got == (D("11040.00"), risk)
+    flags = conn.execute("SELECT count(*) FROM report.flags WHERE unit = 'drugie' AND quarter = '2021Q1' "
+                         "AND rule = 'PROGNOZA_RYZYKO'").fetchone()[0]
+    assert flags == (1 if risk else 0)
+
+
 def test_advances_and_the_70_percent_rule(wh):
     a = by_quarter(wh, "advances", "testowo", "tranches, received_total, received_eu, received_state, spent, "
                    "spent_share, threshold, next_tranche_allowed")

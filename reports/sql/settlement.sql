@@ -1,5 +1,7 @@
 -- Settlement of the reporting quarter: direct, indirect (flat rate), eligible, EU / national split,
--- budget use, cross-financing and fixed assets against limits, projection at the end date.
+-- budget use, cross-financing and fixed assets against limits (`*_over_limit`: the warehouse's exact
+-- comparison of amounts, never the rounded display share), projection at the end date and its risk
+-- (`projection_risk`, band from schemas/flags.yaml).
 -- Reads report.settlement.
 WITH source AS (
     SELECT *
@@ -27,9 +29,11 @@ final AS (
         cross_financing,
         cross_financing_share,
         cross_financing_limit,
+        cross_financing_over_limit,
         fixed_assets,
         fixed_assets_share,
         fixed_assets_limit,
+        fixed_assets_over_limit,
         projected_total,
         projection_risk
     FROM source

@@ -26,7 +26,7 @@ projection_rule AS (
            || '); tempo ' || report.pl_money(s.burn_rate) || ' na kwartał.' AS message
     FROM settlement s, rules r
     WHERE r.code = 'PROGNOZA_RYZYKO'
-      AND (s.projected_total < coalesce(r.param, 0.95) * s.budget_total OR s.projected_total > s.budget_total)
+      AND s.projection_risk  -- band from the same rule's param (report.settlement reads flag_rules)
 ),
 commissioned_rule AS (
     SELECT unit, quarter, 'ZLECANIE_PONIZEJ_PROGU' AS rule,

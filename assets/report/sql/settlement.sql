@@ -5,11 +5,17 @@
 --   *_quarter           = cumulative − previous quarter's cumulative, so quarters sum to the cumulative.
 --   projected_total     = eligible_cumulative + (eligible spending of the last ≤ 4 quarters / their
 --                         number) × quarters remaining to the end date; projection_risk when
---                         projected_total < 95% or > 100% of the budget total.
+--                         projected_total < param × budget total or > 100% of it, param of the rule
+--                         PROGNOZA_RYZYKO in schemas/flags.yaml (`flag_rules`; 0.95 when absent).
 CREATE OR REPLACE TABLE report.settlement AS
 WITH grid AS (
     SELECT unit, quarter, quarter_index, quarter_count, quarters_remaining, has_data
     FROM mart.unit_quarter WHERE in_report
+),
+risk_band AS (
+    -- lower edge of the projection band: the PROGNOZA_RYZYKO parameter of schemas/flags.yaml
+    SELECT coalesce(max(CAST(param AS DECIMAL(9, 4))), 0.95) AS lower_share
+    FROM flag_rules WHERE code = 'PROGNOZA_RYZYKO'
 ),
 units AS (
     SELECT unit, total, eu_rate, indirect_rate, cross_financing_limit, fixed_assets_limit FROM mart.dim_unit
@@ -105,10 +111,11 @@ final AS (
         mart.share(b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters),
                    b.total)                                              AS projected_share,
         (b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters)
-             < 0.95 * b.total
+             < rb.lower_share * b.total
          OR b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters)
              > b.total)                                                  AS projection_risk
     FROM burn b
+    CROSS JOIN risk_band rb
     LEFT JOIN budget bl USING (unit)
 )
 SELECT * FROM final ORDER BY unit, quarter;
@@ -134,4 +141,4 @@ COMMENT ON COLUMN report.settlement.fixed_assets_over_limit IS 'fixed_assets > l
 COMMENT ON COLUMN report.settlement.commissioned_cumulative IS 'Wydatki oznaczone Usługa zlecona = T, narastająco.';
 COMMENT ON COLUMN report.settlement.burn_rate IS 'Średnie wydatki kwalifikowalne ostatnich ≤ 4 kwartałów (do tego kwartału), zł.';
 COMMENT ON COLUMN report.settlement.projected_total IS 'Prognoza na koniec projektu: eligible_cumulative + suma ostatnich ≤4 kwartałów × kwartały pozostałe / ich liczba (zaokr. do grosza).';
-COMMENT ON COLUMN report.settlement.projection_risk IS 'Prognoza < 95% lub > 100% budżetu.';
+COMMENT ON COLUMN report.settlement.projection_risk IS 'Prognoza < param × budżet (param reguły PROGNOZA_RYZYKO w schemas/flags.yaml, domyślnie 95%) lub > 100% budżetu.';
