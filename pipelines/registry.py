@@ -65,7 +65,7 @@ def _unit(entry: dict, defaults: dict) -> Unit:
         raise RegistryError(f"Nieprawidłowy klucz jednostki {key!r}: dozwolone małe litery ASCII, cyfry i '_'.")
     fields = {}
     for name in Unit.__dataclass_fields__:
-        if name not in merged and name not in ("agreement_signed", "gmina", "voivodeship", "transformation"):
+        if name not in merged and name not in ("agreement_signed", "gmina", "voivodeship", "transformation", "cus_start"):
             raise RegistryError(f"Jednostka {key}: brak pola {name!r} w config/units.yaml.")
         value = merged.get(name)
         if name in _DECIMALS:

@@ -15,6 +15,7 @@ import dagster as dg
 
 from pipelines.quarters import quarter_to_partition_key
 from pipelines.registry import Unit
+from pipelines.sensors import landing_files
 
 
 @dataclass
@@ -98,6 +99,10 @@ def run_pipeline(
                 continue
             key = dg.MultiPartitionKey({"quarter": quarter_to_partition_key(quarter), "unit": unit.key})
             planned.append(("ingest_quarter_job", key, f"{unit.key}/{quarter}"))
+    problems: list[str] = []
+    landing_files(Path(landing_root), tuple(units), problems)
+    for problem in problems:
+        echo(f"  Uwaga: {problem}")
     echo(f"1/3 Wczytanie i walidacja (ingest → staging): {len(planned)} partycji")
     for i, (job_name, key, label) in enumerate(planned, start=1):
         run_job(defs, job_name, key, instance, label, summary, echo, step=(i, len(planned)))

@@ -15,8 +15,26 @@ from pipelines.resources import LandingResource
 AGREEMENT_FOLDER = "umowa"
 
 
-def landing_files(root: Path, units: tuple[Unit, ...]) -> dict:
-    """relative path -> (unit, quarter or None, dataset) for every contract file that has landed."""
+def folder_problem(unit: Unit, name: str) -> str | None:
+    """Why a sub-folder of a unit's landing folder is not read (Polish), or None if it is."""
+    if name == AGREEMENT_FOLDER:
+        return None
+    quarter = parse_quarter(name)
+    if quarter is None:
+        return None  # not meant as a quarter folder (e.g. "archiwum"): ignored silently
+    if name != quarter:
+        return f"folder {unit.key}/{name} nie jest czytany: nazwij go {quarter}"
+    if quarter not in unit.quarters:
+        return (f"folder {unit.key}/{name} nie jest czytany: kwartał poza okresem projektu jednostki "
+                f"({unit.quarters[0]}–{unit.quarters[-1]})")
+    return None
+
+
+def landing_files(root: Path, units: tuple[Unit, ...], problems: list[str] | None = None) -> dict:
+    """relative path -> (unit, quarter or None, dataset) for every contract file that has landed.
+
+    Only `umowa/` and canonical quarter folders (`2021Q1`) inside the unit's project period are
+    read; other quarter-like folders are reported in `problems` (the sensor logs them)."""
     by_name = {name.lower(): ds.name for ds in load_contract().values() for name in ds.file_names()}
     found: dict = {}
     for unit in units:
@@ -24,6 +42,11 @@ def landing_files(root: Path, units: tuple[Unit, ...]) -> dict:
         if not unit_dir.is_dir():
             continue
         for folder in sorted(p for p in unit_dir.iterdir() if p.is_dir()):
+            problem = folder_problem(unit, folder.name)
+            if problem:
+                if problems is not None:
+                    problems.append(problem)
+                continue
             quarter = None if folder.name == AGREEMENT_FOLDER else parse_quarter(folder.name)
             if folder.name != AGREEMENT_FOLDER and quarter is None:
                 continue
@@ -58,7 +81,8 @@ def build_landing_sensor(units: tuple[Unit, ...], quarter_job, agreement_job) ->
         seen: dict[str, list[str]] = json.loads(context.cursor) if context.cursor else {}
         root = landing.folder
         requested: set[tuple[str, str | None]] = set()
-        for relative, (unit, quarter, _dataset) in landing_files(root, units).items():
+        problems: list[str] = []
+        for relative, (unit, quarter, _dataset) in landing_files(root, units, problems).items():
             path = root / relative
             fingerprint = _fingerprint(path)
             previous = seen.get(relative)
@@ -69,6 +93,8 @@ def build_landing_sensor(units: tuple[Unit, ...], quarter_job, agreement_job) ->
             if previous and previous[1] == digest:
                 continue
             requested.add((unit, quarter))
+        for problem in problems:
+            context.log.warning(problem)
         for unit, quarter in sorted(requested, key=lambda item: (item[0], item[1] or "")):
             if quarter is None:
                 yield dg.RunRequest(job_name=agreement_job.name, partition_key=unit,
@@ -83,9 +109,10 @@ def build_landing_sensor(units: tuple[Unit, ...], quarter_job, agreement_job) ->
 
 
 def _state(seen: dict[str, list[str]], unit: str, quarter: str | None) -> str:
-    """A digest of the partition's file contents: the same files never start a second run."""
+    """A digest of the partition's files (content and write time): the same files never start a
+    second run, and going back to an earlier content (v1 → v2 → v1) is a new state."""
     prefix = f"{unit}/{quarter or AGREEMENT_FOLDER}/"
-    parts = sorted(f"{path}={value[1]}" for path, value in seen.items() if path.startswith(prefix))
+    parts = sorted(f"{path}={value[0]}:{value[1]}" for path, value in seen.items() if path.startswith(prefix))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 

@@ -96,3 +96,13 @@ def test_every_warehouse_writer_shares_one_pool_limited_to_one_run_step():
     instance_config = yaml.safe_load((PROJECT_ROOT / ".dagster_home" / "dagster.yaml").read_text(encoding="utf-8"))
     assert instance_config["concurrency"]["pools"]["default_limit"] == 1
     assert instance_config["telemetry"]["enabled"] is False
+
+
+def test_cus_start_is_optional_and_defaults_to_the_period_start(tmp_path: Path):
+    entry = {k: v for k, v in KOSZALIN.items() if k in ("key", "name", "agreement_no", "period_start", "period_end",
+                                                           "total")}
+    path = tmp_path / "units.yaml"
+    path.write_text(yaml.safe_dump({"defaults": yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))["defaults"],
+                                    "units": [entry]}, allow_unicode=True), encoding="utf-8")
+    (unit,) = load_units(path)
+    assert unit.cus_start == unit.period_start and str(unit.eu_rate) == "0.8428"

@@ -129,3 +129,38 @@ def test_indicators_are_rebuilt_once_after_the_last_ingest_run_of_a_burst(landin
     request = sensor(_run_status_context(sensor, quiet, last.dagster_run))
     assert isinstance(request, dg.RunRequest)
     assert request.run_key == f"indicators-after-{last.run_id}"
+
+
+def test_folders_outside_the_period_or_misnamed_are_reported_and_never_stop_the_sensor(landing, resources):
+    row = ["FV/1/2021", "5260001246", "2021-03-04", "", 1, "3.1", "x", "10.00", "10.00", "10.00", "0.00", "N", "N", "N"]
+    write_csv(landing / "elblag" / "2021Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])
+    write_csv(landing / "elblag" / "2024Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])  # after Elbląg's period
+    write_csv(landing / "srokowo" / "2021-Q2" / "wydatki.csv", EXPENSE_HEADERS, [row])  # not the folder name read
+    (landing / "srokowo" / "archiwum").mkdir()  # not a quarter: ignored silently
+    from pipelines.registry import load_units
+    from pipelines.sensors import landing_files
+
+    problems: list[str] = []
+    found = landing_files(landing, load_units(), problems)
+    assert list(found) == ["elblag/2021Q1/wydatki.csv"]
+    assert problems == [
+        "folder elblag/2024Q1 nie jest czytany: kwartał poza okresem projektu jednostki (2021Q1–2023Q3)",
+        "folder srokowo/2021-Q2 nie jest czytany: nazwij go 2021Q2",
+    ]
+    sensor = build_definitions(resources=resources).resolve_sensor_def("landing_sensor")
+    requests, _ = _evaluate(sensor, resources)
+    assert [str(r.partition_key) for r in requests] == ["2021-01-01|elblag"]
+
+
+def test_going_back_to_an_earlier_file_content_is_ingested_again(landing, resources):
+    row = ["FV/1/2021", "5260001246", "2021-03-04", "", 1, "3.1", "x", "10.00", "10.00", "10.00", "0.00", "N", "N", "N"]
+    path = landing / "elblag" / "2021Q1" / "wydatki.csv"
+    sensor = build_definitions(resources=resources).resolve_sensor_def("landing_sensor")
+    keys, cursor = [], None
+    for amount, stamp in (("10.00", 1_700_000_000), ("20.00", 1_700_000_100), ("10.00", 1_700_000_200)):
+        row[7] = row[8] = row[9] = amount
+        write_csv(path, EXPENSE_HEADERS, [row])
+        os.utime(path, (stamp, stamp))
+        requests, cursor = _evaluate(sensor, resources, cursor)
+        keys += [r.run_key for r in requests]
+    assert len(keys) == 3 and len(set(keys)) == 3  # v1, v2, v1 again: three runs (run keys are never reused)
