@@ -47,6 +47,7 @@ class ReportInputs:
     settlement: list[dict] = field(default_factory=list)
     advances: list[dict] = field(default_factory=list)
     quality: list[dict] = field(default_factory=list)
+    quality_agreement: list[dict] = field(default_factory=list)
     quality_reasons: list[dict] = field(default_factory=list)
     flags: list[dict] = field(default_factory=list)
     milestones: list[dict] = field(default_factory=list)
@@ -577,6 +578,17 @@ def _quality(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Section
             Column("accepted", "Przyjęte", "int"), Column("quarantined", "W kwarantannie", "int"),
             Column("accepted_share", "Przyjęte (%)", "pct")], rows, total=total if rows else None,
         empty_text="Brak danych o walidacji za ten kwartał."))
+    # Agreement files (umowa/) are not received in the quarter: their own table, outside the totals.
+    agreement = [{**r, "unit_name": names.get(r.get("unit"), r.get("unit")), "dataset_label": dataset_label(r.get("dataset")),
+                  "accepted_share": ratio(r.get("accepted"), r.get("received"))} for r in inputs.quality_agreement]
+    agreement.sort(key=lambda r: (r["unit_name"] or "", r["dataset_label"]))
+    if agreement:
+        section.tables.append(Table(
+            "jakosc-umowa", "Pliki umowy (umowa/: budżet, harmonogram, katalog usług, wskaźniki, kamienie milowe) — "
+            "stan obecny, poza sumami kwartału", unit_col + [
+                Column("dataset_label", "Zbiór danych"), Column("received", "Otrzymane", "int"),
+                Column("accepted", "Przyjęte", "int"), Column("quarantined", "W kwarantannie", "int"),
+                Column("accepted_share", "Przyjęte (%)", "pct")], agreement))
     reasons = [{**r, "unit_name": names.get(r.get("unit"), r.get("unit")), "dataset_label": dataset_label(r.get("dataset"))}
                for r in inputs.quality_reasons]
     reasons.sort(key=lambda r: (r["unit_name"] or "", r["dataset_label"], -(r.get("rows") or 0)))

@@ -596,3 +596,21 @@ def test_projection_status_is_the_warehouse_projection_risk_only(tmp_path):
     assert status(build_report(inputs, "unit", "elblag")) == "warn"
     assert status(build_report(inputs, "unit", "srokowo")) == "ok"
     assert status(build_report(inputs, "consolidated")) == "warn"  # any unit at risk
+
+
+def test_agreement_files_are_not_counted_in_the_quarters_received_rows(tmp_path, pages):
+    inputs = _fixture_inputs(tmp_path)
+    assert [(r["dataset"], r["received"]) for r in inputs.quality_agreement] == [("budget", 9)]
+    report = build_report(inputs, "unit", "elblag")
+    quarter = report.table("jakosc")
+    # 1 214 participants + 2 585 deliveries + 311 expenses; the budget file (9 rows) is not of the quarter
+    assert sorted(r["dataset"] for r in quarter.rows) == ["deliveries", "expenses", "participants"]
+    assert quarter.total["received"] == 4110 and quarter.total["accepted"] == 4102
+    agreement = report.table("jakosc-umowa")
+    assert [(r["dataset"], r["received"], r["accepted"]) for r in agreement.rows] == [("budget", 9, 9)]
+    # Rendered the same way: the quarter's total row in the HTML is 4 110, the agreement block apart.
+    _, page = pages["elblag"]
+    assert page.tables["jakosc"][-1]["received"] == f"4{NBSP}110"
+    assert [r["received"] for r in page.tables["jakosc-umowa"]] == ["9"]
+    # Srokowo has no agreement rows: no agreement block, and the quarter's rows unchanged.
+    assert build_report(inputs, "unit", "srokowo").table("jakosc").total["received"] == 215

@@ -1,9 +1,10 @@
--- Rows received, accepted and quarantined per dataset: the quarter's files and the agreement
--- files (agreement datasets have quarter NULL). Reads report.data_quality.
+-- Rows received, accepted and quarantined per dataset in the reporting quarter's files only. The
+-- agreement files (umowa/, quarter NULL) are not received in a quarter: quality_agreement.sql.
+-- Reads report.data_quality.
 WITH source AS (
     SELECT *
     FROM report.data_quality
-    WHERE (quarter = $quarter OR quarter IS NULL)
+    WHERE quarter = $quarter
       AND list_contains($units, unit)
 ),
 
