@@ -25,9 +25,15 @@ Personal data is removed by rule (`docs/sql.md` explains it to analysts):
 - identifier and free-text columns (`DROPPED_COLUMNS`) are dropped everywhere; the validation
   results lose the rejected cell values (`DROPPED_STAGING_COLUMNS`); a table that still holds a
   person identifier loses its sensitive-category columns (`PROFILE_COLUMNS`);
-- sensitive breakdowns (rows with `sensitive` = true) get the reports' disclosure control: counts
-  from 1 to threshold−1 (`reports/config.yaml`, 5) are NULL together with the other counts of the
-  same total/women/men triple, so none can be recovered by subtraction within the row;
+- sensitive breakdowns (rows with `sensitive` = true) get the reports' disclosure control
+  (`reports.suppression.sequential_disclosure`, one rule for reports and copy): counts from 1 to
+  threshold−1 (`reports/config.yaml`, 5) are NULL together with the other counts of the same
+  total/women/men triple, so none can be recovered by subtraction within the row; and per series
+  (unit × code over the quarters) a cumulative triple that changed by 1..threshold−1 since the last
+  published quarter is NULL too, with the quarter values next to a hidden cumulative, so none can
+  be recovered by differencing quarters; persons served in the sensitive areas of the Act
+  (`sensitive_service_areas` of reports/config.yaml: 6 disability support, 12 housing) from 1 to
+  threshold−1 are NULL;
 - validation messages quote the rejected cell (`otrzymano „…”`): the quote is masked (`QUOTED_VALUE`);
 - of `raw`, only `raw.file_versions` (file names, hashes, versions: lineage) is published.
 
@@ -136,8 +142,27 @@ RAW_PUBLISHED = ("file_versions",)
 # Disclosure control for sensitive breakdowns: counts published together (total = women + men).
 SUPPRESSED_GROUPS = (("quarter_total", "quarter_women", "quarter_men"),
                      ("cumulative_total", "cumulative_women", "cumulative_men"))
-SUPPRESSION_NOTE = " W kategoriach wrażliwych (sensitive) liczby od 1 do {n} są ukryte (NULL) razem z pozostałymi liczbami trójki ogółem/K/M."
+# Person counts by area of the Act: NULL from 1 to threshold−1 in the sensitive areas (6, 12).
+AREA_PERSON_COLUMNS = ("persons", "quarter_persons", "cumulative_persons")
+AREA_SUPPRESSION_NOTE = (" Liczba osób (persons) w obszarach {areas} (wspieranie osób niepełnosprawnych, mieszkalnictwo — "
+                         "kategorie wrażliwe) od 1 do {n} jest ukryta (NULL).")
+# A series of a sensitive category: the quarters of one unit × code (the order is `quarter`).
+SERIES_KEYS = ("unit", "code")
+SUPPRESSION_NOTE = (" W kategoriach wrażliwych (sensitive) liczby od 1 do {n} są ukryte (NULL) razem z pozostałymi liczbami "
+                    "trójki ogółem/K/M; trójka narastająca jest ukryta także wtedy, gdy zmieniła się od ostatniego "
+                    "opublikowanego kwartału jednostki o 1 do {n} (różnica kwartałów ujawniłaby małą liczbę), a wartość "
+                    "w kwartale — gdy ukryto wartość narastającą tego lub poprzedniego kwartału.")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def sensitive_service_areas() -> tuple[int, ...]:
+    """Areas of the Act whose person counts are sensitive (reports/config.yaml), 6 and 12 by default."""
+    try:
+        from reports.settings import default_settings
+
+        return tuple(int(a) for a in default_settings().sensitive_service_areas)
+    except Exception:  # the copy must still be protected when the reports package is broken
+        return (6, 12)
 
 
 def suppression_threshold() -> int:
@@ -398,7 +423,7 @@ def is_published_table(schema: str, table: str) -> bool:
 
 
 # Bump when the copying code changes what a copy holds (the constants below are hashed anyway).
-POLICY_VERSION = 2
+POLICY_VERSION = 3  # 3: sequential disclosure control over quarters; sensitive service areas
 
 
 def policy_fingerprint() -> str:
@@ -407,7 +432,8 @@ def policy_fingerprint() -> str:
     import hashlib
 
     rules = [POLICY_VERSION, DROPPED_COLUMNS, DROPPED_STAGING_COLUMNS, PERSON_IDS, PROFILE_COLUMNS, PERSON_GRAIN_TABLES,
-             PERSON_GRAIN_PATTERN.pattern, RAW_PUBLISHED, STAGING_TABLE_PATTERN.pattern, SUPPRESSED_GROUPS,
+             PERSON_GRAIN_PATTERN.pattern, RAW_PUBLISHED, STAGING_TABLE_PATTERN.pattern, SUPPRESSED_GROUPS, SERIES_KEYS,
+             AREA_PERSON_COLUMNS, sensitive_service_areas(),
              suppression_threshold(), QUOTED_VALUE, lineage_macro_statements(), TABLE_DESCRIPTIONS, COLUMN_DESCRIPTIONS,
              META_DOCS]
     return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
@@ -496,18 +522,56 @@ def _mask_quoted_values(conn: duckdb.DuckDBPyConnection, target: str, names: lis
 
 
 def _suppress_sensitive(conn: duckdb.DuckDBPyConnection, target: str, names: list[str], threshold: int) -> int:
-    """NULL small counts of sensitive rows (and the rest of their triple). Returns the rows touched."""
+    """Sequential disclosure control on sensitive rows (`reports.suppression.sequential_disclosure`,
+    the reports' rule): per series (unit × code) over the quarters, a cumulative triple is NULL
+    when one of its counts is small or changed by 1..threshold−1 since the last published quarter;
+    a quarter triple when it is small or either cumulative around it is hidden. Returns the rows touched."""
+    from reports.suppression import disclosure_by_series
+
     if "sensitive" not in names:
         return 0
+    groups = [[c for c in group if c in names] for group in SUPPRESSED_GROUPS]
+    if not any(groups):
+        return 0
+    series_keys = tuple(c for c in SERIES_KEYS if c in names)
+    has_quarter = "quarter" in names
+    selected = list(series_keys) + (["quarter"] if has_quarter else []) + [c for g in groups for c in g]
+    result = conn.execute(f"SELECT rowid, {', '.join(quote_ident(c) for c in selected)} FROM {target} WHERE sensitive")
+    rows = [dict(zip(["_rowid", *selected], r)) for r in result.fetchall()]
+    if not has_quarter:  # no series: every row is its own first quarter
+        series_keys = ("_rowid",)
+        for r in rows:
+            r["quarter"] = ""
+    decided = disclosure_by_series(rows, threshold, series_keys)
+    hide: dict[int, list[str]] = {}
+    for r in rows:
+        cumulative_published, quarter_published = decided[(*(r[k] for k in series_keys), r["quarter"])]
+        columns = []
+        for group, published in zip(groups, (quarter_published, cumulative_published)):
+            if not published:
+                columns += group
+        if columns:
+            hide[r["_rowid"]] = columns
+    for columns in {tuple(c) for c in hide.values()}:
+        ids = [rowid for rowid, cols in hide.items() if tuple(cols) == columns]
+        sets = ", ".join(f"{quote_ident(c)} = NULL" for c in columns)
+        conn.execute(f"UPDATE {target} SET {sets} WHERE list_contains(?, rowid)", [ids])
+    return len(hide)
+
+
+def _suppress_sensitive_areas(conn: duckdb.DuckDBPyConnection, target: str, names: list[str], threshold: int,
+                              areas: tuple[int, ...]) -> int:
+    """Persons served in a sensitive area of the Act (6: disability, 12: housing; reports/config.yaml)
+    from 1 to threshold−1 are NULL, in every table with `area` and person counts (the reports' rule,
+    reports.suppression.hide_small_area_persons). Returns the rows touched."""
+    columns = [c for c in AREA_PERSON_COLUMNS if c in names]
+    if "area" not in names or not columns or not areas:
+        return 0
     touched = 0
-    for group in SUPPRESSED_GROUPS:
-        present = [c for c in group if c in names]
-        if not present:
-            continue
-        small = " OR ".join(f"({quote_ident(c)} > 0 AND {quote_ident(c)} < ?)" for c in present)
-        sets = ", ".join(f"{quote_ident(c)} = NULL" for c in present)
-        touched += conn.execute(f"UPDATE {target} SET {sets} WHERE sensitive AND ({small})",
-                                [threshold] * len(present)).fetchone()[0]
+    for column in columns:
+        col = quote_ident(column)
+        touched += conn.execute(f"UPDATE {target} SET {col} = NULL WHERE list_contains(?, CAST(area AS INTEGER)) "
+                                f"AND {col} > 0 AND {col} < ?", [list(areas), threshold]).fetchone()[0]
     return touched
 
 
@@ -681,6 +745,7 @@ def publish(
                 fingerprint = warehouse_fingerprint(warehouse_path)  # as of the moment we hold the read lock
                 _meta_tables(conn)
                 threshold = suppression_threshold()
+                areas = sensitive_service_areas()
                 withheld = [(s_, t_, withheld_reason(s_, t_)) for s_, t_, _c in _all_source_tables(conn)
                             if withheld_reason(s_, t_) is not None]
                 for s_, t_, why in withheld:
@@ -701,11 +766,15 @@ def publish(
                     rows = conn.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
                     kept_names = [c[0] for c in kept]
                     suppressed = _suppress_sensitive(conn, target, kept_names, threshold)
+                    suppressed += _suppress_sensitive_areas(conn, target, kept_names, threshold, areas)
                     if schema in ("staging", "report"):
                         _mask_quoted_values(conn, target, kept_names)
                     comment = comment or TABLE_DESCRIPTIONS.get(f"{schema}.{table}")
                     if "sensitive" in kept_names and any(c in kept_names for g in SUPPRESSED_GROUPS for c in g):
                         comment = (comment or "") + SUPPRESSION_NOTE.format(n=threshold - 1)
+                    if "area" in kept_names and any(c in kept_names for c in AREA_PERSON_COLUMNS) and areas:
+                        comment = (comment or "") + AREA_SUPPRESSION_NOTE.format(
+                            areas=", ".join(str(a) for a in areas), n=threshold - 1)
                     if comment:
                         conn.execute(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
                     kept = [(n, d, describe(schema, table, n, c)) for n, d, c in kept]

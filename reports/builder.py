@@ -23,7 +23,8 @@ from reports.labels import (AGE_GROUPS, COMMISSIONED_MODES, DELIVERY_MODES, SERV
 from reports.model import ROW_KINDS, Column, Fact, Report, Section, Table, ratio, total_row
 from reports.settings import ReportSettings, default_settings
 from reports.suppression import footnote as suppression_footnote
-from reports.suppression import is_small, suppress_rows
+from reports.suppression import (CUMULATIVE_TRIPLE, QUARTER_TRIPLE, disclosure_by_series, hide_small_area_persons,
+                                  hide_triple, is_small, summed_series)
 
 CONSOLIDATED = "zbiorczy"
 ZERO = Decimal(0)
@@ -37,6 +38,8 @@ class ReportInputs:
     units: list[Unit]
     indicators: list[dict] = field(default_factory=list)
     profile: list[dict] = field(default_factory=list)
+    # Sensitive profile rows of every quarter up to the reporting one (sequential disclosure control).
+    profile_history: list[dict] = field(default_factory=list)
     services_area: list[dict] = field(default_factory=list)
     services_mode: list[dict] = field(default_factory=list)
     services_service: list[dict] = field(default_factory=list)
@@ -214,16 +217,13 @@ def _physical(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Sectio
 _PROFILE_COUNTS = ["quarter_total", "cumulative_total", "cumulative_women", "cumulative_men"]
 
 
-def _hide_total_over_small(unit_values: list, total: dict, key: str, threshold: int) -> int:
-    """Hide (secondary, `•`) a sum over units when a unit's value is small and the sum is not small
-    itself (small sums get the primary `<n` from suppress_rows). Returns 1 when hidden."""
-    value = total.get(key)
-    if isinstance(value, Suppressed) or value is None or is_small(value, threshold):
-        return 0
-    if any(is_small(v, threshold) for v in unit_values):
-        total[key] = Suppressed(threshold, primary=False)
-        return 1
-    return 0
+def _profile_history(inputs: ReportInputs) -> list[dict]:
+    """The sensitive series up to the reporting quarter: earlier quarters from profile_history,
+    the reporting quarter exactly as shown (the current profile rows)."""
+    q = inputs.quarter
+    earlier = [dict(r) for r in inputs.profile_history if r.get("quarter") != q and str(r.get("quarter")) < q]
+    current = [{**r, "quarter": q} for r in inputs.profile if r.get("sensitive")]
+    return earlier + current
 
 
 def _profile(inputs: ReportInputs, scope: str, names: dict[str, str], settings: ReportSettings,
@@ -231,25 +231,33 @@ def _profile(inputs: ReportInputs, scope: str, names: dict[str, str], settings: 
     section = Section("profil-uczestnikow", "Profil uczestników (wspólne wskaźniki EFS)", "Profil uczestników",
                       page_break=True)
     threshold = settings.suppression_threshold
+    q = inputs.quarter
     rows = inputs.profile
     if scope == "consolidated":
-        rows = _grouped_sum(rows, ("code",), _PROFILE_COUNTS)
+        rows = _grouped_sum(rows, ("code",), _PROFILE_COUNTS + ["quarter_women", "quarter_men"])
     rows = [dict(r) for r in sorted(rows, key=lambda r: (r.get("sort_order") or 0, str(r.get("code"))))]
     hidden = 0
     age_rows = [{"age_group": AGE_GROUPS[int(r["age_group"]) - 1], "women": r.get("cumulative_women"),
                  "men": r.get("cumulative_men")} for r in rows if r.get("age_group")]
+    # Sequential disclosure control (reports/suppression.py, the rule of the published copy too):
+    # per unit × code over the quarters up to this one; the consolidated sum as its own series,
+    # hidden wherever one of its units is.
+    history = _profile_history(inputs)
+    unit_decisions = disclosure_by_series(history, threshold)
     if suppress:
-        sensitive = [r for r in rows if r.get("sensitive")]
         if scope == "consolidated":
-            # Each unit's own report publishes its counts that are not small: a consolidated total
-            # over units where one unit is small would give that unit's count away by subtraction.
-            for r in sensitive:
-                members = [p for p in inputs.profile if p.get("code") == r.get("code")]
-                for key in _PROFILE_COUNTS:
-                    hidden += _hide_total_over_small([m.get(key) for m in members], r, key, threshold)
-        for r in sensitive:
-            hidden += suppress_rows([r], _PROFILE_COUNTS, threshold,
-                                    additive_groups=[("cumulative_total", ("cumulative_women", "cumulative_men"))])
+            _summed, decisions = summed_series(history, unit_decisions, threshold)
+            decide = lambda r: decisions.get((r.get("code"), q), (True, True))  # noqa: E731
+        else:
+            decide = lambda r: unit_decisions.get((r.get("unit"), r.get("code"), q), (True, True))  # noqa: E731
+        for r in rows:
+            if not r.get("sensitive"):
+                continue
+            cumulative_published, quarter_published = decide(r)
+            if not cumulative_published:
+                hidden += hide_triple(r, CUMULATIVE_TRIPLE, threshold)
+            if not quarter_published:
+                hidden += hide_triple(r, QUARTER_TRIPLE, threshold)
     for r in rows:
         if r.get("sensitive"):
             r["label"] = f"{r.get('label')} *"
@@ -258,27 +266,38 @@ def _profile(inputs: ReportInputs, scope: str, names: dict[str, str], settings: 
         [Column("label", "Kategoria"), Column("quarter_total", "W kwartale", "int"),
          Column("cumulative_total", "Narastająco", "int"), Column("cumulative_women", "w tym kobiety", "int"),
          Column("cumulative_men", "w tym mężczyźni", "int")], rows,
-        note="Kategorie oznaczone * są danymi wrażliwymi; małe liczebności są ukryte (przypis)." if suppress else None,
+        note="Kategorie oznaczone * są danymi wrażliwymi; małe liczebności i liczby, z których dałoby się je "
+             "odtworzyć (także różnicą kwartałów), są ukryte (przypis)." if suppress else None,
     ))
     if scope == "consolidated":
-        # Sensitive categories per unit, with column totals: primary + secondary suppression.
+        # Sensitive categories per unit (cumulative totals), each cell as in the unit's own series;
+        # the column total as the summed series (hidden wherever a unit is).
         sensitive_codes = [r for r in sorted(inputs.profile, key=lambda r: (r.get("sort_order") or 0))
                            if r.get("sensitive")]
         codes: list[tuple[str, str]] = []
         for r in sensitive_codes:
             if r["code"] not in [c for c, _ in codes]:
                 codes.append((r["code"], r.get("label") or r["code"]))
+        _summed, summed_decisions = summed_series(history, unit_decisions, threshold)
         by_unit: list[dict] = []
         for u in inputs.units:
             row: dict[str, Any] = {"unit_name": u.name}
             for code, _ in codes:
                 match = [p for p in inputs.profile if p["unit"] == u.key and p["code"] == code]
-                row[code] = _d(match[0].get("cumulative_total")) if match else None
+                value = _d(match[0].get("cumulative_total")) if match else None
+                if match and not unit_decisions.get((u.key, code, q), (True, True))[0]:
+                    value = Suppressed(threshold, primary=is_small(value, threshold))
+                    hidden += 1
+                row[code] = value
             by_unit.append(row)
-        totals = {"unit_name": "Razem", **{code: _sum(by_unit, code) for code, _ in codes}}
+        totals: dict[str, Any] = {"unit_name": "Razem"}
         for code, _ in codes:
-            hidden += _hide_total_over_small([r[code] for r in by_unit], totals, code, threshold)
-        hidden += suppress_rows(by_unit, [c for c, _ in codes], threshold, total_row=totals)
+            members = [p for p in inputs.profile if p["code"] == code]
+            total = _sum(members, "cumulative_total")
+            if not summed_decisions.get((code, q), (True, True))[0]:
+                total = Suppressed(threshold, primary=is_small(total, threshold))
+                hidden += 1
+            totals[code] = total
         section.tables.append(Table(
             "profil-wrazliwe", "Kategorie wrażliwe według jednostek (narastająco, osoby)",
             [Column("unit_name", "Jednostka")] + [Column(code, label, "int") for code, label in codes],
@@ -290,7 +309,8 @@ def _profile(inputs: ReportInputs, scope: str, names: dict[str, str], settings: 
     return section, hidden
 
 
-def _services(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Section:
+def _services(inputs: ReportInputs, scope: str, names: dict[str, str], settings: ReportSettings,
+              suppress: bool) -> tuple[Section, int]:
     section = Section("uslugi", "Usługi społeczne — obszary ustawy, sposób realizacji, zlecanie", "Usługi",
                       page_break=True)
     sums = ["deliveries", "persons", "quarter_value", "cumulative_value"]
@@ -334,12 +354,17 @@ def _services(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Sectio
     # By area: all 14 areas of the Act, zeros included (shows which areas the CUS covers).
     area_rows = _grouped_sum(inputs.services_area, ("area",), sums)
     by_area = {int(r["area"]): r for r in area_rows if r.get("area") is not None}
+    sensitive_areas = set(settings.sensitive_service_areas) if suppress else set()
     table_rows = []
     for number in sorted(set(SERVICE_AREAS) | set(by_area)):
         r = by_area.get(number, {})
-        table_rows.append({"area_label": area_label(number), "deliveries": r.get("deliveries", ZERO if not r else None),
+        table_rows.append({"area": number, "area_label": area_label(number) + (" *" if number in sensitive_areas else ""),
+                           "deliveries": r.get("deliveries", ZERO if not r else None),
                            "persons": r.get("persons"), "quarter_value": r.get("quarter_value", ZERO if not r else None),
                            "cumulative_value": r.get("cumulative_value", ZERO if not r else None)})
+    # Persons in the areas of disability support and housing reveal a special category (config.yaml).
+    hidden = hide_small_area_persons(table_rows, sensitive_areas, settings.suppression_threshold,
+                                     unit_rows=inputs.services_area if scope == "consolidated" else None)
     area_columns = [Column("area_label", "Obszar (art. 2 ust. 1 ustawy o CUS)"),
                     Column("deliveries", "Świadczenia w kwartale", "int")]
     if any(r.get("persons") is not None for r in table_rows):
@@ -349,7 +374,10 @@ def _services(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Sectio
     section.tables.append(Table(
         "uslugi-obszary", "Usługi według obszarów ustawy", area_columns, table_rows,
         total=total_row(table_rows, "area_label", "Razem", ["deliveries", "quarter_value", "cumulative_value"]),
-        note="Osoby liczone odrębnie w każdym obszarze (jedna osoba może korzystać z usług kilku obszarów)."
+        note=("Osoby liczone odrębnie w każdym obszarze (jedna osoba może korzystać z usług kilku obszarów)."
+              + (" Obszary oznaczone * ujawniają kategorię wrażliwą (niepełnosprawność, wykluczenie mieszkaniowe): "
+                 f"liczby osób od 1 do {settings.suppression_threshold - 1} nie są publikowane (przypis)."
+                 if sensitive_areas else ""))
         if any(r.get("persons") is not None for r in table_rows) else None))
     mode_rows = _grouped_sum(inputs.services_mode, ("mode",), ["deliveries", "quarter_value", "cumulative_value"])
     order = list(DELIVERY_MODES)
@@ -379,11 +407,11 @@ def _services(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Sectio
         total=total_row(service_rows, "service_name" if scope == "unit" else "unit_name", "Razem",
                         ["deliveries", "quarter_value", "cumulative_value"]) if service_rows else None,
         empty_text="Brak świadczeń w okresie."))
-    chart_rows = [{"area_label": r["area_label"], "value": r.get("cumulative_value"), "deliveries": r.get("deliveries")}
+    chart_rows = [{"area_label": area_label(r["area"]), "value": r.get("cumulative_value"), "deliveries": r.get("deliveries")}
                   for r in table_rows]
     if any((r["value"] or 0) > 0 for r in chart_rows):
         section.charts.append(charts.services_by_area(chart_rows))
-    return section
+    return section, hidden
 
 
 def _financial(inputs: ReportInputs, scope: str, names: dict[str, str]) -> Section:
@@ -675,11 +703,13 @@ def build_report(inputs: ReportInputs, scope: str, unit_key: str | None = None,
         suppress = True
     names = _unit_names(inputs.units)
     profile, hidden = _profile(inputs, scope, names, settings, suppress)
+    services, hidden_services = _services(inputs, scope, names, settings, suppress)
+    hidden += hidden_services
     sections = [
         _identification(inputs, scope),
         _physical(inputs, scope, names),
         profile,
-        _services(inputs, scope, names),
+        services,
         _financial(inputs, scope, names),
         _quality(inputs, scope, names),
         _flags(inputs, scope, names),

@@ -24,7 +24,7 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 # ReportInputs field -> SQL file in reports/sql/ (same name).
 INPUT_QUERIES: tuple[str, ...] = (
-    "indicators", "profile", "services_area", "services_mode", "services_service", "commissioned",
+    "indicators", "profile", "profile_history", "services_area", "services_mode", "services_service", "commissioned",
     "finance_tasks", "finance_categories", "plan", "settlement", "advances", "quality", "quality_agreement", "quality_reasons",
     "flags", "milestones", "file_versions",
 )

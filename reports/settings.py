@@ -15,6 +15,8 @@ CONFIG_PATH = Path(__file__).parent / "config.yaml"
 class ReportSettings:
     suppression_threshold: int = 5
     suppress_in_unit_reports: bool = True
+    # Areas of the Act whose person counts are sensitive (config.yaml suppression.sensitive_service_areas).
+    sensitive_service_areas: tuple[int, ...] = (6, 12)
     pdf_timeout_seconds: float = 120
     virtual_time_budget_ms: int = 10000
 
@@ -30,6 +32,7 @@ def default_settings() -> ReportSettings:
     return ReportSettings(
         suppression_threshold=int(suppression.get("threshold", 5)),
         suppress_in_unit_reports=bool(suppression.get("in_unit_reports", True)),
+        sensitive_service_areas=tuple(int(a) for a in suppression.get("sensitive_service_areas", (6, 12)) or ()),
         pdf_timeout_seconds=float(pdf.get("timeout_seconds", 120)),
         virtual_time_budget_ms=int(pdf.get("virtual_time_budget_ms", 10000)),
     )

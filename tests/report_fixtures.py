@@ -40,7 +40,7 @@ CREATE TABLE report.indicators (unit VARCHAR, quarter VARCHAR, code VARCHAR, nam
     pct DECIMAL(9,4));
 CREATE TABLE report.participant_profile (unit VARCHAR, quarter VARCHAR, code VARCHAR, label VARCHAR,
     sort_order INTEGER, sensitive BOOLEAN, age_group INTEGER, quarter_total BIGINT, cumulative_total BIGINT,
-    cumulative_women BIGINT, cumulative_men BIGINT);
+    cumulative_women BIGINT, cumulative_men BIGINT, quarter_women BIGINT, quarter_men BIGINT);
 CREATE TABLE report.services_by_area (unit VARCHAR, quarter VARCHAR, area INTEGER, deliveries BIGINT,
     units DECIMAL(18,2), persons BIGINT, quarter_value DECIMAL(18,2), cumulative_value DECIMAL(18,2));
 CREATE TABLE report.services_by_mode (unit VARCHAR, quarter VARCHAR, mode VARCHAR, deliveries BIGINT,

@@ -307,3 +307,81 @@ def test_sensor_is_running_by_default_and_described_in_polish_and_english():
     (sensor,) = build_publish_sensors([])
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert "Po każdym udanym przebiegu" in sensor.description and "After every successful run" in sensor.description
+
+
+def test_published_profile_cannot_be_differenced_across_quarters(tmp_path):
+    """The reviewer's case: Elbląg homeless 2022Q2 15 (10 K / 5 M), 2022Q3 17 (12/5) — publishing both
+    cumulatives reveals 2 women. The copy applies the reports' sequential rule per unit × code."""
+    path = tmp_path / "warehouse" / "cus.duckdb"
+    path.parent.mkdir(parents=True)
+    series = [  # quarter, quarter triple, cumulative triple
+        ("2022Q1", (0, 0, 0), (0, 0, 0)),
+        ("2022Q2", (15, 10, 5), (15, 10, 5)),
+        ("2022Q3", (2, 2, 0), (17, 12, 5)),
+        ("2022Q4", (6, 3, 3), (23, 15, 8)),
+        ("2023Q1", (7, 5, 2), (30, 20, 10)),
+        ("2023Q2", (10, 5, 5), (40, 25, 15)),
+    ]
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE SCHEMA report")
+        conn.execute("CREATE TABLE report.participant_profile (unit VARCHAR, quarter VARCHAR, code VARCHAR, "
+                     "sensitive BOOLEAN, quarter_total BIGINT, quarter_women BIGINT, quarter_men BIGINT, "
+                     "cumulative_total BIGINT, cumulative_women BIGINT, cumulative_men BIGINT)")
+        for unit, code, sensitive in (("elblag", "HOMELESS", True), ("elblag", "UNEMPLOYED", False),
+                                      ("srokowo", "HOMELESS", True)):
+            rows = series if unit == "elblag" else series[:3]
+            conn.executemany("INSERT INTO report.participant_profile VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             [[unit, q, code, sensitive, *qt, *ct] for q, qt, ct in rows])
+    result = publish(path, tmp_path / "published")
+    conn = connect_published(tmp_path / "published")
+    try:
+        got = conn.sql("SELECT quarter, quarter_total, quarter_women, quarter_men, cumulative_total, cumulative_women, "
+                       "cumulative_men FROM report.participant_profile WHERE unit = 'elblag' AND code = 'HOMELESS' "
+                       "ORDER BY quarter").fetchall()
+        hidden = (None, None, None)
+        assert got == [
+            ("2022Q1", 0, 0, 0, 0, 0, 0),
+            ("2022Q2", 15, 10, 5, 15, 10, 5),
+            ("2022Q3", *hidden, *hidden),            # 17 − 15 = 2 women: hidden, with its quarter value
+            ("2022Q4", *hidden, *hidden),            # 23/15/8 − last published 15/10/5 = 8/5/3: hidden
+            ("2023Q1", *hidden, 30, 20, 10),         # 15/10/5 since Q2: published; quarter (after a hidden one) not
+            ("2023Q2", 10, 5, 5, 40, 25, 15),
+        ]
+        # a series is one unit × code: Srokowo's own series, the same figures, the same decisions
+        assert conn.sql("SELECT quarter, cumulative_total FROM report.participant_profile WHERE unit = 'srokowo' "
+                        "ORDER BY quarter").fetchall() == [("2022Q1", 0), ("2022Q2", 15), ("2022Q3", None)]
+        # not sensitive: published as computed
+        assert conn.sql("SELECT count(*) FROM report.participant_profile WHERE code = 'UNEMPLOYED' "
+                        "AND cumulative_total IS NULL").fetchone()[0] == 0
+        assert "różnica kwartałów" in conn.sql("SELECT comment FROM duckdb_tables() "
+                                               "WHERE table_name = 'participant_profile'").fetchone()[0]
+    finally:
+        conn.close()
+    assert result.row_counts["report.participant_profile"] == 15
+
+
+def test_persons_of_sensitive_service_areas_are_suppressed_in_the_copy(tmp_path):
+    path = tmp_path / "warehouse" / "cus.duckdb"
+    path.parent.mkdir(parents=True)
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE SCHEMA report")
+        conn.execute("CREATE TABLE report.services_by_area AS SELECT * FROM (VALUES "
+                     "('srokowo', '2021Q1', 6, 3, 2), ('srokowo', '2021Q1', 12, 4, 4), ('srokowo', '2021Q1', 1, 3, 3), "
+                     "('srokowo', '2021Q2', 6, 9, 5), ('srokowo', '2021Q2', 12, 0, 0)) "
+                     "t(unit, quarter, area, deliveries, persons)")
+        conn.execute("CREATE TABLE report.services_by_service AS SELECT 'srokowo' AS unit, '2021Q1' AS quarter, "
+                     "'MIESZK' AS service_code, 12 AS area, 4 AS deliveries, 1 AS persons")
+    publish(path, tmp_path / "published")
+    conn = connect_published(tmp_path / "published")
+    try:
+        # Srokowo 2021Q1 area 6 (disability support): 2 persons -> NULL; housing 4 -> NULL; area 1 stays;
+        # 5 (= threshold) and 0 are published; deliveries are not persons and stay.
+        assert conn.sql("SELECT quarter, area, deliveries, persons FROM report.services_by_area "
+                        "ORDER BY quarter, area").fetchall() == [
+            ("2021Q1", 1, 3, 3), ("2021Q1", 6, 3, None), ("2021Q1", 12, 4, None),
+            ("2021Q2", 6, 9, 5), ("2021Q2", 12, 0, 0)]
+        assert conn.sql("SELECT persons FROM report.services_by_service").fetchone()[0] is None
+        assert "obszarach 6, 12" in conn.sql("SELECT comment FROM duckdb_tables() "
+                                             "WHERE table_name = 'services_by_area'").fetchone()[0]
+    finally:
+        conn.close()

@@ -104,3 +104,55 @@ def test_fractional_service_units_keep_their_decimals_in_html_and_xlsx(tmp_path)
     # 1270.5 is shown with its decimal (not rounded to "1 271"); a whole quantity has no decimal comma.
     assert cells[1270.5].data_type == "n" and cells[1270.5].number_format == "#,##0.0#"
     assert cells[636].number_format == "#,##0"
+
+
+def _series(*triples):
+    quarters = ("2022Q1", "2022Q2", "2022Q3", "2022Q4", "2023Q1", "2023Q2")
+    rows, previous = [], (0, 0, 0)
+    for quarter, cumulative in zip(quarters, triples):
+        rows.append({"quarter": quarter, **dict(zip(("cumulative_total", "cumulative_women", "cumulative_men"),
+                                                    map(Decimal, cumulative))),
+                     **dict(zip(("quarter_total", "quarter_women", "quarter_men"),
+                                (Decimal(c - p) for c, p in zip(cumulative, previous))))})
+        previous = cumulative
+    return rows
+
+
+def test_sequential_disclosure_closes_the_differencing_leak_across_quarters():
+    from reports.suppression import sequential_disclosure
+
+    # 15/10/5 published; 17/12/5 would give away 2 women by difference -> hidden with its quarter value;
+    # 23/15/8 differs from the LAST PUBLISHED 15/10/5 by 8/5/3 -> hidden; 30/20/10 differs by 15/10/5
+    # -> published, but its quarter value (7/5/2) is not (the previous cumulative was hidden);
+    # 40/25/15 published with its quarter value 10/5/5.
+    series = _series((15, 10, 5), (17, 12, 5), (23, 15, 8), (30, 20, 10), (40, 25, 15), (41, 26, 15))
+    decided = sequential_disclosure(series, 5)
+    assert decided == {"2022Q1": (True, True), "2022Q2": (False, False), "2022Q3": (False, False),
+                       "2022Q4": (True, False), "2023Q1": (True, True), "2023Q2": (False, False)}
+    # No two published cumulatives differ by 1..4 in any component.
+    published = [r for r in series if decided[r["quarter"]][0]]
+    for a, b in zip(published, published[1:]):
+        for key in ("cumulative_total", "cumulative_women", "cumulative_men"):
+            assert not 0 < abs(b[key] - a[key]) < 5
+    # A small component hides the whole triple; zero discloses nobody; the threshold is a parameter.
+    assert sequential_disclosure(_series((6, 4, 2), (6, 4, 2)), 5) == {"2022Q1": (False, False),
+                                                                       "2022Q2": (False, False)}
+    assert sequential_disclosure(_series((0, 0, 0), (6, 6, 0)), 5) == {"2022Q1": (True, True),
+                                                                       "2022Q2": (True, True)}
+    assert sequential_disclosure(_series((15, 10, 5), (17, 12, 5)), 2) == {"2022Q1": (True, True),
+                                                                           "2022Q2": (True, True)}
+
+
+def test_consolidated_sum_is_hidden_where_a_unit_is():
+    from reports.suppression import disclosure_by_series, summed_series
+
+    a = [{**r, "unit": "a", "code": "HOMELESS"} for r in _series((15, 10, 5), (17, 12, 5), (30, 20, 10))]
+    b = [{**r, "unit": "b", "code": "HOMELESS"} for r in _series((20, 10, 10), (30, 15, 15), (40, 20, 20))]
+    units = disclosure_by_series(a + b, 5)
+    assert units[("a", "HOMELESS", "2022Q2")] == (False, False) and units[("b", "HOMELESS", "2022Q2")] == (True, True)
+    summed, decided = summed_series(a + b, units, 5)
+    # 2022Q2: the sum 47/27/20 differs from 35/20/15 by 12/7/5 — fine by itself, but a − b would
+    # give a's hidden 17 away: hidden. 2022Q3: both units published, the sum 70/40/30 too.
+    assert [(r["quarter"], r["cumulative_total"]) for r in summed] == [("2022Q1", 35), ("2022Q2", 47), ("2022Q3", 70)]
+    assert decided == {("HOMELESS", "2022Q1"): (True, True), ("HOMELESS", "2022Q2"): (False, False),
+                       ("HOMELESS", "2022Q3"): (True, False)}

@@ -27,6 +27,7 @@ from pipelines.registry import load_units
 from pipelines.resources import ReportsResource, WarehouseResource
 from reports import queries
 from reports.builder import CONSOLIDATED, build_report
+from reports.formatting import Suppressed
 from reports.html import plotly_js, render_html
 from reports.settings import ReportSettings
 
@@ -436,10 +437,12 @@ def test_small_sensitive_counts_are_suppressed_in_the_consolidated_report(pages,
     # Homelessness: Elbląg 0 stays (discloses nobody), Srokowo 2 and the total 2 hidden.
     assert by_unit[elblag]["HOMELESS"] == "0" and by_unit[srokowo]["HOMELESS"] == "<5"
     assert by_unit["Razem"]["HOMELESS"] == "<5"
-    assert by_unit[elblag]["MINORITY"] == "6"
+    # Minority: Elbląg 6 = 4 K + 2 M — both parts small, so the whole triple is hidden (published
+    # together or not at all), in the unit cell and in the sum over units.
+    assert by_unit[elblag]["MINORITY"] == "•" and by_unit["Razem"]["MINORITY"] == "•"
     minority = row_of(page, "profil", label="migranci, mniejszości, osoby obcego pochodzenia *")
-    assert (minority["cumulative_total"], minority["cumulative_women"], minority["cumulative_men"]) == \
-        ("6", "<5", "<5")
+    assert (minority["quarter_total"], minority["cumulative_total"], minority["cumulative_women"],
+            minority["cumulative_men"]) == ("<5", "•", "<5", "<5")
     unemployed = row_of(page, "profil", label="bezrobotni")  # not sensitive: never hidden
     assert unemployed["cumulative_total"] == "215"
     ws = workbooks[CONSOLIDATED]["Profil uczestników"]
@@ -452,10 +455,12 @@ def test_small_sensitive_counts_are_suppressed_in_the_consolidated_report(pages,
 def test_suppression_threshold_is_a_setting(produced):
     with queries.read_only(produced["warehouse"]) as conn:
         inputs = queries.load_report_inputs(conn, QUARTER, units())
-    report = build_report(inputs, "consolidated", settings=ReportSettings(suppression_threshold=3))
+    report = build_report(inputs, "consolidated", settings=ReportSettings(suppression_threshold=2))
     rows = {r["unit_name"]: r for r in report.table("profil-wrazliwe").rows}
     elblag = next(u.name for u in units() if u.key == "elblag")
-    assert rows[elblag]["DISABILITY"] == Decimal(3)
+    # At 2, Elbląg's minority 6 (4 K / 2 M) is published; disability 3 (2 K / 1 M) still is not.
+    assert rows[elblag]["MINORITY"] == Decimal(6)
+    assert rows[elblag]["DISABILITY"] == Suppressed(2, primary=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -614,3 +619,77 @@ def test_agreement_files_are_not_counted_in_the_quarters_received_rows(tmp_path,
     assert [r["received"] for r in page.tables["jakosc-umowa"]] == ["9"]
     # Srokowo has no agreement rows: no agreement block, and the quarter's rows unchanged.
     assert build_report(inputs, "unit", "srokowo").table("jakosc").total["received"] == 215
+
+
+def test_hidden_cumulative_cannot_be_recovered_by_differencing_quarters(tmp_path):
+    """Elbląg homeless: 2021Q2 15 (10 K / 5 M) published; 2021Q3 17 (12 K / 5 M) would give 2 women
+    away by difference — so the whole Q3 triple and its quarter value are hidden; Q4 23 (15/8)
+    differs from the last published Q2 by 8/5/3 — hidden as well."""
+    inputs = _fixture_inputs(tmp_path)
+    history = [{"unit": "elblag", "quarter": "2021Q2", "code": "HOMELESS", "quarter_total": 15, "quarter_women": 10,
+                "quarter_men": 5, "cumulative_total": 15, "cumulative_women": 10, "cumulative_men": 5}]
+    # the warehouse's history query returns the reporting quarter too; the builder takes the shown rows
+    assert {(r["unit"], r["quarter"]) for r in inputs.profile_history} == {("elblag", QUARTER), ("srokowo", QUARTER)}
+    inputs.profile_history = history + inputs.profile_history
+    row = next(r for r in inputs.profile if r["unit"] == "elblag" and r["code"] == "HOMELESS")
+    row.update(quarter_total=2, quarter_women=2, quarter_men=0, cumulative_total=17, cumulative_women=12,
+               cumulative_men=5)
+    hidden = Suppressed(5, primary=False)
+    label = "osoby bezdomne lub wykluczone z dostępu do mieszkań *"
+
+    def shown(report, table="profil"):
+        r = next(r for r in report.table(table).rows if r.get("label") == label)
+        return [r[k] for k in ("quarter_total", "cumulative_total", "cumulative_women", "cumulative_men")]
+
+    assert shown(build_report(inputs, "unit", "elblag")) == [Suppressed(5), hidden, hidden, hidden]
+    consolidated = build_report(inputs, "consolidated")
+    # sum 19 = Elbląg 17 + Srokowo 2: hidden (Elbląg is hidden; Srokowo's 2 is small)
+    assert shown(consolidated) == [Suppressed(5), hidden, hidden, hidden]
+    by_unit = {r["unit_name"]: r["HOMELESS"] for r in consolidated.table("profil-wrazliwe").rows}
+    elblag, srokowo = (next(u.name for u in units() if u.key == k) for k in ("elblag", "srokowo"))
+    assert by_unit == {elblag: hidden, srokowo: Suppressed(5)}
+    assert consolidated.table("profil-wrazliwe").total["HOMELESS"] == hidden
+    # Next quarter: 23 (15/8); change since the last PUBLISHED (Q2: 15/10/5) = 8/5/3 -> still hidden.
+    inputs.quarter = "2021Q4"
+    inputs.profile_history.append({**row, "unit": "elblag", "quarter": QUARTER})
+    row.update(quarter_total=6, quarter_women=3, quarter_men=3, cumulative_total=23, cumulative_women=15,
+               cumulative_men=8)
+    assert shown(build_report(inputs, "unit", "elblag")) == [hidden, hidden, hidden, hidden]
+    # 30 (20/10): change 15/10/5 since Q2 -> published; its quarter value 7 is not (Q3 was hidden).
+    row.update(quarter_total=7, quarter_women=5, quarter_men=2, cumulative_total=30, cumulative_women=20,
+               cumulative_men=10)
+    assert shown(build_report(inputs, "unit", "elblag")) == [hidden, 30, 20, 10]
+    footnotes = " ".join(build_report(inputs, "unit", "elblag").footnotes)
+    assert "różnicy kwartałów" in footnotes and "ostatniego opublikowanego kwartału" in footnotes
+
+
+def test_persons_in_sensitive_service_areas_are_suppressed(tmp_path):
+    inputs = _fixture_inputs(tmp_path)
+    extra = {"quarter": QUARTER, "deliveries": 3, "units": Decimal("3.00"), "quarter_value": Decimal("300.00"),
+             "cumulative_value": Decimal("300.00")}
+    inputs.services_area += [
+        {**extra, "unit": "srokowo", "area": 6, "persons": 2},    # disability support: 2 persons
+        {**extra, "unit": "srokowo", "area": 1, "persons": 3},    # family policy: not sensitive
+        {**extra, "unit": "elblag", "area": 12, "persons": 7},    # housing: 7 persons
+        {**extra, "unit": "srokowo", "area": 12, "persons": 0},
+    ]
+
+    def persons(report):
+        return {r["area"]: r.get("persons") for r in report.table("uslugi-obszary").rows if r.get("persons") is not None}
+
+    srokowo = build_report(inputs, "unit", "srokowo")
+    assert persons(srokowo) == {1: 3, 4: 52, 6: Suppressed(5), 11: 38, 12: 0}
+    row = next(r for r in srokowo.table("uslugi-obszary").rows if r["area"] == 6)
+    assert row["area_label"] == "6. wspieranie osób niepełnosprawnych *" and row["deliveries"] == 3
+    assert persons(build_report(inputs, "unit", "elblag")) == {1: 130, 4: 260, 6: 71, 12: 7}
+    # Consolidated: area 6 = 71 + 2 = 73 would give Srokowo's 2 away (Elbląg's 71 is public): hidden.
+    consolidated = build_report(inputs, "consolidated")
+    assert persons(consolidated) == {1: 133, 4: 312, 6: Suppressed(5, primary=False), 11: 38, 12: 7}
+    assert "mieszkalnictwa" in suppression_footnote_text(consolidated)
+    # Off in unit reports when the setting says so; the consolidated report always suppresses.
+    loose = ReportSettings(suppress_in_unit_reports=False)
+    assert persons(build_report(inputs, "unit", "srokowo", settings=loose))[6] == 2
+
+
+def suppression_footnote_text(report) -> str:
+    return " ".join(report.footnotes)

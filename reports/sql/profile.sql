@@ -16,6 +16,8 @@ final AS (
         coalesce(sensitive, false) AS sensitive,
         age_group,
         quarter_total,
+        quarter_women,
+        quarter_men,
         cumulative_total,
         cumulative_women,
         cumulative_men
