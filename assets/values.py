@@ -51,15 +51,24 @@ def normalize_number_text(expr: pl.Expr) -> pl.Expr:
     )
 
 
+# DECIMAL(18,2) holds 16 integer digits, BIGINT any 18-digit number: a longer cell is a `type` error
+# (null here), never a failed cast of the whole partition. Leading zeros do not count.
+MONEY_INTEGER_DIGITS = 16
+INTEGER_DIGITS = 18
+
+
 def parse_decimal(expr: pl.Expr) -> pl.Expr:
     """Money and quantities, exact to the grosz; more than 2 decimal places is an error (null)."""
-    text = normalize_number_text(expr)
-    return pl.when(text.str.contains(r"^-?\d+(\.\d{1,2})?$")).then(text).otherwise(None).cast(MONEY)
+    text = normalize_number_text(expr).str.replace(r"^(-?)0+(\d)", "${1}${2}")
+    pattern = rf"^-?\d{{1,{MONEY_INTEGER_DIGITS}}}(\.\d{{1,2}})?$"
+    return pl.when(text.str.contains(pattern)).then(text).otherwise(None).cast(MONEY, strict=False)
 
 
 def parse_integer(expr: pl.Expr) -> pl.Expr:
-    text = normalize_number_text(expr)
-    return pl.when(text.str.contains(r"^-?\d+(\.0+)?$")).then(text.str.replace(r"\.0+$", "")).otherwise(None).cast(pl.Int64)
+    text = normalize_number_text(expr).str.replace(r"^(-?)0+(\d)", "${1}${2}")
+    pattern = rf"^-?\d{{1,{INTEGER_DIGITS}}}(\.0+)?$"
+    return (pl.when(text.str.contains(pattern)).then(text.str.replace(r"\.0+$", "")).otherwise(None)
+            .cast(pl.Int64, strict=False))
 
 
 def _map_unique(series: pl.Series, function) -> pl.Series:

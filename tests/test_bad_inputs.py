@@ -477,3 +477,24 @@ def test_35_no_file_for_the_partition_leaves_staging_as_it_is(with_budget):
     assert outcome.success and all(check["passed"] for check in outcome.checks.values())
     assert pipe.summary("expenses", "2021Q4") is None
     _expenses_intact(pipe)
+
+
+# ------------------------------------------------------------------------- numbers too large for the warehouse types
+
+def test_39_oversized_amount_and_tranche_number_are_type_errors(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021"),
+                                  expense("FV/2/2021", gross="12345678901234567,00", net="10,00", eligible="10,00",
+                                          vat=""),
+                                  expense("FV/3/2021", gross="9 999 999 999 999 999,99", net="10,00", eligible="10,00",
+                                          vat="")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(3, "gross_amount", "type", "error", "12345678901234567,00")]
+    assert pipe.staged("expenses", "document_no, gross_amount") == [
+        ("FV/1/2021", Decimal("1230.00")), ("FV/3/2021", Decimal("9999999999999999.99"))]
+
+    write_tranches(pipe.landing, [tranche(1, "249998.50"), ["99999999999999999999", "15.07.2021", "100,00", "84,28",
+                                                            "15,72"]])
+    assert pipe.run("tranches").success
+    assert pipe.quarantine("tranches") == [(3, "tranche_no", "type", "error", "99999999999999999999")]
+    assert pipe.staged("tranches", "tranche_no") == [(1,)]
