@@ -45,6 +45,7 @@ class Column:
     values: tuple[AllowedValue, ...] = ()
     pii: str | None = None
     sensitive: bool = False
+    person_id: bool = False  # identifies a participant (a PESEL in it becomes the keyed pseudonym, not a marker)
     min: float | None = None
     max: float | None = None
 
@@ -125,6 +126,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> dict[str, Dataset]:
                 values=_values(c.get("values"), types, c["type"]),
                 pii=c.get("pii"),
                 sensitive=bool(c.get("sensitive", False)),
+                person_id=bool(c.get("person_id", False)),
                 min=c.get("min"),
                 max=c.get("max"),
             )

@@ -13,7 +13,7 @@ import pytest
 
 from assets.raw.pesel import pseudonym
 from conftest import TEST_KEY
-from validation_fixtures import (BUDGET_ROWS, DELIVERY_HEADERS, PESEL_A, PESEL_B, PESEL_CHILD, QUARTER, Pipeline,
+from validation_fixtures import (BUDGET_ROWS, DELIVERY_HEADERS, PESEL_A, PESEL_B, PESEL_C, PESEL_CHILD, QUARTER, Pipeline,
                                  delivery, expense, folder, participant, tranche, write_budget, write_deliveries,
                                  write_expenses, write_participants, write_participants_xlsx, write_tranches)
 
@@ -479,6 +479,72 @@ def test_35_no_file_for_the_partition_leaves_staging_as_it_is(with_budget):
     _expenses_intact(pipe)
 
 
+# ------------------------------------------------------------------------- CSV records the header does not describe
+
+def test_36_unquoted_separator_in_a_text_quarantines_that_row_only(with_budget):
+    pipe = with_budget
+    from landing_fixtures import EXPENSE_HEADERS
+
+    lines = [";".join(EXPENSE_HEADERS),
+             ";".join(map(str, expense("FV/1/2021"))),
+             ";".join(map(str, expense("FV/3/2021", item="Catering; obiad"))),     # 15 cells: values shifted
+             '"FV/2/2021";526-000-12-46;02.08.2021;;1;3.1;"Monitor 24"" i ""ABC"" sp. z o.o.";'
+             "500,00;500,00;500,00;0,00;N;N;T",
+             ";".join(map(str, expense("FV/4/2021", item='Monitor 24"', gross="500,00", net="500,00",
+                                       eligible="500,00", vat="0,00")))]
+    folder(pipe.landing).mkdir(parents=True, exist_ok=True)
+    (folder(pipe.landing) / "wydatki.csv").write_bytes(("\n".join(lines) + "\n").encode("cp1250"))
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(3, None, "extra_fields", "error", "15 pól zamiast 14")]
+    assert pipe.messages("expenses", "extra_fields") == [
+        "Wiersz ma więcej kolumn niż nagłówek (15 pól zamiast 14) — sprawdź, czy tekst nie zawiera średnika; ujmij "
+        "go w cudzysłów albo usuń średnik. Wartości w wierszu są przesunięte, więc wiersz nie został przyjęty."]
+    assert pipe.sql("SELECT header FROM staging.quarantine WHERE rule = 'extra_fields'") == [("(cały wiersz)",)]
+    assert pipe.staged("expenses", "row_number, document_no, item_name, eligible_amount") == [
+        (2, "FV/1/2021", "Usługa opiekuńcza", Decimal("1230.00")),
+        (4, "FV/2/2021", 'Monitor 24" i "ABC" sp. z o.o.', Decimal("500.00")),
+        (5, "FV/4/2021", 'Monitor 24"', Decimal("500.00"))]
+    assert pipe.summary("expenses") == (4, 3, 1, 0)
+
+
+def test_37_csv_quirks_that_used_to_crash_are_read(with_budget):
+    pipe = with_budget
+    from landing_fixtures import EXPENSE_HEADERS
+
+    header = ";".join(EXPENSE_HEADERS) + ";"  # a header line ending with the separator
+    rows = [";".join(map(str, expense("FV/1/2021", item='"ABC" sp. z o.o.'))),
+            ";".join(map(str, expense("FV/2/2021", item='"Żłobek sp. z o.o.', gross="500,00", net="500,00",
+                                      eligible="500,00", vat="0,00")))]
+    folder(pipe.landing).mkdir(parents=True, exist_ok=True)
+    (folder(pipe.landing) / "wydatki.csv").write_bytes("\r".join([header] + rows).encode("cp1250"))  # CR only
+    outcome = pipe.run("expenses")
+    assert outcome.success, outcome.failure
+    assert pipe.staged("expenses", "document_no, item_name, eligible_amount") == [
+        ("FV/1/2021", '"ABC" sp. z o.o.', Decimal("1230.00")), ("FV/2/2021", '"Żłobek sp. z o.o.', Decimal("500.00"))]
+    assert pipe.quarantine("expenses") == []
+
+
+# ------------------------------------------------------------------------- XLSX sheet starting with empty rows
+
+def test_38_xlsx_with_a_leading_empty_row_reports_sheet_row_numbers(pipe):
+    import openpyxl
+    from landing_fixtures import PARTICIPANT_HEADERS
+
+    path = folder(pipe.landing) / "uczestnicy.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.cell(2, 1, "Beneficjent: Elbląskie Centrum Usług Społecznych")         # row 1 stays empty
+    rows = [PARTICIPANT_HEADERS, participant("ELB/0001", PESEL_A), participant("ELB/0002", PESEL_B, "M", start="31.02.2021")]
+    for row_number, row in enumerate(rows, start=3):
+        for position, value in enumerate(row, 1):
+            sheet.cell(row_number, position, value)
+    workbook.save(path)
+    assert pipe.run("participants").success
+    assert pipe.quarantine("participants") == [(5, "start_date", "type", "error", "31.02.2021")]
+    assert pipe.staged("participants", "row_number, participant_id") == [(4, "ELB/0001")]
+
+
 # ------------------------------------------------------------------------- numbers too large for the warehouse types
 
 def test_39_oversized_amount_and_tranche_number_are_type_errors(with_budget):
@@ -498,3 +564,49 @@ def test_39_oversized_amount_and_tranche_number_are_type_errors(with_budget):
     assert pipe.run("tranches").success
     assert pipe.quarantine("tranches") == [(3, "tranche_no", "type", "error", "99999999999999999999")]
     assert pipe.staged("tranches", "tranche_no") == [(1,)]
+
+
+# ------------------------------------------------------------------------- PESEL outside the PESEL column
+
+def test_40_pesel_as_participant_id_and_in_free_text_never_reaches_the_warehouse(pipe):
+    import duckdb
+
+    from assets.raw.pesel import PESEL_MARKER
+
+    pipe.load_baseline("services", "budget")
+    key = TEST_KEY.encode()
+    write_participants(pipe.landing, [
+        participant(PESEL_B, PESEL_B, "M", **{"Miejscowość": f"Kowalski {PESEL_A}"}),  # PESEL as the ID
+        participant("ELB/0001", PESEL_A)])
+    assert pipe.run("participants").success
+    assert pipe.staged("participants", "participant_id, person_key, locality") == [
+        (pseudonym(PESEL_B, key), pseudonym(PESEL_B, key), f"Kowalski {PESEL_MARKER}"),
+        ("ELB/0001", pseudonym(PESEL_A, key), "Elbląg")]
+    assert pipe.quarantine("participants") == [
+        (2, "locality", "pesel_outside_pesel_column", "warning", None),
+        (2, "participant_id", "pesel_outside_pesel_column", "warning", None)]
+    assert pipe.messages("participants", "pesel_outside_pesel_column")[0] == (
+        "Kolumna „Miejscowość” zawierała numer PESEL — nie zapisano go (w identyfikatorze uczestnika zastąpiono go "
+        "pseudonimem). Jako identyfikator uczestnika używaj własnego numeru (np. ELB/2021/0001), a numer PESEL "
+        "wpisuj tylko w kolumnie „PESEL” pliku uczestników, nigdy w innych kolumnach.")
+    assert pipe.summary("participants") == (2, 2, 0, 1)
+
+    # the delivery file refers to the participant by the same PESEL: it still matches (same pseudonym)
+    write_deliveries(pipe.landing, [delivery(PESEL_B), delivery("ELB/0001", ipus=f"IPUS {PESEL_A}")])
+    assert pipe.run("deliveries").success
+    assert pipe.staged("deliveries", "participant_id, ipus_no") == [
+        (pseudonym(PESEL_B, key), None), ("ELB/0001", f"IPUS {PESEL_MARKER}")]
+    assert pipe.quarantine("deliveries") == [(2, "participant_id", "pesel_outside_pesel_column", "warning", None),
+                                             (3, "ipus_no", "pesel_outside_pesel_column", "warning", None)]
+    assert pipe.summary("deliveries") == (2, 2, 0, 2)
+
+    write_expenses(pipe.landing, [expense("FV/1/2021", item=f"Zwrot kosztów dojazdu, {PESEL_C}")])
+    assert pipe.run("expenses").success
+    assert pipe.staged("expenses", "item_name") == [(f"Zwrot kosztów dojazdu, {PESEL_MARKER}",)]
+    assert pipe.quarantine("expenses") == [(2, "item_name", "pesel_outside_pesel_column", "warning", None)]
+
+    with duckdb.connect(str(pipe.db)) as conn:
+        conn.execute("CHECKPOINT")
+    data = b"".join(p.read_bytes() for p in pipe.db.parent.iterdir() if p.name.startswith(pipe.db.name))
+    for pesel in (PESEL_A, PESEL_B, PESEL_C):
+        assert pesel.encode() not in data

@@ -10,7 +10,7 @@ from assets.raw.ingest import find_landing_file, ingest_file
 from assets.raw.landing_file import LandingFileError, read_landing_file
 from assets.raw.pesel import pseudonym
 from assets.staging.typed import typed_rows
-from landing_fixtures import (EXPENSE_HEADERS, make_pesel, participant_row, write_csv,
+from landing_fixtures import (EXPENSE_HEADERS, PARTICIPANT_HEADERS, make_pesel, participant_row, write_csv,
                               write_participants_xlsx)
 from pipelines.contract import dataset
 
@@ -203,3 +203,161 @@ def test_pesel_of_a_person_born_in_2000_loses_two_zeros_and_is_restored():
     assert pesel_digits(as_number + ".0") == (born_2000, "restored_leading_zero")
     assert pesel_digits("123456789") == (None, "invalid_length")  # padded, it is not a valid PESEL
     assert pesel_digits("12345") == (None, "invalid_length")
+
+
+# ------------------------------------------------------------------------- CSV content the reader takes in stride
+
+HEADER = ";".join(EXPENSE_HEADERS)
+
+
+def _expense_line(no, item="x", gross="10,00"):
+    return f"FV/{no}/2021;5260001246;2021-03-04;;1;3.1;{item};{gross};{gross};{gross};0,00;N;N;N"
+
+
+def _read_text(landing, text, encoding="utf-8"):
+    path = landing / "elblag" / "2021Q1" / "wydatki.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return read_landing_file(path, EXPENSES)
+
+
+def _cells(table, *columns):
+    return table.frame.select("row_number", *columns, "read_error").rows()
+
+
+@pytest.mark.parametrize("item", ['Monitor 24"', 'Firma "ABC" sp. z o.o.', '"ABC" sp. z o.o.', '"ABC sp. z o.o.'])
+def test_stray_quotes_in_a_field_are_text_and_no_row_is_swallowed(landing, item):
+    text = "\n".join([HEADER, _expense_line(1, item), _expense_line(2, gross="20,00"), _expense_line(3)]) + "\n"
+    table = _read_text(landing, text, encoding="cp1250")
+    assert _cells(table, "document_no", "item_name", "gross_amount", "commissioned") == [
+        (2, "FV/1/2021", item, "10,00", "N", None),
+        (3, "FV/2/2021", "x", "20,00", "N", None),
+        (4, "FV/3/2021", "x", "10,00", "N", None)]
+
+
+def test_unclosed_quote_before_a_quoted_field_later_in_the_file(landing):
+    lines = [HEADER, _expense_line(1, '"ABC sp. z o.o.'), _expense_line(2), _expense_line(3, '"Firma; oddział"'),
+             _expense_line(4)]
+    table = _read_text(landing, "\r\n".join(lines) + "\r\n")
+    assert _cells(table, "document_no", "item_name", "gross_amount") == [
+        (2, "FV/1/2021", '"ABC sp. z o.o.', "10,00", None), (3, "FV/2/2021", "x", "10,00", None),
+        (4, "FV/3/2021", "Firma; oddział", "10,00", None), (5, "FV/4/2021", "x", "10,00", None)]
+
+
+def test_quoted_field_with_a_line_break_is_one_row(landing):
+    text = f'{HEADER}\n{_expense_line(1, chr(34) + "linia 1" + chr(10) + "linia 2" + chr(34))}\n{_expense_line(2)}\n'
+    table = _read_text(landing, text)
+    assert _cells(table, "document_no", "item_name") == [(2, "FV/1/2021", "linia 1\nlinia 2", None),
+                                                         (3, "FV/2/2021", "x", None)]
+
+
+def test_header_ending_with_a_separator_and_cr_only_line_ends(landing):
+    text = "\r".join([HEADER + ";", _expense_line(1) + ";", _expense_line(2, gross="20,00") + ";"]) + "\r"
+    table = _read_text(landing, text)
+    assert table.ignored_columns == [] and table.missing_optional == []
+    assert _cells(table, "document_no", "gross_amount", "commissioned") == [
+        (2, "FV/1/2021", "10,00", "N", None), (3, "FV/2/2021", "20,00", "N", None)]
+
+
+def test_short_first_row_is_padded_and_longer_rows_carry_a_read_error(landing):
+    short = _expense_line(1).rsplit(";", 4)[0]  # the last four cells (VAT, three flags) left out
+    lines = [HEADER, short, _expense_line(2) + ";uwaga", _expense_line(3, "x;y"), _expense_line(4),
+             _expense_line(5, "a;b")[:-2] + ";", _expense_line(6), _expense_line(7) + ";"]
+    lines += [_expense_line(n) for n in range(8, 12)]  # the usual row: 14 cells
+    table = _read_text(landing, "\n".join(lines) + "\n")
+    assert _cells(table, "document_no", "item_name", "gross_amount", "vat_amount", "commissioned") == [
+        (2, "FV/1/2021", "x", "10,00", None, None, None),
+        (3, "FV/2/2021", "x", "10,00", "0,00", "N", "15 pól zamiast 14"),   # a cell after the last column
+        (4, "FV/3/2021", "x", "y", "10,00", "N", "15 pól zamiast 14"),      # an unquoted ; in the text: shifted
+        (5, "FV/4/2021", "x", "10,00", "0,00", "N", None),
+        (6, "FV/5/2021", "a", "b", "10,00", "N", "15 pól zamiast 14"),      # shifted, its last cell empty
+        (7, "FV/6/2021", "x", "10,00", "0,00", "N", None),
+        # more cells than the header and the file's usual row: flagged too (cannot be told from a shift)
+        (8, "FV/7/2021", "x", "10,00", "0,00", "N", "15 pól zamiast 14")] + [
+        (n + 1, f"FV/{n}/2021", "x", "10,00", "0,00", "N", None) for n in range(8, 12)]
+
+
+def test_any_other_csv_failure_is_a_polish_file_error(landing, monkeypatch):
+    import assets.raw.landing_file as landing_file
+
+    def broken(*args, **kwargs):
+        raise ValueError("could not parse")
+
+    monkeypatch.setattr(landing_file, "_csv_records", broken)
+    with pytest.raises(LandingFileError) as error:
+        _read_text(landing, f"{HEADER}\n{_expense_line(1)}\n")
+    assert error.value.problem == "nie można odczytać pliku CSV (ValueError)."
+    assert error.value.fix.startswith("Zapisz plik ponownie jako CSV")
+    assert str(error.value).startswith(f"Plik {landing / 'elblag' / '2021Q1' / 'wydatki.csv'}: nie można")
+
+
+def test_100k_row_csv_is_read_quickly(landing):
+    import time
+
+    lines = [HEADER] + [_expense_line(i, 'Firma "ABC" sp. z o.o.' if i % 7 == 0 else "Usługa") for i in range(100_000)]
+    path = landing / "elblag" / "2021Q1" / "wydatki.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    table = read_landing_file(path, EXPENSES)
+    elapsed = time.perf_counter() - started
+    assert table.frame.height == 100_000 and table.frame["read_error"].null_count() == 100_000
+    assert table.frame["row_number"][-1] == 100_001
+    assert table.frame["item_name"][7] == 'Firma "ABC" sp. z o.o.'
+    assert elapsed < 4.0, elapsed  # ~0.5-1 s on the development machine
+
+
+def test_xlsx_leading_empty_rows_keep_sheet_row_numbers(landing):
+    import openpyxl
+
+    from assets.staging.file_checks import header_block_text
+
+    path = landing / "elblag" / "2021Q1" / "wydatki.xlsx"
+    path.parent.mkdir(parents=True)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.cell(2, 1, "Projekt: Elbląskie Centrum Usług Społecznych")
+    for position, header in enumerate(EXPENSE_HEADERS, 1):
+        sheet.cell(3, position, header)
+    for position, value in enumerate(_expense_line(1).split(";"), 1):
+        sheet.cell(4, position, value)
+    workbook.save(path)
+    table = read_landing_file(path, EXPENSES)
+    assert table.frame.select("row_number", "document_no").rows() == [(4, "FV/1/2021")]
+    assert header_block_text(table, EXPENSES) == "projekt: elblaskie centrum uslug spolecznych"
+
+
+# ------------------------------------------------------------------------- PESEL outside the PESEL column
+
+def test_pesel_outside_the_pesel_column_is_removed_before_anything_is_stored(landing, tmp_path):
+    from assets.raw.pesel import PESEL_MARKER
+
+    as_id, in_text = SENIOR_PESEL, ADULT_PESEL
+    rows = [participant_row(as_id, "Jan", "Kowalski", as_id, "M", "2021-02-01", **{"Miejscowość": f"Kowalski {in_text}"}),
+            participant_row(str(int(CHILD_PESEL)), "Zofia", "Nowak", CHILD_PESEL, "K", "2021-02-01",
+                            **{"Kod pocztowy": "123456789012"}),  # a 12-digit run is not a PESEL
+            participant_row("ELB/1", "Anna", "Nowak", ADULT_PESEL, "K", "2021-02-01", **{"Gmina": f"x{in_text}x"})]
+    path = write_csv(landing / "elblag" / "2021Q1" / "uczestnicy.csv", PARTICIPANT_HEADERS, rows, sep=";")
+    db = tmp_path / "w.duckdb"
+    conn = duckdb.connect(str(db))
+    ingest_file(conn, PARTICIPANTS, path, landing, "elblag", "2021Q1", KEY)
+    assert conn.sql("SELECT participant_id, person_key, locality, municipality, postal_code, pesel_found_in "
+                    "FROM raw.participants ORDER BY row_number").fetchall() == [
+        (pseudonym(as_id, KEY), pseudonym(as_id, KEY), f"Kowalski {PESEL_MARKER}", "Elbląg", "82-300",
+         "participant_id,locality"),
+        (pseudonym(CHILD_PESEL, KEY), pseudonym(CHILD_PESEL, KEY), "Elbląg", "Elbląg", "123456789012",
+         "participant_id"),
+        ("ELB/1", pseudonym(ADULT_PESEL, KEY), "Elbląg", f"x{PESEL_MARKER}x", "82-300", "municipality")]
+    conn.execute("CHECKPOINT")
+    conn.close()
+    data = db.read_bytes()
+    for secret in (as_id, in_text, CHILD_PESEL, str(int(CHILD_PESEL))):
+        assert secret.encode() not in data
+
+
+def test_unclosed_quote_swallowing_a_row_with_an_extra_cell_loses_no_row(landing):
+    lines = [HEADER, _expense_line(1, '"ABC sp. z o.o.'), _expense_line(2, "a;b"), _expense_line(3, '"Firma" i "X"')]
+    table = _read_text(landing, "\n".join(lines) + "\n")
+    assert _cells(table, "document_no", "item_name") == [
+        (2, "FV/1/2021", '"ABC sp. z o.o.', None), (3, "FV/2/2021", "a", "15 pól zamiast 14"),
+        (4, "FV/3/2021", '"Firma" i "X"', None)]

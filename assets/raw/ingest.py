@@ -14,8 +14,8 @@ from typing import Callable
 import duckdb
 import polars as pl
 
-from assets.raw.landing_file import LandingFileError, LandingTable, read_landing_file
-from assets.raw.pesel import pseudonymize
+from assets.raw.landing_file import READ_ERROR, LandingFileError, LandingTable, read_landing_file
+from assets.raw.pesel import PESEL_FOUND_IN, pseudonymize, scrub_pesel, scrub_text
 from assets.values import parse_date
 from pipelines.contract import Dataset
 from pipelines.warehouse import delete_insert, identifier, run_sql_file, transaction
@@ -38,6 +38,12 @@ PESEL_DERIVED_COLUMNS = [
     ("sex_from_pesel", "VARCHAR"),
     ("age_at_entry_from_pesel", "INTEGER"),
 ]
+# After the contract columns: what the reading found in a row (NULL = nothing), read by the
+# validation rules `extra_fields` and `pesel_outside_pesel_column` (assets/staging/rules.py).
+READ_COLUMNS = [
+    (READ_ERROR, "VARCHAR"),  # e.g. `15 pól zamiast 14`: more cells than the header (values shifted)
+    (PESEL_FOUND_IN, "VARCHAR"),  # columns a PESEL was removed from, comma-separated
+]
 
 
 @dataclass
@@ -58,7 +64,7 @@ def raw_columns(dataset: Dataset) -> list[tuple[str, str]]:
     columns = list(LINEAGE_COLUMNS)
     for column in dataset.stored_columns:
         columns += PESEL_DERIVED_COLUMNS if column.pii == "pesel" else [(column.name, "VARCHAR")]
-    return columns
+    return columns + READ_COLUMNS
 
 
 def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, datasets: list[Dataset]) -> None:
@@ -67,6 +73,8 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, datasets: list[Dataset]) 
     for dataset in datasets:
         columns = ", ".join(f"{identifier(name)} {sql_type}" for name, sql_type in raw_columns(dataset))
         conn.execute(f"CREATE TABLE IF NOT EXISTS raw.{identifier(dataset.name)} ({columns})")
+        for name, sql_type in READ_COLUMNS:  # warehouses created before these columns existed
+            conn.execute(f"ALTER TABLE raw.{identifier(dataset.name)} ADD COLUMN IF NOT EXISTS {name} {sql_type}")
 
 
 def landing_folder(landing_root: Path, unit: str, quarter: str | None) -> Path:
@@ -96,6 +104,16 @@ def _with_pseudonyms(frame: pl.DataFrame, dataset: Dataset, secret: bytes) -> pl
         else pl.Series([None] * frame.height, dtype=pl.Date)
     derived = pseudonymize(frame[pesel_column], start, secret)
     return pl.concat([frame.drop(pesel_column), derived], how="horizontal")
+
+
+def _without_pesel(frame: pl.DataFrame, dataset: Dataset, secret: bytes) -> pl.DataFrame:
+    """DESIGN.md §3 for the cells outside the PESEL column: no PESEL is stored anywhere in clear.
+
+    Every stored text column (all raw columns are text) loses its valid PESEL numbers: a marker in
+    free text, the keyed pseudonym in participant ID columns (`person_id` in the contract).
+    """
+    columns = {c.name: c.person_id for c in dataset.stored_columns if c.pii != "pesel"}
+    return scrub_pesel(frame, columns, secret)
 
 
 def _record_version(conn, unit, quarter, dataset, source_file, table, loaded_at) -> tuple[int, bool]:
@@ -149,7 +167,8 @@ def ingest_file(
     if before_write is not None:
         before_write(table)
     source_file = Path(path).resolve().relative_to(Path(landing_root).resolve()).as_posix()
-    frame = _with_pseudonyms(table.frame, dataset, secret)
+    frame = _with_pseudonyms(_without_pesel(table.frame, dataset, secret), dataset, secret)
+    table.ignored_columns = [scrub_text(name, secret) for name in table.ignored_columns]
     frame = frame.with_columns(
         pl.lit(unit).alias("unit"),
         pl.lit(quarter, dtype=pl.Utf8).alias("quarter"),

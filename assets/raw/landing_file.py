@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,8 @@ import polars as pl
 from pipelines.contract import Column, Dataset, normalize_label
 
 HEADER_SEARCH_ROWS = 30
+# Per-row problem of reading the file (a raw column, checked by the `extra_fields` rule): NULL = none.
+READ_ERROR = "read_error"
 
 
 class LandingFileError(Exception):
@@ -39,7 +43,7 @@ class LandingTable:
     sha256: str
     size_bytes: int
     encoding: str
-    frame: pl.DataFrame  # columns: row_number + stored contract columns (Utf8)
+    frame: pl.DataFrame  # columns: row_number + stored contract columns (Utf8) + read_error
     ignored_columns: list[str] = field(default_factory=list)
     missing_optional: list[str] = field(default_factory=list)
 
@@ -100,25 +104,149 @@ def _find_header_row(rows: list[list[str | None]], dataset: Dataset, path: Path)
     return best_index
 
 
-def _read_csv_cells(path: Path, data: bytes) -> tuple[list[list[str | None]], str, str, str]:
-    text, encoding = decode_text(path, data)
-    head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
-    separator = _sniff_separator(head_lines)
-    head_rows = [[c if c.strip() else None for c in row] for row in csv.reader(head_lines, delimiter=separator)]
-    return head_rows, text, encoding, separator
+def csv_lines(text: str) -> list[str]:
+    """Physical lines with their terminators, split on LF, CRLF and CR alone (old Mac exports)."""
+    return io.StringIO(text, newline="").readlines()
 
 
-def _frame_from_csv(text: str, separator: str, skip_lines: int, width: int) -> pl.DataFrame:
-    return pl.read_csv(
-        io.BytesIO(text.encode("utf-8")),
-        separator=separator,
-        has_header=False,
-        skip_rows=skip_lines,
-        infer_schema=False,
-        truncate_ragged_lines=True,
-        new_columns=[f"c{i}" for i in range(width)],
-        quote_char='"',
-    )
+def _unquote(cell: str) -> str:
+    """`"a ""b"" c"` -> `a "b" c`; a cell that is not one well-formed quoted value stays as it is."""
+    inner = cell[1:-1]
+    if len(cell) >= 2 and cell[0] == cell[-1] == '"' and '"' not in inner.replace('""', ""):
+        return inner.replace('""', '"')
+    return cell
+
+
+def _parse_line(line: str, separator: str, width: int | None = None) -> list[str]:
+    """One physical line as a record on its own (a stray quote cannot swallow the next lines).
+
+    Well-formed CSV quoting first; a line where it fails (`"ABC" sp. z o.o.`, an unclosed
+    `"ABC…`) or, with `width`, does not give the header's columns is split at every separator
+    with the quotes kept as text when that gives them; otherwise the lenient reader's reading.
+    """
+    try:
+        strict = next(csv.reader([line], delimiter=separator, strict=True), [])
+    except csv.Error:
+        strict = None
+    if strict is not None and (width is None or _fits(strict, width)):
+        return strict
+    plain = [_unquote(c) for c in line.rstrip("\r\n").split(separator)]
+    if width is None or _fits(plain, width):
+        return plain
+    if strict is not None:
+        return strict
+    try:
+        return next(csv.reader([line], delimiter=separator), [])
+    except csv.Error:  # e.g. a field over csv.field_size_limit
+        return plain
+
+
+def _fits(record: list[str], width: int) -> bool:
+    """The record has the header's columns (trailing empty cells beyond it allowed)."""
+    return len(record) >= width and not any(c.strip() for c in record[width:])
+
+
+def _is_blank(record: list[str]) -> bool:
+    return not any(c.strip() for c in record)
+
+
+def csv_head_rows(text: str) -> tuple[list[str], list[list[str | None]], str]:
+    """(physical lines, the first HEADER_SEARCH_ROWS lines as cells, separator): one parse for every caller."""
+    lines = csv_lines(text)
+    head_lines = lines[:HEADER_SEARCH_ROWS]
+    separator = _sniff_separator([line.rstrip("\r\n") for line in head_lines])
+    head_rows = [[c if c.strip() else None for c in _parse_line(line, separator)] for line in head_lines]
+    return lines, head_rows, separator
+
+
+class _LineFeed:
+    """The lines the csv reader consumes, with the position of the next one (readers can restart)."""
+
+    def __init__(self, lines: list[str], position: int):
+        self.lines, self.position = lines, position
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.position >= len(self.lines):
+            raise StopIteration
+        self.position += 1
+        return self.lines[self.position - 1]
+
+
+def _csv_records(lines: list[str], start: int, separator: str, width: int, has_quotes: bool = True) -> list[list[str]]:
+    """The records from line `start` on, one per table row, in file order (blank lines included).
+
+    Python's csv reader in strict mode: quoted fields may hold the separator, doubled quotes and
+    line breaks; a quote inside an unquoted field (`Monitor 24"`) is text. A line where the strict
+    reader fails (a quoted field followed by text, an unclosed quote) is read on its own
+    (`_parse_line`) and the reader restarts on the next line; a record spanning lines that does
+    not have the header's columns is re-read line by line. So a stray quote never swallows the
+    rows after it.
+    """
+    try:  # the fast path: well-formed CSV where every line is one record (C speed)
+        records = list(csv.reader(itertools.islice(lines, start, None), delimiter=separator, strict=has_quotes))
+        if len(records) == len(lines) - start:
+            return records
+    except csv.Error:
+        pass
+    records: list[list[str]] = []
+    feed = _LineFeed(lines, start)
+    while feed.position < len(lines):
+        first = feed.position
+        reader = csv.reader(feed, delimiter=separator, strict=True)
+        try:
+            for record in reader:
+                last = feed.position
+                if last - first > 1 and not _fits(record, width):
+                    # quoted line breaks that do not make a table row: a quote left open swallowed the
+                    # lines after it — each line is a row again (a bad one is quarantined, none lost)
+                    records.extend(_parse_line(line, separator, width) for line in lines[first:last])
+                else:
+                    records.append(record)
+                first = last
+        except csv.Error:  # the record starting at `first` is not valid CSV: that line alone, then go on
+            records.append(_parse_line(lines[first], separator, width))
+            feed.position = first + 1
+    return records
+
+
+EXTRA_FIELDS = "{fields} pól zamiast {width}"
+
+
+def _normalize_records(records: list[list[str]], width: int) -> list[str | None]:
+    """Pad short records with empty cells, cut long ones to the header; the read error of each record.
+
+    A record is an `extra_fields` error (values shifted: an unquoted separator inside a text) when a
+    cell beyond the header is not empty, or it has more cells than both the header and the file's
+    usual row (e.g. `…;tekst; z średnikiem;…;` whose last cell happens to be empty).
+    """
+    lengths = list(map(len, records))
+    errors: list[str | None] = [None] * len(records)
+    odd = [i for i, size in enumerate(lengths) if size != width]
+    usual = None
+    for index in odd:
+        record, size = records[index], lengths[index]
+        if size < width:
+            record.extend([""] * (width - size))
+            continue
+        if usual is None:
+            counts = Counter(n for n in lengths if n)
+            usual = counts.most_common(1)[0][0]
+        if not _is_blank(record) and (not _is_blank(record[width:]) or size > max(usual, width)):
+            filled = max(i for i, c in enumerate(record) if c.strip()) + 1
+            errors[index] = EXTRA_FIELDS.format(fields=filled if filled > width else size, width=width)
+        del record[width:]
+    return errors
+
+
+def _frame_from_records(records: list[list[str]], width: int) -> pl.DataFrame:
+    """Records of exactly `width` cells -> text columns c0..c<width-1> (built row-wise by polars: fast)."""
+    schema = {f"c{i}": pl.Utf8 for i in range(width)}
+    if not records:
+        return pl.DataFrame(schema=schema)
+    return pl.DataFrame(records, schema=schema, orient="row")
 
 
 def _frame_from_xlsx(path: Path) -> pl.DataFrame:
@@ -126,13 +254,43 @@ def _frame_from_xlsx(path: Path) -> pl.DataFrame:
 
     try:
         reader = fastexcel.read_excel(str(path))
-        sheet = reader.load_sheet(0, header_row=None, dtypes="string")
+        # skip_rows=0: keep leading empty rows, so row numbers are the sheet's (fastexcel drops them otherwise)
+        sheet = reader.load_sheet(0, header_row=None, skip_rows=0, dtypes="string")
     except Exception as exc:  # fastexcel raises its own error types for corrupt files
         raise LandingFileError(path, f"nie można otworzyć pliku Excel ({type(exc).__name__}).",
                                "Sprawdź, czy plik jest poprawnym plikiem .xlsx (zapisz go ponownie w Excelu) "
                                "albo dostarcz dane jako CSV.") from exc
     frame = sheet.to_polars()
     return frame.rename({name: f"c{i}" for i, name in enumerate(frame.columns)})
+
+
+def _header_width(cells: list[str | None]) -> int:
+    """Header cells up to the last named one (`…;Usługa zlecona (T/N);` ends with an empty cell)."""
+    named = [i for i, c in enumerate(cells) if c is not None and str(c).strip()]
+    return named[-1] + 1 if named else 0
+
+
+def _read_csv(path: Path, data: bytes, dataset: Dataset):
+    text, encoding = decode_text(path, data)
+    lines, head_rows, separator = csv_head_rows(text)
+    if not head_rows:
+        raise LandingFileError(path, "plik jest pusty.", "Prześlij plik z wierszem nagłówków i danymi.")
+    header_index = _find_header_row(head_rows, dataset, path)
+    header_cells = head_rows[header_index]
+    width = _header_width(header_cells)
+    header_cells = header_cells[:width]
+    try:
+        records = _csv_records(lines, header_index + 1, separator, width, has_quotes='"' in text)
+        read_errors = _normalize_records(records, width)
+        body = _frame_from_records(records, width)
+    except LandingFileError:
+        raise
+    except Exception as exc:  # safety net: whatever else cannot be read is a file-level message, not a crash
+        raise LandingFileError(path, f"nie można odczytać pliku CSV ({type(exc).__name__}).",
+                               "Zapisz plik ponownie jako CSV (UTF-8 lub Windows-1250, separator ;) z arkusza "
+                               "albo dostarcz go jako .xlsx (szablon z polecenia `cus templates`).") from exc
+    body = body.with_columns(pl.Series(READ_ERROR, read_errors, dtype=pl.Utf8))
+    return body, header_index, header_cells, encoding
 
 
 def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
@@ -148,17 +306,11 @@ def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
         encoding = "xlsx"
         rows = [list(r) for r in cells.head(HEADER_SEARCH_ROWS).iter_rows()]
         header_index = _find_header_row(rows, dataset, path)
-        body = cells.slice(header_index + 1)
-        first_row_number = header_index + 2  # 1-based sheet row of the first data row
+        body = cells.slice(header_index + 1).with_columns(pl.lit(None, dtype=pl.Utf8).alias(READ_ERROR))
         header_cells = rows[header_index]
     else:
-        head_rows, text, encoding, separator = _read_csv_cells(path, data)
-        if not head_rows:
-            raise LandingFileError(path, "plik jest pusty.", "Prześlij plik z wierszem nagłówków i danymi.")
-        header_index = _find_header_row(head_rows, dataset, path)
-        header_cells = head_rows[header_index]
-        body = _frame_from_csv(text, separator, header_index + 1, len(header_cells))
-        first_row_number = header_index + 2
+        body, header_index, header_cells, encoding = _read_csv(path, data, dataset)
+    first_row_number = header_index + 2  # 1-based row of the first data row (sheet row / CSV record)
 
     matched = _match_headers(header_cells, dataset)
     missing_required = [c.header for c in dataset.columns if c.required and c not in matched.values()]
@@ -172,7 +324,7 @@ def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
     # Trailing or spacer rows (every cell of the table empty) are not data; anything else is kept.
     all_cells = [f"c{i}" for i in range(len(header_cells)) if f"c{i}" in body.columns]
     blank = pl.all_horizontal(pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") == "" for c in all_cells)
-    body = body.filter(~blank)
+    body = body.filter(~blank | pl.col(READ_ERROR).is_not_null())
     if body.height == 0:
         raise LandingFileError(path, "plik nie zawiera żadnych wierszy danych pod nagłówkiem.",
                                "Uzupełnij dane albo nie przesyłaj pliku za ten kwartał.")
@@ -184,8 +336,8 @@ def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
             selected.append(pl.when(expr == "").then(None).otherwise(expr).alias(column.name))
         else:
             selected.append(pl.lit(None, dtype=pl.Utf8).alias(column.name))
+    selected.append(pl.col(READ_ERROR))
     frame = body.select(selected)
     missing_optional = [c.header for c in dataset.stored_columns if c.name not in present]
     return LandingTable(path=path, sha256=sha256, size_bytes=len(data), encoding=encoding, frame=frame,
                         ignored_columns=ignored, missing_optional=missing_optional)
-

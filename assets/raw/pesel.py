@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import date
 
 import polars as pl
@@ -68,3 +69,57 @@ def pseudonymize(pesel_text: pl.Series, start_dates: pl.Series, secret: bytes) -
         schema={"person_key": pl.Utf8, "pesel_status": pl.Utf8, "birth_date": pl.Date,
                 "sex_from_pesel": pl.Utf8, "age_at_entry_from_pesel": pl.Int64},
     )
+
+
+# ------------------------------------------------------------- a PESEL outside the PESEL column
+
+PESEL_MARKER = "[PESEL usunięty]"
+PESEL_FOUND_IN = "pesel_found_in"  # raw column: comma-separated names of the columns a PESEL was removed from
+_PESEL_RUN = re.compile(r"(?<!\d)\d{11}(?!\d)")
+
+
+def scrub_text(text: str, secret: bytes, person_id: bool = False) -> str:
+    """`text` without a valid PESEL: every 11-digit run that checks becomes the marker.
+
+    In a column that identifies a participant (`person_id`), the PESEL becomes its keyed
+    pseudonym instead (the whole cell when the cell is a PESEL, also one a spreadsheet stripped of
+    its leading zero), so the same person's rows and the deliveries referencing them still join.
+    """
+    if person_id:
+        digits, _ = pesel_digits(text)
+        if digits is not None:
+            return pseudonym(digits, secret)
+
+    def replace(match: re.Match) -> str:
+        digits = match.group(0)
+        if not stdnum_pesel.is_valid(digits):
+            return digits
+        return pseudonym(digits, secret) if person_id else PESEL_MARKER
+
+    return _PESEL_RUN.sub(replace, text)
+
+
+def scrub_pesel(frame: pl.DataFrame, columns: dict[str, bool], secret: bytes) -> pl.DataFrame:
+    """Remove every valid PESEL from the text `columns` (name -> person_id) and add `pesel_found_in`.
+
+    Vectorized: only cells holding a run of 9+ digits (ID columns) or 11 digits (others) are looked
+    at in Python, once per distinct value.
+    """
+    replaced, found = [], []
+    for name, person_id in columns.items():
+        if name not in frame.columns:
+            continue
+        cells = frame[name]
+        candidates = cells.filter(cells.str.count_matches(r"\d") >= 9 if person_id
+                                  else cells.str.contains(r"\d{11}"))
+        mapping = {}
+        for value in candidates.unique().to_list():
+            clean = scrub_text(value, secret, person_id)
+            if clean != value:
+                mapping[value] = clean
+        if mapping:
+            replaced.append(cells.replace(mapping))
+            found.append(pl.when(cells.is_in(list(mapping))).then(pl.lit(name)))
+    flagged = (pl.concat_str(found, separator=",", ignore_nulls=True) if found else pl.lit(""))
+    frame = frame.with_columns(replaced) if replaced else frame
+    return frame.with_columns(pl.when(flagged == "").then(None).otherwise(flagged).cast(pl.Utf8).alias(PESEL_FOUND_IN))

@@ -14,7 +14,7 @@ import polars as pl
 import yaml
 
 from assets.raw.landing_file import (HEADER_SEARCH_ROWS, LandingFileError, LandingTable, _find_header_row,
-                                     _frame_from_xlsx, _sniff_separator, decode_text)
+                                     _frame_from_xlsx, csv_head_rows, decode_text)
 from assets.staging.rules import VALIDATION_DIR
 from assets.staging.validate import date_pl
 from assets.values import parse_date
@@ -45,12 +45,9 @@ def header_block_text(table: LandingTable, dataset: Dataset) -> str:
     path = Path(table.path)
     if path.suffix.lower() == ".xlsx":
         rows = [list(r) for r in _frame_from_xlsx(path).head(HEADER_SEARCH_ROWS).iter_rows()]
-    else:
-        import csv
-
+    else:  # the same lines and cells the reader found the header in
         text, _ = decode_text(path, path.read_bytes())
-        lines = text.splitlines()[:HEADER_SEARCH_ROWS]
-        rows = [list(r) for r in csv.reader(lines, delimiter=_sniff_separator(lines))]
+        _, rows, _ = csv_head_rows(text)
     header_index = _find_header_row(rows, dataset, path)
     cells = [str(c) for row in rows[:header_index] for c in row if c is not None and str(c).strip()]
     return normalize_label(" ".join(cells))

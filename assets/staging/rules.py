@@ -33,6 +33,12 @@ ENUM_TYPES = ("enum", "yes_no", "yes_no_refused", "flag_tn")
 CONTRACT = "contract"  # compute of the contract rules: per-column helpers (contract_checks)
 # Columns whose values never appear in quarantine, metadata or logs (personal / special-category data).
 PII_DERIVED = ("pesel", "person_key", "birth_date", "sex_from_pesel", "age_at_entry_from_pesel")
+# Raw columns written by the reading step (assets/raw/ingest.py READ_COLUMNS); NULL = nothing found.
+READ_ERROR, PESEL_FOUND_IN = "read_error", "pesel_found_in"
+# Rule columns that are not a cell of the file: quarantine `column_name` NULL, this `header`.
+WHOLE_ROW = {READ_ERROR: "(cały wiersz)"}
+# The reading rules (`read_rules`): the only ones reported for a row with a read error.
+READ_RULES = ("extra_fields", "pesel_outside_pesel_column")
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class Rule:
     expect: dict | None = None
     message: str = ""
     skip_when_reference_empty: bool = False  # e.g. no budget loaded yet: the rule cannot be checked
+    hide_value: bool = False  # quarantine `value` NULL whatever the column (e.g. a cell that held a PESEL)
 
     def expectations(self) -> list[Expectation]:
         if self.compute:
@@ -119,6 +126,7 @@ def contract_rules(dataset: Dataset) -> list[Rule]:
             columns=tuple(c.name for c in bounded), compute=CONTRACT,
             message="Kolumna „{header}”: wartość „{value}” spoza dozwolonego zakresu ({bounds}). Popraw wartość.",
         ))
+    rules += read_rules(dataset)
     if dataset.key:
         headers = ", ".join(dataset.column(k).header for k in dataset.key)
         rules.append(Rule(
@@ -132,12 +140,47 @@ def contract_rules(dataset: Dataset) -> list[Rule]:
     return rules
 
 
+def read_rules(dataset: Dataset) -> list[Rule]:
+    """Rules on what the reading step found in a row (same for every dataset: one reader for all files)."""
+    stored = [c for c in dataset.stored_columns if c.pii != "pesel"]
+    pesel_where = ("w kolumnie „PESEL” pliku uczestników" if any(c.pii == "pesel" for c in dataset.columns)
+                   else "w pliku uczestników (kolumna „PESEL”)")
+    return [
+        Rule(
+            id="extra_fields", title="Wiersz ma więcej kolumn niż nagłówek",
+            description="Wiersz pliku CSV ma więcej wypełnionych pól niż nagłówek — zwykle średnik (separator) "
+                        "wpisany w tekście bez cudzysłowu przesunął wartości; wiersz trafia do kwarantanny, "
+                        "pozostałe są przyjmowane. A CSV record with more filled cells than the header "
+                        "(values shifted by an unquoted separator) is rejected, never silently truncated.",
+            columns=(READ_ERROR,), compute="no_read_error",
+            message="Wiersz ma więcej kolumn niż nagłówek ({value}) — sprawdź, czy tekst nie zawiera średnika; "
+                    "ujmij go w cudzysłów albo usuń średnik. Wartości w wierszu są przesunięte, więc wiersz "
+                    "nie został przyjęty.",
+        ),
+        Rule(
+            id="pesel_outside_pesel_column", title="Numer PESEL poza kolumną PESEL",
+            description="Ostrzeżenie: w kolumnie innej niż „PESEL” był poprawny numer PESEL; przed zapisem w "
+                        "hurtowni zastąpiono go znacznikiem „[PESEL usunięty]” (w identyfikatorze uczestnika — "
+                        "pseudonimem, więc powiązania działają). Wiersz przyjęty, wartość nie jest pokazywana. "
+                        "Warning: a valid PESEL outside the PESEL column was removed at ingestion (a pseudonym "
+                        "in participant IDs); the row is kept, the value never shown.",
+            severity=WARNING, columns=tuple(c.name for c in stored), compute=CONTRACT, hide_value=True,
+            message="Kolumna „{header}” zawierała numer PESEL — nie zapisano go (w identyfikatorze uczestnika "
+                    "zastąpiono go pseudonimem). Jako identyfikator uczestnika używaj własnego numeru "
+                    f"(np. ELB/2021/0001), a numer PESEL wpisuj tylko {pesel_where}, nigdy w innych kolumnach.",
+        ),
+    ]
+
+
 def contract_checks(dataset: Dataset, rule: Rule) -> dict[str, pl.Expr]:
     """Per-column `ok` expressions of a contract rule (on the frame of `prepare_frame`)."""
     out = {}
     for name in rule.columns:
         if rule.id == "required":
             out[name] = pl.col(f"chk__text__{name}").is_not_null()
+        elif rule.id == "pesel_outside_pesel_column":
+            found = pl.col(PESEL_FOUND_IN).fill_null("")
+            out[name] = ~found.str.contains(rf"(^|,){name}(,|$)")
         elif rule.id == "range":
             column = dataset.column(name)
             value = pl.col(name).cast(pl.Float64)
@@ -159,6 +202,7 @@ def _rule_from_yaml(spec: dict) -> Rule:
         level=spec.get("level", "row"), columns=tuple(spec.get("columns", ())), compute=spec.get("compute"),
         references=tuple(spec.get("references", ())), expect=spec.get("expect"), message=spec.get("message", ""),
         skip_when_reference_empty=bool(spec.get("skip_when_reference_empty", False)),
+        hide_value=bool(spec.get("hide_value", False)),
     )
 
 
@@ -178,7 +222,7 @@ def rules_for(dataset: Dataset) -> list[Rule]:
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
         raise ValueError(f"{dataset.name}: powtórzone identyfikatory reguł {sorted(duplicates)}")
-    names = {c.name for c in dataset.columns} | set(PII_DERIVED)
+    names = {c.name for c in dataset.columns} | set(PII_DERIVED) | {READ_ERROR}
     for rule in rules:
         unknown = [c for c in rule.columns if c not in names]
         if unknown:
@@ -244,7 +288,12 @@ def unique_key(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
     return joined.select(ok.alias("ok"))
 
 
+def no_read_error(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
+    return frame.select(pl.col(READ_ERROR).is_null().alias("ok"))
+
+
 COMPUTE = {
+    "no_read_error": no_read_error,
     "vat_consistent": vat_consistent,
     "tranche_sum": tranche_sum,
     "tranche_eu_share": tranche_eu_share,

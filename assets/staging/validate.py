@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from assets.staging.rules import (COMPUTE, CONTRACT, ERROR, WARNING, Rule, column_of, content_columns,
-                                  contract_checks, is_private, rules_for)
+from assets.staging.rules import (COMPUTE, CONTRACT, ERROR, PESEL_FOUND_IN, READ_ERROR, READ_RULES, WARNING, WHOLE_ROW,
+                                  Rule, column_of, content_columns, contract_checks, is_private, rules_for)
 from assets.staging.suites import run_suite
 from assets.staging.typed import PARSE_MESSAGES, staging_columns, typed_rows
 from pipelines.contract import Dataset
@@ -145,6 +145,8 @@ def _to_pandas(frame: pl.DataFrame, columns: set[str]):
 def prepare_frame(dataset: Dataset, raw: pl.DataFrame, typed: pl.DataFrame, type_errors: pl.DataFrame,
                   rules: list[Rule], params: dict) -> pl.DataFrame:
     """Typed rows + helper columns chk__* the expectations read (never stored)."""
+    absent = [pl.lit(None, dtype=pl.Utf8).alias(c) for c in (READ_ERROR, PESEL_FOUND_IN) if c not in typed.columns]
+    typed = typed.with_columns(absent) if absent else typed  # raw frames made without the reading step
     frame = typed.with_columns(pl.struct(content_columns(dataset, raw)).is_first_distinct().alias("chk__first_copy"))
     helpers = []
     for column in dataset.stored_columns:
@@ -172,7 +174,7 @@ def _failures(dataset: Dataset, raw: pl.DataFrame, frame: pl.DataFrame, rule: Ru
               params: dict) -> pl.DataFrame:
     template = _static_text(rule.message, dataset, column, params)
     failing = pl.DataFrame({"row_number": rows}, schema={"row_number": pl.Int64})
-    private = is_private(dataset, column)
+    private = rule.hide_value or is_private(dataset, column)
     text = (raw.select("row_number", pl.col(column).cast(pl.Utf8).alias("value"))
             if column in raw.columns and not private else
             raw.select("row_number", pl.lit(None, dtype=pl.Utf8).alias("value")))
@@ -189,8 +191,10 @@ def _failures(dataset: Dataset, raw: pl.DataFrame, frame: pl.DataFrame, rule: Ru
                                                                  literal=True))
     message = pl.col("message")
     col = column_of(dataset, column)
+    header = WHOLE_ROW.get(column) or (col.header if col else column)
     return out.select(
-        "row_number", pl.lit(column).alias("column_name"), pl.lit(col.header if col else column).alias("header"),
+        "row_number", pl.lit(None if column in WHOLE_ROW else column, dtype=pl.Utf8).alias("column_name"),
+        pl.lit(header).alias("header"),
         pl.lit(rule.id).alias("rule"), pl.lit(rule.severity).alias("severity"), message.alias("message"), "value",
     )
 
@@ -230,6 +234,11 @@ def validate_partition(dataset: Dataset, raw: pl.DataFrame, unit: Unit, quarter:
     failures = pl.concat(parts) if parts else pl.DataFrame(
         schema={k: QUARANTINE_SCHEMA[k] for k in ("row_number", "column_name", "header", "rule", "severity",
                                                   "message", "value")})
+    # A row whose cells are shifted (more cells than the header) is reported by the reading rules only:
+    # the other rules would judge values that sit in the wrong columns.
+    unreadable = frame.filter(pl.col(READ_ERROR).is_not_null())["row_number"]
+    if unreadable.len():
+        failures = failures.filter(~pl.col("row_number").is_in(unreadable.implode()) | pl.col("rule").is_in(READ_RULES))
     rejected = set(failures.filter(pl.col("severity") == ERROR)["row_number"].to_list())
     accepted_frame = frame.filter(~pl.col("row_number").is_in(list(rejected)))
 
