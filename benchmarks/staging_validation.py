@@ -51,6 +51,30 @@ def main(sizes: list[int]) -> None:
         print(f"deliveries {rows:>7} rows: first {timings[0]:.2f} s, then {min(timings[1:]):.2f} s "
               f"(accepted {result.summary['accepted']}, quarantined {result.summary['quarantined']})")
 
+    read_csv_timings(sizes)
+
+
+def read_csv_timings(sizes: list[int]) -> None:
+    """Reading an expenses CSV (csv.reader, quotes inside text) of each size: the raw step's parse."""
+    import tempfile
+
+    from assets.raw.landing_file import read_landing_file
+    from pipelines.contract import dataset
+
+    expenses = dataset("expenses")
+    header = ";".join(c.header for c in expenses.columns)
+    with tempfile.TemporaryDirectory() as folder:
+        for rows in sizes:
+            path = Path(folder) / f"wydatki_{rows}.csv"
+            quoted = 'Firma "ABC" sp. z o.o.'
+            lines = [header] + [
+                f"FV/{i};5260001246;04.03.2021;05.03.2021;1;1.1;{quoted if i % 7 == 0 else 'Usługa'};"
+                "123,00;100,00;123,00;23,00;N;N;N" for i in range(rows)]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            start = time.perf_counter()
+            table = read_landing_file(path, expenses)
+            print(f"read wydatki.csv {rows:>7} rows: {time.perf_counter() - start:.2f} s ({table.frame.height} rows)")
+
 
 if __name__ == "__main__":
     main([int(a) for a in sys.argv[1:]] or [3_000, 60_000, 100_000])

@@ -291,20 +291,16 @@ def test_any_other_csv_failure_is_a_polish_file_error(landing, monkeypatch):
     assert str(error.value).startswith(f"Plik {landing / 'elblag' / '2021Q1' / 'wydatki.csv'}: nie można")
 
 
-def test_100k_row_csv_is_read_quickly(landing):
-    import time
-
+def test_100k_row_csv_with_quotes_in_text_is_read_whole(landing):
+    """Correctness at size (the timing is printed by benchmarks/staging_validation.py, not tested)."""
     lines = [HEADER] + [_expense_line(i, 'Firma "ABC" sp. z o.o.' if i % 7 == 0 else "Usługa") for i in range(100_000)]
     path = landing / "elblag" / "2021Q1" / "wydatki.csv"
     path.parent.mkdir(parents=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    started = time.perf_counter()
     table = read_landing_file(path, EXPENSES)
-    elapsed = time.perf_counter() - started
     assert table.frame.height == 100_000 and table.frame["read_error"].null_count() == 100_000
     assert table.frame["row_number"][-1] == 100_001
     assert table.frame["item_name"][7] == 'Firma "ABC" sp. z o.o.'
-    assert elapsed < 4.0, elapsed  # ~0.5-1 s on the development machine
 
 
 def test_xlsx_leading_empty_rows_keep_sheet_row_numbers(landing):
