@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from pipelines.contract import load_contract
 from pipelines.quarters import parse_quarter, quarter_to_partition_key
 from pipelines.registry import Unit
-from pipelines.resources import LandingResource
+from pipelines.resources import LandingResource, WarehouseResource
+from pipelines.warehouse import table_exists
 
 AGREEMENT_FOLDER = "umowa"
 
@@ -57,6 +59,17 @@ def landing_files(root: Path, units: tuple[Unit, ...], problems: list[str] | Non
     return found
 
 
+def loaded_versions(warehouse_file: Path) -> dict[str, str]:
+    """source_file -> SHA-256 of the current version of every landing file already in the warehouse
+    (read-only; an absent warehouse has none; a warehouse locked by a writer raises IOException)."""
+    if not Path(warehouse_file).is_file():
+        return {}
+    with duckdb.connect(str(warehouse_file), read_only=True) as conn:
+        if not table_exists(conn, "raw", "file_versions"):
+            return {}
+        return dict(conn.execute("SELECT source_file, file_sha256 FROM raw.file_versions WHERE is_current").fetchall())
+
+
 def _fingerprint(path: Path) -> str:
     stat = path.stat()
     return f"{stat.st_size}:{stat.st_mtime_ns}"
@@ -74,12 +87,18 @@ def build_landing_sensor(units: tuple[Unit, ...], quarter_job, agreement_job) ->
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             "Co minutę sprawdza data/landing/: nowy lub zmieniony plik jednostki uruchamia wczytanie i walidację "
-            "jego partycji (jednostka × kwartał albo umowa jednostki). Starts ingestion when files land."
+            "jego partycji (jednostka × kwartał albo umowa jednostki); pliki już wczytane w tej samej treści (np. przez "
+            "`cus run`) są pomijane. Starts ingestion when files land; files already loaded with the same content are skipped."
         ),
     )
-    def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
+    def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource, warehouse: WarehouseResource):
         seen: dict[str, list[str]] = json.loads(context.cursor) if context.cursor else {}
         root = landing.folder
+        try:
+            loaded = loaded_versions(warehouse.file)
+        except (duckdb.IOException, duckdb.ConnectionException):
+            yield dg.SkipReason("hurtownia zajęta przez zapis — sprawdzę przy następnym cyklu / warehouse busy")
+            return
         requested: set[tuple[str, str | None]] = set()
         problems: list[str] = []
         for relative, (unit, quarter, _dataset) in landing_files(root, units, problems).items():
@@ -92,6 +111,8 @@ def build_landing_sensor(units: tuple[Unit, ...], quarter_job, agreement_job) ->
             seen[relative] = [fingerprint, digest]
             if previous and previous[1] == digest:
                 continue
+            if loaded.get(relative, "").startswith(digest):
+                continue  # this content is already the current version in the warehouse (e.g. loaded by `cus run`)
             requested.add((unit, quarter))
         for problem in problems:
             context.log.warning(problem)

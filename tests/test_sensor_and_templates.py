@@ -13,7 +13,8 @@ from pipelines.templates import write_templates
 
 
 def _evaluate(sensor, resources, cursor=None):
-    context = dg.build_sensor_context(cursor=cursor, resources={"landing": resources["landing"]})
+    context = dg.build_sensor_context(cursor=cursor, resources={"landing": resources["landing"],
+                                                                "warehouse": resources["warehouse"]})
     result = sensor(context)
     requests = list(result) if result is not None else []
     return requests, context.cursor
@@ -164,3 +165,22 @@ def test_going_back_to_an_earlier_file_content_is_ingested_again(landing, resour
         requests, cursor = _evaluate(sensor, resources, cursor)
         keys += [r.run_key for r in requests]
     assert len(keys) == 3 and len(set(keys)) == 3  # v1, v2, v1 again: three runs (run keys are never reused)
+
+
+def test_files_already_loaded_by_the_cli_are_not_ingested_again_when_the_ui_starts(landing, resources):
+    """`cus run` / `make demo` load files in-process (the sensor's cursor never saw them): opening the
+    UI must not queue them all again, but a file changed afterwards still starts its run."""
+    row = ["FV/1/2021", "5260001246", "2021-03-04", "", 1, "3.1", "x", "10.00", "10.00", "10.00", "0.00", "N", "N", "N"]
+    write_csv(landing / "elblag" / "2021Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])
+    write_csv(landing / "elblag" / "2021Q2" / "wydatki.csv", EXPENSE_HEADERS, [row])
+    defs = build_definitions(resources=resources)
+    assert defs.resolve_job_def("ingest_quarter_job").execute_in_process(
+        partition_key=dg.MultiPartitionKey({"quarter": "2021-01-01", "unit": "elblag"}),
+        instance=dg.DagsterInstance.ephemeral()).success
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    requests, cursor = _evaluate(sensor, resources)
+    assert [str(r.partition_key) for r in requests] == ["2021-04-01|elblag"]  # 2021Q1 is already loaded
+    row[7] = row[8] = row[9] = "30.00"
+    write_csv(landing / "elblag" / "2021Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])
+    changed, _ = _evaluate(sensor, resources, cursor)
+    assert [str(r.partition_key) for r in changed] == ["2021-01-01|elblag"]
