@@ -83,6 +83,13 @@ burn AS (
     FROM quarter_values v
     WINDOW last4 AS (PARTITION BY unit ORDER BY quarter ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)
 ),
+projection AS (
+    -- burn-rate projection to the end date: cumulative + mean of the last ≤ 4 quarters × quarters left
+    SELECT b.*,
+           CAST(eligible_cumulative + mart.divide_money(burn_sum_last4 * quarters_remaining, burn_quarters)
+                AS DECIMAL(18, 2)) AS projected_total
+    FROM burn b
+),
 final AS (
     SELECT
         b.unit, b.quarter, b.quarter_index, b.quarter_count, b.quarters_remaining, b.has_data,
@@ -106,15 +113,10 @@ final AS (
         b.commissioned_quarter, b.commissioned_cumulative,
         mart.divide_money(b.burn_sum_last4, b.burn_quarters)             AS burn_rate,
         b.burn_quarters,
-        CAST(b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters)
-             AS DECIMAL(18, 2))                                          AS projected_total,
-        mart.share(b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters),
-                   b.total)                                              AS projected_share,
-        (b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters)
-             < rb.lower_share * b.total
-         OR b.eligible_cumulative + mart.divide_money(b.burn_sum_last4 * b.quarters_remaining, b.burn_quarters)
-             > b.total)                                                  AS projection_risk
-    FROM burn b
+        b.projected_total,
+        mart.share(b.projected_total, b.total)                           AS projected_share,
+        (b.projected_total < rb.lower_share * b.total OR b.projected_total > b.total) AS projection_risk
+    FROM projection b
     CROSS JOIN risk_band rb
     LEFT JOIN budget bl USING (unit)
 )
