@@ -59,14 +59,19 @@ def participant_row(pid: str, first: str, last: str, pesel, sex: str, start, age
     return [row[h] for h in PARTICIPANT_HEADERS]
 
 
-def write_participants_xlsx(path: Path, rows: list[list], header_block: bool = True, trailing_empty: int = 2) -> Path:
+DEFAULT_HEADER_BLOCK = ("Projekt: Utworzenie Centrum Usług Społecznych", "Umowa: POWR.02.08.00-00-0001/20",
+                        "Okres sprawozdawczy: 2021Q3")
+
+
+def write_participants_xlsx(path: Path, rows: list[list], header_block: bool = True, trailing_empty: int = 2,
+                            header_lines: tuple[str, ...] = DEFAULT_HEADER_BLOCK) -> Path:
+    """The SL2014 sheet; with `header_block`, `header_lines` and an empty row above the table."""
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     if header_block:
-        sheet.append(["Projekt: Utworzenie Centrum Usług Społecznych"])
-        sheet.append(["Umowa: POWR.02.08.00-00-0001/20"])
-        sheet.append(["Okres sprawozdawczy: 2021Q3"])
+        for line in header_lines:
+            sheet.append([line])
         sheet.append([])
     sheet.append(PARTICIPANT_HEADERS)
     for row in rows:

@@ -18,8 +18,8 @@ import io
 
 import dagster as dg
 import duckdb
-import openpyxl
 
+import landing_fixtures
 from landing_fixtures import EXPENSE_HEADERS, PARTICIPANT_HEADERS, make_pesel, participant_row
 from pipelines.money import eu_part
 
@@ -54,21 +54,10 @@ def write_csv(path: Path, headers: list[str], rows: list[list], sep: str = ";", 
 
 def write_participants_xlsx(path: Path, rows: list[list], agreement: str = "POWR.02.08.00-00-0001/20",
                             unit_name: str = "Elbląskie Centrum Usług Społecznych", trailing_empty: int = 2) -> Path:
-    """The SL2014 sheet with a header block (project, agreement, period) above the table."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append([f"Beneficjent: {unit_name}"])
-    sheet.append([f"Umowa: {agreement}"])
-    sheet.append(["Okres sprawozdawczy: 2021Q3"])
-    sheet.append([])
-    sheet.append(PARTICIPANT_HEADERS)
-    for row in rows:
-        sheet.append(row)
-    for _ in range(trailing_empty):
-        sheet.append([None] * len(PARTICIPANT_HEADERS))
-    workbook.save(path)
-    return path
+    """The SL2014 sheet with a header block (unit, agreement, period) above the table."""
+    return landing_fixtures.write_participants_xlsx(
+        path, rows, trailing_empty=trailing_empty,
+        header_lines=(f"Beneficjent: {unit_name}", f"Umowa: {agreement}", "Okres sprawozdawczy: 2021Q3"))
 
 
 def folder(landing: Path, unit: str = UNIT, quarter: str | None = QUARTER) -> Path:
