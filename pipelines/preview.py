@@ -20,15 +20,18 @@ MAX_CELL = 40
 
 
 def _cell(value) -> str:
+    """Polish formats of the reports (reports/formatting.py); spaces kept plain for Markdown."""
+    from reports.formatting import flag, number, pl_date, quantity
+
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "tak" if value else "nie"
+        return flag(value)
     if isinstance(value, Decimal):
-        return f"{value:,.2f}".replace(",", " ").replace(".", ",") if value.as_tuple().exponent <= -2 \
-            else str(value).replace(".", ",")
+        text = number(value, 2) if value.as_tuple().exponent <= -2 else quantity(value)
+        return text.replace("\u00a0", " ")
     if isinstance(value, (date, datetime)):
-        return value.strftime("%d.%m.%Y")
+        return pl_date(value)
     text = " ".join(str(value).split()).replace("|", "\\|")
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
@@ -48,6 +51,7 @@ def markdown_preview(conn: duckdb.DuckDBPyConnection, schema: str, table: str, w
         return None
     where = where or {}
     condition = " AND ".join(f"{identifier(c)} IS NOT DISTINCT FROM ?" for c in where) or "TRUE"
+    order_by = order_by or ("unit" if "unit" in columns else None)  # tables of all units: one unit first
     order = ", ".join(identifier(c.strip()) for c in order_by.split(",")) if order_by else "1"
     rows = conn.execute(
         f"SELECT {', '.join(identifier(c) for c in shown)} FROM {identifier(schema)}.{identifier(table)} "

@@ -233,7 +233,7 @@ def build_sql_asset(table: SqlTable, tags: dict | None = None) -> dg.AssetsDefin
         with warehouse.connect() as conn:
             rows = build_table(conn, table)
             preview = _preview(conn, table)
-            rows_preview = markdown_preview(conn, table.layer, table.name, order_by="unit" if "unit" in preview else None)
+            rows_preview = markdown_preview(conn, table.layer, table.name)
             checks = run_checks(conn, table)
         context.log.info(f"{table.layer}.{table.name}: {rows} wierszy")
         metadata = {"dagster/row_count": rows, "sql": str(table.sql_path.relative_to(MART_DIR.parent.parent))}
