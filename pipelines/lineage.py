@@ -69,7 +69,7 @@ FIGURES: dict[str, Figure] = {
     "target_total": Figure("lineage_targets", False, by_code=True),
     "milestones": Figure("lineage_milestones", False, by_code=True),
 }
-AGREEMENT_MACROS = ("lineage_budget", "lineage_plan", "lineage_targets", "lineage_milestones")
+AGREEMENT_MACROS = ("lineage_budget", "lineage_targets", "lineage_milestones")
 
 # Indicators that are not counts of persons: the rows they are computed from.
 NON_PERSON_INDICATORS: dict[str, Figure] = {
@@ -108,10 +108,7 @@ def source_rows(conn: duckdb.DuckDBPyConnection, figure: str, unit: str, quarter
     conditions = list(spec.where) + list(filters.items())
     if spec.by_code and code:
         conditions.append(("code", code))
-    if spec.macro == "lineage_plan" and quarter:
-        sql += " WHERE quarter <= ?" if scope else " WHERE quarter = ?"
-        params.append(quarter)
     if conditions:
-        sql += (" AND " if " WHERE " in sql else " WHERE ") + " AND ".join(f"{column} IS NOT DISTINCT FROM ?" for column, _ in conditions)
+        sql += " WHERE " + " AND ".join(f"{column} IS NOT DISTINCT FROM ?" for column, _ in conditions)
         params += [value for _, value in conditions]
     return conn.sql(sql, params=params).pl()

@@ -68,14 +68,16 @@ CREATE OR REPLACE MACRO report.lineage_milestones(p_unit) AS TABLE
     WHERE m.unit = p_unit
     ORDER BY m.planned_date, m.code;
 
--- Plan (harmonogram) behind plan vs actual (umowa/harmonogram.csv).
-CREATE OR REPLACE MACRO report.lineage_plan(p_unit) AS TABLE
+-- Plan (harmonogram) behind plan vs actual (umowa/harmonogram.csv): the plan of p_quarter, or up to
+-- it with p_cumulative, or the whole plan when p_quarter is NULL.
+CREATE OR REPLACE MACRO report.lineage_plan(p_unit, p_quarter, p_cumulative) AS TABLE
     SELECT s.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
     FROM mart.spending_plan s
     LEFT JOIN raw.file_versions v
       ON v.unit = s.unit AND v.quarter IS NULL AND v.dataset = 'spending_plan'
      AND v.source_file = s.source_file AND v.file_sha256 = s.file_sha256
     WHERE s.unit = p_unit
+      AND (p_quarter IS NULL OR s.quarter = p_quarter OR (p_cumulative AND s.quarter <= p_quarter))
     ORDER BY s.quarter;
 
 -- Indicator targets (umowa/wskazniki.csv).
