@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: install demo test ui bench clean
+.PHONY: install demo test lint ui bench clean
 
 install: .install-stamp
 .install-stamp: pyproject.toml requirements.lock scripts/install.sh
@@ -16,6 +16,11 @@ demo: install  ## sample data -> ingest -> validate -> indicators -> reports
 
 test: install  ## the whole test suite on both cores
 	$(PY) -m pytest -n 2
+
+lint: install  ## ruff (Python), sqlfluff (DuckDB SQL), import-linter (the layer order of README "Architecture")
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/sqlfluff lint assets reports
+	$(VENV)/bin/lint-imports
 
 ui: install  ## Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/cus ui

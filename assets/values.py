@@ -13,8 +13,8 @@ from datetime import date
 import polars as pl
 from stdnum.pl import nip as stdnum_nip
 
-from pipelines.contract import Column, normalize_label
-from pipelines.quarters import parse_quarter
+from core.contract import Column, normalize_label
+from core.quarters import parse_quarter
 
 EXCEL_EPOCH = date(1899, 12, 30)
 MONEY = pl.Decimal(18, 2)

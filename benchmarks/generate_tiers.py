@@ -31,7 +31,7 @@ TIERS = {"pilot": (4, 1.0), "today": (100, 1.0), "national": (2477, 0.35)}
 
 def run_single(units: int, scale: float, out: Path, seed: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from pipelines.sample_data import generate
+    from pipelines.tools.sample_data import generate
 
     started = time.perf_counter()
     summary = generate(out / "landing", seed=seed, units=units, scale=scale)

@@ -50,11 +50,11 @@ def main() -> None:
     try:
         import dagster as dg
 
+        from core.quarters import quarter_to_partition_key
+        from core.registry import REGISTRY_PATH, load_units
         from pipelines.definitions import build_definitions
-        from pipelines.quarters import quarter_to_partition_key
-        from pipelines.registry import REGISTRY_PATH, load_units
-        from pipelines.runner import RunSummary, run_job, run_pipeline
-        from pipelines.sample_data import generate
+        from pipelines.tools.runner import RunSummary, run_job, run_pipeline
+        from pipelines.tools.sample_data import generate
 
         started = time.perf_counter()
         summary = generate(work / "landing", units=args.units, scale=args.scale)

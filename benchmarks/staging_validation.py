@@ -36,8 +36,8 @@ def main(sizes: list[int]) -> None:
 
     print(f"import great_expectations: {time.perf_counter() - start:.2f} s")
     from assets.staging.validate import validate_partition
-    from pipelines.contract import dataset
-    from pipelines.registry import unit_by_key
+    from core.contract import dataset
+    from core.registry import unit_by_key
 
     references = {"known_participants": [f"ELB/{i}" for i in range(1500)], "service_catalogue": ["OPK", "FIZ"]}
     unit = unit_by_key("elblag")
@@ -59,7 +59,7 @@ def read_csv_timings(sizes: list[int]) -> None:
     import tempfile
 
     from assets.raw.landing_file import read_landing_file
-    from pipelines.contract import dataset
+    from core.contract import dataset
 
     expenses = dataset("expenses")
     header = ";".join(c.header for c in expenses.columns)

@@ -5,22 +5,20 @@ CUS_REGISTRY), so a new unit needs no code change.
 """
 
 
-import os
 import warnings
 from pathlib import Path
 
 import dagster as dg
 
 from assets.mart.mart_assets import build_mart_assets
+from assets.publish import build_publish_sensors
 from assets.raw.raw_assets import build_raw_assets
 from assets.report.report_files import build_report_file_assets, build_report_schedules
 from assets.report.report_tables import build_report_table_assets
 from assets.staging.staging_assets import build_staging_assets
+from core.registry import load_units, registry_path
+from core.resources import LandingResource, PseudonymizerResource, PublishedResource, ReportsResource, WarehouseResource
 from pipelines.partitions import quarter_partitions, unit_partitions, unit_quarter_partitions
-from pipelines.publish import build_publish_sensors
-from pipelines.registry import REGISTRY_PATH, load_units
-from pipelines.resources import (LandingResource, PseudonymizerResource, PublishedResource, ReportsResource,
-                                 WarehouseResource)
 from pipelines.sensors import build_indicators_sensor, build_landing_sensor
 
 # Partitioned asset-check specs and MultiToSingleDimensionPartitionMapping are marked beta/preview in
@@ -39,8 +37,8 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | None = None) -> dg.Definitions:
-    units = load_units(Path(registry_path))
+def build_definitions(registry: Path | None = None, resources: dict | None = None) -> dg.Definitions:
+    units = load_units(registry)
     by_unit_quarter = unit_quarter_partitions(units)
     by_unit = unit_partitions(units)
 
@@ -86,4 +84,4 @@ def build_definitions(registry_path: Path = REGISTRY_PATH, resources: dict | Non
     )
 
 
-defs = build_definitions(Path(os.environ.get("CUS_REGISTRY") or REGISTRY_PATH))
+defs = build_definitions(registry_path())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.quarters import next_quarter, partition_key_to_quarter, quarter_of, quarter_start
-from pipelines.registry import Unit
+from core.quarters import next_quarter, quarter_of, quarter_start
+from core.registry import Unit
 
 QUARTER_CRON = "0 0 1 1,4,7,10 *"
 
@@ -28,12 +28,3 @@ def unit_partitions(units: tuple[Unit, ...]) -> dg.StaticPartitionsDefinition:
 
 def unit_quarter_partitions(units: tuple[Unit, ...]) -> dg.MultiPartitionsDefinition:
     return dg.MultiPartitionsDefinition({"quarter": quarter_partitions(units), "unit": unit_partitions(units)})
-
-
-def unit_and_quarter(context) -> tuple[str, str | None]:
-    """(unit, `2021Q1`) of a unit × quarter run, (unit, None) of a unit run."""
-    key = context.partition_key
-    if isinstance(key, dg.MultiPartitionKey):
-        dims = key.keys_by_dimension
-        return dims["unit"], partition_key_to_quarter(dims["quarter"])
-    return str(key), None

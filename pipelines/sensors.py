@@ -8,11 +8,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.contract import load_contract
-from pipelines.quarters import parse_quarter, quarter_to_partition_key
-from pipelines.registry import Unit
-from pipelines.resources import LandingResource, WarehouseResource
-from pipelines.warehouse import table_exists
+from core.contract import load_contract
+from core.quarters import parse_quarter, quarter_to_partition_key
+from core.registry import Unit
+from core.resources import LandingResource, WarehouseResource
+from core.warehouse import table_exists
 
 AGREEMENT_FOLDER = "umowa"
 

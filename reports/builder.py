@@ -14,17 +14,32 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pipelines.quarters import quarter_end, quarter_start
-from pipelines.registry import Unit
+from core.quarters import quarter_end, quarter_start
+from core.registry import Unit
 from reports import charts
 from reports.formatting import Suppressed
-from reports.labels import (AGE_GROUPS, COMMISSIONED_MODES, DELIVERY_MODES, SERVICE_AREAS, area_label, dataset_label,
-                            mode_label, severity_label)
+from reports.labels import (
+    AGE_GROUPS,
+    COMMISSIONED_MODES,
+    DELIVERY_MODES,
+    SERVICE_AREAS,
+    area_label,
+    dataset_label,
+    mode_label,
+    severity_label,
+)
 from reports.model import ROW_KINDS, Column, Fact, Report, Section, Table, ratio, total_row
 from reports.settings import ReportSettings, default_settings
+from reports.suppression import (
+    CUMULATIVE_TRIPLE,
+    QUARTER_TRIPLE,
+    disclosure_by_series,
+    hide_small_area_persons,
+    hide_triple,
+    is_small,
+    summed_series,
+)
 from reports.suppression import footnote as suppression_footnote
-from reports.suppression import (CUMULATIVE_TRIPLE, QUARTER_TRIPLE, disclosure_by_series, hide_small_area_persons,
-                                  hide_triple, is_small, summed_series)
 
 CONSOLIDATED = "zbiorczy"
 ZERO = Decimal(0)
@@ -58,7 +73,7 @@ class ReportInputs:
     # Warehouse tables that do not exist (yet): their inputs are empty and the report says so.
     missing: list[str] = field(default_factory=list)
 
-    def for_unit(self, unit_key: str) -> "ReportInputs":
+    def for_unit(self, unit_key: str) -> ReportInputs:
         picked = {name: [r for r in getattr(self, name) if r.get("unit") == unit_key]
                   for name in self.__dataclass_fields__ if name not in ("quarter", "units", "missing")}
         return ReportInputs(quarter=self.quarter, units=[u for u in self.units if u.key == unit_key],

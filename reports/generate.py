@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pipelines.registry import Unit
+from core.registry import Unit
 from reports.builder import CONSOLIDATED, ReportInputs, build_report
 from reports.html import render_html
 from reports.model import Report

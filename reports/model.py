@@ -12,13 +12,12 @@ from typing import Any
 
 from reports.formatting import Suppressed
 
-
 # Optional per-row override of column kinds: row[ROW_KINDS] = {column key: kind} (e.g. an
 # indicator measured as a share among indicators counted in persons).
 ROW_KINDS = "_kinds"
 
 
-def cell_kind(row: dict, column: "Column") -> str:
+def cell_kind(row: dict, column: Column) -> str:
     return (row.get(ROW_KINDS) or {}).get(column.key, column.kind)
 
 

@@ -54,7 +54,7 @@ def run_chromium(args: list[str], timeout: float) -> subprocess.CompletedProcess
             except ProcessLookupError:
                 pass
             proc.communicate()
-            raise PdfError(f"Chromium nie zakończył pracy w {timeout:.0f} s i został zatrzymany (PID {proc.pid}).")
+            raise PdfError(f"Chromium nie zakończył pracy w {timeout:.0f} s i został zatrzymany (PID {proc.pid}).") from None
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
-from pipelines.registry import Unit
-from pipelines.warehouse import table_exists
+from core.registry import Unit
+from core.warehouse import table_exists
 from reports.builder import ReportInputs
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -70,7 +70,7 @@ def read_only(path: Path, wait_seconds: float = 120) -> Iterator[duckdb.DuckDBPy
         conn.close()
 
 
-@lru_cache(maxsize=None)
+@cache
 def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 

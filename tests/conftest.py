@@ -24,7 +24,7 @@ def warehouse_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def resources(tmp_path: Path, landing: Path, warehouse_path: Path) -> dict:
-    from pipelines.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
+    from core.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
 
     return {
         "warehouse": WarehouseResource(path=str(warehouse_path)),

@@ -17,8 +17,8 @@ import duckdb
 from assets.mart.mart_assets import build_mart
 from assets.report.report_tables import build_reports
 from assets.staging.typed import ensure_staging_tables, staging_columns
-from pipelines.contract import load_contract
-from pipelines.registry import _unit
+from core.contract import load_contract
+from core.registry import _unit
 
 D = Decimal
 
@@ -78,7 +78,7 @@ def put(conn: duckdb.DuckDBPyConnection, dataset: str, unit: str, quarter: str |
 
 def _file_version(conn, unit, quarter, dataset, file, digest, version, rows) -> None:
     from assets.raw.ingest import FILE_VERSIONS_SQL
-    from pipelines.warehouse import ensure_layers, run_sql_file
+    from core.warehouse import ensure_layers, run_sql_file
 
     ensure_layers(conn)
     run_sql_file(conn, FILE_VERSIONS_SQL)

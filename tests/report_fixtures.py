@@ -14,10 +14,10 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import duckdb
-
 from landing_fixtures import make_pesel
-from pipelines.money import eu_part, indirect_costs, national_part
-from pipelines.quarters import quarters_between
+
+from core.money import eu_part, indirect_costs, national_part
+from core.quarters import quarters_between
 
 QUARTER = "2021Q3"
 UNITS = ("elblag", "srokowo")

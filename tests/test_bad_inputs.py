@@ -10,12 +10,30 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-
-from assets.raw.pesel import pseudonym
 from conftest import TEST_KEY
-from validation_fixtures import (BUDGET_ROWS, DELIVERY_HEADERS, PESEL_A, PESEL_B, PESEL_C, PESEL_CHILD, QUARTER, Pipeline,
-                                 delivery, expense, folder, participant, tranche, write_budget, write_deliveries,
-                                 write_expenses, write_participants, write_participants_xlsx, write_tranches)
+from validation_fixtures import (
+    BUDGET_ROWS,
+    DELIVERY_HEADERS,
+    PESEL_A,
+    PESEL_B,
+    PESEL_C,
+    PESEL_CHILD,
+    QUARTER,
+    Pipeline,
+    delivery,
+    expense,
+    folder,
+    participant,
+    tranche,
+    write_budget,
+    write_deliveries,
+    write_expenses,
+    write_participants,
+    write_participants_xlsx,
+    write_tranches,
+)
+
+from core.pesel import pseudonym
 
 ELIGIBLE_DOCS = [("FV/1/2021", Decimal("1230.00")), ("FV/2/2021", Decimal("500.00"))]
 
@@ -571,7 +589,7 @@ def test_39_oversized_amount_and_tranche_number_are_type_errors(with_budget):
 def test_40_pesel_as_participant_id_and_in_free_text_never_reaches_the_warehouse(pipe):
     import duckdb
 
-    from assets.raw.pesel import PESEL_MARKER
+    from core.pesel import PESEL_MARKER
 
     pipe.load_baseline("services", "budget")
     key = TEST_KEY.encode()

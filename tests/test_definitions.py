@@ -4,10 +4,10 @@ from pathlib import Path
 
 import dagster as dg
 import yaml
-
 from landing_fixtures import EXPENSE_HEADERS, write_csv
+
+from core.registry import REGISTRY_PATH, load_units
 from pipelines.definitions import build_definitions
-from pipelines.registry import REGISTRY_PATH, load_units
 
 KOSZALIN = {
     "key": "koszalin",
@@ -82,7 +82,7 @@ def test_fifth_unit_by_configuration_only(tmp_path: Path, landing: Path, resourc
 def test_every_warehouse_writer_shares_one_pool_limited_to_one_run_step():
     """DuckDB allows one writer: every asset that touches the warehouse is in the `warehouse` pool,
     and the project's dagster.yaml lets one step of that pool run at a time across runs."""
-    from pipelines.paths import PROJECT_ROOT
+    from core.paths import PROJECT_ROOT
 
     defs = build_definitions()
     graph = defs.resolve_asset_graph()

@@ -12,9 +12,9 @@ testowo participants (hand-counted):
 
 import pytest
 import yaml
+from mart_fixtures import TESTOWO_Q2_PARTICIPANTS, D, build_all, put, rows, warehouse
 
-from mart_fixtures import D, TESTOWO_Q2_PARTICIPANTS, build_all, put, rows, warehouse
-from pipelines.paths import SCHEMAS_DIR
+from core.paths import SCHEMAS_DIR
 
 
 @pytest.fixture(scope="module")

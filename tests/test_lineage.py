@@ -1,4 +1,4 @@
-"""Lineage: the source rows and file versions behind a report figure (pipelines/lineage.py and
+"""Lineage: the source rows and file versions behind a report figure (assets/report/lineage.py and
 the report.lineage_* table macros), and the mart/report assets materialized end to end."""
 
 from decimal import Decimal
@@ -7,10 +7,10 @@ import dagster as dg
 import duckdb
 import pytest
 import yaml
-
-from mart_fixtures import D, TESTOWO_Q2_EXPENSES, build_all, load_drugie, load_testowo, put, registry_yaml, validation
+from mart_fixtures import TESTOWO_Q2_EXPENSES, D, build_all, load_drugie, load_testowo, put, registry_yaml, validation
 from mart_fixtures import warehouse as make_warehouse
-from pipelines.lineage import source_rows
+
+from assets.report.lineage import source_rows
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +78,8 @@ def test_mart_and_report_assets_materialize_end_to_end(tmp_path, monkeypatch):
     """dagster.materialize of every mart + report asset on a temporary warehouse."""
     from assets.mart.mart_assets import build_mart_assets
     from assets.report.report_tables import build_report_table_assets
-    from pipelines.registry import load_units
-    from pipelines.resources import WarehouseResource
+    from core.registry import load_units
+    from core.resources import WarehouseResource
 
     registry = tmp_path / "units.yaml"
     registry.write_text(yaml.safe_dump(registry_yaml(), allow_unicode=True), encoding="utf-8")

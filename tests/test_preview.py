@@ -3,7 +3,7 @@
 
 import duckdb
 
-from pipelines.preview import markdown_preview
+from assets.preview import markdown_preview
 
 
 def _warehouse():

@@ -14,10 +14,20 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.publish import (CURRENT_LINK, MANIFEST, PublishError, build_publish_job, build_publish_sensors,
-                               column_policy, connect_published, current_copy, is_published_table, publish,
-                               withheld_reason)
-from pipelines.resources import PublishedResource, WarehouseResource
+from assets.publish import (
+    CURRENT_LINK,
+    MANIFEST,
+    PublishError,
+    build_publish_job,
+    build_publish_sensors,
+    column_policy,
+    connect_published,
+    current_copy,
+    is_published_table,
+    publish,
+    withheld_reason,
+)
+from core.resources import PublishedResource, WarehouseResource
 
 PESEL = "61041210150"
 
@@ -168,7 +178,7 @@ def test_changed_publishing_rules_republish_an_unchanged_warehouse(warehouse, tm
     published = tmp_path / "published"
     first = publish(warehouse, published)
     assert publish(warehouse, published).skipped
-    monkeypatch.setattr("pipelines.publish.suppression_threshold", lambda: 10)
+    monkeypatch.setattr("assets.publish.suppression_threshold", lambda: 10)
     again = publish(warehouse, published)
     assert not again.skipped and again.path != first.path
 

@@ -5,14 +5,20 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+from landing_fixtures import (
+    EXPENSE_HEADERS,
+    PARTICIPANT_HEADERS,
+    make_pesel,
+    participant_row,
+    write_csv,
+    write_participants_xlsx,
+)
 
 from assets.raw.ingest import find_landing_file, ingest_file
 from assets.raw.landing_file import LandingFileError, read_landing_file
-from assets.raw.pesel import pseudonym
 from assets.staging.typed import typed_rows
-from landing_fixtures import (EXPENSE_HEADERS, PARTICIPANT_HEADERS, make_pesel, participant_row, write_csv,
-                              write_participants_xlsx)
-from pipelines.contract import dataset
+from core.contract import dataset
+from core.pesel import pseudonym
 
 KEY = b"test-key"
 EXPENSES = dataset("expenses")
@@ -192,8 +198,9 @@ def test_failed_file_leaves_earlier_partition_data(landing):
 
 
 def test_pesel_of_a_person_born_in_2000_loses_two_zeros_and_is_restored():
-    from assets.raw.pesel import pesel_digits
     from landing_fixtures import make_pesel
+
+    from core.pesel import pesel_digits
 
     born_2000 = make_pesel(date(2000, 11, 27), male=True, serial=709)
     assert born_2000.startswith("00")
@@ -326,7 +333,7 @@ def test_xlsx_leading_empty_rows_keep_sheet_row_numbers(landing):
 # ------------------------------------------------------------------------- PESEL outside the PESEL column
 
 def test_pesel_outside_the_pesel_column_is_removed_before_anything_is_stored(landing, tmp_path):
-    from assets.raw.pesel import PESEL_MARKER
+    from core.pesel import PESEL_MARKER
 
     as_id, in_text = SENIOR_PESEL, ADULT_PESEL
     rows = [participant_row(as_id, "Jan", "Kowalski", as_id, "M", "2021-02-01", **{"Miejscowość": f"Kowalski {in_text}"}),

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import openpyxl
-import pytest
 import pypdf
-
+import pytest
 import report_fixtures as fx
+
+from core.registry import load_units
+from core.resources import ReportsResource, WarehouseResource
 from pipelines.partitions import quarter_partitions
-from pipelines.registry import load_units
-from pipelines.resources import ReportsResource, WarehouseResource
 from reports import queries
 from reports.builder import CONSOLIDATED, build_report
 from reports.formatting import Suppressed
@@ -215,7 +215,7 @@ def test_asset_depends_on_every_report_table():
 
 def test_html_is_one_offline_file_with_plotly_inlined_once(pages):
     bundle = plotly_js()
-    for key, (html, page) in pages.items():
+    for key, (html, _page) in pages.items():
         assert html.count(bundle) == 1, key
         assert re.search(r"<script[^>]*\bsrc\s*=", html, re.IGNORECASE) is None, key
         assert re.search(r"<link[^>]*\bhref\s*=", html, re.IGNORECASE) is None, key
@@ -516,6 +516,7 @@ def test_schedule_waits_for_data_and_fresh_tables_then_requests_the_quarter(prod
 
 def test_queries_read_the_report_tables_the_indicators_work_builds(tmp_path):
     import mart_fixtures as mf  # its own hand-made raw/staging rows -> the real mart and report SQL
+
     from reports.xlsx import write_xlsx
 
     conn = mf.warehouse()

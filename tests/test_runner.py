@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from pipelines.registry import load_units
-from pipelines.runner import landed_quarters, reports_to_rebuild
+from core.registry import load_units
+from pipelines.tools.runner import landed_quarters, reports_to_rebuild
 
 
 def _land(root: Path, unit: str, quarters: list[str]) -> None:
@@ -23,7 +23,7 @@ def test_a_correction_rebuilds_the_reports_of_its_quarter_and_every_later_one(tm
 
 
 def test_cli_ingest_rebuilds_reports_unless_told_not_to():
-    from pipelines.cli import build_parser
+    from pipelines.tools.cli import build_parser
 
     args = build_parser().parse_args(["ingest", "--unit", "srokowo", "--quarter", "2021Q3"])
     assert args.no_reports is False

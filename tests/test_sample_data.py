@@ -1,4 +1,4 @@
-"""The sample-data generator (pipelines/sample_data.py): determinism, money rules, PESELs, mess cases.
+"""The sample-data generator (pipelines/tools/sample_data.py): determinism, money rules, PESELs, mess cases.
 
 Small scale (2% of the pilot tier) so the whole module runs in a few seconds.
 """
@@ -19,11 +19,11 @@ from stdnum.pl import pesel as stdnum_pesel
 
 from assets.raw.landing_file import read_landing_file
 from assets.staging.typed import typed_rows
-from pipelines.contract import load_contract
-from pipelines.money import eu_part, indirect_costs, national_part
-from pipelines.quarters import quarter_end, quarter_start
-from pipelines.registry import load_units
-from pipelines.sample_data import BAD_ROWS, generate, make_nip, make_pesel, split_direct_indirect
+from core.contract import load_contract
+from core.money import eu_part, indirect_costs, national_part
+from core.quarters import quarter_end, quarter_start
+from core.registry import load_units
+from pipelines.tools.sample_data import BAD_ROWS, generate, make_nip, make_pesel, split_direct_indirect
 
 SCALE = 0.02
 SEED = 11
@@ -253,7 +253,7 @@ def test_deliveries_reference_participants_and_catalogue(sample, unit_key):
     assert catalogue["provider_nip"].null_count() == 0
     assert all(1 <= a <= 14 for a in catalogue["area"])
     started: dict[str, date] = {}
-    for quarter, frame in sorted(_read_all(sample, unit_key, "uczestnicy").items()):
+    for _quarter, frame in sorted(_read_all(sample, unit_key, "uczestnicy").items()):
         for row in frame.iter_rows(named=True):
             started[row["participant_id"]] = row["start_date"]
     community = bad = 0

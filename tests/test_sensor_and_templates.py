@@ -5,11 +5,11 @@ import time
 
 import dagster as dg
 import openpyxl
-
 from landing_fixtures import EXPENSE_HEADERS, write_csv
-from pipelines.contract import load_contract
+
+from core.contract import load_contract
 from pipelines.definitions import build_definitions
-from pipelines.templates import write_templates
+from pipelines.tools.templates import write_templates
 
 
 def _evaluate(sensor, resources, cursor=None):
@@ -138,7 +138,7 @@ def test_folders_outside_the_period_or_misnamed_are_reported_and_never_stop_the_
     write_csv(landing / "elblag" / "2024Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])  # after Elbląg's period
     write_csv(landing / "srokowo" / "2021-Q2" / "wydatki.csv", EXPENSE_HEADERS, [row])  # not the folder name read
     (landing / "srokowo" / "archiwum").mkdir()  # not a quarter: ignored silently
-    from pipelines.registry import load_units
+    from core.registry import load_units
     from pipelines.sensors import landing_files
 
     problems: list[str] = []

@@ -6,10 +6,9 @@ import random
 from decimal import Decimal
 
 import pytest
+from mart_fixtures import TESTOWO_Q2_EXPENSES, D, build_all, expense, load_drugie, put, rows, test_units, warehouse
 
-from mart_fixtures import (D, TESTOWO_Q2_EXPENSES, build_all, expense, load_drugie, put, rows, test_units,
-                           warehouse)
-from pipelines import money
+from core import money
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +23,7 @@ def by_quarter(conn, table, unit, columns):
     return {r.pop("quarter"): r for r in data}
 
 
-# ---- money rules: SQL macros == pipelines/money.py ----------------------------------------------
+# ---- money rules: SQL macros == core/money.py ----------------------------------------------
 
 SEED_SPLITS = [  # DESIGN.md §1: total -> EU (down to the grosz) + national (remainder)
     ("2489370.50", "2098041.45", "391329.05"),
@@ -49,7 +48,7 @@ def test_dim_unit_carries_the_split_of_every_registry_total():
     import duckdb
 
     from assets.mart.mart_assets import build_mart
-    from pipelines.registry import load_units
+    from core.registry import load_units
 
     conn = duckdb.connect()
     build_mart(conn, load_units())
@@ -153,7 +152,6 @@ def test_burn_rate_projection(wh):
 
 def test_projection_risk_false_inside_the_band():
     import duckdb
-
     from mart_fixtures import validation
 
     conn = duckdb.connect()
@@ -169,9 +167,9 @@ def test_projection_risk_false_inside_the_band():
 def test_projection_band_is_the_flag_rule_param(tmp_path, monkeypatch, param, risk):
     import duckdb
     import yaml
+    from mart_fixtures import validation
 
     from assets.mart import sql_tables
-    from mart_fixtures import validation
 
     rules = yaml.safe_load(sql_tables.FLAGS_PATH.read_text(encoding="utf-8"))
     for rule in rules["rules"]:
@@ -218,7 +216,6 @@ def test_advances_and_the_70_percent_rule(wh):
 ])
 def test_70_percent_rule_on_both_sides_of_the_threshold(direct, eligible, share, allowed):
     import duckdb
-
     from mart_fixtures import validation
 
     conn = duckdb.connect()
@@ -239,7 +236,6 @@ def test_70_percent_rule_on_both_sides_of_the_threshold(direct, eligible, share,
 ])
 def test_commissioned_share_against_the_threshold(other, share, met):
     import duckdb
-
     from mart_fixtures import validation
 
     conn = duckdb.connect()
@@ -345,7 +341,6 @@ def test_flags(wh):
 
 def test_budget_flags():
     import duckdb
-
     from mart_fixtures import validation
 
     conn = duckdb.connect()

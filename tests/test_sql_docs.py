@@ -24,11 +24,19 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-
-from pipelines import sql_shell
-from pipelines.publish import (DOCS_BEGIN, DOCS_END, connect_published, documented_columns, generated_section,
-                               publish, render_table_docs, write_table_docs)
 from test_sql_warehouse import build_tiny_warehouse
+
+from assets.publish import (
+    DOCS_BEGIN,
+    DOCS_END,
+    connect_published,
+    documented_columns,
+    generated_section,
+    publish,
+    render_table_docs,
+    write_table_docs,
+)
+from pipelines.tools import sql_shell
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "sql.md"
 FENCE = re.compile(r"^```sql\n(.*?)^```", re.S | re.M)
@@ -271,7 +279,7 @@ def cli_env(published, monkeypatch):
 
 
 def test_cus_sql_prints_the_result_of_a_doc_query(cli_env, queries, capsys):
-    from pipelines.cli import main
+    from pipelines.tools.cli import main
 
     assert main(["sql", queries[9]]) == 0
     out = capsys.readouterr().out
@@ -289,7 +297,7 @@ def test_cus_sql_prints_the_result_of_a_doc_query(cli_env, queries, capsys):
     ("", "Puste zapytanie"),
 ])
 def test_cus_sql_bad_query_is_one_polish_line(cli_env, capsys, query, message):
-    from pipelines.cli import main
+    from pipelines.tools.cli import main
 
     assert main(["sql", query]) == 1
     captured = capsys.readouterr()
@@ -299,7 +307,7 @@ def test_cus_sql_bad_query_is_one_polish_line(cli_env, capsys, query, message):
 
 
 def test_cus_sql_without_a_copy_says_to_publish(tmp_path, monkeypatch, capsys):
-    from pipelines.cli import main
+    from pipelines.tools.cli import main
 
     monkeypatch.setenv("CUS_PUBLISHED", str(tmp_path / "nothing"))
     monkeypatch.delenv("CUS_DEBUG", raising=False)
@@ -327,7 +335,7 @@ def test_shell_reads_statements_until_semicolon_and_reports_failures(cli_env):
 
 
 def test_shell_commands_work_as_arguments_and_in_duckdb_cli_style(cli_env, capsys):
-    from pipelines.cli import main
+    from pipelines.tools.cli import main
 
     assert main(["sql", "\\d staging"]) == 0
     out = capsys.readouterr().out
@@ -339,7 +347,7 @@ def test_shell_commands_work_as_arguments_and_in_duckdb_cli_style(cli_env, capsy
 
 
 def test_cus_publish_prints_progress_and_what_was_left_out(cli_env, tmp_path, monkeypatch, capsys):
-    from pipelines.cli import main
+    from pipelines.tools.cli import main
 
     monkeypatch.setenv("CUS_PUBLISHED", str(tmp_path / "again"))
     assert main(["publish"]) == 0
@@ -355,7 +363,7 @@ def test_cus_publish_prints_progress_and_what_was_left_out(cli_env, tmp_path, mo
 @pytest.mark.parametrize("command, words", [("sql", ["Przykłady", "docs/sql.md", "--csv", "pokaż tę pomoc"]),
                                             ("publish", ["--write-docs", "Bez danych osobowych", "pokaż tę pomoc"])])
 def test_help_texts_are_polish_with_examples(command, words, capsys):
-    from pipelines.cli import main
+    from pipelines.tools.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

@@ -15,11 +15,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from landing_fixtures import EXPENSE_HEADERS, PARTICIPANT_HEADERS, make_pesel, participant_row, write_csv
 
-from landing_fixtures import EXPENSE_HEADERS, make_pesel, participant_row, PARTICIPANT_HEADERS, write_csv
+from assets.publish import connect_published, publish
+from core.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
 from pipelines.definitions import build_definitions
-from pipelines.publish import connect_published, publish
-from pipelines.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
 
 QUARTER = "2021Q3"
 KEY = dg.MultiPartitionKey

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.paths import PROJECT_ROOT
+from core.paths import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -73,7 +73,7 @@ def webserver(tmp_path_factory):
            "CUS_PUBLISHED": str(data / "published"), "CUS_PSEUDONYM_KEY": "test-key-not-secret",
            "DAGSTER_DISABLE_TELEMETRY": "1"}
     webserver_bin = Path(sys.executable).with_name("dagster-webserver")
-    log = open(data / "webserver.log", "wb")
+    log = open(data / "webserver.log", "wb")  # noqa: SIM115 (closed when the server stops)
     process = subprocess.Popen(
         [str(webserver_bin), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -8,16 +8,16 @@ from decimal import Decimal
 import dagster as dg
 import polars as pl
 import pytest
+from validation_fixtures import PESEL_A, expense, folder, participant, write_expenses, write_participants_xlsx
 
 from assets.raw.landing_file import LandingFileError, read_landing_file
 from assets.staging.file_checks import check_landing_file, file_checks
 from assets.staging.rules import COMPUTE, dataset_rules, rules_for
 from assets.staging.staging_assets import build_staging_assets, check_results
 from assets.staging.validate import money_pl, validate_partition
-from pipelines.contract import dataset, load_contract
+from core.contract import dataset, load_contract
+from core.registry import load_units, unit_by_key
 from pipelines.partitions import unit_partitions, unit_quarter_partitions
-from pipelines.registry import load_units, unit_by_key
-from validation_fixtures import PESEL_A, expense, folder, participant, write_expenses, write_participants_xlsx
 
 ELBLAG = unit_by_key("elblag")
 CHECKED_AT = datetime(2021, 10, 5, 8, 0)

@@ -7,21 +7,20 @@ Each bad-input test starts from it and breaks one thing.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-import csv
-import io
-
 import dagster as dg
 import duckdb
-
 import landing_fixtures
 from landing_fixtures import EXPENSE_HEADERS, PARTICIPANT_HEADERS, make_pesel, participant_row
-from pipelines.money import eu_part
+
+from core.money import eu_part
 
 UNIT = "elblag"
 QUARTER = "2021Q3"
@@ -138,8 +137,8 @@ def write_tranches(landing: Path, rows=None, quarter: str = QUARTER, unit: str =
 def all_assets() -> dict[str, dg.AssetsDefinition]:
     from assets.raw.raw_assets import build_raw_assets
     from assets.staging.staging_assets import build_staging_assets
+    from core.registry import load_units
     from pipelines.partitions import unit_partitions, unit_quarter_partitions
-    from pipelines.registry import load_units
 
     units = load_units()
     by_unit_quarter, by_unit = unit_quarter_partitions(units), unit_partitions(units)
@@ -148,7 +147,7 @@ def all_assets() -> dict[str, dg.AssetsDefinition]:
 
 
 def partition_key(unit: str, quarter: str | None):
-    from pipelines.quarters import quarter_to_partition_key
+    from core.quarters import quarter_to_partition_key
 
     if quarter is None:
         return unit

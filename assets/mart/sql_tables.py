@@ -7,7 +7,6 @@ either the whole new table is committed or the old one stays.
 """
 
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,19 +15,18 @@ import duckdb
 import polars as pl
 import yaml
 
+from assets.preview import markdown_preview
 from assets.staging.typed import ensure_staging_tables
-from pipelines.contract import load_contract
-from pipelines.paths import SCHEMAS_DIR
-from pipelines.registry import REGISTRY_PATH, Unit, load_units
-from pipelines.resources import WarehouseResource
-from pipelines.preview import markdown_preview
-from pipelines.warehouse import identifier, table_exists, transaction
+from core.contract import load_contract
+from core.paths import SCHEMAS_DIR
+from core.registry import Unit, load_units
+from core.resources import WarehouseResource
+from core.warehouse import WAREHOUSE_POOL, identifier, table_exists, transaction
 
 MART_DIR = Path(__file__).parent
 MONEY_MACROS_SQL = MART_DIR / "money_macros.sql"
 INDICATORS_PATH = SCHEMAS_DIR / "indicators.yaml"
 FLAGS_PATH = SCHEMAS_DIR / "flags.yaml"
-WAREHOUSE_POOL = "warehouse"  # same pool as assets/raw/raw_assets.py: one writer at a time
 
 # Staging tables written by the validation work; when absent (fresh warehouse) the mart reads
 # empty relations with the documented columns (docs/warehouse.md).
@@ -83,7 +81,7 @@ class SqlTable:
 
 def registry_units() -> tuple[Unit, ...]:
     """The unit registry, read at run time (CUS_REGISTRY or config/units.yaml)."""
-    return load_units(Path(os.environ.get("CUS_REGISTRY") or REGISTRY_PATH))
+    return load_units()
 
 
 def units_frame(units: tuple[Unit, ...] | list[Unit]) -> pl.DataFrame:
@@ -140,7 +138,7 @@ def prepare(conn: duckdb.DuckDBPyConnection, units: tuple[Unit, ...] | list[Unit
             layer: str = "mart") -> None:
     """Schemas, staging tables (empty if not yet loaded), raw.file_versions, macros, source frames."""
     from assets.raw.ingest import FILE_VERSIONS_SQL
-    from pipelines.warehouse import ensure_layers, run_sql_file
+    from core.warehouse import ensure_layers, run_sql_file
 
     ensure_layers(conn)
     ensure_staging_tables(conn, list(load_contract().values()))

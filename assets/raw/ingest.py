@@ -6,19 +6,19 @@ partition's rows and records the file version, or raises and leaves the warehous
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import polars as pl
 
 from assets.raw.landing_file import READ_ERROR, LandingFileError, LandingTable, read_landing_file
-from assets.raw.pesel import PESEL_FOUND_IN, pseudonymize, scrub_pesel, scrub_text
 from assets.values import parse_date
-from pipelines.contract import Dataset
-from pipelines.warehouse import delete_insert, identifier, run_sql_file, transaction
+from core.contract import Dataset
+from core.pesel import PESEL_FOUND_IN, pseudonymize, scrub_pesel, scrub_text
+from core.warehouse import delete_insert, identifier, run_sql_file, transaction
 
 FILE_VERSIONS_SQL = Path(__file__).with_name("file_versions.sql")
 AGREEMENT_FOLDER = "umowa"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.contract import Column, Dataset, normalize_label
+from core.contract import Column, Dataset, normalize_label
 
 HEADER_SEARCH_ROWS = 30
 # Per-row problem of reading the file (a raw column, checked by the `extra_fields` rule): NULL = none.

@@ -6,14 +6,13 @@ Quarter-level files are partitioned by unit × quarter, agreement files (umowa/)
 
 import dagster as dg
 
+from assets.partition_keys import unit_and_quarter
 from assets.raw.ingest import find_landing_file, ingest_file, landing_folder
 from assets.raw.landing_file import LandingFileError
-from pipelines.contract import Dataset, load_contract
-from pipelines.partitions import unit_and_quarter
-from pipelines.registry import Unit, load_units
-from pipelines.resources import LandingResource, PseudonymizerResource, WarehouseResource
-
-WAREHOUSE_POOL = "warehouse"
+from core.contract import Dataset, load_contract
+from core.registry import Unit, load_units
+from core.resources import LandingResource, PseudonymizerResource, WarehouseResource
+from core.warehouse import WAREHOUSE_POOL
 
 
 def _description(dataset: Dataset) -> str:

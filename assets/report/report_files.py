@@ -8,24 +8,22 @@ quarter closes, once every unit's files for it have arrived and the indicators w
 
 
 import hashlib
-import os
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 from pydantic import Field
 
-from pipelines.quarters import partition_key_to_quarter, quarter_end, quarter_of, quarter_start, quarter_to_partition_key
-from pipelines.registry import REGISTRY_PATH, Unit, load_units
-from pipelines.resources import ReportsResource, WarehouseResource
+from core.quarters import partition_key_to_quarter, quarter_end, quarter_of, quarter_start, quarter_to_partition_key
+from core.registry import Unit, load_units
+from core.resources import ReportsResource, WarehouseResource
+from core.warehouse import WAREHOUSE_POOL
 from reports import queries
 from reports.formatting import money, percent, quarter_label
 from reports.generate import ReportFiles, units_in_quarter, write_quarter_reports
 from reports.settings import ReportSettings, default_settings
 
 REPORT_FILES_KEY = dg.AssetKey(["report", "quarterly_reports"])
-WAREHOUSE_POOL = "warehouse"  # DuckDB: a reader fails on a file a writer holds, so readers queue too
 TIMEZONE = "Europe/Warsaw"
 # Days after the quarter's end when the reports are produced even if a unit's files are missing.
 DEADLINE_DAYS = 45
@@ -33,7 +31,7 @@ DEADLINE_DAYS = 45
 
 def registry_units() -> tuple[Unit, ...]:
     """The unit registry, read at run time (CUS_REGISTRY or config/units.yaml)."""
-    return load_units(Path(os.environ.get("CUS_REGISTRY") or REGISTRY_PATH))
+    return load_units()
 
 
 class ReportFilesConfig(dg.Config):

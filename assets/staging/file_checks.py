@@ -13,14 +13,21 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from assets.raw.landing_file import (HEADER_SEARCH_ROWS, LandingFileError, LandingTable, _find_header_row,
-                                     _frame_from_xlsx, csv_head_rows, decode_text)
+from assets.raw.landing_file import (
+    HEADER_SEARCH_ROWS,
+    LandingFileError,
+    LandingTable,
+    _find_header_row,
+    _frame_from_xlsx,
+    csv_head_rows,
+    decode_text,
+)
 from assets.staging.rules import VALIDATION_DIR
 from assets.staging.validate import date_pl
 from assets.values import parse_date
-from pipelines.contract import Dataset, normalize_label
-from pipelines.registry import Unit
-from pipelines.warehouse import table_exists
+from core.contract import Dataset, normalize_label
+from core.registry import Unit
+from core.warehouse import table_exists
 
 FILE_CHECKS_PATH = VALIDATION_DIR / "file_checks.yaml"
 

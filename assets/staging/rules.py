@@ -23,9 +23,9 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from pipelines.contract import Column, Dataset
-from pipelines.money import eu_part
-from pipelines.paths import SCHEMAS_DIR
+from core.contract import Column, Dataset
+from core.money import eu_part
+from core.paths import SCHEMAS_DIR
 
 VALIDATION_DIR = SCHEMAS_DIR / "validation"
 ERROR, WARNING = "error", "warning"

@@ -13,17 +13,24 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from assets.partition_keys import unit_and_quarter
+from assets.preview import markdown_preview
 from assets.raw.ingest import ensure_raw_tables
-from assets.raw.raw_assets import WAREHOUSE_POOL
 from assets.staging.rules import Rule, rules_for
 from assets.staging.typed import ensure_staging_tables
 from assets.staging.validate import Validation, validate_partition
-from pipelines.contract import Dataset, load_contract
-from pipelines.partitions import unit_and_quarter
-from pipelines.registry import Unit, load_units
-from pipelines.resources import WarehouseResource
-from pipelines.preview import markdown_preview
-from pipelines.warehouse import delete_insert, identifier, query_frame, run_sql_file, table_exists, transaction
+from core.contract import Dataset, load_contract
+from core.registry import Unit, load_units
+from core.resources import WarehouseResource
+from core.warehouse import (
+    WAREHOUSE_POOL,
+    delete_insert,
+    identifier,
+    query_frame,
+    run_sql_file,
+    table_exists,
+    transaction,
+)
 
 TABLES_SQL = Path(__file__).with_name("staging_tables.sql")
 SUMMARY_SCHEMA = {"unit": pl.Utf8, "quarter": pl.Utf8, "dataset": pl.Utf8, "source_file": pl.Utf8,

@@ -14,7 +14,7 @@ import polars as pl
 
 from assets.raw.ingest import LINEAGE_COLUMNS, PESEL_DERIVED_COLUMNS
 from assets.values import typed_series
-from pipelines.contract import Column, Dataset
+from core.contract import Column, Dataset
 
 SQL_TYPES = {
     "date": "DATE",
@@ -85,7 +85,7 @@ def typed_rows(dataset: Dataset, raw: pl.DataFrame) -> TypedRows:
 
 def ensure_staging_tables(conn, datasets: list[Dataset]) -> None:
     """CREATE TABLE IF NOT EXISTS staging.<dataset> with the typed columns above."""
-    from pipelines.warehouse import identifier
+    from core.warehouse import identifier
 
     conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
     for dataset in datasets:

@@ -12,13 +12,27 @@ from decimal import Decimal
 
 import polars as pl
 
-from assets.staging.rules import (COMPUTE, CONTRACT, ERROR, PESEL_FOUND_IN, READ_ERROR, READ_RULES, WARNING, WHOLE_ROW,
-                                  Rule, column_of, content_columns, contract_checks, is_private, rules_for)
+from assets.staging.rules import (
+    COMPUTE,
+    CONTRACT,
+    ERROR,
+    PESEL_FOUND_IN,
+    READ_ERROR,
+    READ_RULES,
+    WARNING,
+    WHOLE_ROW,
+    Rule,
+    column_of,
+    content_columns,
+    contract_checks,
+    is_private,
+    rules_for,
+)
 from assets.staging.suites import run_suite
 from assets.staging.typed import PARSE_MESSAGES, staging_columns, typed_rows
-from pipelines.contract import Dataset
-from pipelines.registry import Unit
-from pipelines.quarters import quarter_end, quarter_start
+from core.contract import Dataset
+from core.quarters import quarter_end, quarter_start
+from core.registry import Unit
 
 MAX_EXAMPLES = 5
 HIDDEN = "(wartość ukryta — dane osobowe)"

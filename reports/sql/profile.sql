@@ -13,7 +13,7 @@ final AS (
         code,
         label,
         sort_order,
-        coalesce(sensitive, false) AS sensitive,
+        coalesce(sensitive, FALSE) AS sensitive,
         age_group,
         quarter_total,
         quarter_women,

@@ -7,7 +7,7 @@ WITH source AS (
     FROM report.participant_profile
     WHERE quarter <= $quarter
       AND list_contains($units, unit)
-      AND coalesce(sensitive, false)
+      AND coalesce(sensitive, FALSE)
 ),
 
 final AS (

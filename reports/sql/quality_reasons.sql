@@ -16,4 +16,4 @@ final AS (
     FROM source
 )
 
-SELECT * FROM final ORDER BY unit, dataset, rows DESC, reason
+SELECT * FROM final ORDER BY unit ASC, dataset ASC, "rows" DESC, reason ASC  -- noqa: RF06

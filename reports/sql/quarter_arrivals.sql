@@ -23,8 +23,8 @@ final AS (
         max(f.last_loaded_at)                                                  AS last_loaded_at,
         string_agg(coalesce(f.quarter, 'umowa') || '/' || f.dataset || ':' || f.version_no || ':' || f.file_sha256,
                    ',' ORDER BY f.quarter NULLS FIRST, f.dataset)             AS fingerprint
-    FROM current_files f
-    JOIN arrived_units a USING (unit)
+    FROM current_files AS f
+    JOIN arrived_units AS a USING (unit)
     GROUP BY f.unit
 )
 

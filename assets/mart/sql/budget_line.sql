@@ -6,9 +6,9 @@ WITH budget AS (
 final AS (
     SELECT unit, task_no, task_name, cost_category, category_name, amount,
            task_no = 0 AS is_indirect,
-           coalesce(cross_financing, false) AS cross_financing,
-           coalesce(fixed_asset, false)     AS fixed_asset,
-           coalesce(commissioned, false)    AS commissioned,
+           coalesce(cross_financing, FALSE) AS cross_financing,
+           coalesce(fixed_asset, FALSE)     AS fixed_asset,
+           coalesce(commissioned, FALSE)    AS commissioned,
            source_file, file_sha256, row_number
     FROM budget
 )

@@ -36,9 +36,9 @@ typed AS (
         f.first_quarter, f.files AS quarterly_files, c.quarter AS current_quarter,
         i.ipus_quarter,
         c.source_file, c.file_sha256, c.row_number
-    FROM current_rows c
-    JOIN first_seen f USING (unit, participant_id)
-    LEFT JOIN ipus i USING (unit, participant_id)
+    FROM current_rows AS c
+    JOIN first_seen AS f USING (unit, participant_id)
+    LEFT JOIN ipus AS i USING (unit, participant_id)
 ),
 final AS (
     SELECT
@@ -51,10 +51,10 @@ final AS (
         -- counting quarters (schemas/indicators.yaml count_quarter)
         greatest(mart.quarter_label(t.start_date), u.first_quarter)            AS entry_quarter,
         t.ipus_quarter,
-        true                                                                    AS is_participant,
+        TRUE                                                                    AS is_participant,
         t.labour_status IN ('unemployed_registered', 'unemployed_unregistered') AS is_unemployed,
         t.labour_status = 'unemployed_registered'                               AS is_unemployed_registered,
-        CAST(NULL AS BOOLEAN)                                                   AS is_long_term_unemployed,
+        cast(NULL AS BOOLEAN)                                                   AS is_long_term_unemployed,
         t.labour_status = 'inactive'                                            AS is_inactive,
         t.labour_status = 'employed'                                            AS is_employed,
         t.age_at_entry < 25                                                     AS is_under_25,
@@ -64,7 +64,7 @@ final AS (
         t.education = 'isced34'                                                 AS is_isced_3_4,
         t.education = 'isced58'                                                 AS is_isced_5_8,
         -- special-category flags keep the contract's column names, so the published copy
-        -- (pipelines/publish.py PROFILE_COLUMNS) drops them from this person-grain table
+        -- (assets/publish.py PROFILE_COLUMNS) drops them from this person-grain table
         t.disability_answer = 'tak'                                             AS disability,
         t.minority_migrant_answer = 'tak'                                       AS minority_migrant,
         t.homeless_answer = 'tak'                                               AS homeless,
@@ -76,8 +76,8 @@ final AS (
         greatest(mart.quarter_label(t.start_date), u.first_quarter,
                  coalesce(mart.quarter_label(t.end_date), t.current_quarter))  AS path_quarter,
         t.source_file, t.file_sha256, t.row_number
-    FROM typed t
-    JOIN units u USING (unit)
+    FROM typed AS t
+    JOIN units AS u USING (unit)
 )
 SELECT * FROM final ORDER BY unit, participant_id;
 

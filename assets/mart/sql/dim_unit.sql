@@ -10,17 +10,17 @@ typed AS (
         key                                             AS unit,
         name                                            AS unit_name,
         gmina, voivodeship, transformation, agreement_no,
-        CAST(NULLIF(agreement_signed, '') AS DATE)      AS agreement_signed,
-        CAST(period_start AS DATE)                      AS period_start,
-        CAST(period_end AS DATE)                        AS period_end,
-        CAST(cus_start AS DATE)                         AS cus_start,
-        CAST(total AS DECIMAL(18, 2))                   AS total,
-        CAST(eu_rate AS DECIMAL(9, 4))                  AS eu_rate,
-        CAST(indirect_rate AS DECIMAL(9, 4))            AS indirect_rate,
-        CAST(cross_financing_limit AS DECIMAL(9, 4))    AS cross_financing_limit,
-        CAST(fixed_assets_limit AS DECIMAL(9, 4))       AS fixed_assets_limit,
-        CAST(commissioned_threshold AS DECIMAL(9, 4))   AS commissioned_threshold,
-        CAST(advance_spent_threshold AS DECIMAL(9, 4))  AS advance_spent_threshold,
+        cast(nullif(agreement_signed, '') AS DATE)      AS agreement_signed,
+        cast(period_start AS DATE)                      AS period_start,
+        cast(period_end AS DATE)                        AS period_end,
+        cast(cus_start AS DATE)                         AS cus_start,
+        cast(total AS DECIMAL(18, 2))                   AS total,
+        cast(eu_rate AS DECIMAL(9, 4))                  AS eu_rate,
+        cast(indirect_rate AS DECIMAL(9, 4))            AS indirect_rate,
+        cast(cross_financing_limit AS DECIMAL(9, 4))    AS cross_financing_limit,
+        cast(fixed_assets_limit AS DECIMAL(9, 4))       AS fixed_assets_limit,
+        cast(commissioned_threshold AS DECIMAL(9, 4))   AS commissioned_threshold,
+        cast(advance_spent_threshold AS DECIMAL(9, 4))  AS advance_spent_threshold,
         programme, call
     FROM registry
 ),
@@ -32,7 +32,7 @@ final AS (
         mart.quarter_label(period_start)                AS first_quarter,
         mart.quarter_label(period_end)                  AS last_quarter,
         mart.quarter_label(cus_start)                   AS cus_start_quarter,
-        CAST((year(period_end) * 4 + quarter(period_end)) - (year(period_start) * 4 + quarter(period_start)) + 1
+        cast((year(period_end) * 4 + quarter(period_end)) - (year(period_start) * 4 + quarter(period_start)) + 1
              AS INTEGER)                                AS quarter_count
     FROM typed
 )

@@ -12,12 +12,12 @@ final AS (
         d.unit, d.quarter, d.participant_id, d.service_code, s.service_name, s.area, s.mode, s.commissioned,
         d.delivery_date, d.units,
         d.value                                                             AS value_given,
-        CAST(coalesce(d.value, d.units * s.unit_price) AS DECIMAL(18, 2))   AS value,
+        cast(coalesce(d.value, d.units * s.unit_price) AS DECIMAL(18, 2))   AS value,
         nullif(trim(d.ipus_no), '')                                         AS ipus_no,
         s.service_code IS NOT NULL                                          AS in_catalogue,
         d.source_file, d.file_sha256, d.row_number
-    FROM deliveries d
-    LEFT JOIN services s USING (unit, service_code)
+    FROM deliveries AS d
+    LEFT JOIN services AS s USING (unit, service_code)
 )
 SELECT * FROM final ORDER BY unit, quarter, source_file, row_number;
 

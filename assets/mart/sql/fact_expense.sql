@@ -13,13 +13,13 @@ final AS (
         e.unit, e.quarter, e.document_no, e.issuer_nip, e.issue_date, e.payment_date,
         e.task_no, b.task_name, e.cost_category, b.category_name, e.item_name,
         e.gross_amount, e.net_amount, e.eligible_amount, e.vat_amount,
-        coalesce(e.cross_financing, false) AS cross_financing,
-        coalesce(e.fixed_asset, false)     AS fixed_asset,
-        coalesce(e.commissioned, false)    AS commissioned,
+        coalesce(e.cross_financing, FALSE) AS cross_financing,
+        coalesce(e.fixed_asset, FALSE)     AS fixed_asset,
+        coalesce(e.commissioned, FALSE)    AS commissioned,
         b.task_name IS NOT NULL            AS in_budget,
         e.source_file, e.file_sha256, e.row_number
-    FROM expenses e
-    LEFT JOIN budget b USING (unit, task_no, cost_category)
+    FROM expenses AS e
+    LEFT JOIN budget AS b USING (unit, task_no, cost_category)
 )
 SELECT * FROM final ORDER BY unit, quarter, source_file, row_number;
 

@@ -5,8 +5,8 @@ WITH catalogue AS (
 ),
 final AS (
     SELECT code, name, kind, measure_unit, definition, formula, participant_flag, count_quarter,
-           CAST(by_sex AS BOOLEAN) AS by_sex, CAST(age_group AS INTEGER) AS age_group,
-           CAST(sensitive AS BOOLEAN) AS sensitive, target, CAST(sort_order AS INTEGER) AS sort_order
+           cast(by_sex AS BOOLEAN) AS by_sex, cast(age_group AS INTEGER) AS age_group,
+           cast(sensitive AS BOOLEAN) AS sensitive, target, cast(sort_order AS INTEGER) AS sort_order
     FROM catalogue
 )
 SELECT * FROM final ORDER BY sort_order;

@@ -28,8 +28,8 @@ counted_rows AS (
             WHEN 'ipus' THEN greatest(f.entry_quarter, f.ipus_quarter)
             WHEN 'path' THEN f.path_quarter
             ELSE f.entry_quarter END AS count_quarter
-    FROM flags f
-    JOIN catalogue c USING (participant_flag)
+    FROM flags AS f
+    JOIN catalogue AS c USING (participant_flag)
     WHERE f.flag_value
 ),
 final AS (

@@ -17,9 +17,9 @@ data_quarters AS (
 ),
 grid AS (
     SELECT u.unit, c.quarter, c.start_date, c.end_date, u.quarter_count,
-           CAST(row_number() OVER (PARTITION BY u.unit ORDER BY c.quarter) AS INTEGER) AS quarter_index
-    FROM units u
-    JOIN calendar c ON c.end_date >= u.period_start AND c.start_date <= u.period_end
+           cast(row_number() OVER (PARTITION BY u.unit ORDER BY c.quarter) AS INTEGER) AS quarter_index
+    FROM units AS u
+    JOIN calendar AS c ON c.end_date >= u.period_start AND c.start_date <= u.period_end
 ),
 last_data AS (
     SELECT unit, max(quarter) AS last_data_quarter FROM data_quarters GROUP BY unit
@@ -27,12 +27,12 @@ last_data AS (
 final AS (
     SELECT
         g.unit, g.quarter, g.start_date, g.end_date, g.quarter_index, g.quarter_count,
-        CAST(g.quarter_count - g.quarter_index AS INTEGER)            AS quarters_remaining,
-        EXISTS (SELECT 1 FROM data_quarters d WHERE d.unit = g.unit AND d.quarter = g.quarter) AS has_data,
+        cast(g.quarter_count - g.quarter_index AS INTEGER)            AS quarters_remaining,
+        exists (SELECT 1 FROM data_quarters AS d WHERE d.unit = g.unit AND d.quarter = g.quarter) AS has_data,
         l.last_data_quarter,
-        coalesce(g.quarter <= l.last_data_quarter, false)             AS in_report
-    FROM grid g
-    LEFT JOIN last_data l USING (unit)
+        coalesce(g.quarter <= l.last_data_quarter, FALSE)             AS in_report
+    FROM grid AS g
+    LEFT JOIN last_data AS l USING (unit)
 )
 SELECT * FROM final ORDER BY unit, quarter;
 

@@ -16,12 +16,12 @@ tranches AS (
 ),
 cumulative AS (
     SELECT s.unit, s.quarter, s.eligible_cumulative,
-           CAST(coalesce(sum(t.tranches), 0) AS INTEGER)   AS tranches,
-           CAST(coalesce(sum(t.total), 0) AS DECIMAL(18, 2)) AS received_total,
-           CAST(coalesce(sum(t.eu), 0) AS DECIMAL(18, 2))    AS received_eu,
-           CAST(coalesce(sum(t.state), 0) AS DECIMAL(18, 2)) AS received_state,
-           CAST(coalesce(sum(t.total) FILTER (WHERE t.quarter = s.quarter), 0) AS DECIMAL(18, 2)) AS received_quarter
-    FROM settlement s LEFT JOIN tranches t ON t.unit = s.unit AND t.quarter <= s.quarter
+           cast(coalesce(sum(t.tranches), 0) AS INTEGER)   AS tranches,
+           cast(coalesce(sum(t.total), 0) AS DECIMAL(18, 2)) AS received_total,
+           cast(coalesce(sum(t.eu), 0) AS DECIMAL(18, 2))    AS received_eu,
+           cast(coalesce(sum(t.state), 0) AS DECIMAL(18, 2)) AS received_state,
+           cast(coalesce(sum(t.total) FILTER (WHERE t.quarter = s.quarter), 0) AS DECIMAL(18, 2)) AS received_quarter
+    FROM settlement AS s LEFT JOIN tranches AS t ON t.unit = s.unit AND t.quarter <= s.quarter
     GROUP BY s.unit, s.quarter, s.eligible_cumulative
 ),
 final AS (
@@ -29,11 +29,11 @@ final AS (
            c.eligible_cumulative                                  AS spent,
            mart.share(c.eligible_cumulative, c.received_total)    AS spent_share,
            u.advance_spent_threshold                              AS threshold,
-           CASE WHEN c.received_total = 0 THEN true
+           CASE WHEN c.received_total = 0 THEN TRUE
                 ELSE c.eligible_cumulative >= u.advance_spent_threshold * c.received_total END AS next_tranche_allowed,
-           CAST(greatest(u.advance_spent_threshold * c.received_total - c.eligible_cumulative, 0) AS DECIMAL(18, 2))
+           cast(greatest(u.advance_spent_threshold * c.received_total - c.eligible_cumulative, 0) AS DECIMAL(18, 2))
                                                                   AS missing_to_threshold
-    FROM cumulative c JOIN units u USING (unit)
+    FROM cumulative AS c JOIN units AS u USING (unit)
 )
 SELECT * FROM final ORDER BY unit, quarter;
 

@@ -20,7 +20,7 @@ final AS (
            s.commissioned_quarter,
            s.direct_quarter,
            mart.share(s.commissioned_quarter, s.direct_quarter)        AS quarter_share
-    FROM settlement s JOIN units u USING (unit)
+    FROM settlement AS s JOIN units AS u USING (unit)
 )
 SELECT * FROM final ORDER BY unit, quarter;
 

@@ -6,10 +6,10 @@ WITH summary AS (
 ),
 final AS (
     SELECT unit, quarter, dataset,
-           CAST(sum(received) AS BIGINT)    AS received,
-           CAST(sum(accepted) AS BIGINT)    AS accepted,
-           CAST(sum(quarantined) AS BIGINT) AS quarantined,
-           CAST(sum(warnings) AS BIGINT)    AS warnings,
+           cast(sum(received) AS BIGINT)    AS received,
+           cast(sum(accepted) AS BIGINT)    AS accepted,
+           cast(sum(quarantined) AS BIGINT) AS quarantined,
+           cast(sum(warnings) AS BIGINT)    AS warnings,
            string_agg(DISTINCT source_file, ', ') AS source_files,
            max(checked_at)                  AS checked_at
     FROM summary GROUP BY unit, quarter, dataset

@@ -5,7 +5,7 @@ WITH grid AS (
 ),
 budget AS (
     SELECT unit, task_no, cost_category, any_value(category_name) AS category_name,
-           CAST(sum(amount) AS DECIMAL(18, 2)) AS budget
+           cast(sum(amount) AS DECIMAL(18, 2)) AS budget
     FROM mart.budget_line WHERE task_no >= 1 GROUP BY unit, task_no, cost_category
 ),
 expenses AS (
@@ -17,11 +17,11 @@ lines AS (
 ),
 amounts AS (
     SELECT g.unit, g.quarter, l.task_no, l.cost_category,
-           CAST(coalesce(sum(e.amount) FILTER (WHERE e.quarter = g.quarter), 0) AS DECIMAL(18, 2)) AS quarter_amount,
-           CAST(coalesce(sum(e.amount), 0) AS DECIMAL(18, 2))                                      AS cumulative_amount
-    FROM grid g
-    JOIN lines l USING (unit)
-    LEFT JOIN expenses e ON e.unit = g.unit AND e.task_no = l.task_no AND e.cost_category = l.cost_category
+           cast(coalesce(sum(e.amount) FILTER (WHERE e.quarter = g.quarter), 0) AS DECIMAL(18, 2)) AS quarter_amount,
+           cast(coalesce(sum(e.amount), 0) AS DECIMAL(18, 2))                                      AS cumulative_amount
+    FROM grid AS g
+    JOIN lines AS l USING (unit)
+    LEFT JOIN expenses AS e ON e.unit = g.unit AND e.task_no = l.task_no AND e.cost_category = l.cost_category
                         AND e.quarter <= g.quarter
     GROUP BY g.unit, g.quarter, l.task_no, l.cost_category
 ),
@@ -30,7 +30,7 @@ final AS (
            coalesce(b.category_name, 'Kategoria ' || a.cost_category || ' (spoza budżetu)') AS category_name,
            b.budget, a.quarter_amount, a.cumulative_amount,
            mart.share(a.cumulative_amount, b.budget) AS pct
-    FROM amounts a LEFT JOIN budget b USING (unit, task_no, cost_category)
+    FROM amounts AS a LEFT JOIN budget AS b USING (unit, task_no, cost_category)
 )
 SELECT * FROM final ORDER BY unit, quarter, task_no, cost_category;
 

@@ -5,7 +5,7 @@ WITH grid AS (
 ),
 budget AS (
     SELECT unit, task_no, any_value(task_name ORDER BY cost_category) AS task_name,
-           CAST(sum(amount) AS DECIMAL(18, 2)) AS budget
+           cast(sum(amount) AS DECIMAL(18, 2)) AS budget
     FROM mart.budget_line WHERE task_no >= 1 GROUP BY unit, task_no
 ),
 expenses AS (
@@ -16,18 +16,18 @@ tasks AS (
 ),
 amounts AS (
     SELECT g.unit, g.quarter, t.task_no,
-           CAST(coalesce(sum(e.amount) FILTER (WHERE e.quarter = g.quarter), 0) AS DECIMAL(18, 2)) AS quarter_amount,
-           CAST(coalesce(sum(e.amount), 0) AS DECIMAL(18, 2))                                      AS cumulative_amount
-    FROM grid g
-    JOIN tasks t USING (unit)
-    LEFT JOIN expenses e ON e.unit = g.unit AND e.task_no = t.task_no AND e.quarter <= g.quarter
+           cast(coalesce(sum(e.amount) FILTER (WHERE e.quarter = g.quarter), 0) AS DECIMAL(18, 2)) AS quarter_amount,
+           cast(coalesce(sum(e.amount), 0) AS DECIMAL(18, 2))                                      AS cumulative_amount
+    FROM grid AS g
+    JOIN tasks AS t USING (unit)
+    LEFT JOIN expenses AS e ON e.unit = g.unit AND e.task_no = t.task_no AND e.quarter <= g.quarter
     GROUP BY g.unit, g.quarter, t.task_no
 ),
 final AS (
     SELECT a.unit, a.quarter, a.task_no, coalesce(b.task_name, 'Zadanie ' || a.task_no || ' (spoza budżetu)') AS task_name,
            b.budget, a.quarter_amount, a.cumulative_amount,
            mart.share(a.cumulative_amount, b.budget) AS pct
-    FROM amounts a LEFT JOIN budget b USING (unit, task_no)
+    FROM amounts AS a LEFT JOIN budget AS b USING (unit, task_no)
 )
 SELECT * FROM final ORDER BY unit, quarter, task_no;
 

@@ -2,7 +2,7 @@
 -- on/off of every rule come from schemas/flags.yaml (registered as `flag_rules`).
 CREATE OR REPLACE TABLE report.flags AS
 WITH rules AS (
-    SELECT code, severity, area, enabled, CAST(param AS DECIMAL(9, 4)) AS param FROM flag_rules
+    SELECT code, severity, area, enabled, cast(param AS DECIMAL(9, 4)) AS param FROM flag_rules
 ),
 grid AS (
     SELECT unit, quarter, end_date, quarter_index, quarter_count, has_data FROM mart.unit_quarter WHERE in_report
@@ -24,7 +24,7 @@ projection_rule AS (
            'Prognoza wydatków na koniec projektu ' || report.pl_money(s.projected_total) || ' = '
            || report.pl_pct(s.projected_share) || ' budżetu (' || report.pl_money(s.budget_total)
            || '); tempo ' || report.pl_money(s.burn_rate) || ' na kwartał.' AS message
-    FROM settlement s, rules r
+    FROM settlement AS s, rules AS r
     WHERE r.code = 'PROGNOZA_RYZYKO'
       AND s.projection_risk  -- band from the same rule's param (report.settlement reads flag_rules)
 ),
@@ -33,7 +33,7 @@ commissioned_rule AS (
            'Usługi zlecone stanowią ' || report.pl_pct(share) || ' kosztów bezpośrednich ('
            || report.pl_money(commissioned_amount) || ' z ' || report.pl_money(direct_costs) || '); próg '
            || report.pl_pct(threshold) || '.' AS message
-    FROM commissioned WHERE met = false
+    FROM commissioned WHERE met = FALSE
 ),
 cross_financing_rule AS (
     SELECT unit, quarter, 'CROSS_FINANCING_LIMIT' AS rule,
@@ -52,7 +52,7 @@ plan_rule AS (
            'Wydatki narastająco ' || report.pl_money(p.actual_cumulative) || ' = ' || report.pl_pct(p.cumulative_share)
            || ' harmonogramu (' || report.pl_money(p.planned_cumulative) || '); opóźnienie ponad '
            || report.pl_pct(r.param) || '.' AS message
-    FROM plan p JOIN grid g USING (unit, quarter), rules r
+    FROM plan AS p JOIN grid AS g USING (unit, quarter), rules AS r
     WHERE r.code = 'OPOZNIENIE_WZGLEDEM_PLANU' AND p.actual_cumulative IS NOT NULL AND p.planned_cumulative > 0
       AND p.actual_cumulative < (1 - r.param) * p.planned_cumulative
 ),
@@ -63,7 +63,7 @@ indicator_rule AS (
                 ELSE report.pl_int(i.cumulative_total) || ' z ' || report.pl_int(i.target_total) END
            || ' (' || report.pl_pct(i.pct) || ' wartości docelowej) po ' || g.quarter_index || ' z '
            || g.quarter_count || ' kwartałów.' AS message
-    FROM indicators i JOIN grid g USING (unit, quarter), rules r
+    FROM indicators AS i JOIN grid AS g USING (unit, quarter), rules AS r
     WHERE r.code = 'WSKAZNIK_ZAGROZONY' AND i.target_total > 0
       AND 2 * g.quarter_index > g.quarter_count
       AND i.cumulative_total < r.param * i.target_total
@@ -72,7 +72,7 @@ milestone_rule AS (
     SELECT g.unit, g.quarter, 'KAMIEN_PO_TERMINIE' AS rule,
            'Kamień milowy ' || m.code || ' (' || m.name || ') planowany na ' || strftime(m.planned_date, '%d.%m.%Y')
            || ' nieosiągnięty do końca kwartału.' AS message
-    FROM grid g JOIN mart.milestone m ON m.unit = g.unit
+    FROM grid AS g JOIN mart.milestone AS m ON m.unit = g.unit
     WHERE m.planned_date <= g.end_date AND (m.achieved_date IS NULL OR m.achieved_date > g.end_date)
 ),
 quarantine_rule AS (
@@ -80,7 +80,7 @@ quarantine_rule AS (
            'Zbiór ' || report.dataset_label(v.dataset) || CASE WHEN v.quarter IS NULL THEN ' (umowa)' ELSE '' END || ': '
            || report.pl_int(v.quarantined) || ' z ' || report.pl_int(v.received)
            || ' wierszy w kwarantannie — popraw plik i prześlij ponownie.' AS message
-    FROM grid g JOIN report.data_quality v
+    FROM grid AS g JOIN report.data_quality AS v
       ON v.unit = g.unit AND (v.quarter = g.quarter OR v.quarter IS NULL)
     WHERE v.quarantined > 0
 ),
@@ -99,7 +99,7 @@ off_budget_rule AS (
     SELECT g.unit, g.quarter, 'WYDATKI_POZA_BUDZETEM' AS rule,
            'Wydatki ' || report.pl_money(sum(e.eligible_amount)) || ' (' || count(*) || ' dok.) na zadaniu/kategorii '
            || e.task_no || '/' || e.cost_category || ' spoza budżetu umowy.' AS message
-    FROM grid g JOIN mart.fact_expense e ON e.unit = g.unit AND e.quarter = g.quarter
+    FROM grid AS g JOIN mart.fact_expense AS e ON e.unit = g.unit AND e.quarter = g.quarter
     WHERE NOT e.in_budget
     GROUP BY g.unit, g.quarter, e.task_no, e.cost_category
 ),
@@ -112,7 +112,7 @@ all_flags AS (
 ),
 final AS (
     SELECT f.unit, f.quarter, r.severity, r.area, f.message, f.rule
-    FROM all_flags f JOIN rules r ON r.code = f.rule
+    FROM all_flags AS f JOIN rules AS r ON r.code = f.rule
     WHERE r.enabled
 )
 SELECT * FROM final

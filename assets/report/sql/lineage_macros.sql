@@ -3,12 +3,12 @@
 --   SELECT * FROM report.lineage_expenses('srokowo', '2021Q2', true);   -- ... up to the quarter
 -- Every row names its landing file, SHA-256, row number and the file version (raw.file_versions).
 -- The fact's columns are selected with `*`, so the same file also creates these macros in the
--- published copy (pipelines/publish.py), where the facts have lost their personal-data columns;
+-- published copy (assets/publish.py), where the facts have lost their personal-data columns;
 -- report.lineage_persons reads person-grain tables and exists in the live warehouse only.
 CREATE OR REPLACE MACRO report.lineage_expenses(p_unit, p_quarter, p_cumulative) AS TABLE
     SELECT e.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.fact_expense e
-    LEFT JOIN raw.file_versions v
+    FROM mart.fact_expense AS e
+    LEFT JOIN raw.file_versions AS v
       ON v.unit = e.unit AND v.quarter IS NOT DISTINCT FROM e.quarter AND v.dataset = 'expenses'
      AND v.source_file = e.source_file AND v.file_sha256 = e.file_sha256
     WHERE e.unit = p_unit AND (e.quarter = p_quarter OR (p_cumulative AND e.quarter <= p_quarter))
@@ -16,8 +16,8 @@ CREATE OR REPLACE MACRO report.lineage_expenses(p_unit, p_quarter, p_cumulative)
 
 CREATE OR REPLACE MACRO report.lineage_deliveries(p_unit, p_quarter, p_cumulative) AS TABLE
     SELECT d.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.fact_delivery d
-    LEFT JOIN raw.file_versions v
+    FROM mart.fact_delivery AS d
+    LEFT JOIN raw.file_versions AS v
       ON v.unit = d.unit AND v.quarter IS NOT DISTINCT FROM d.quarter AND v.dataset = 'deliveries'
      AND v.source_file = d.source_file AND v.file_sha256 = d.file_sha256
     WHERE d.unit = p_unit AND (d.quarter = p_quarter OR (p_cumulative AND d.quarter <= p_quarter))
@@ -25,8 +25,8 @@ CREATE OR REPLACE MACRO report.lineage_deliveries(p_unit, p_quarter, p_cumulativ
 
 CREATE OR REPLACE MACRO report.lineage_tranches(p_unit, p_quarter, p_cumulative) AS TABLE
     SELECT t.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.fact_tranche t
-    LEFT JOIN raw.file_versions v
+    FROM mart.fact_tranche AS t
+    LEFT JOIN raw.file_versions AS v
       ON v.unit = t.unit AND v.quarter IS NOT DISTINCT FROM t.quarter AND v.dataset = 'tranches'
      AND v.source_file = t.source_file AND v.file_sha256 = t.file_sha256
     WHERE t.unit = p_unit AND (t.quarter = p_quarter OR (p_cumulative AND t.quarter <= p_quarter))
@@ -39,9 +39,9 @@ CREATE OR REPLACE MACRO report.lineage_persons(p_unit, p_quarter, p_code, p_cumu
     SELECT c.unit, c.code, c.count_quarter, c.sex, p.participant_id, p.current_quarter AS quarter,
            p.start_date, p.end_date, p.source_file, p.file_sha256, p.row_number,
            v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.person_count c
-    JOIN mart.dim_participant p ON p.unit = c.unit AND coalesce(p.person_key, 'id:' || p.participant_id) = c.person_key
-    LEFT JOIN raw.file_versions v
+    FROM mart.person_count AS c
+    JOIN mart.dim_participant AS p ON p.unit = c.unit AND coalesce(p.person_key, 'id:' || p.participant_id) = c.person_key
+    LEFT JOIN raw.file_versions AS v
       ON v.unit = p.unit AND v.quarter IS NOT DISTINCT FROM p.current_quarter AND v.dataset = 'participants'
      AND v.source_file = p.source_file AND v.file_sha256 = p.file_sha256
     WHERE c.unit = p_unit AND c.code = p_code
@@ -51,8 +51,8 @@ CREATE OR REPLACE MACRO report.lineage_persons(p_unit, p_quarter, p_code, p_cumu
 -- Agreement-level rows (budget, plan, catalogue, targets, milestones) are one file per unit.
 CREATE OR REPLACE MACRO report.lineage_budget(p_unit) AS TABLE
     SELECT b.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.budget_line b
-    LEFT JOIN raw.file_versions v
+    FROM mart.budget_line AS b
+    LEFT JOIN raw.file_versions AS v
       ON v.unit = b.unit AND v.quarter IS NULL AND v.dataset = 'budget'
      AND v.source_file = b.source_file AND v.file_sha256 = b.file_sha256
     WHERE b.unit = p_unit
@@ -61,8 +61,8 @@ CREATE OR REPLACE MACRO report.lineage_budget(p_unit) AS TABLE
 -- Milestones behind PROD_KAMIENIE and the milestone table (agreement file umowa/kamienie_milowe.csv).
 CREATE OR REPLACE MACRO report.lineage_milestones(p_unit) AS TABLE
     SELECT m.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.milestone m
-    LEFT JOIN raw.file_versions v
+    FROM mart.milestone AS m
+    LEFT JOIN raw.file_versions AS v
       ON v.unit = m.unit AND v.quarter IS NULL AND v.dataset = 'milestones'
      AND v.source_file = m.source_file AND v.file_sha256 = m.file_sha256
     WHERE m.unit = p_unit
@@ -72,8 +72,8 @@ CREATE OR REPLACE MACRO report.lineage_milestones(p_unit) AS TABLE
 -- it with p_cumulative, or the whole plan when p_quarter is NULL.
 CREATE OR REPLACE MACRO report.lineage_plan(p_unit, p_quarter, p_cumulative) AS TABLE
     SELECT s.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.spending_plan s
-    LEFT JOIN raw.file_versions v
+    FROM mart.spending_plan AS s
+    LEFT JOIN raw.file_versions AS v
       ON v.unit = s.unit AND v.quarter IS NULL AND v.dataset = 'spending_plan'
      AND v.source_file = s.source_file AND v.file_sha256 = s.file_sha256
     WHERE s.unit = p_unit
@@ -83,8 +83,8 @@ CREATE OR REPLACE MACRO report.lineage_plan(p_unit, p_quarter, p_cumulative) AS 
 -- Indicator targets (umowa/wskazniki.csv).
 CREATE OR REPLACE MACRO report.lineage_targets(p_unit) AS TABLE
     SELECT t.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
-    FROM mart.indicator_target t
-    LEFT JOIN raw.file_versions v
+    FROM mart.indicator_target AS t
+    LEFT JOIN raw.file_versions AS v
       ON v.unit = t.unit AND v.quarter IS NULL AND v.dataset = 'indicator_targets'
      AND v.source_file = t.source_file AND v.file_sha256 = t.file_sha256
     WHERE t.unit = p_unit

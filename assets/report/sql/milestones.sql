@@ -5,7 +5,7 @@ WITH milestones AS (
 ),
 final AS (
     SELECT unit, code, name, planned_date, achieved_date, on_time,
-           CASE WHEN achieved_date IS NOT NULL THEN CAST(achieved_date - planned_date AS INTEGER) END AS days_late,
+           CASE WHEN achieved_date IS NOT NULL THEN cast(achieved_date - planned_date AS INTEGER) END AS days_late,
            planned_quarter, achieved_quarter
     FROM milestones
 )

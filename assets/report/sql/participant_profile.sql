@@ -15,21 +15,21 @@ events AS (
 ),
 counts AS (
     SELECT g.unit, g.quarter, c.code,
-           CAST(coalesce(sum(e.n) FILTER (WHERE e.quarter = g.quarter), 0) AS BIGINT)     AS quarter_total,
-           CAST(coalesce(sum(e.women) FILTER (WHERE e.quarter = g.quarter), 0) AS BIGINT) AS quarter_women,
-           CAST(coalesce(sum(e.men) FILTER (WHERE e.quarter = g.quarter), 0) AS BIGINT)   AS quarter_men,
-           CAST(coalesce(sum(e.n), 0) AS BIGINT)     AS cumulative_total,
-           CAST(coalesce(sum(e.women), 0) AS BIGINT) AS cumulative_women,
-           CAST(coalesce(sum(e.men), 0) AS BIGINT)   AS cumulative_men
-    FROM grid g CROSS JOIN catalogue c
-    LEFT JOIN events e ON e.unit = g.unit AND e.code = c.code AND e.quarter <= g.quarter
+           cast(coalesce(sum(e.n) FILTER (WHERE e.quarter = g.quarter), 0) AS BIGINT)     AS quarter_total,
+           cast(coalesce(sum(e.women) FILTER (WHERE e.quarter = g.quarter), 0) AS BIGINT) AS quarter_women,
+           cast(coalesce(sum(e.men) FILTER (WHERE e.quarter = g.quarter), 0) AS BIGINT)   AS quarter_men,
+           cast(coalesce(sum(e.n), 0) AS BIGINT)     AS cumulative_total,
+           cast(coalesce(sum(e.women), 0) AS BIGINT) AS cumulative_women,
+           cast(coalesce(sum(e.men), 0) AS BIGINT)   AS cumulative_men
+    FROM grid AS g CROSS JOIN catalogue AS c
+    LEFT JOIN events AS e ON e.unit = g.unit AND e.code = c.code AND e.quarter <= g.quarter
     GROUP BY g.unit, g.quarter, c.code
 ),
 final AS (
     SELECT n.unit, n.quarter, n.code, c.label, c.sort_order, c.sensitive, c.age_group,
            n.quarter_total, n.cumulative_total, n.cumulative_women, n.cumulative_men,
            n.quarter_women, n.quarter_men
-    FROM counts n JOIN catalogue c USING (code)
+    FROM counts AS n JOIN catalogue AS c USING (code)
 )
 SELECT * FROM final ORDER BY unit, quarter, sort_order;
 

@@ -21,18 +21,18 @@ quarters AS (
 ),
 joined AS (
     SELECT q.unit, q.quarter,
-           CAST(coalesce(p.planned, 0) AS DECIMAL(18, 2)) AS planned,
+           cast(coalesce(p.planned, 0) AS DECIMAL(18, 2)) AS planned,
            CASE WHEN q.quarter <= l.last_data_quarter
-                THEN CAST(coalesce(s.eligible_quarter, 0) AS DECIMAL(18, 2)) END AS actual
-    FROM quarters q
-    LEFT JOIN plan p USING (unit, quarter)
-    LEFT JOIN settlement s USING (unit, quarter)
-    LEFT JOIN last_data l USING (unit)
+                THEN cast(coalesce(s.eligible_quarter, 0) AS DECIMAL(18, 2)) END AS actual
+    FROM quarters AS q
+    LEFT JOIN plan AS p USING (unit, quarter)
+    LEFT JOIN settlement AS s USING (unit, quarter)
+    LEFT JOIN last_data AS l USING (unit)
 ),
 final AS (
     SELECT *,
-           CAST(sum(planned) OVER w AS DECIMAL(18, 2))                               AS planned_cumulative,
-           CASE WHEN actual IS NOT NULL THEN CAST(sum(actual) OVER w AS DECIMAL(18, 2)) END AS actual_cumulative,
+           cast(sum(planned) OVER w AS DECIMAL(18, 2))                               AS planned_cumulative,
+           CASE WHEN actual IS NOT NULL THEN cast(sum(actual) OVER w AS DECIMAL(18, 2)) END AS actual_cumulative,
            CASE WHEN actual IS NOT NULL THEN mart.share(sum(actual) OVER w, sum(planned) OVER w) END AS cumulative_share
     FROM joined
     WINDOW w AS (PARTITION BY unit ORDER BY quarter ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)

@@ -6,9 +6,9 @@ WITH quarantine AS (
 final AS (
     SELECT unit, quarter, dataset, coalesce(message, rule) AS reason, severity,
            any_value(header) AS header,
-           CAST(count(DISTINCT (source_file, row_number)) AS BIGINT) AS rows
+           cast(count(DISTINCT (source_file, row_number)) AS BIGINT) AS rows  -- noqa: ST08, CP03 (sqlfluff misreads a DISTINCT row tuple)
     FROM quarantine GROUP BY unit, quarter, dataset, coalesce(message, rule), severity
 )
-SELECT * FROM final ORDER BY unit, quarter NULLS FIRST, dataset, rows DESC;
+SELECT * FROM final ORDER BY unit ASC, quarter ASC NULLS FIRST, dataset ASC, "rows" DESC;  -- noqa: RF06
 
 COMMENT ON TABLE report.quarantine_reasons IS 'Przyczyny kwarantanny: liczba wierszy według komunikatu walidacji (severity error = wiersz odrzucony, warning = przyjęty z ostrzeżeniem).';

@@ -1,10 +1,10 @@
 -- Polish number formats for the messages of report.flags (1 234 567,89 zł; 69,99%).
 CREATE OR REPLACE MACRO report.pl_money(x) AS
-    replace(replace(replace(format('{:,.2f}', CAST(x AS DOUBLE)), ',', '#'), '.', ','), '#', ' ') || ' zł';
+    replace(replace(replace(format('{:,.2f}', cast(x AS double)), ',', '#'), '.', ','), '#', ' ') || ' zł';
 CREATE OR REPLACE MACRO report.pl_pct(x) AS
-    replace(format('{:.2f}', CAST(x AS DOUBLE) * 100), '.', ',') || '%';
+    replace(format('{:.2f}', cast(x AS double) * 100), '.', ',') || '%';
 CREATE OR REPLACE MACRO report.pl_int(x) AS
-    replace(format('{:,d}', CAST(x AS BIGINT)), ',', ' ');
+    replace(format('{:,d}', cast(x AS bigint)), ',', ' ');
 
 -- Polish name of a contract dataset (reports/labels.py DATASETS, short form).
 CREATE OR REPLACE MACRO report.dataset_label(d) AS

@@ -18,14 +18,14 @@ per_quarter AS (
 ),
 final AS (
     SELECT g.unit, g.quarter, a.area,
-           CAST(coalesce(sum(p.deliveries) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)        AS deliveries,
-           CAST(coalesce(sum(p.units) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS units,
-           CAST(coalesce(sum(p.persons) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)           AS persons,
-           CAST(coalesce(sum(p.value) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS quarter_value,
-           CAST(coalesce(sum(p.value), 0) AS DECIMAL(18, 2))                                          AS cumulative_value,
-           CAST(coalesce(sum(p.deliveries), 0) AS BIGINT)                                             AS cumulative_deliveries
-    FROM grid g JOIN areas a USING (unit)
-    LEFT JOIN per_quarter p ON p.unit = g.unit AND p.area = a.area AND p.quarter <= g.quarter
+           cast(coalesce(sum(p.deliveries) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)        AS deliveries,
+           cast(coalesce(sum(p.units) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS units,
+           cast(coalesce(sum(p.persons) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)           AS persons,
+           cast(coalesce(sum(p.value) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS quarter_value,
+           cast(coalesce(sum(p.value), 0) AS DECIMAL(18, 2))                                          AS cumulative_value,
+           cast(coalesce(sum(p.deliveries), 0) AS BIGINT)                                             AS cumulative_deliveries
+    FROM grid AS g JOIN areas AS a USING (unit)
+    LEFT JOIN per_quarter AS p ON p.unit = g.unit AND p.area = a.area AND p.quarter <= g.quarter
     GROUP BY g.unit, g.quarter, a.area
 )
 SELECT * FROM final ORDER BY unit, quarter, area;

@@ -17,12 +17,12 @@ per_quarter AS (
 final AS (
     SELECT g.unit, g.quarter, m.mode,
            m.mode IN ('pes', 'ngo', 'social_clause')                                                  AS commissioned,
-           CAST(coalesce(sum(p.deliveries) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)        AS deliveries,
-           CAST(coalesce(sum(p.units) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS units,
-           CAST(coalesce(sum(p.value) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS quarter_value,
-           CAST(coalesce(sum(p.value), 0) AS DECIMAL(18, 2))                                          AS cumulative_value
-    FROM grid g JOIN modes m USING (unit)
-    LEFT JOIN per_quarter p ON p.unit = g.unit AND p.mode = m.mode AND p.quarter <= g.quarter
+           cast(coalesce(sum(p.deliveries) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)        AS deliveries,
+           cast(coalesce(sum(p.units) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS units,
+           cast(coalesce(sum(p.value) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS quarter_value,
+           cast(coalesce(sum(p.value), 0) AS DECIMAL(18, 2))                                          AS cumulative_value
+    FROM grid AS g JOIN modes AS m USING (unit)
+    LEFT JOIN per_quarter AS p ON p.unit = g.unit AND p.mode = m.mode AND p.quarter <= g.quarter
     GROUP BY g.unit, g.quarter, m.mode
 )
 SELECT * FROM final ORDER BY unit, quarter, mode;

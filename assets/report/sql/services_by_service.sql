@@ -18,19 +18,19 @@ per_quarter AS (
 ),
 amounts AS (
     SELECT g.unit, g.quarter, s.service_code,
-           CAST(coalesce(sum(p.deliveries) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)        AS deliveries,
-           CAST(coalesce(sum(p.units) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS units,
-           CAST(coalesce(sum(p.value) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS quarter_value,
-           CAST(coalesce(sum(p.value), 0) AS DECIMAL(18, 2))                                          AS cumulative_value
-    FROM grid g JOIN services s USING (unit)
-    LEFT JOIN per_quarter p ON p.unit = g.unit AND p.service_code = s.service_code AND p.quarter <= g.quarter
+           cast(coalesce(sum(p.deliveries) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)        AS deliveries,
+           cast(coalesce(sum(p.units) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS units,
+           cast(coalesce(sum(p.value) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS quarter_value,
+           cast(coalesce(sum(p.value), 0) AS DECIMAL(18, 2))                                          AS cumulative_value
+    FROM grid AS g JOIN services AS s USING (unit)
+    LEFT JOIN per_quarter AS p ON p.unit = g.unit AND p.service_code = s.service_code AND p.quarter <= g.quarter
     GROUP BY g.unit, g.quarter, s.service_code
 ),
 final AS (
     SELECT a.unit, a.quarter, a.service_code,
            coalesce(c.service_name, a.service_code || ' (spoza katalogu)') AS service_name,
            c.area, c.mode, a.deliveries, a.units, a.quarter_value, a.cumulative_value
-    FROM amounts a LEFT JOIN catalogue c USING (unit, service_code)
+    FROM amounts AS a LEFT JOIN catalogue AS c USING (unit, service_code)
 )
 SELECT * FROM final ORDER BY unit, quarter, service_code;
 

@@ -14,7 +14,7 @@ WITH grid AS (
 ),
 risk_band AS (
     -- lower edge of the projection band: the PROGNOZA_RYZYKO parameter of schemas/flags.yaml
-    SELECT coalesce(max(CAST(param AS DECIMAL(9, 4))), 0.95) AS lower_share
+    SELECT coalesce(max(cast(param AS DECIMAL(9, 4))), 0.95) AS lower_share
     FROM flag_rules WHERE code = 'PROGNOZA_RYZYKO'
 ),
 units AS (
@@ -31,64 +31,64 @@ expenses AS (
 ),
 budget AS (
     SELECT unit,
-           CAST(sum(amount) AS DECIMAL(18, 2))                              AS budget_lines_total,
-           CAST(sum(amount) FILTER (WHERE task_no >= 1) AS DECIMAL(18, 2)) AS budget_direct,
-           CAST(sum(amount) FILTER (WHERE task_no = 0) AS DECIMAL(18, 2))  AS budget_indirect
+           cast(sum(amount) AS DECIMAL(18, 2))                              AS budget_lines_total,
+           cast(sum(amount) FILTER (WHERE task_no >= 1) AS DECIMAL(18, 2)) AS budget_direct,
+           cast(sum(amount) FILTER (WHERE task_no = 0) AS DECIMAL(18, 2))  AS budget_indirect
     FROM mart.budget_line GROUP BY unit
 ),
 quarterly AS (
     SELECT g.*,
-           CAST(coalesce(e.direct, 0) AS DECIMAL(18, 2))           AS direct_quarter,
-           CAST(coalesce(e.cross_financing, 0) AS DECIMAL(18, 2))  AS cross_financing_quarter,
-           CAST(coalesce(e.fixed_assets, 0) AS DECIMAL(18, 2))     AS fixed_assets_quarter,
-           CAST(coalesce(e.commissioned, 0) AS DECIMAL(18, 2))     AS commissioned_quarter,
+           cast(coalesce(e.direct, 0) AS DECIMAL(18, 2))           AS direct_quarter,
+           cast(coalesce(e.cross_financing, 0) AS DECIMAL(18, 2))  AS cross_financing_quarter,
+           cast(coalesce(e.fixed_assets, 0) AS DECIMAL(18, 2))     AS fixed_assets_quarter,
+           cast(coalesce(e.commissioned, 0) AS DECIMAL(18, 2))     AS commissioned_quarter,
            coalesce(e.documents, 0)                                AS documents_quarter
-    FROM grid g LEFT JOIN expenses e USING (unit, quarter)
+    FROM grid AS g LEFT JOIN expenses AS e USING (unit, quarter)
 ),
 cumulative AS (
     SELECT q.*, u.total, u.eu_rate, u.indirect_rate, u.cross_financing_limit, u.fixed_assets_limit,
-           CAST(sum(direct_quarter) OVER w AS DECIMAL(18, 2))          AS direct_cumulative,
-           CAST(sum(cross_financing_quarter) OVER w AS DECIMAL(18, 2)) AS cross_financing,
-           CAST(sum(fixed_assets_quarter) OVER w AS DECIMAL(18, 2))    AS fixed_assets,
-           CAST(sum(commissioned_quarter) OVER w AS DECIMAL(18, 2))    AS commissioned_cumulative
-    FROM quarterly q JOIN units u USING (unit)
+           cast(sum(direct_quarter) OVER w AS DECIMAL(18, 2))          AS direct_cumulative,
+           cast(sum(cross_financing_quarter) OVER w AS DECIMAL(18, 2)) AS cross_financing,
+           cast(sum(fixed_assets_quarter) OVER w AS DECIMAL(18, 2))    AS fixed_assets,
+           cast(sum(commissioned_quarter) OVER w AS DECIMAL(18, 2))    AS commissioned_cumulative
+    FROM quarterly AS q JOIN units AS u USING (unit)
     WINDOW w AS (PARTITION BY q.unit ORDER BY q.quarter ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 money AS (
     SELECT c.*,
            mart.indirect_costs(direct_cumulative, indirect_rate)                              AS indirect_cumulative,
-           CAST(direct_cumulative + mart.indirect_costs(direct_cumulative, indirect_rate) AS DECIMAL(18, 2))
+           cast(direct_cumulative + mart.indirect_costs(direct_cumulative, indirect_rate) AS DECIMAL(18, 2))
                                                                                               AS eligible_cumulative
-    FROM cumulative c
+    FROM cumulative AS c
 ),
 split AS (
     SELECT m.*,
            mart.eu_part(eligible_cumulative, eu_rate)        AS eu_cumulative,
            mart.national_part(eligible_cumulative, eu_rate)  AS national_cumulative
-    FROM money m
+    FROM money AS m
 ),
 quarter_values AS (
     SELECT s.*,
-           CAST(indirect_cumulative - coalesce(lag(indirect_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS indirect_quarter,
-           CAST(eligible_cumulative - coalesce(lag(eligible_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS eligible_quarter,
-           CAST(eu_cumulative - coalesce(lag(eu_cumulative) OVER p, 0) AS DECIMAL(18, 2))             AS eu_quarter,
-           CAST(national_cumulative - coalesce(lag(national_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS national_quarter
-    FROM split s
+           cast(indirect_cumulative - coalesce(lag(indirect_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS indirect_quarter,
+           cast(eligible_cumulative - coalesce(lag(eligible_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS eligible_quarter,
+           cast(eu_cumulative - coalesce(lag(eu_cumulative) OVER p, 0) AS DECIMAL(18, 2))             AS eu_quarter,
+           cast(national_cumulative - coalesce(lag(national_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS national_quarter
+    FROM split AS s
     WINDOW p AS (PARTITION BY unit ORDER BY quarter)
 ),
 burn AS (
     SELECT v.*,
-           CAST(sum(eligible_quarter) OVER last4 AS DECIMAL(18, 2)) AS burn_sum_last4,
-           CAST(count(*) OVER last4 AS INTEGER)                     AS burn_quarters
-    FROM quarter_values v
+           cast(sum(eligible_quarter) OVER last4 AS DECIMAL(18, 2)) AS burn_sum_last4,
+           cast(count(*) OVER last4 AS INTEGER)                     AS burn_quarters
+    FROM quarter_values AS v
     WINDOW last4 AS (PARTITION BY unit ORDER BY quarter ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)
 ),
 projection AS (
     -- burn-rate projection to the end date: cumulative + mean of the last ≤ 4 quarters × quarters left
     SELECT b.*,
-           CAST(eligible_cumulative + mart.divide_money(burn_sum_last4 * quarters_remaining, burn_quarters)
+           cast(eligible_cumulative + mart.divide_money(burn_sum_last4 * quarters_remaining, burn_quarters)
                 AS DECIMAL(18, 2)) AS projected_total
-    FROM burn b
+    FROM burn AS b
 ),
 final AS (
     SELECT
@@ -116,9 +116,9 @@ final AS (
         b.projected_total,
         mart.share(b.projected_total, b.total)                           AS projected_share,
         (b.projected_total < rb.lower_share * b.total OR b.projected_total > b.total) AS projection_risk
-    FROM projection b
-    CROSS JOIN risk_band rb
-    LEFT JOIN budget bl USING (unit)
+    FROM projection AS b
+    CROSS JOIN risk_band AS rb
+    LEFT JOIN budget AS bl USING (unit)
 )
 SELECT * FROM final ORDER BY unit, quarter;
 

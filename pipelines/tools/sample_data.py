@@ -24,7 +24,7 @@ so memory stays at one unit's participants whatever N is.
 Money rules (docs/warehouse.md): budget task 0 "Koszty pośrednie" = 15% of the direct lines
 (half up to the grosz) and all lines sum exactly to the unit total; the harmonogram sums exactly
 to the total; tranches split EU = total × 84.28% rounded down, state budget = remainder
-(pipelines/money.py); a later tranche arrives only when the declared spending (direct + flat-rate
+(core/money.py); a later tranche arrives only when the declared spending (direct + flat-rate
 indirect) reached 70% of the tranches received; expense documents never exceed a budget line and
 end at 90–99% of each line.
 
@@ -80,10 +80,10 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.contract import Dataset, load_contract
-from pipelines.money import eu_part, indirect_costs, national_part
-from pipelines.quarters import quarter_end, quarter_of, quarter_start
-from pipelines.registry import REGISTRY_PATH, Unit, load_units
+from core.contract import Dataset, load_contract
+from core.money import eu_part, indirect_costs, national_part
+from core.quarters import quarter_end, quarter_of, quarter_start
+from core.registry import REGISTRY_PATH, Unit, load_units
 
 # --- sizes (per unit at scale 1.0, DESIGN.md §5 "pilot") ---------------------------------------
 PARTICIPANTS_PER_UNIT = 1500
@@ -194,21 +194,9 @@ def _bad(unit: str, quarter: str, file: str) -> bool:
 # Reference data: names, places, catalogues
 # ============================================================================================
 
-FEMALE_NAMES = ("Anna Maria Katarzyna Małgorzata Agnieszka Barbara Ewa Krystyna Elżbieta Zofia Janina Teresa "
-                "Danuta Irena Halina Helena Jadwiga Joanna Magdalena Monika Beata Dorota Aleksandra Natalia "
-                "Julia Zuzanna Hanna Lena Maja Wiktoria Stanisława Genowefa Grażyna Urszula Bożena Alicja").split()
-MALE_NAMES = ("Jan Stanisław Andrzej Józef Tadeusz Jerzy Zbigniew Krzysztof Henryk Ryszard Kazimierz Marek "
-              "Marian Piotr Tomasz Paweł Michał Grzegorz Wojciech Adam Jakub Kacper Szymon Filip Antoni "
-              "Mateusz Bartosz Dariusz Mieczysław Władysław Czesław Edward Zdzisław Łukasz").split()
-SURNAMES = ("Nowak Kowalski Wiśniewski Wójcik Kowalczyk Kamiński Lewandowski Zieliński Szymański Woźniak "
-            "Dąbrowski Kozłowski Jankowski Mazur Wojciechowski Kwiatkowski Krawczyk Kaczmarek Piotrowski "
-            "Grabowski Pawłowski Michalski Nowakowski Adamczyk Dudek Zając Wieczorek Jabłoński Król Majewski "
-            "Olszewski Jaworski Wróbel Malinowski Pawlak Witkowski Walczak Stępień Górski Rutkowski Michalak "
-            "Sikora Ostrowski Baran Duda Szewczyk Tomaszewski Pietrzak Marciniak Wróblewski Zalewski "
-            "Jakubowski Jasiński Zawadzki Sadowski Bąk Chmielewski Włodarczyk Borkowski Czarnecki Sawicki "
-            "Sokołowski Urbański Kubiak Maciejewski Szczepański Kucharski Wilk Kalinowski Lis Mazurek Wysocki "
-            "Adamski Kaźmierczak Wasilewski Sobczak Czerwiński Andrzejewski Cieślak Głowacki Zakrzewski "
-            "Kołodziej Sikorski Krajewski Gajewski Szymczak Szulc Baranowski Laskowski Brzeziński Makowski").split()
+FEMALE_NAMES = ["Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Krystyna", "Elżbieta", "Zofia", "Janina", "Teresa", "Danuta", "Irena", "Halina", "Helena", "Jadwiga", "Joanna", "Magdalena", "Monika", "Beata", "Dorota", "Aleksandra", "Natalia", "Julia", "Zuzanna", "Hanna", "Lena", "Maja", "Wiktoria", "Stanisława", "Genowefa", "Grażyna", "Urszula", "Bożena", "Alicja"]
+MALE_NAMES = ["Jan", "Stanisław", "Andrzej", "Józef", "Tadeusz", "Jerzy", "Zbigniew", "Krzysztof", "Henryk", "Ryszard", "Kazimierz", "Marek", "Marian", "Piotr", "Tomasz", "Paweł", "Michał", "Grzegorz", "Wojciech", "Adam", "Jakub", "Kacper", "Szymon", "Filip", "Antoni", "Mateusz", "Bartosz", "Dariusz", "Mieczysław", "Władysław", "Czesław", "Edward", "Zdzisław", "Łukasz"]
+SURNAMES = ["Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński", "Szymański", "Woźniak", "Dąbrowski", "Kozłowski", "Jankowski", "Mazur", "Wojciechowski", "Kwiatkowski", "Krawczyk", "Kaczmarek", "Piotrowski", "Grabowski", "Pawłowski", "Michalski", "Nowakowski", "Adamczyk", "Dudek", "Zając", "Wieczorek", "Jabłoński", "Król", "Majewski", "Olszewski", "Jaworski", "Wróbel", "Malinowski", "Pawlak", "Witkowski", "Walczak", "Stępień", "Górski", "Rutkowski", "Michalak", "Sikora", "Ostrowski", "Baran", "Duda", "Szewczyk", "Tomaszewski", "Pietrzak", "Marciniak", "Wróblewski", "Zalewski", "Jakubowski", "Jasiński", "Zawadzki", "Sadowski", "Bąk", "Chmielewski", "Włodarczyk", "Borkowski", "Czarnecki", "Sawicki", "Sokołowski", "Urbański", "Kubiak", "Maciejewski", "Szczepański", "Kucharski", "Wilk", "Kalinowski", "Lis", "Mazurek", "Wysocki", "Adamski", "Kaźmierczak", "Wasilewski", "Sobczak", "Czerwiński", "Andrzejewski", "Cieślak", "Głowacki", "Zakrzewski", "Kołodziej", "Sikorski", "Krajewski", "Gajewski", "Szymczak", "Szulc", "Baranowski", "Laskowski", "Brzeziński", "Makowski"]
 MIGRANT_FEMALE = ("Olena", "Oksana", "Iryna", "Tetiana", "Natalia", "Switłana")
 MIGRANT_MALE = ("Ołeksandr", "Andrij", "Wasyl", "Serhij", "Mykoła", "Taras")
 MIGRANT_SURNAMES = ("Kowalenko", "Szewczenko", "Bondarenko", "Tkaczenko", "Kowalczuk", "Melnyk", "Bojko")
@@ -466,7 +454,7 @@ class Calendar:
     cus_index: int
 
     @classmethod
-    def of(cls, unit: Unit) -> "Calendar":
+    def of(cls, unit: Unit) -> Calendar:
         quarters = unit.quarters
         windows = [(max(quarter_start(q), unit.period_start), min(quarter_end(q), unit.period_end)) for q in quarters]
         cus_q = quarter_of(unit.cus_start)
@@ -1421,7 +1409,7 @@ def generate(out: Path, seed: int = 2020, units: int | None = None, scale: float
         registry_path = Path(registry_out or out.parent / f"units_{units}.yaml")
         registry_path.parent.mkdir(parents=True, exist_ok=True)
         registry_path.write_text(
-            "# Generated by pipelines/sample_data.py for the scale benchmarks (CUS_REGISTRY=<this file>).\n"
+            "# Generated by pipelines/tools/sample_data.py for the scale benchmarks (CUS_REGISTRY=<this file>).\n"
             + yaml.safe_dump(synthetic_units_yaml(registry, units, seed), allow_unicode=True, sort_keys=False),
             encoding="utf-8")
         chosen = list(load_units.__wrapped__(registry_path))

@@ -7,14 +7,14 @@ UI shows the same materializations afterwards.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import dagster as dg
 
-from pipelines.quarters import quarter_to_partition_key
-from pipelines.registry import Unit
+from core.quarters import quarter_to_partition_key
+from core.registry import Unit
 from pipelines.sensors import landing_files
 
 

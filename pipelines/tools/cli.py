@@ -22,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipelines.settings import apply_defaults
+from core.settings import apply_defaults
 
 
 class CliError(Exception):
@@ -30,26 +30,26 @@ class CliError(Exception):
 
 
 def _abs(path: str) -> Path:
-    from pipelines.paths import PROJECT_ROOT
+    from core.paths import PROJECT_ROOT
 
     candidate = Path(path)
     return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
 
 
 def _units():
-    from pipelines.registry import REGISTRY_PATH, load_units
+    from core.registry import load_units
 
-    return list(load_units(Path(os.environ.get("CUS_REGISTRY") or REGISTRY_PATH)))
+    return list(load_units())
 
 
 def _context():
     """(definitions, instance, units, landing root) for the current environment."""
     import dagster as dg
 
+    from core.registry import load_units, registry_path
     from pipelines.definitions import build_definitions
-    from pipelines.registry import REGISTRY_PATH, load_units
 
-    registry = Path(os.environ.get("CUS_REGISTRY") or REGISTRY_PATH)
+    registry = registry_path()
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     return build_definitions(registry), dg.DagsterInstance.get(), list(load_units(registry)), _abs(os.environ["CUS_LANDING"])
 
@@ -64,7 +64,7 @@ def _select_units(units, wanted: str | None):
 
 
 def _parse_quarter_arg(text: str | None) -> list[str] | None:
-    from pipelines.quarters import parse_quarter
+    from core.quarters import parse_quarter
 
     if not text:
         return None
@@ -82,7 +82,7 @@ def _finish(summary) -> int:
 
 
 def cmd_sample(args) -> int:
-    from pipelines.sample_data import generate
+    from pipelines.tools.sample_data import generate
 
     out = _abs(args.out or os.environ["CUS_LANDING"])
     if out.exists() and args.fresh:
@@ -93,7 +93,7 @@ def cmd_sample(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from pipelines.runner import run_pipeline
+    from pipelines.tools.runner import run_pipeline
 
     defs, instance, units, landing = _context()
     summary = run_pipeline(defs, instance, _select_units(units, args.unit), landing,
@@ -103,7 +103,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_ingest(args) -> int:
-    from pipelines.runner import run_pipeline
+    from pipelines.tools.runner import run_pipeline
 
     quarters = _parse_quarter_arg(args.quarter)
     (unit,) = _select_units(_units(), args.unit)
@@ -120,7 +120,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from pipelines.resources import DEMO_KEY_PREFIX
+    from core.resources import DEMO_KEY_PREFIX
 
     landing = _abs(os.environ["CUS_LANDING"])
     if os.environ.get("CUS_PSEUDONYM_KEY", "").startswith(DEMO_KEY_PREFIX):
@@ -143,14 +143,14 @@ def _warehouse_file() -> Path:
 
 
 def _published_dir() -> Path:
-    from pipelines.publish import resolve_published_dir
+    from assets.publish import resolve_published_dir
 
     return resolve_published_dir(os.environ.get("CUS_PUBLISHED"))
 
 
 def _publish_after(summary) -> None:
     """The CLI runs jobs in-process (no daemon, so no publish_sensor): publish here instead."""
-    from pipelines.publish import PublishError, publish
+    from assets.publish import PublishError, publish
 
     if not summary.succeeded or not _abs(os.environ["CUS_WAREHOUSE"]).is_file():
         return
@@ -164,7 +164,7 @@ def _publish_after(summary) -> None:
 
 
 def cmd_publish(args) -> int:
-    from pipelines.publish import connect_published, publish, rows_pl, write_table_docs
+    from assets.publish import connect_published, publish, rows_pl, write_table_docs
 
     warehouse = _warehouse_file()
     folder = _published_dir()
@@ -178,7 +178,7 @@ def cmd_publish(args) -> int:
         if result.deleted:
             print(f"Usunięto stare kopie: {', '.join(result.deleted)}")
     if args.write_docs:
-        from pipelines.paths import PROJECT_ROOT
+        from core.paths import PROJECT_ROOT
 
         docs = PROJECT_ROOT / "docs" / "sql.md"
         conn = connect_published(folder)
@@ -191,14 +191,14 @@ def cmd_publish(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    from pipelines import sql_shell
+    from pipelines.tools import sql_shell
 
     return sql_shell.main(args.query, _published_dir(), max_rows=args.max_rows, csv=args.csv)
 
 
 def cmd_reports(args) -> int:
-    from pipelines.quarters import quarter_to_partition_key
-    from pipelines.runner import RunSummary, run_job
+    from core.quarters import quarter_to_partition_key
+    from pipelines.tools.runner import RunSummary, run_job
 
     (quarter,) = _parse_quarter_arg(args.quarter)
     all_quarters = sorted({q for u in _units() for q in u.quarters})
@@ -218,7 +218,7 @@ def cmd_reports(args) -> int:
 
 
 def cmd_templates(args) -> int:
-    from pipelines.templates import write_templates
+    from pipelines.tools.templates import write_templates
 
     paths = write_templates(_abs(args.out))
     for path in paths:
@@ -227,7 +227,7 @@ def cmd_templates(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    from pipelines.paths import PROJECT_ROOT
+    from core.paths import PROJECT_ROOT
 
     os.chdir(PROJECT_ROOT)
     dagster = Path(sys.executable).with_name("dagster")
@@ -322,9 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
-    from pipelines.publish import PublishError
-    from pipelines.registry import RegistryError
-    from pipelines.sql_shell import SqlError
+    from assets.publish import PublishError
+    from core.registry import RegistryError
+    from pipelines.tools.sql_shell import SqlError
 
     return CliError, PublishError, RegistryError, SqlError
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from pipelines.paths import PROJECT_ROOT
+from core.paths import PROJECT_ROOT
 
 ENV_FILE = PROJECT_ROOT / ".env"
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"

@@ -7,14 +7,17 @@ always bound parameters.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import polars as pl
 
 LAYERS = ("raw", "staging", "mart", "report")
+# The Dagster concurrency pool of every step that opens the warehouse (limit 1 in
+# .dagster_home/dagster.yaml): DuckDB has one writer at a time, and a reader fails on a held file.
+WAREHOUSE_POOL = "warehouse"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 

@@ -1,5 +1,5 @@
 """Markdown previews of warehouse rows for Dagster materialization metadata (what a coordinator
-sees in the UI), under the same personal-data rule as the published SQL copy (pipelines/publish.py):
+sees in the UI), under the same personal-data rule as the published SQL copy (assets/publish.py):
 person-grain tables get no row preview, identifier and free-text columns are left out.
 """
 
@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import duckdb
 
-from pipelines.publish import column_policy, withheld_reason
-from pipelines.warehouse import identifier
+from assets.publish import column_policy, withheld_reason
+from core.warehouse import identifier
 
 # Lineage columns are in every table and say nothing about the content: left out of previews.
 NOT_PREVIEWED = {"file_sha256", "loaded_at", "source_file", "row_number"}

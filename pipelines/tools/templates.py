@@ -12,7 +12,7 @@ from pathlib import Path
 import xlsxwriter
 import xlsxwriter.utility
 
-from pipelines.contract import Column, Dataset, load_contract
+from core.contract import Column, Dataset, load_contract
 
 MAX_ROWS = 10_000
 TYPE_HINTS = {

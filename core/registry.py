@@ -5,6 +5,7 @@ A new unit is a YAML entry plus its landing folder; nothing in code names a unit
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -14,10 +15,16 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.paths import CONFIG_DIR
-from pipelines.quarters import quarters_between
+from core.paths import CONFIG_DIR
+from core.quarters import quarters_between
 
 REGISTRY_PATH = CONFIG_DIR / "units.yaml"
+REGISTRY_ENV = "CUS_REGISTRY"  # another registry file (benchmarks, a deployment's own list)
+
+
+def registry_path() -> Path:
+    """The registry in use: the file named by CUS_REGISTRY, else config/units.yaml. Read at call time."""
+    return Path(os.environ.get(REGISTRY_ENV) or REGISTRY_PATH)
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -81,7 +88,9 @@ def _unit(entry: dict, defaults: dict) -> Unit:
 
 
 @lru_cache(maxsize=4)
-def load_units(path: Path = REGISTRY_PATH) -> tuple[Unit, ...]:
+def load_units(path: Path | None = None) -> tuple[Unit, ...]:
+    """The units of the registry `path` (default: `registry_path()`)."""
+    path = path or registry_path()
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     units = tuple(_unit(entry, raw.get("defaults", {})) for entry in raw["units"])
     keys = [u.key for u in units]
@@ -90,7 +99,7 @@ def load_units(path: Path = REGISTRY_PATH) -> tuple[Unit, ...]:
     return units
 
 
-def unit_by_key(key: str, path: Path = REGISTRY_PATH) -> Unit:
+def unit_by_key(key: str, path: Path | None = None) -> Unit:
     for unit in load_units(path):
         if unit.key == key:
             return unit

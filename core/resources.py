@@ -11,8 +11,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines import warehouse
-from pipelines.paths import PROJECT_ROOT
+from core import warehouse
+from core.paths import PROJECT_ROOT
 
 DEMO_KEY_PREFIX = "demo-"
 

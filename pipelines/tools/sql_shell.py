@@ -10,13 +10,14 @@ can neither change the copy nor reach the warehouse or the file system.
 """
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import duckdb
 import polars as pl
 
-from pipelines.publish import PublishError, connect_published, read_manifest
+from assets.publish import PublishError, connect_published, read_manifest
 
 PROMPT = "cus> "
 CONTINUE = "...> "
@@ -196,7 +197,7 @@ def shell(conn, stdin: IO[str], out: IO[str], interactive: bool, max_rows: int =
     Returns 0, or 1 when a statement failed and input is not a terminal (scripts notice)."""
     buffer: list[str] = []
     failed = False
-    for line in _lines(stdin, interactive, lambda: CONTINUE if buffer else PROMPT, out):
+    for line in _lines(stdin, interactive, lambda: CONTINUE if buffer else PROMPT, out):  # noqa: B023 (reads the live buffer)
         text = line.rstrip("\n")
         if text == "\\reset":
             buffer = []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.paths import SCHEMAS_DIR
+from core.paths import SCHEMAS_DIR
 
 CONTRACT_PATH = SCHEMAS_DIR / "contract.yaml"
 

@@ -51,15 +51,16 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import duckdb
 
-WAREHOUSE_POOL = "warehouse"
+from core.warehouse import WAREHOUSE_POOL
+
 PUBLISHED_SCHEMAS = ("mart", "report")
 # Validation results of the staging layer that coordinators query (quarantine = rejected rows
 # with the rule and the message; the summary = counts per dataset and partition).
@@ -733,7 +734,7 @@ def publish(
             return PublishResult(path=existing, published_at=previous.get("published_at", ""), skipped=True,
                                  reason="hurtownia bez zmian od ostatniej publikacji", source_fingerprint=fingerprint)
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         final = _copy_name(published_dir, now)
         partial = published_dir / f".{final.name}.partial{os.getpid()}"
         partial.unlink(missing_ok=True)
@@ -1004,7 +1005,7 @@ def build_publish_job():
     import dagster as dg
     from pydantic import Field
 
-    from pipelines.resources import WarehouseResource
+    from core.resources import WarehouseResource
 
     class PublishConfig(dg.Config):
         published_dir: str = Field(default="", description="Folder kopii; puste = CUS_PUBLISHED (domyślnie data/published).")
@@ -1056,7 +1057,7 @@ def build_publish_job():
 
 def resolve_published_dir(configured: str | None) -> Path:
     """Configured folder, else CUS_PUBLISHED, else data/published (relative to the project)."""
-    from pipelines.paths import DEFAULT_PUBLISHED_DIR, PROJECT_ROOT
+    from core.paths import DEFAULT_PUBLISHED_DIR, PROJECT_ROOT
 
     text = configured or os.environ.get("CUS_PUBLISHED") or str(DEFAULT_PUBLISHED_DIR)
     path = Path(text)
@@ -1083,7 +1084,7 @@ def build_publish_sensors(jobs: list) -> list:
     warehouse asset (jobs below, or assets materialized from the UI), request `publish_job`."""
     import dagster as dg
 
-    from pipelines.resources import PublishedResource
+    from core.resources import PublishedResource
 
     publish_job = build_publish_job()
     job_names = ", ".join(getattr(j, "name", str(j)) for j in jobs) or "—"

@@ -1,0 +1,1 @@
+"""Quarterly reports: report model, Jinja2 templates, Plotly charts, HTML/PDF/XLSX renderers."""
