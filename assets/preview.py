@@ -1,6 +1,7 @@
 """Markdown previews of warehouse rows for Dagster materialization metadata (what a coordinator
-sees in the UI), under the same personal-data rule as the published SQL copy (assets/publish.py):
-person-grain tables get no row preview, identifier and free-text columns are left out.
+sees in the UI), under the same personal-data rule as the published SQL copy (schemas/publish.yaml,
+read by core/privacy.py): person-grain tables get no row preview, identifier and free-text columns
+are left out.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from decimal import Decimal
 
 import duckdb
 
-from assets.publish import column_policy, withheld_reason
+from core.privacy import column_policy, withheld_reason
 from core.warehouse import identifier
 
 # Lineage columns are in every table and say nothing about the content: left out of previews.

@@ -12,14 +12,9 @@ from pathlib import Path
 import dagster as dg
 
 from core import warehouse
-from core.paths import PROJECT_ROOT
+from core.paths import project_path
 
 DEMO_KEY_PREFIX = "demo-"
-
-
-def _absolute(path: str) -> Path:
-    candidate = Path(path)
-    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -29,7 +24,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def file(self) -> Path:
-        return _absolute(self.path)
+        return project_path(self.path)
 
     @contextmanager
     def connect(self, read_only: bool = False):
@@ -46,7 +41,7 @@ class LandingResource(dg.ConfigurableResource):
 
     @property
     def folder(self) -> Path:
-        return _absolute(self.root)
+        return project_path(self.root)
 
 
 class ReportsResource(dg.ConfigurableResource):
@@ -56,7 +51,7 @@ class ReportsResource(dg.ConfigurableResource):
 
     @property
     def folder(self) -> Path:
-        return _absolute(self.root)
+        return project_path(self.root)
 
 
 class PseudonymizerResource(dg.ConfigurableResource):
@@ -82,4 +77,4 @@ class PublishedResource(dg.ConfigurableResource):
 
     @property
     def folder(self) -> Path:
-        return _absolute(self.root)
+        return project_path(self.root)

@@ -11,7 +11,6 @@ from pathlib import Path
 import dagster as dg
 
 from assets.mart.mart_assets import build_mart_assets
-from assets.publish import build_publish_sensors
 from assets.raw.raw_assets import build_raw_assets
 from assets.report.report_files import build_report_file_assets, build_report_schedules
 from assets.report.report_tables import build_report_table_assets
@@ -19,7 +18,7 @@ from assets.staging.staging_assets import build_staging_assets
 from core.registry import load_units, registry_path
 from core.resources import LandingResource, PseudonymizerResource, PublishedResource, ReportsResource, WarehouseResource
 from pipelines.partitions import quarter_partitions, unit_partitions, unit_quarter_partitions
-from pipelines.sensors import build_indicators_sensor, build_landing_sensor
+from pipelines.sensors import build_indicators_sensor, build_landing_sensor, build_publish_sensors
 
 # Partitioned asset-check specs and MultiToSingleDimensionPartitionMapping are marked beta/preview in
 # Dagster 1.13 (pinned); their warnings would repeat on every load in the UI log and the CLI.

@@ -1,4 +1,5 @@
-"""The landing sensor: new or changed files in data/landing start ingestion of their partition."""
+"""Sensors: the landing sensor (new or changed files in data/landing start ingestion of their
+partition), the indicators sensor and the publish sensor (a fresh SQL copy after a successful run)."""
 
 
 import hashlib
@@ -11,8 +12,9 @@ import duckdb
 from core.contract import load_contract
 from core.quarters import parse_quarter, quarter_to_partition_key
 from core.registry import Unit
-from core.resources import LandingResource, WarehouseResource
+from core.resources import LandingResource, PublishedResource, WarehouseResource
 from core.warehouse import table_exists
+from pipelines.jobs import PUBLISH_OP, build_publish_job
 
 AGREEMENT_FOLDER = "umowa"
 
@@ -173,3 +175,51 @@ def build_indicators_sensor(ingest_jobs: list, indicators_job) -> dg.SensorDefin
                              tags={"cus/after_run": context.dagster_run.run_id})
 
     return indicators_after_ingest_sensor
+
+
+WAREHOUSE_PREFIXES = ("raw", "staging", "mart", "report")
+
+
+def run_changed_warehouse(instance, run_id: str) -> bool:
+    """Did the run materialize any warehouse asset (key starting with a layer name)?"""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    for record in records:
+        key = record.event_log_entry.dagster_event.asset_key if record.event_log_entry.dagster_event else None
+        if key is not None and key.path and key.path[0] in WAREHOUSE_PREFIXES:
+            return True
+    return False
+
+
+def build_publish_sensors(jobs: list, publish_job: dg.JobDefinition | None = None) -> list:
+    """`publish_sensor`: after every successful run in this code location that materialized a
+    warehouse asset (jobs below, or assets materialized from the UI), request `publish_job`."""
+    publish_job = publish_job or build_publish_job()
+    job_names = ", ".join(getattr(j, "name", str(j)) for j in jobs) or "—"
+
+    @dg.run_status_sensor(
+        name="publish_sensor",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        request_job=publish_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description=(
+            "Po każdym udanym przebiegu, który zmienił hurtownię, zleca publish_job: nowa kopia "
+            "data/published/current.duckdb do zapytań SQL (cus sql) bez danych osobowych. "
+            f"After every successful run that changed the warehouse (jobs: {job_names}, or assets "
+            "materialized from the UI), publishes the read-only copy for ad hoc SQL."
+        ),
+    )
+    def publish_sensor(context: dg.RunStatusSensorContext, published: PublishedResource):
+        run = context.dagster_run
+        if run.job_name == publish_job.name:
+            return dg.SkipReason("przebieg publikacji / the publish run itself")
+        if not run_changed_warehouse(context.instance, run.run_id):
+            return dg.SkipReason(f"przebieg {run.run_id[:8]} nie zmienił hurtowni / run did not change the warehouse")
+        return dg.RunRequest(
+            run_key=f"publish-after-{run.run_id}",
+            run_config={"ops": {PUBLISH_OP: {"config": {
+                "published_dir": str(published.folder), "trigger_run_id": run.run_id}}}},
+            tags={"cus/after_run": run.run_id, "cus/after_job": run.job_name},
+        )
+
+    return [publish_sensor]

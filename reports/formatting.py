@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
@@ -70,6 +71,23 @@ def money(value, currency: bool = True) -> str:
         return MISSING
     text = format_decimal(_round(value, 2), format="#,##0.00", locale=LOCALE)
     return f"{text}\u00a0zł" if currency else text
+
+
+def plain_money(value) -> str:
+    """`money` with ordinary spaces, for plain-text messages (validation, logs): '2 499 985,00 zł'."""
+    return money(value).replace("\u00a0", " ")
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """The Polish form of a noun after `n` (CLDR plural rules through babel):
+    plural(1, …) = one, 2–4 / 22–24 … = few, 5–21, 25… = many ('wiersz', 'wiersze', 'wierszy')."""
+    form = Locale.parse(LOCALE).plural_form(abs(int(n)))
+    return {"one": one, "few": few}.get(form, many)
+
+
+def row_count(n: int) -> str:
+    """'1 wiersz', '3 wiersze', '5 wierszy', '12 wierszy'."""
+    return f"{n} {plural(n, 'wiersz', 'wiersze', 'wierszy')}"
 
 
 def number(value, decimals: int = 2) -> str:

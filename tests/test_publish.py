@@ -18,8 +18,6 @@ from assets.publish import (
     CURRENT_LINK,
     MANIFEST,
     PublishError,
-    build_publish_job,
-    build_publish_sensors,
     column_policy,
     connect_published,
     current_copy,
@@ -28,6 +26,8 @@ from assets.publish import (
     withheld_reason,
 )
 from core.resources import PublishedResource, WarehouseResource
+from pipelines.jobs import build_publish_job
+from pipelines.sensors import build_publish_sensors
 
 PESEL = "61041210150"
 
@@ -178,7 +178,7 @@ def test_changed_publishing_rules_republish_an_unchanged_warehouse(warehouse, tm
     published = tmp_path / "published"
     first = publish(warehouse, published)
     assert publish(warehouse, published).skipped
-    monkeypatch.setattr("assets.publish.suppression_threshold", lambda: 10)
+    monkeypatch.setattr("assets.publish.copy.suppression_threshold", lambda: 10)
     again = publish(warehouse, published)
     assert not again.skipped and again.path != first.path
 

@@ -22,18 +22,12 @@ import shutil
 import sys
 from pathlib import Path
 
+from core.paths import project_path
 from core.settings import apply_defaults
 
 
 class CliError(Exception):
     """A coordinator-facing problem: printed as one line, exit status 1."""
-
-
-def _abs(path: str) -> Path:
-    from core.paths import PROJECT_ROOT
-
-    candidate = Path(path)
-    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
 
 
 def _units():
@@ -51,7 +45,7 @@ def _context():
 
     registry = registry_path()
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    return build_definitions(registry), dg.DagsterInstance.get(), list(load_units(registry)), _abs(os.environ["CUS_LANDING"])
+    return build_definitions(registry), dg.DagsterInstance.get(), list(load_units(registry)), project_path(os.environ["CUS_LANDING"])
 
 
 def _select_units(units, wanted: str | None):
@@ -84,7 +78,7 @@ def _finish(summary) -> int:
 def cmd_sample(args) -> int:
     from pipelines.tools.sample_data import generate
 
-    out = _abs(args.out or os.environ["CUS_LANDING"])
+    out = project_path(args.out or os.environ["CUS_LANDING"])
     if out.exists() and args.fresh:
         shutil.rmtree(out)
     summary = generate(out, seed=args.seed, units=args.units, scale=args.scale)
@@ -110,7 +104,7 @@ def cmd_ingest(args) -> int:
     if quarters[0] not in unit.quarters:
         raise CliError(f"Kwartał {quarters[0]} jest poza okresem projektu jednostki {unit.key} "
                        f"({unit.quarters[0]}–{unit.quarters[-1]}).")
-    folder = _abs(os.environ["CUS_LANDING"]) / unit.key / quarters[0]
+    folder = project_path(os.environ["CUS_LANDING"]) / unit.key / quarters[0]
     if not folder.is_dir():
         raise CliError(f"Brak folderu {folder}: nie ma czego wczytać dla {unit.key} {quarters[0]}.")
     defs, instance, _all_units, landing = _context()
@@ -122,7 +116,7 @@ def cmd_ingest(args) -> int:
 def cmd_demo(args) -> int:
     from core.resources import DEMO_KEY_PREFIX
 
-    landing = _abs(os.environ["CUS_LANDING"])
+    landing = project_path(os.environ["CUS_LANDING"])
     if os.environ.get("CUS_PSEUDONYM_KEY", "").startswith(DEMO_KEY_PREFIX):
         print("Uwaga: klucz pseudonimizacji DEMO (z pliku .env) — tylko dla danych przykładowych.")
     if not landing.exists():
@@ -130,33 +124,33 @@ def cmd_demo(args) -> int:
         cmd_sample(args)
     args.unit, args.quarter, args.no_reports = None, None, False
     code = cmd_run(args)
-    print(f"\nHurtownia: {_abs(os.environ['CUS_WAREHOUSE'])}\nRaporty:   {_abs(os.environ['CUS_REPORTS'])}"
+    print(f"\nHurtownia: {project_path(os.environ['CUS_WAREHOUSE'])}\nRaporty:   {project_path(os.environ['CUS_REPORTS'])}"
           "\nInterfejs: make ui (Dagster UI na http://127.0.0.1:3000)")
     return code
 
 
 def _warehouse_file() -> Path:
-    path = _abs(os.environ["CUS_WAREHOUSE"])
+    path = project_path(os.environ["CUS_WAREHOUSE"])
     if not path.is_file():
         raise CliError(f"Brak hurtowni {path}: najpierw wczytaj dane (cus run albo cus demo).")
     return path
 
 
 def _published_dir() -> Path:
-    from assets.publish import resolve_published_dir
+    from core.paths import published_dir
 
-    return resolve_published_dir(os.environ.get("CUS_PUBLISHED"))
+    return published_dir()
 
 
 def _publish_after(summary) -> None:
     """The CLI runs jobs in-process (no daemon, so no publish_sensor): publish here instead."""
     from assets.publish import PublishError, publish
 
-    if not summary.succeeded or not _abs(os.environ["CUS_WAREHOUSE"]).is_file():
+    if not summary.succeeded or not project_path(os.environ["CUS_WAREHOUSE"]).is_file():
         return
     print("Publikacja kopii do zapytań SQL (cus sql)")
     try:
-        result = publish(_abs(os.environ["CUS_WAREHOUSE"]), _published_dir())
+        result = publish(project_path(os.environ["CUS_WAREHOUSE"]), _published_dir())
     except PublishError as error:
         print(f"  Uwaga: kopia SQL nieodświeżona: {error}")
         return
@@ -164,7 +158,8 @@ def _publish_after(summary) -> None:
 
 
 def cmd_publish(args) -> int:
-    from assets.publish import connect_published, publish, rows_pl, write_table_docs
+    from assets.publish import connect_published, publish, write_table_docs
+    from reports.formatting import row_count
 
     warehouse = _warehouse_file()
     folder = _published_dir()
@@ -174,7 +169,7 @@ def cmd_publish(args) -> int:
         print(f"Bez zmian: {result.reason} (--force publikuje mimo to). Kopia: {result.path}")
     else:
         rows = sum(t.rows for t in result.tables)
-        print(f"Gotowe: {len(result.tables)} tabel, {rows_pl(rows)} → {result.path}")
+        print(f"Gotowe: {len(result.tables)} tabel, {row_count(rows)} → {result.path}")
         if result.deleted:
             print(f"Usunięto stare kopie: {', '.join(result.deleted)}")
     if args.write_docs:
@@ -213,14 +208,14 @@ def cmd_reports(args) -> int:
     run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary, print,
             step=(1, 1))
     if summary.ok:
-        print(f"Raporty: {_abs(os.environ['CUS_REPORTS']) / quarter}")
+        print(f"Raporty: {project_path(os.environ['CUS_REPORTS']) / quarter}")
     return _finish(summary)
 
 
 def cmd_templates(args) -> int:
     from pipelines.tools.templates import write_templates
 
-    paths = write_templates(_abs(args.out))
+    paths = write_templates(project_path(args.out))
     for path in paths:
         print(path)
     return 0

@@ -18,6 +18,7 @@ import duckdb
 import polars as pl
 
 from assets.publish import PublishError, connect_published, read_manifest
+from reports.formatting import row_count
 
 PROMPT = "cus> "
 CONTINUE = "...> "
@@ -77,9 +78,8 @@ def format_frame(frame: pl.DataFrame, max_rows: int = 50, csv: bool = False) -> 
                    tbl_hide_dataframe_shape=True, thousands_separator=" ", decimal_separator=","):
         text = str(frame)
     rows = frame.height
-    suffix = "wiersz" if rows == 1 else ("wiersze" if 2 <= rows % 10 <= 4 and not 12 <= rows % 100 <= 14 else "wierszy")
     shown = f", pokazano {max_rows}" if rows > max_rows else ""
-    return f"{text}\n({rows} {suffix}{shown})"
+    return f"{text}\n({row_count(rows)}{shown})"
 
 
 def list_tables(conn: duckdb.DuckDBPyConnection, schema: str = "") -> pl.DataFrame:
