@@ -33,6 +33,7 @@ class AllowedValue:
     code: str
     label: str
     aliases: tuple[str, ...] = ()
+    commissioned: bool = False  # a delivery mode commissioned to an external provider
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Dataset:
     formats: tuple[str, ...]
     level: str  # "quarter" or "agreement"
     title: str
+    label: str  # short Polish name: "świadczenia"
     key: tuple[str, ...]
     columns: tuple[Column, ...] = field(default_factory=tuple)
 
@@ -100,13 +102,19 @@ class Dataset:
     def file_names(self) -> list[str]:
         return [f"{self.file}.{fmt}" for fmt in self.formats]
 
+    @property
+    def landing_path(self) -> str:
+        """The file as a unit sends it, relative to its folder: `wydatki.csv`, `umowa/budzet.csv`."""
+        return ("umowa/" if self.level == "agreement" else "") + self.file_names()[0]
+
 
 def _values(spec: dict | None, types: dict, type_name: str) -> tuple[AllowedValue, ...]:
     spec = spec or types.get(type_name, {}).get("values") or {}
     out = []
     for code, value in spec.items():
         code = str(code).lower() if isinstance(code, bool) else str(code)
-        out.append(AllowedValue(code=code, label=str(value["label"]), aliases=tuple(map(str, value.get("aliases", [])))))
+        out.append(AllowedValue(code=code, label=str(value["label"]), aliases=tuple(map(str, value.get("aliases", []))),
+                                commissioned=bool(value.get("commissioned", False))))
     return tuple(out)
 
 
@@ -138,6 +146,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> dict[str, Dataset]:
             formats=tuple(spec["formats"]),
             level=spec["level"],
             title=spec["title"],
+            label=spec["label"],
             key=tuple(spec.get("key", [])),
             columns=columns,
         )
@@ -154,3 +163,13 @@ def quarter_datasets() -> list[Dataset]:
 
 def agreement_datasets() -> list[Dataset]:
     return [d for d in load_contract().values() if d.level == "agreement"]
+
+
+def delivery_modes() -> dict[str, str]:
+    """Mode of delivery -> its Polish label (services.delivery_mode of the contract)."""
+    return {v.code: v.label for v in dataset("services").column("delivery_mode").values}
+
+
+def commissioned_modes() -> tuple[str, ...]:
+    """Modes of delivery commissioned to external providers (PES, NGO, social clause)."""
+    return tuple(v.code for v in dataset("services").column("delivery_mode").values if v.commissioned)

@@ -1,6 +1,9 @@
-"""Polish labels the report prints: the 14 areas of the Act, delivery modes, datasets, severities."""
+"""Polish labels the report prints: the 14 areas of the Act, severities; delivery modes and datasets
+as the data contract names them."""
 
 from __future__ import annotations
+
+from core.contract import commissioned_modes, delivery_modes, load_contract
 
 # Art. 2 ust. 1 ustawy z dnia 19 lipca 2019 r. o realizowaniu usług społecznych przez centrum
 # usług społecznych (Dz.U. 2019 poz. 1818): the 14 areas of social services.
@@ -21,25 +24,10 @@ SERVICE_AREAS: dict[int, str] = {
     14: "reintegracja zawodowa i społeczna",
 }
 
-DELIVERY_MODES: dict[str, str] = {
-    "own": "samodzielnie (CUS)",
-    "pes": "zlecenie podmiotowi ekonomii społecznej (PES)",
-    "ngo": "zlecenie organizacji pozarządowej (NGO)",
-    "social_clause": "zamówienie z klauzulą społeczną",
-}
-COMMISSIONED_MODES = ("pes", "ngo", "social_clause")
-
-DATASETS: dict[str, str] = {
-    "participants": "uczestnicy (uczestnicy.xlsx)",
-    "deliveries": "świadczenia (swiadczenia.csv)",
-    "expenses": "wydatki (wydatki.csv)",
-    "tranches": "transze (transze.csv)",
-    "budget": "budżet (umowa/budzet.csv)",
-    "spending_plan": "harmonogram (umowa/harmonogram.csv)",
-    "services": "katalog usług (umowa/uslugi.csv)",
-    "indicator_targets": "wskaźniki (umowa/wskazniki.csv)",
-    "milestones": "kamienie milowe (umowa/kamienie_milowe.csv)",
-}
+# Modes of delivery and datasets: labels from the data contract (schemas/contract.yaml).
+DELIVERY_MODES: dict[str, str] = delivery_modes()
+COMMISSIONED_MODES = commissioned_modes()
+DATASETS: dict[str, str] = {d.name: f"{d.label} ({d.landing_path})" for d in load_contract().values()}
 
 SEVERITIES: dict[str, str] = {
     "error": "błąd",

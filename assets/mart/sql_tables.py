@@ -105,6 +105,24 @@ def catalogue_frame(path: Path = INDICATORS_PATH) -> pl.DataFrame:
                         schema={f: pl.Utf8 for f in fields})
 
 
+def delivery_modes_frame() -> pl.DataFrame:
+    """Modes of delivery of the contract (schemas/contract.yaml): mode, label, commissioned."""
+    modes = load_contract()["services"].column("delivery_mode").values
+    return pl.DataFrame({"mode": [m.code for m in modes], "label": [m.label for m in modes],
+                         "commissioned": [m.commissioned for m in modes]})
+
+
+def dataset_label_macro() -> str:
+    """`report.dataset_label(d)`: the contract's short dataset labels as a scalar macro (a pure CASE,
+    so the published copy can recreate it). Labels come from schemas/contract.yaml, never from data."""
+    whens = " ".join(f"WHEN {_sql_text(d.name)} THEN {_sql_text(d.label)}" for d in load_contract().values())
+    return f"CREATE OR REPLACE MACRO report.dataset_label(d) AS CASE d {whens} ELSE d END"
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def load_flag_rules(path: Path = FLAGS_PATH) -> list[dict]:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["rules"]
 
@@ -149,6 +167,7 @@ def prepare(conn: duckdb.DuckDBPyConnection, units: tuple[Unit, ...] | list[Unit
     conn.register("registry_units", units_frame(units if units is not None else registry_units()))
     conn.register("catalogue_rows", catalogue_frame())
     conn.register("flag_rules", flag_rules_frame())
+    conn.register("contract_delivery_modes", delivery_modes_frame())
     if layer == "report":
         prepare_report_macros(conn)
 
@@ -162,6 +181,7 @@ LINEAGE_TABLES = ("fact_expense", "fact_delivery", "fact_tranche", "person_count
 def prepare_report_macros(conn: duckdb.DuckDBPyConnection) -> None:
     """Formatting macros; lineage table macros once the mart tables they read exist."""
     conn.execute(REPORT_MACROS_SQL.read_text(encoding="utf-8"))
+    conn.execute(dataset_label_macro())
     if all(table_exists(conn, "mart", t) for t in LINEAGE_TABLES):
         conn.execute(LINEAGE_MACROS_SQL.read_text(encoding="utf-8"))
 

@@ -19,7 +19,7 @@ from core.registry import Unit, load_units
 from core.resources import ReportsResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
 from reports import queries
-from reports.formatting import money, percent, quarter_label
+from reports.formatting import money, percent, pl_date, pl_datetime, quarter_label
 from reports.generate import ReportFiles, units_in_quarter, write_quarter_reports
 from reports.settings import ReportSettings, default_settings
 
@@ -178,7 +178,7 @@ def evaluate_report_schedule(context: dg.ScheduleEvaluationContext, warehouse: W
         deadline = quarter_end(quarter) + timedelta(days=deadline_days)
         return dg.SkipReason(
             f"{quarter}: czekam na pliki jednostek: {', '.join(missing)} (dotarły: {', '.join(arrived)}). "
-            f"Po {deadline:%d.%m.%Y} raporty powstaną z danymi, które są. Waiting for files of: {', '.join(missing)}.")
+            f"Po {pl_date(deadline)} raporty powstaną z danymi, które są. Waiting for files of: {', '.join(missing)}.")
     last_load = max(a["last_loaded_at"] for a in arrived.values())
     stale = []
     for table in queries.SOURCE_TABLES:
@@ -187,7 +187,7 @@ def evaluate_report_schedule(context: dg.ScheduleEvaluationContext, warehouse: W
             stale.append(table)
     if stale:
         return dg.SkipReason(
-            f"{quarter}: pliki wczytano {last_load:%d.%m.%Y %H:%M}, ale tabele raportowe nie zostały od tego czasu "
+            f"{quarter}: pliki wczytano {pl_datetime(last_load)}, ale tabele raportowe nie zostały od tego czasu "
             f"przeliczone ({', '.join('report.' + t for t in stale)}) — uruchom indicators_job. "
             "Report tables are older than the latest file load.")
     fingerprint = hashlib.sha256(

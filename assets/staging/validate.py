@@ -33,6 +33,9 @@ from assets.staging.typed import PARSE_MESSAGES, staging_columns, typed_rows
 from core.contract import Dataset
 from core.quarters import quarter_end, quarter_start
 from core.registry import Unit
+from reports.formatting import percent
+from reports.formatting import pl_date as date_pl  # babel: the one Polish formatter
+from reports.formatting import plain_money as money_pl
 
 MAX_EXAMPLES = 5
 HIDDEN = "(wartość ukryta — dane osobowe)"
@@ -61,23 +64,6 @@ class Validation:
     summary: dict
     results: list[RuleResult]
     refused: bool  # a blocking dataset-level rule failed: staging keeps its earlier rows
-
-
-def money_pl(value: Decimal | None) -> str:
-    """2499985.00 -> `2 499 985,00 zł`."""
-    if value is None:
-        return "—"
-    sign = "-" if value < 0 else ""
-    whole, cents = f"{abs(Decimal(value)):.2f}".split(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}{' '.join(groups)},{cents} zł"
-
-
-def date_pl(day: date | None) -> str:
-    return "—" if day is None else f"{day:%d.%m.%Y}"
 
 
 def partition_parameters(unit: Unit, quarter: str | None, today: date) -> dict:
@@ -122,7 +108,7 @@ def _static_text(template: str, dataset: Dataset, column: str, params: dict) -> 
         "period_start": date_pl(params.get("period_start")), "period_end": date_pl(params.get("period_end")),
         "quarter_start": date_pl(params.get("quarter_start")), "quarter_end": date_pl(params.get("quarter_end")),
         "today": date_pl(params.get("today")), "total": money_pl(params.get("total")),
-        "eu_rate": f"{Decimal(params.get('eu_rate', 0)) * 100:.2f}%".replace(".", ","),
+        "eu_rate": percent(params.get("eu_rate", 0), 2),
         "bounds": bounds, "parse_error": parse_error, "latest_date": _latest_date_text(params),
     }
     for name, value in values.items():

@@ -16,6 +16,7 @@ import dagster as dg
 from core.quarters import quarter_to_partition_key
 from core.registry import Unit
 from pipelines.sensors import landing_files
+from reports.formatting import number
 
 
 @dataclass
@@ -59,7 +60,7 @@ def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label:
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     result = job.execute_in_process(run_config=quiet, partition_key=partition_key, instance=instance,
                                     raise_on_error=False, tags={"cus/started_by": "cli"})
-    took = f"({time.monotonic() - started:.1f} s)".replace(".", ",")
+    took = f"({number(time.monotonic() - started, 1)} s)"
     if result.success:
         summary.succeeded.append(label)
         echo(f"  {_progress(step)}ok     {label} {took}")

@@ -6,6 +6,9 @@ WITH grid AS (
 deliveries AS (
     SELECT unit, quarter, mode, units, value FROM mart.fact_delivery WHERE mode IS NOT NULL
 ),
+commissioned_modes AS (  -- the contract's delivery modes marked `commissioned` (schemas/contract.yaml)
+    SELECT mode FROM contract_delivery_modes WHERE commissioned
+),
 modes AS (
     SELECT DISTINCT unit, mode FROM mart.dim_service WHERE mode IS NOT NULL
     UNION SELECT DISTINCT unit, mode FROM deliveries
@@ -16,7 +19,7 @@ per_quarter AS (
 ),
 final AS (
     SELECT g.unit, g.quarter, m.mode,
-           m.mode IN ('pes', 'ngo', 'social_clause')                                                  AS commissioned,
+           m.mode IN (SELECT mode FROM commissioned_modes)                                            AS commissioned,
            cast(coalesce(sum(p.deliveries) FILTER (WHERE p.quarter = g.quarter), 0) AS BIGINT)        AS deliveries,
            cast(coalesce(sum(p.units) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS units,
            cast(coalesce(sum(p.value) FILTER (WHERE p.quarter = g.quarter), 0) AS DECIMAL(18, 2))     AS quarter_value,
