@@ -1,4 +1,4 @@
-"""PESEL handling at the very first step (DESIGN.md §3).
+"""PESEL handling at the very first step (docs/domain.md "Dane osobowe").
 
 Birth date and sex are derived and the checksum checked, then the number is replaced by a keyed
 pseudonym (HMAC-SHA256 with a secret from the environment). The PESEL itself is never returned.
@@ -37,6 +37,21 @@ def pesel_digits(text: str | None) -> tuple[str | None, str]:
     if len(cleaned) in (9, 10) and stdnum_pesel.is_valid(cleaned.zfill(11)):
         return cleaned.zfill(11), RESTORED_LEADING_ZERO
     return None, INVALID_LENGTH
+
+
+_CENTURY_MONTH_OFFSET = {18: 80, 19: 0, 20: 20, 21: 40, 22: 60}
+
+
+def make_pesel(birth: date, sex: str, serial: int = 0) -> str:
+    """A valid PESEL for a birth date and sex ("K" woman, "M" man: the contract's values), for the
+    sample data and test fixtures. The century is coded in the month; `serial` (0–4999) gives the
+    serial digits (serial // 5) and the sex digit (even for a woman); stdnum computes the checksum."""
+    if sex not in ("K", "M"):
+        raise ValueError(f"płeć {sex!r}: podaj K albo M")
+    sex_digit = 2 * (serial % 5) + (1 if sex == "M" else 0)
+    month = birth.month + _CENTURY_MONTH_OFFSET[birth.year // 100]
+    body = f"{birth.year % 100:02d}{month:02d}{birth.day:02d}{serial // 5 % 1000:03d}{sex_digit}"
+    return body + stdnum_pesel.calc_check_digit(body)
 
 
 def pseudonym(digits: str, secret: bytes) -> str:

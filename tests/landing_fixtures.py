@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import openpyxl
-
-PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-
-
-def make_pesel(birth: date, male: bool, serial: int = 123) -> str:
-    """A PESEL with a valid checksum for the birth date and sex (century coded in the month)."""
-    month = birth.month + (20 if birth.year >= 2000 else 0)
-    sex_digit = (2 * (serial % 5) + (1 if male else 0)) % 10
-    body = f"{birth.year % 100:02d}{month:02d}{birth.day:02d}{serial % 1000:03d}{sex_digit}"
-    check = (10 - sum(int(d) * w for d, w in zip(body, PESEL_WEIGHTS)) % 10) % 10
-    return body + str(check)
-
 
 PARTICIPANT_HEADERS = [
     "Identyfikator uczestnika", "Kraj", "Rodzaj uczestnika", "Imię", "Nazwisko", "PESEL", "Brak PESEL", "Płeć",

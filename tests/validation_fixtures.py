@@ -18,9 +18,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import landing_fixtures
-from landing_fixtures import EXPENSE_HEADERS, PARTICIPANT_HEADERS, make_pesel, participant_row
+from landing_fixtures import EXPENSE_HEADERS, PARTICIPANT_HEADERS, participant_row
 
 from core.money import eu_part
+from core.pesel import make_pesel
 
 UNIT = "elblag"
 QUARTER = "2021Q3"
@@ -33,10 +34,10 @@ BUDGET_HEADERS = ["Nr zadania", "Nazwa zadania", "Kategoria kosztów", "Nazwa ka
                   "Środek trwały", "Usługa zlecona"]
 TRANCHE_HEADERS = ["Nr transzy", "Data wpływu", "Kwota ogółem", "W tym EFS", "W tym budżet państwa"]
 
-PESEL_A = make_pesel(date(1980, 5, 17), male=False, serial=101)
-PESEL_B = make_pesel(date(1975, 2, 3), male=True, serial=202)
-PESEL_C = make_pesel(date(1962, 9, 30), male=False, serial=303)
-PESEL_CHILD = make_pesel(date(2005, 3, 14), male=False, serial=404)  # 0... : loses its zero as a number
+PESEL_A = make_pesel(date(1980, 5, 17), sex="K", serial=101)
+PESEL_B = make_pesel(date(1975, 2, 3), sex="M", serial=202)
+PESEL_C = make_pesel(date(1962, 9, 30), sex="K", serial=303)
+PESEL_CHILD = make_pesel(date(2005, 3, 14), sex="K", serial=404)  # 0... : loses its zero as a number
 
 
 def write_csv(path: Path, headers: list[str], rows: list[list], sep: str = ";", encoding: str = "utf-8",

@@ -82,6 +82,7 @@ import yaml
 
 from core.contract import Dataset, load_contract
 from core.money import eu_part, indirect_costs, national_part
+from core.pesel import make_pesel
 from core.quarters import quarter_end, quarter_of, quarter_start
 from core.registry import REGISTRY_PATH, Unit, load_units
 
@@ -406,15 +407,6 @@ def make_nip(rng: random.Random) -> str:
             return "".join(map(str, body)) + str(check)
 
 
-def make_pesel(birth: date, female: bool, serial: int) -> str:
-    """PESEL for a birth date (century in the month) and sex (10th digit even = woman), valid checksum."""
-    offset = {18: 80, 19: 0, 20: 20, 21: 40, 22: 60}[birth.year // 100]
-    sex_digit = 2 * (serial % 5) + (0 if female else 1)
-    body = f"{birth.year % 100:02d}{birth.month + offset:02d}{birth.day:02d}{serial // 5 % 1000:03d}{sex_digit}"
-    check = (10 - sum(int(d) * w for d, w in zip(body, (1, 3, 7, 9, 1, 3, 7, 9, 1, 3))) % 10) % 10
-    return body + str(check)
-
-
 def _age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
@@ -580,7 +572,7 @@ def make_participants(unit: Unit, profile: Profile, cal: Calendar, rng: random.R
             pesel = None
             if not no_pesel:
                 while True:
-                    pesel = make_pesel(birth, female, rng.randint(0, 4999))
+                    pesel = make_pesel(birth, "K" if female else "M", rng.randint(0, 4999))
                     if pesel not in used_pesels:
                         used_pesels.add(pesel)
                         break
@@ -1227,7 +1219,7 @@ def generate_unit(unit: Unit, out: Path, seed: int, scale: float, writer: Writer
         if _bad(unit.key, quarter, "uczestnicy.xlsx") and rows:
             template = rows[0]
             bad = Person(**{**template.__dict__, "pid": f"{profile.prefix}/900001", "note": "PESEL do sprawdzenia"})
-            digits = bad.pesel or make_pesel(bad.birth, bad.female, 17)
+            digits = bad.pesel or make_pesel(bad.birth, "K" if bad.female else "M", 17)
             bad.pesel = digits[:-1] + str((int(digits[-1]) + 1) % 10)  # wrong check digit
             rows.append(bad)
         write_participants(writer, folder, quarter, hi, rows, unit, profile, mess.get("participants", PLAIN_XLSX))
