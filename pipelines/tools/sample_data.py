@@ -82,6 +82,7 @@ import yaml
 
 from core.contract import Dataset, load_contract
 from core.money import eu_part, indirect_costs, national_part
+from core.paths import CONFIG_DIR
 from core.pesel import make_pesel
 from core.quarters import quarter_end, quarter_of, quarter_start
 from core.registry import REGISTRY_PATH, Unit, load_units
@@ -250,112 +251,47 @@ class Profile:
 
 AGE_GROUPS = ((0, 2), (3, 17), (18, 24), (25, 54), (55, 64), (65, 94))
 
-PROFILES: dict[str, Profile] = {
-    "elblag": Profile(
-        prefix="ELB", voivodeship="warmińsko-mazurskie", county="Elbląg", gmina="Elbląg",
-        places=(Place("Elbląg", tuple(f"82-3{n:02d}" for n in range(0, 17)), "1"),), place_weights=(1.0,),
-        age_weights=(0.03, 0.11, 0.06, 0.30, 0.15, 0.35),
-        services=(
-            _svc("ELB-UO", "Usługi opiekuńcze w miejscu zamieszkania", 4, "pes", "godzina", "36.50", "senior disab", 8),
-            _svc("ELB-SUO", "Specjalistyczne usługi opiekuńcze dla osób z zaburzeniami psychicznymi", 6, "ngo", "godzina", "52.00", "disab", 4),
-            _svc("ELB-AR", "Asystent rodziny", 2, "own", "godzina", "45.00", "family child", 4),
-            _svc("ELB-PSY", "Poradnictwo psychologiczne", 4, "ngo", "godzina", "120.00", "adult family", 2),
-            _svc("ELB-MED", "Mediacje rodzinne", 2, "ngo", "usługa", "180.00", "family", 1),
-            _svc("ELB-AO", "Asystent osobisty osoby z niepełnosprawnością", 6, "pes", "godzina", "40.00", "disab", 4),
-            _svc("ELB-MW", "Mieszkanie wspomagane (treningowe)", 12, "own", "doba", "95.00", "disab adult", 2),
-            _svc("ELB-KS", "Klub seniora – zajęcia aktywizujące", 10, "own", "usługa", "25.00", "senior", 1),
-            _svc("ELB-REI", "Reintegracja społeczno-zawodowa (CIS)", 14, "social_clause", "dzień", "85.00", "adult", 2),
-            _svc("ELB-PZ", "Profilaktyka zdrowotna – badania i warsztaty", 5, "social_clause", "usługa", "150.00", "senior adult", 1),
-            _svc("ELB-OSL", "Organizowanie społeczności lokalnej – spotkania osiedlowe", 11, "own", "godzina", "60.00", "community", 0),
-        ),
-        commissioned_share=Decimal("0.38"),
-        providers=(("pes", "Spółdzielnia Socjalna „Opiekun” w Elblągu"), ("pes", "Spółdzielnia Socjalna „Pomocna Dłoń”"),
-                   ("ngo", "Stowarzyszenie „Razem dla Zdrowia Psychicznego”"), ("ngo", "Fundacja „Rodzina w Centrum”"),
-                   ("social_clause", "Centrum Rehabilitacji i Profilaktyki „Zdrowie” Sp. z o.o.")),
-    ),
-    "myslenice": Profile(
-        prefix="MYS", voivodeship="małopolskie", county="myślenicki", gmina="Myślenice",
-        places=(Place("Myślenice", ("32-400",), "2"), Place("Borzęta", ("32-400",), "3"), Place("Bysina", ("32-400",), "3"),
-                Place("Głogoczów", ("32-444",), "3"), Place("Jawornik", ("32-400",), "3"), Place("Krzyszkowice", ("32-400",), "3"),
-                Place("Łęki", ("32-400",), "3"), Place("Polanka", ("32-400",), "3"), Place("Stróża", ("32-400",), "3"),
-                Place("Trzemeśnia", ("32-425",), "3"), Place("Zawada", ("32-400",), "3"), Place("Osieczany", ("32-400",), "3")),
-        place_weights=(0.55, 0.04, 0.04, 0.05, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04),
-        age_weights=(0.08, 0.14, 0.06, 0.28, 0.14, 0.30),
-        services=(
-            # group 1: family, seniors, children under 3
-            _svc("MYS-DO", "Dzienny opiekun dla dzieci do lat 3", 1, "ngo", "dzień", "65.00", "child", 4),
-            _svc("MYS-AR", "Asystent rodziny", 2, "own", "godzina", "42.00", "family child", 3),
-            _svc("MYS-UO", "Usługi opiekuńcze dla seniorów", 4, "pes", "godzina", "35.00", "senior", 6),
-            _svc("MYS-KS", "Klub seniora", 4, "own", "usługa", "30.00", "senior", 1),
-            # group 2: disability, health, reintegration
-            _svc("MYS-AO", "Asystent osobisty osoby z niepełnosprawnością", 6, "pes", "godzina", "39.00", "disab", 3),
-            _svc("MYS-REH", "Rehabilitacja w domu pacjenta", 5, "social_clause", "wizyta", "110.00", "senior disab", 2),
-            _svc("MYS-PZ", "Profilaktyka zdrowotna", 5, "own", "usługa", "80.00", "adult senior", 1),
-            _svc("MYS-KIS", "Reintegracja w Klubie Integracji Społecznej", 14, "ngo", "dzień", "70.00", "adult", 2),
-            # group 3: civic activity and NGOs
-            _svc("MYS-OSL", "Organizowanie społeczności lokalnej", 11, "own", "godzina", "60.00", "community", 0),
-            _svc("MYS-WOL", "Centrum wolontariatu i wsparcie organizacji pozarządowych", 11, "ngo", "godzina", "55.00", "community", 1),
-            _svc("MYS-KUL", "Zajęcia kulturalne i świetlicowe", 9, "own", "usługa", "20.00", "child family", 1),
-        ),
-        commissioned_share=Decimal("0.37"),
-        providers=(("pes", "Spółdzielnia Socjalna „Myślenicka Przystań”"), ("ngo", "Stowarzyszenie „Maluch na Start”"),
-                   ("ngo", "Fundacja Aktywności Lokalnej „Raba”"),
-                   ("social_clause", "Mobilna Rehabilitacja „Ruch” Sp. z o.o.")),
-    ),
-    "starachowice": Profile(
-        prefix="STA", voivodeship="świętokrzyskie", county="starachowicki", gmina="Starachowice",
-        places=(Place("Starachowice", tuple(f"27-2{n:02d}" for n in range(0, 16)), "2"),), place_weights=(1.0,),
-        age_weights=(0.02, 0.10, 0.05, 0.25, 0.16, 0.42),
-        services=(
-            _svc("STA-OW", "Opieka wytchnieniowa", 6, "ngo", "godzina", "45.00", "disab", 4),
-            _svc("STA-OS", "Usługi opiekuńcze dla osób starszych i niesamodzielnych (także wieczory, noce, weekendy)", 4, "pes", "godzina", "38.50", "senior disab", 8),
-            _svc("STA-FIZ", "Fizjoterapeuta mobilny", 5, "social_clause", "wizyta", "120.00", "senior disab", 3),
-            _svc("STA-ZR", "Mobilna złota rączka – drobne naprawy w domu", 4, "pes", "usługa", "60.00", "senior", 2),
-            _svc("STA-TAXI", "Senior taxi – przewóz busem", 4, "own", "kurs", "25.00", "senior disab", 2),
-            _svc("STA-MCH", "Mieszkanie chronione wspomagane", 12, "own", "doba", "80.00", "disab adult", 2),
-            _svc("STA-KRYZ", "Pakiet dla rodziny w kryzysie", 2, "ngo", "pakiet", "350.00", "family child", 2),
-            _svc("STA-OSL", "Organizowanie społeczności lokalnej", 11, "own", "godzina", "60.00", "community", 0),
-            _svc("STA-ZDR", "Pakiet zdrowotny – badania profilaktyczne", 5, "social_clause", "pakiet", "200.00", "senior adult", 2),
-        ),
-        commissioned_share=Decimal("0.45"),
-        providers=(("pes", "Spółdzielnia Socjalna „Starachowicka Opieka”"), ("pes", "Spółdzielnia Socjalna „Złota Rączka”"),
-                   ("ngo", "Stowarzyszenie „Wytchnienie”"), ("ngo", "Fundacja „Rodzina i Kryzys”"),
-                   ("social_clause", "Przychodnia Rehabilitacyjna „Fizjo-Dom” Sp. z o.o.")),
-    ),
-    "srokowo": Profile(
-        prefix="SRO", voivodeship="warmińsko-mazurskie", county="kętrzyński", gmina="Srokowo",
-        places=(Place("Srokowo", ("11-420",), "3"), Place("Leśny Rów", ("11-420",), "3"), Place("Jegławki", ("11-420",), "3"),
-                Place("Silec", ("11-420",), "3"), Place("Solanka", ("11-420",), "3"), Place("Kosakowo", ("11-420",), "3"),
-                Place("Wilczyny", ("11-420",), "3"), Place("Wysoka Góra", ("11-420",), "3"), Place("Jankowice", ("11-420",), "3")),
-        place_weights=(0.4, 0.08, 0.08, 0.08, 0.08, 0.07, 0.07, 0.07, 0.07),
-        age_weights=(0.02, 0.12, 0.05, 0.26, 0.17, 0.38),
-        services=(
-            _svc("SRO-UO", "Usługi opiekuńcze w miejscu zamieszkania", 4, "ngo", "godzina", "34.00", "senior disab", 8),
-            _svc("SRO-TR", "Transport door-to-door", 4, "ngo", "kurs", "30.00", "senior disab", 3),
-            _svc("SRO-AO", "Asystent osobisty osoby z niepełnosprawnością", 6, "ngo", "godzina", "38.00", "disab", 3),
-            _svc("SRO-KS", "Klub seniora w świetlicy wiejskiej", 4, "ngo", "usługa", "28.00", "senior", 2),
-            _svc("SRO-SW", "Świetlica środowiskowa dla dzieci", 2, "ngo", "dzień", "40.00", "child family", 2),
-            _svc("SRO-PS", "Poradnictwo specjalistyczne (psycholog, prawnik)", 4, "own", "godzina", "100.00", "adult family", 1),
-            _svc("SRO-SP", "Zajęcia sportowe i rekreacyjne", 10, "own", "usługa", "25.00", "child adult", 1),
-            _svc("SRO-EKO", "Warsztaty ekologiczne dla mieszkańców", 13, "own", "usługa", "30.00", "community", 0),
-            _svc("SRO-OSL", "Organizowanie społeczności lokalnej", 11, "own", "godzina", "60.00", "community", 0),
-        ),
-        commissioned_share=None, commissioned_amount=Decimal("1261970.00"),
-        providers=(("ngo", "Stowarzyszenie „Razem dla Srokowa”"), ("ngo", "Fundacja „Mazurskie Sąsiedztwo”"),
-                   ("ngo", "Stowarzyszenie Opiekunów „Przystań”")),
-    ),
-}
+PROFILES_PATH = CONFIG_DIR / "sample_profiles.yaml"
 
-GENERIC_SERVICES = (
-    ("UO", "Usługi opiekuńcze w miejscu zamieszkania", 4, "pes", "godzina", "36.00", "senior disab", 8),
-    ("AR", "Asystent rodziny", 2, "own", "godzina", "44.00", "family child", 3),
-    ("AO", "Asystent osobisty osoby z niepełnosprawnością", 6, "ngo", "godzina", "40.00", "disab", 3),
-    ("OW", "Opieka wytchnieniowa", 6, "ngo", "godzina", "45.00", "disab", 2),
-    ("TR", "Transport indywidualny", 4, "own", "kurs", "28.00", "senior disab", 2),
-    ("PS", "Poradnictwo specjalistyczne", 4, "ngo", "godzina", "110.00", "adult family", 1),
-    ("REH", "Rehabilitacja domowa", 5, "social_clause", "wizyta", "115.00", "senior disab", 2),
-    ("OSL", "Organizowanie społeczności lokalnej", 11, "own", "godzina", "60.00", "community", 0),
-)
+
+def _profile(key: str, spec: dict) -> Profile:
+    places = spec["places"]
+    share, amount = spec.get("commissioned_share"), spec.get("commissioned_amount")
+    return Profile(
+        prefix=spec["prefix"], voivodeship=spec["voivodeship"], county=spec["county"], gmina=spec["gmina"],
+        places=tuple(Place(p["locality"], tuple(p["postal"]), str(p["degurba"])) for p in places),
+        place_weights=tuple(float(p["weight"]) for p in places),
+        age_weights=tuple(spec["age_weights"]),
+        services=tuple(_svc(*_service_fields(s)) for s in spec["services"]),
+        commissioned_share=None if share is None else Decimal(str(share)),
+        commissioned_amount=None if amount is None else Decimal(str(amount)),
+        providers=tuple((p["kind"], p["name"]) for p in spec.get("providers", ())),
+    )
+
+
+def _service_fields(spec: dict) -> tuple:
+    """(code, name, area, mode, measure, price, groups, weight) of one service of the profiles file."""
+    return (spec["code"], spec["name"], int(spec["area"]), spec["mode"], spec["measure"], str(spec["price"]),
+            " ".join(spec["groups"]), spec["weight"])
+
+
+def load_profiles(path: Path = PROFILES_PATH) -> tuple[dict[str, Profile], tuple[tuple, ...]]:
+    """The unit profiles and the synthetic units' services of config/sample_profiles.yaml."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    key = "generic_services"
+    try:
+        profiles = {}
+        for key, spec in raw["units"].items():
+            profiles[key] = _profile(key, spec)
+        key = "generic_services"
+        generic = tuple(_service_fields(s) for s in raw[key])
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        raise ValueError(f"{path}: profil {key!r} jest niepełny lub błędny ({type(error).__name__}: {error}) — "
+                         "uzupełnij pola według nagłówka pliku.") from error
+    return profiles, generic
+
+
+PROFILES, GENERIC_SERVICES = load_profiles()
 VOIVODESHIPS = ("dolnośląskie", "kujawsko-pomorskie", "lubelskie", "lubuskie", "łódzkie", "małopolskie", "mazowieckie",
                 "opolskie", "podkarpackie", "podlaskie", "pomorskie", "śląskie", "świętokrzyskie",
                 "warmińsko-mazurskie", "wielkopolskie", "zachodniopomorskie")
