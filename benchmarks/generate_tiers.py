@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/generate_tiers.py --units 4 20 --scale 0.5
     .venv/bin/python benchmarks/generate_tiers.py --tier national --out /big/disk   # 2 477 units, ~9 GB
 
-Tiers (DESIGN.md §5): pilot = 4 units × (~1 500 participants, ~60 000 deliveries, ~3 000
+Tiers (docs/domain.md §13): pilot = 4 units × (~1 500 participants, ~60 000 deliveries, ~3 000
 documents); today = 100 units, same per unit; national = 2 477 units at scale 0.35 (≈ 1.3 mln
 participants, ≈ 50 mln deliveries in total). Each tier runs in its own child process so the peak
 resident memory (resource.getrusage ru_maxrss) is that tier's alone; it should stay flat as the

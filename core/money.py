@@ -1,4 +1,4 @@
-"""Money rules of DESIGN.md §1 in one place (Python side; SQL side: assets/mart/money_macros.sql).
+"""Money rules of docs/domain.md §2–§3 in one place (Python side; SQL side: assets/mart/money_macros.sql).
 
 - EU (EFS) part = total × eu_rate rounded DOWN to the grosz; national part = the remainder.
   2 489 370,50 → 2 098 041,45 + 391 329,05.

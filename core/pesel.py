@@ -1,4 +1,4 @@
-"""PESEL handling at the very first step (docs/domain.md "Dane osobowe").
+"""PESEL handling at the very first step (docs/domain.md §11 "Personal data").
 
 Birth date and sex are derived and the checksum checked, then the number is replaced by a keyed
 pseudonym (HMAC-SHA256 with a secret from the environment). The PESEL itself is never returned.

@@ -2,7 +2,7 @@
 indicators work) with hand-written rows for two units and one quarter, plus raw.file_versions.
 
 Figures are hand-chosen so their Polish formats are easy to look for (1 234 567,90 zł); derived
-money follows the rules of DESIGN.md (indirect = 15% half up, EU = 84,28% rounded down).
+money follows the rules of docs/domain.md §2–§3 (indirect = 15% half up, EU = 84,28% rounded down).
 A raw participants table with a PESEL-like pseudonym column and names is planted to prove the
 report never reads person-level tables.
 """

@@ -1,4 +1,4 @@
-"""Ingestion into the raw layer: every mess case of DESIGN.md §2, pseudonyms, idempotency."""
+"""Ingestion into the raw layer: every mess case of docs/domain.md §10, pseudonyms, idempotency."""
 
 from datetime import date, datetime
 from decimal import Decimal

@@ -285,7 +285,7 @@ def test_indicator_targets_and_milestones(sample):
         assert milestones["achieved_date"].null_count() == 1
 
 
-# --- the mess of DESIGN.md §2 ----------------------------------------------------------------
+# --- the mess of docs/domain.md §10 ---------------------------------------------------------
 
 
 def test_mess_windows_1250_and_bom(sample):

@@ -25,7 +25,7 @@ def by_quarter(conn, table, unit, columns):
 
 # ---- money rules: SQL macros == core/money.py ----------------------------------------------
 
-SEED_SPLITS = [  # DESIGN.md §1: total -> EU (down to the grosz) + national (remainder)
+SEED_SPLITS = [  # docs/domain.md §2: total -> EU (down to the grosz) + national (remainder)
     ("2489370.50", "2098041.45", "391329.05"),
     ("3125000.00", "2633750.00", "491250.00"),
     ("2499985.00", "2106987.35", "392997.65"),

@@ -1,4 +1,4 @@
--- Money rules of DESIGN.md §1 as DuckDB macros: the ONE SQL place (Python side: core/money.py).
+-- Money rules of docs/domain.md §2–§3 as DuckDB macros: the ONE SQL place (Python side: core/money.py).
 -- Every amount is DECIMAL(18,2) (złote with grosze), every rate DECIMAL(9,4). No DOUBLE anywhere:
 -- rounding happens on exact decimals, so SQL and Python agree to the grosz (tests/test_settlement.py).
 

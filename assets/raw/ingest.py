@@ -107,7 +107,7 @@ def _with_pseudonyms(frame: pl.DataFrame, dataset: Dataset, secret: bytes) -> pl
 
 
 def _without_pesel(frame: pl.DataFrame, dataset: Dataset, secret: bytes) -> pl.DataFrame:
-    """DESIGN.md §3 for the cells outside the PESEL column: no PESEL is stored anywhere in clear.
+    """docs/domain.md §11 (personal data) for the cells outside the PESEL column: no PESEL is stored anywhere in clear.
 
     Every stored text column (all raw columns are text) loses its valid PESEL numbers: a marker in
     free text, the keyed pseudonym in participant ID columns (`person_id` in the contract).

@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder docelowy (domyślnie CUS_LANDING)")
     p.add_argument("--seed", type=int, default=2028, help="ziarno losowania: to samo ziarno = identyczne pliki")
     p.add_argument("--units", type=int, default=None,
-                   help="liczba jednostek (progi skali z DESIGN.md §5); powyżej 4 dochodzą jednostki syntetyczne "
+                   help="liczba jednostek (progi skali: docs/domain.md §13); powyżej 4 dochodzą jednostki syntetyczne "
                    "gmina_0005… i rejestr <out>/../units_<N>.yaml (ustaw CUS_REGISTRY na ten plik)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="mnożnik liczby uczestników, świadczeń i dokumentów (1.0 = próg 'pilot': ok. 1 500 "

@@ -14,7 +14,7 @@ Same seed → byte-identical files: one random stream per unit and purpose (deri
 and the unit key, so unit N's files do not depend on how many units are generated), fixed row
 order, no timestamps in any file, XLSX written by xlsxwriter with fixed document properties.
 
-Size per unit at ``scale=1.0`` (the "pilot" tier of DESIGN.md §5): ~1 500 participants, ~60 000
+Size per unit at ``scale=1.0`` (the "pilot" tier of docs/domain.md §13): ~1 500 participants, ~60 000
 deliveries, ~3 000 expense documents; ``scale`` multiplies the counts (money does not scale: the
 budget always sums to the agreement total). ``units=N`` > registry size adds synthetic units
 ``gmina_0005``… and writes their registry to ``<out>/../units_<N>.yaml`` (point ``CUS_REGISTRY`` at
@@ -28,7 +28,7 @@ to the total; tranches split EU = total × 84.28% rounded down, state budget = r
 indirect) reached 70% of the tranches received; expense documents never exceed a budget line and
 end at 90–99% of each line.
 
-The real-world mess of DESIGN.md §2 is written into these files (everything else is UTF-8, `,`,
+The real-world mess of docs/domain.md §10 is written into these files (everything else is UTF-8, `,`,
 ISO dates, `1234.56`):
 
 | unit | file(s) | mess |
@@ -87,7 +87,7 @@ from core.pesel import make_pesel
 from core.quarters import quarter_end, quarter_of, quarter_start
 from core.registry import REGISTRY_PATH, Unit, load_units
 
-# --- sizes (per unit at scale 1.0, DESIGN.md §5 "pilot") ---------------------------------------
+# --- sizes (per unit at scale 1.0, docs/domain.md §13 "pilot") ---------------------------------------
 PARTICIPANTS_PER_UNIT = 1500
 DELIVERIES_PER_UNIT = 60_000
 DOCUMENTS_PER_UNIT = 3000
