@@ -2,7 +2,7 @@
 minority/migrant, other disadvantage): counts from 1 to threshold-1 are hidden.
 
 Sequential rule (`sequential_disclosure`, the one rule of the reports and of the published copy,
-assets/publish.py): a series (unit × code, or the sum over units of the consolidated report)
+assets/publish/copy.py): a series (unit × code, or the sum over units of the consolidated report)
 is published quarter after quarter, so a hidden cumulative must not be recoverable as the
 difference of two published ones. Walking the quarters in order, the cumulative triple
 (total, women, men) of quarter t is published only when every component is 0 or ≥ threshold AND

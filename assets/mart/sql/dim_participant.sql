@@ -64,7 +64,7 @@ final AS (
         t.education = 'isced34'                                                 AS is_isced_3_4,
         t.education = 'isced58'                                                 AS is_isced_5_8,
         -- special-category flags keep the contract's column names, so the published copy
-        -- (assets/publish.py PROFILE_COLUMNS) drops them from this person-grain table
+        -- (schemas/publish.yaml profile_columns) drops them from this person-grain table
         t.disability_answer = 'tak'                                             AS disability,
         t.minority_migrant_answer = 'tak'                                       AS minority_migrant,
         t.homeless_answer = 'tak'                                               AS homeless,

@@ -3,7 +3,7 @@
 --   SELECT * FROM report.lineage_expenses('srokowo', '2021Q2', true);   -- ... up to the quarter
 -- Every row names its landing file, SHA-256, row number and the file version (raw.file_versions).
 -- The fact's columns are selected with `*`, so the same file also creates these macros in the
--- published copy (assets/publish.py), where the facts have lost their personal-data columns;
+-- published copy (assets/publish/macros.py), where the facts have lost their personal-data columns;
 -- report.lineage_persons reads person-grain tables and exists in the live warehouse only.
 CREATE OR REPLACE MACRO report.lineage_expenses(p_unit, p_quarter, p_cumulative) AS TABLE
     SELECT e.*, v.version_no, v.is_current, v.first_loaded_at, v.last_loaded_at
