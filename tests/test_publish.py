@@ -395,3 +395,33 @@ def test_persons_of_sensitive_service_areas_are_suppressed_in_the_copy(tmp_path)
                                              "WHERE table_name = 'services_by_area'").fetchone()[0]
     finally:
         conn.close()
+
+
+def test_policy_file_holds_every_rule_with_a_reason_and_a_broken_one_is_named(tmp_path):
+    """schemas/publish.yaml is the policy; a missing rule is a Polish error naming the file and the rule."""
+    import yaml
+
+    from core.privacy import POLICY_PATH, PolicyError, load_policy
+
+    policy = load_policy()
+    assert policy.dropped_columns["pesel"] == "PESEL" and policy.withheld("mart", "participant_history")
+    assert policy.withheld("report", "participant_profile") is None  # report tables are aggregates
+    assert all(reason.strip() for reason in {**policy.dropped_columns, **policy.profile_columns,
+                                             **policy.withheld_tables}.values())
+    raw = yaml.safe_load(POLICY_PATH.read_text(encoding="utf-8"))
+    del raw["dropped_columns"]
+    broken = tmp_path / "publish.yaml"
+    broken.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"publish\.yaml: brak reguły `dropped_columns`"):
+        load_policy(broken)
+
+
+def test_relative_paths_resolve_from_the_project_folder(monkeypatch):
+    from core.paths import PROJECT_ROOT, project_path, published_dir
+
+    assert project_path("data/x.duckdb") == PROJECT_ROOT / "data" / "x.duckdb"
+    assert project_path("/srv/cus.duckdb") == Path("/srv/cus.duckdb")
+    monkeypatch.setenv("CUS_PUBLISHED", "elsewhere")
+    assert published_dir() == PROJECT_ROOT / "elsewhere" and published_dir("/tmp/p") == Path("/tmp/p")
+    monkeypatch.delenv("CUS_PUBLISHED")
+    assert published_dir() == PROJECT_ROOT / "data" / "published"

@@ -156,3 +156,44 @@ def test_consolidated_sum_is_hidden_where_a_unit_is():
     assert [(r["quarter"], r["cumulative_total"]) for r in summed] == [("2022Q1", 35), ("2022Q2", 47), ("2022Q3", 70)]
     assert decided == {("HOMELESS", "2022Q1"): (True, True), ("HOMELESS", "2022Q2"): (False, False),
                        ("HOMELESS", "2022Q3"): (True, False)}
+
+
+def test_polish_plural_of_rows_follows_the_cldr_rule():
+    from reports.formatting import row_count
+
+    assert [row_count(n) for n in (0, 1, 2, 4, 5, 12, 14, 21, 22, 104, 112, 1001)] == [
+        "0 wierszy", "1 wiersz", "2 wiersze", "4 wiersze", "5 wierszy", "12 wierszy", "14 wierszy", "21 wierszy",
+        "22 wiersze", "104 wiersze", "112 wierszy", "1001 wierszy"]
+
+
+def test_sql_pl_money_formats_exact_decimal_like_babel():
+    """report.pl_money (assets/report/sql/report_macros.sql) never goes through DOUBLE: a value with
+    more significant digits than a double holds keeps its last grosz."""
+    import duckdb
+
+    from assets.mart.sql_tables import REPORT_MACROS_SQL
+    from reports.formatting import plain_money
+
+    conn = duckdb.connect()
+    conn.execute("CREATE SCHEMA report")
+    conn.execute(REPORT_MACROS_SQL.read_text(encoding="utf-8"))
+    cases = {"CAST(12345678901234567.89 AS DECIMAL(38, 2))": "12 345 678 901 234 567,89 zł",
+             "CAST(2489370.50 AS DECIMAL(18, 2))": "2 489 370,50 zł",
+             "CAST(-0.50 AS DECIMAL(18, 2))": "-0,50 zł",
+             "CAST(0.125 AS DECIMAL(9, 3))": "0,13 zł",  # half up to the grosz
+             "CAST(7000 AS INTEGER)": "7 000,00 zł"}
+    for expression, expected in cases.items():
+        assert conn.execute(f"SELECT report.pl_money({expression})").fetchone()[0] == expected
+    assert plain_money(Decimal("12345678901234567.89")) == "12 345 678 901 234 567,89 zł"
+    assert plain_money(Decimal("0.125")) == "0,13 zł" and plain_money(Decimal("-0.50")) == "-0,50 zł"
+    assert conn.execute("SELECT report.pl_money(NULL::DECIMAL(18, 2))").fetchone()[0] is None
+
+
+def test_delivery_modes_and_dataset_labels_come_from_the_contract():
+    from core.contract import commissioned_modes, delivery_modes
+    from reports.labels import DATASETS, mode_label
+
+    assert commissioned_modes() == ("pes", "ngo", "social_clause")
+    assert delivery_modes()["own"] == "samodzielnie" and mode_label("ngo") == "zlecenie NGO"
+    assert DATASETS["budget"] == "budżet (umowa/budzet.csv)"
+    assert DATASETS["participants"] == "uczestnicy (uczestnicy.xlsx)"

@@ -362,3 +362,15 @@ def test_fifth_synthetic_unit_and_registry(tmp_path):
     assert {p.parent.name for p in (tmp_path / "landing" / "gmina_0005").glob("*/wydatki.csv")} == set(fifth.quarters)
     first = _typed(next((tmp_path / "landing" / "gmina_0005").glob("*/uczestnicy.xlsx")))
     assert first["participant_id"][0].startswith("G0005/")
+
+
+def test_one_pesel_generator_takes_the_contracts_sex_values():
+    from stdnum.pl import pesel as stdnum_pesel
+
+    # 12.04.1961, serial 1 → digits 000, sex digit 2·1 (+1 for a man); checksums computed by hand:
+    # 6104120002 → 6+3+0+36+1+6+0+0+0+6 = 58 → 2;  6104120003 → 61 → 9.
+    assert make_pesel(date(1961, 4, 12), "K", 1) == "61041200022"
+    assert make_pesel(date(1961, 4, 12), "M", 1) == "61041200039"
+    assert stdnum_pesel.get_gender(make_pesel(date(2001, 1, 1), "K", 7)) == "F"
+    with pytest.raises(ValueError, match="podaj K albo M"):
+        make_pesel(date(1961, 4, 12), "F")
