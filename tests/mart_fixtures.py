@@ -1,6 +1,7 @@
 """A small hand-made warehouse for the mart/report tests: staging rows inserted by code.
 
-Two units with short periods (registry entries built here, not config/units.yaml):
+Two units with short periods (registry entries built here; their rates, limits and thresholds are the
+defaults of the real registry config/units.yaml, so changing a rule there changes these figures):
   testowo  2021Q1–2022Q2 (6 quarters), total 115 000,00 = 100 000,00 direct + 15% indirect;
            data for 2021Q1, 2021Q2 and 2021Q4 (2021Q3 has no files: zeros, cumulatives carried).
   drugie   2021Q1–2021Q4, total 11 500,00; threshold edge cases (35% commissioned, 70% advances).
@@ -13,20 +14,24 @@ from datetime import date
 from decimal import Decimal
 
 import duckdb
+import yaml
 
 from assets.mart.mart_assets import build_mart
 from assets.report.report_tables import build_reports
 from assets.staging.typed import ensure_staging_tables, staging_columns
 from core.contract import load_contract
-from core.registry import _unit
+from core.registry import _unit, registry_path
 
 D = Decimal
 
-DEFAULTS = {
-    "eu_rate": "0.8428", "indirect_rate": "0.15", "cross_financing_limit": "0.10", "fixed_assets_limit": "0.10",
-    "commissioned_threshold": "0.35", "advance_spent_threshold": "0.70",
-    "programme": "PO WER 2014-2020, Działanie 2.8", "call": "POWR.02.08.00-IP.03-00-001/20",
-}
+
+
+def registry_defaults() -> dict:
+    """The `defaults` block of the registry in use (config/units.yaml): rates, limits, thresholds."""
+    return dict(yaml.safe_load(registry_path().read_text(encoding="utf-8"))["defaults"])
+
+
+DEFAULTS = registry_defaults()  # eu_rate 84,28%, indirect_rate 15%, limits 10%, thresholds 35% and 70%
 UNIT_ENTRIES = [
     {"key": "testowo", "name": "CUS Testowo", "gmina": "Gmina Testowo", "voivodeship": "mazowieckie",
      "transformation": "GOPS → CUS", "agreement_no": "POWR.02.08.00-00-0099/20", "agreement_signed": "2020-12-01",

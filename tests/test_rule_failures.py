@@ -357,3 +357,19 @@ def test_every_blocking_rule_has_a_case_where_it_blocks():
     blocking = {(ds.name, r.id) for ds in load_contract().values() for r in rules_for(ds) if r.blocking}
     seen = {(c.dataset, e[2]) for c in CASES for e in c.expected if e[3] == "error"}
     assert blocking <= seen
+
+
+def test_tranche_sum_blocks_the_run(tmp_path, resources):
+    """A blocking rule stops the run: the tranche whose parts do not add up is quarantined, the check is
+    red with ERROR severity and the step fails, so nothing downstream is built from the partition."""
+    from validation_fixtures import Pipeline, tranche, write_tranches
+
+    pipe = Pipeline(tmp_path, resources)
+    # tranche 2: 100 000,00 = 84 280,00 (right EU part) + 15 719,00 -> the parts sum to 99 999,00
+    write_tranches(pipe.landing, [tranche(1, "249998.50"), tranche(2, "100000.00", eu="84280.00", state="15719.00")])
+    outcome = pipe.run("tranches")
+    assert not outcome.success
+    assert outcome.checks["tranche_sum"]["passed"] is False and outcome.checks["tranche_sum"]["severity"] == "ERROR"
+    assert outcome.checks["tranche_eu_share"]["passed"] is True
+    assert pipe.quarantine("tranches") == [(3, "amount_total", "tranche_sum", "error", "100000,00")]
+    assert pipe.staged("tranches", "tranche_no") == [(1,)]

@@ -22,6 +22,7 @@ from landing_fixtures import EXPENSE_HEADERS, PARTICIPANT_HEADERS, participant_r
 
 from core.money import eu_part
 from core.pesel import make_pesel
+from core.registry import unit_by_key
 
 UNIT = "elblag"
 QUARTER = "2021Q3"
@@ -83,7 +84,7 @@ def delivery(pid: str = "ELB/0001", code: str = "OPK", day: str = "12.08.2021", 
 
 def tranche(no: int, total: str, day: str = "15.07.2021", eu: str | None = None, state: str | None = None) -> list:
     amount = Decimal(total)
-    eu_value = Decimal(eu) if eu is not None else eu_part(amount, Decimal("0.8428"))
+    eu_value = Decimal(eu) if eu is not None else eu_part(amount, unit_by_key(UNIT).eu_rate)
     state_value = Decimal(state) if state is not None else amount - eu_value
     return [no, day, f"{amount:.2f}".replace(".", ","), f"{eu_value:.2f}".replace(".", ","),
             f"{state_value:.2f}".replace(".", ",")]
