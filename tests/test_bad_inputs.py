@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from conftest import TEST_KEY
+from pseudonym_vectors import PESEL_A_KEY, PESEL_B_KEY, PESEL_CHILD_KEY
 from validation_fixtures import (
     BUDGET_ROWS,
     DELIVERY_HEADERS,
@@ -32,8 +32,6 @@ from validation_fixtures import (
     write_participants_xlsx,
     write_tranches,
 )
-
-from core.pesel import pseudonym
 
 ELIGIBLE_DOCS = [("FV/1/2021", Decimal("1230.00")), ("FV/2/2021", Decimal("500.00"))]
 
@@ -94,8 +92,8 @@ def test_04_pesel_without_leading_zero_restored_with_warning(pipe):
     assert str(int(PESEL_CHILD)) == PESEL_CHILD[1:]
     assert pipe.run("participants").success
     assert pipe.staged("participants", "participant_id, pesel_status, person_key, birth_date, sex_from_pesel") == [
-        ("ELB/0001", "ok", pseudonym(PESEL_A, TEST_KEY.encode()), date(1980, 5, 17), "K"),
-        ("ELB/0004", "restored_leading_zero", pseudonym(PESEL_CHILD, TEST_KEY.encode()), date(2005, 3, 14), "K")]
+        ("ELB/0001", "ok", PESEL_A_KEY, date(1980, 5, 17), "K"),
+        ("ELB/0004", "restored_leading_zero", PESEL_CHILD_KEY, date(2005, 3, 14), "K")]
     # a warning, the row kept; no PESEL value in the quarantine
     assert pipe.quarantine("participants") == [(3, "pesel", "pesel_leading_zero", "warning", None)]
     assert pipe.summary("participants") == (2, 2, 0, 1)
@@ -592,14 +590,13 @@ def test_40_pesel_as_participant_id_and_in_free_text_never_reaches_the_warehouse
     from core.pesel import PESEL_MARKER
 
     pipe.load_baseline("services", "budget")
-    key = TEST_KEY.encode()
     write_participants(pipe.landing, [
         participant(PESEL_B, PESEL_B, "M", **{"Miejscowość": f"Kowalski {PESEL_A}"}),  # PESEL as the ID
         participant("ELB/0001", PESEL_A)])
     assert pipe.run("participants").success
     assert pipe.staged("participants", "participant_id, person_key, locality") == [
-        (pseudonym(PESEL_B, key), pseudonym(PESEL_B, key), f"Kowalski {PESEL_MARKER}"),
-        ("ELB/0001", pseudonym(PESEL_A, key), "Elbląg")]
+        (PESEL_B_KEY, PESEL_B_KEY, f"Kowalski {PESEL_MARKER}"),
+        ("ELB/0001", PESEL_A_KEY, "Elbląg")]
     assert pipe.quarantine("participants") == [
         (2, "locality", "pesel_outside_pesel_column", "warning", None),
         (2, "participant_id", "pesel_outside_pesel_column", "warning", None)]
@@ -613,7 +610,7 @@ def test_40_pesel_as_participant_id_and_in_free_text_never_reaches_the_warehouse
     write_deliveries(pipe.landing, [delivery(PESEL_B), delivery("ELB/0001", ipus=f"IPUS {PESEL_A}")])
     assert pipe.run("deliveries").success
     assert pipe.staged("deliveries", "participant_id, ipus_no") == [
-        (pseudonym(PESEL_B, key), None), ("ELB/0001", f"IPUS {PESEL_MARKER}")]
+        (PESEL_B_KEY, None), ("ELB/0001", f"IPUS {PESEL_MARKER}")]
     assert pipe.quarantine("deliveries") == [(2, "participant_id", "pesel_outside_pesel_column", "warning", None),
                                              (3, "ipus_no", "pesel_outside_pesel_column", "warning", None)]
     assert pipe.summary("deliveries") == (2, 2, 0, 2)

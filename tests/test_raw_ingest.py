@@ -12,6 +12,7 @@ from landing_fixtures import (
     write_csv,
     write_participants_xlsx,
 )
+from pseudonym_vectors import ADULT_KEY, CHILD_KEY, SENIOR_KEY
 
 from assets.raw.ingest import find_landing_file, ingest_file
 from assets.raw.landing_file import LandingFileError, read_landing_file
@@ -97,7 +98,7 @@ def test_participants_xlsx_header_block_serial_dates_and_numeric_pesel(landing):
                     "age_at_entry_from_pesel, start_date FROM raw.participants ORDER BY participant_id").fetchall()
     child, senior, adult = rows
     assert child[1] == 6  # 4 header-block rows + the header row: first data row is sheet row 6
-    assert child[2] == pseudonym(CHILD_PESEL, KEY)
+    assert child[2] == CHILD_KEY
     assert child[3:7] == ("restored_leading_zero", date(2005, 3, 14), "K", 16)
     assert senior[3:7] == ("ok", date(1948, 11, 2), "M", 72)
     assert adult[3:7] == ("ok", date(1990, 1, 31), "K", 31)
@@ -343,11 +344,11 @@ def test_pesel_outside_the_pesel_column_is_removed_before_anything_is_stored(lan
     ingest_file(conn, PARTICIPANTS, path, landing, "elblag", "2021Q1", KEY)
     assert conn.sql("SELECT participant_id, person_key, locality, municipality, postal_code, pesel_found_in "
                     "FROM raw.participants ORDER BY row_number").fetchall() == [
-        (pseudonym(as_id, KEY), pseudonym(as_id, KEY), f"Kowalski {PESEL_MARKER}", "Elbląg", "82-300",
+        (SENIOR_KEY, SENIOR_KEY, f"Kowalski {PESEL_MARKER}", "Elbląg", "82-300",
          "participant_id,locality"),
-        (pseudonym(CHILD_PESEL, KEY), pseudonym(CHILD_PESEL, KEY), "Elbląg", "Elbląg", "123456789012",
+        (CHILD_KEY, CHILD_KEY, "Elbląg", "Elbląg", "123456789012",
          "participant_id"),
-        ("ELB/1", pseudonym(ADULT_PESEL, KEY), "Elbląg", f"x{PESEL_MARKER}x", "82-300", "municipality")]
+        ("ELB/1", ADULT_KEY, "Elbląg", f"x{PESEL_MARKER}x", "82-300", "municipality")]
     conn.execute("CHECKPOINT")
     conn.close()
     data = db.read_bytes()
