@@ -1,0 +1,71 @@
+"""Sequential disclosure on a series that tells the plausible variants of the rule apart (issue 14, item 2).
+
+reports/suppression.py: the cumulative triple (total, women, men) of a quarter is published only
+when every component is 0 or ≥ 5 AND its change since the LAST PUBLISHED triple is 0 or ≥ 5 (in
+absolute value) in every component; the quarter value only when this and the previous cumulative
+were published and each of its components is 0 or ≥ 5. Each quarter below is decided differently
+by one wrong variant of the rule (named in the comment), so any of them fails this test.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from reports.suppression import sequential_disclosure
+
+QUARTERS = ("2022Q1", "2022Q2", "2022Q3", "2022Q4", "2023Q1", "2023Q2", "2023Q3")
+CUMULATIVE = (  # total, women, men
+    (15, 10, 5),  # published with its quarter value (first quarter: change from a published zero)
+    (11, 6, 5),   # a correction: −4/−4/0 since 15/10/5 -> hidden
+    (16, 11, 5),  # +1/+1/0 since the last PUBLISHED 15/10/5 -> hidden
+                  #   (variant "change since the previous quarter": +5/+5/0 -> would publish)
+    (26, 16, 10),  # +11/+6/+5 since 15/10/5 -> published; its quarter value 10/5/5 is hidden because
+                   #   16/11/5 was (variant "ignore the previous quarter": would publish 10/5/5)
+    (33, 22, 11),  # +7/+6/+1 since 26/16/10 -> hidden (variant "check the total only": would publish)
+    (40, 37, 3),   # men 3 is small -> hidden, although the change +14/+21/−7 is fine
+                   #   (variant "check only the change": would publish)
+    (45, 45, 0),   # zero men discloses nobody; change +19/+29/−10 -> published
+                   #   (variants "zero is small" and "a negative change is small": would hide)
+)
+
+
+def series() -> list[dict]:
+    rows, previous = [], (0, 0, 0)
+    for quarter, cumulative in zip(QUARTERS, CUMULATIVE):
+        quarter_values = tuple(c - p for c, p in zip(cumulative, previous))
+        rows.append({"quarter": quarter,
+                     **dict(zip(("cumulative_total", "cumulative_women", "cumulative_men"), map(Decimal, cumulative))),
+                     **dict(zip(("quarter_total", "quarter_women", "quarter_men"), map(Decimal, quarter_values)))})
+        previous = cumulative
+    return rows
+
+
+def test_each_quarter_is_decided_by_one_clause_of_the_rule():
+    assert sequential_disclosure(series(), 5) == {
+        "2022Q1": (True, True),
+        "2022Q2": (False, False),
+        "2022Q3": (False, False),
+        "2022Q4": (True, False),
+        "2023Q1": (False, False),
+        "2023Q2": (False, False),
+        "2023Q3": (True, False),  # quarter value 5/8/−3: the men's −3 is small
+    }
+
+
+def test_the_visible_series_never_gives_a_small_difference():
+    rows = series()
+    decided = sequential_disclosure(rows, 5)
+    visible = [[int(r[k]) for k in ("cumulative_total", "cumulative_women", "cumulative_men")]
+               for r in rows if decided[r["quarter"]][0]]
+    assert visible == [[15, 10, 5], [26, 16, 10], [45, 45, 0]]
+    for before, after in zip(visible, visible[1:]):
+        assert all(d == 0 or abs(d) >= 5 for d in (a - b for a, b in zip(after, before)))
+
+
+def test_order_of_rows_and_forced_quarters():
+    rows = series()
+    assert sequential_disclosure(list(reversed(rows)), 5) == sequential_disclosure(rows, 5)
+    # the consolidated sum hides 2022Q4 because a unit's figure is hidden: the next triple is then
+    # compared with 15/10/5 again — 33/22/11 is +18/+12/+6 and is published (its quarter value is not)
+    forced = sequential_disclosure(rows, 5, forced_hidden={"2022Q4"})
+    assert forced["2022Q4"] == (False, False) and forced["2023Q1"] == (True, False)
