@@ -8,6 +8,13 @@ import pytest
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 TEST_KEY = "test-key-not-secret"
+INSTALL_HINT = "run `bash scripts/install.sh` (it installs the Debian packages: chromium, poppler-utils, fonts)"
+
+
+def require_chromium(path: str = "/usr/bin/chromium") -> None:
+    """Fail (never skip) when Debian's Chromium is missing: PDF reports and the UI test need it."""
+    if not Path(path).exists():
+        pytest.fail(f"Debian's Chromium is not installed ({path}): {INSTALL_HINT}.", pytrace=False)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -231,13 +230,23 @@ def _hold_writer_lock(warehouse: Path, seconds: float) -> subprocess.Popen:
 
 
 def test_publish_waits_for_a_writer_then_copies_its_rows(warehouse, tmp_path):
-    proc = _hold_writer_lock(warehouse, 1.5)
+    """No clock: the writer holds the lock until publish says it is waiting; only then is the lock
+    released (from publish's own echo), so a copy made without waiting could not exist."""
+    proc = _hold_writer_lock(warehouse, 600)
+    events: list[str] = []
+
+    def said(text: str) -> None:
+        events.append(text)
+        if "czekam" in text and proc.poll() is None:
+            events.append("writer still holds the lock")
+            proc.kill()
+            proc.wait()
+
     try:
-        started = time.monotonic()
-        said: list[str] = []
-        result = publish(warehouse, tmp_path / "published", lock_timeout_s=30, echo=said.append)
-        assert time.monotonic() - started >= 1.0
-        assert said[0].startswith("  hurtownia zajęta przez przebieg zapisujący — czekam")
+        result = publish(warehouse, tmp_path / "published", lock_timeout_s=30, echo=said)
+        events.append("published")
+        assert events[0].startswith("  hurtownia zajęta przez przebieg zapisujący — czekam")
+        assert events[1] == "writer still holds the lock" and events[-1] == "published"
         assert result.row_counts["report.indicators"] == 2
     finally:
         proc.kill()

@@ -19,13 +19,20 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_chromium
+
 from core.paths import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+
+@pytest.fixture(autouse=True)
+def chromium_installed():
+    """No silent skip: without Debian's Chromium these tests fail and say how to install it."""
+    require_chromium(CHROMIUM)
 
 
 def _free_port() -> int:
