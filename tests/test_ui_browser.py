@@ -18,7 +18,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import require_chromium
 
 from core.paths import PROJECT_ROOT
