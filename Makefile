@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: install demo test lint ui bench clean
+.PHONY: install demo test lint ui bench clean mutation
 
 install: .install-stamp
 .install-stamp: pyproject.toml requirements.lock scripts/install.sh
@@ -21,6 +21,11 @@ lint: install  ## ruff (Python), sqlfluff (DuckDB SQL), import-linter (the layer
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/sqlfluff lint assets reports
 	$(VENV)/bin/lint-imports
+
+mutation: install  ## mutation testing (pyproject [tool.mutmut]): money, pseudonym, disclosure, validation rules; prints the survivors
+	rm -rf mutants
+	env -u PYTHONPATH $(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results
 
 ui: install  ## Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/cus ui

@@ -69,3 +69,35 @@ def test_order_of_rows_and_forced_quarters():
     # compared with 15/10/5 again — 33/22/11 is +18/+12/+6 and is published (its quarter value is not)
     forced = sequential_disclosure(rows, 5, forced_hidden={"2022Q4"})
     assert forced["2022Q4"] == (False, False) and forced["2023Q1"] == (True, False)
+
+
+def test_the_report_shows_the_series_as_the_rule_decides(tmp_path):
+    """The same series through the unit report of Elbląg, quarter after quarter (homeless persons):
+    the visible cells (quarter value, cumulative total / women / men) of each quarter."""
+    from test_reports import _fixture_inputs, build_report
+
+    from reports.formatting import Suppressed
+
+    inputs = _fixture_inputs(tmp_path)
+    label = "osoby bezdomne lub wykluczone z dostępu do mieszkań *"
+    row = next(r for r in inputs.profile if r["unit"] == "elblag" and r["code"] == "HOMELESS")
+    quarters = ("2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1", "2022Q2", "2022Q3")
+    inputs.profile_history = [r for r in inputs.profile_history if r["unit"] != "elblag" or r["code"] != "HOMELESS"]
+    shown = []
+    for quarter, values in zip(quarters, series()):
+        inputs.quarter = quarter
+        row.update({k: v for k, v in values.items() if k != "quarter"}, quarter=quarter)
+        report = build_report(inputs, "unit", "elblag")
+        cells = next(r for r in report.table("profil").rows if r.get("label") == label)
+        shown.append([cells[k] for k in ("quarter_total", "cumulative_total", "cumulative_women", "cumulative_men")])
+        inputs.profile_history.append({**row, "unit": "elblag", "code": "HOMELESS"})
+    hidden, small = Suppressed(5, primary=False), Suppressed(5, primary=True)
+    assert shown == [
+        [15, 15, 10, 5],
+        [hidden, hidden, hidden, hidden],  # −4/−4/0 since 15/10/5
+        [hidden, hidden, hidden, hidden],  # +1/+1/0 since the last published 15/10/5
+        [hidden, 26, 16, 10],              # the quarter value 10 is hidden: 2021Q3 was
+        [hidden, hidden, hidden, hidden],  # +7/+6/+1
+        [hidden, hidden, hidden, small],   # men 3: "<5"
+        [hidden, 45, 45, 0],               # quarter value 5/8/−3 hidden
+    ]

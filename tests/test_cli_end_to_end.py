@@ -1,0 +1,167 @@
+"""The coordinator's commands end to end on a tiny landing set (issue 14, item 5).
+
+One unit (Elbląg, its entry of config/units.yaml), one quarter (2021Q3) plus its agreement files,
+a handful of rows: `cus run`, `cus ingest`, `cus reports`, `cus demo`, `cus templates` and the
+settings of core/settings.py, each checked by its exit status, what it prints (stable phrases,
+not progress lines) and what it changes on disk and in the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from decimal import Decimal as D
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from validation_fixtures import (
+    expense,
+    write_budget,
+    write_deliveries,
+    write_expenses,
+    write_participants,
+    write_services,
+    write_tranches,
+)
+
+from core.paths import PROJECT_ROOT
+from core.registry import REGISTRY_PATH
+from core.resources import DEMO_KEY_PREFIX
+
+ENV = ("CUS_WAREHOUSE", "CUS_LANDING", "CUS_REPORTS", "CUS_PUBLISHED", "CUS_PSEUDONYM_KEY", "CUS_REGISTRY",
+       "DAGSTER_HOME")
+
+
+def one_unit_registry(path: Path) -> Path:
+    """config/units.yaml with only Elbląg (its defaults and entry unchanged)."""
+    registry = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
+    registry["units"] = [u for u in registry["units"] if u["key"] == "elblag"]
+    path.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    landing = root / "landing"
+    write_services(landing), write_budget(landing)
+    write_participants(landing), write_deliveries(landing), write_expenses(landing), write_tranches(landing)
+    (root / "dagster_home").mkdir()
+    shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", root / "dagster_home")  # telemetry off, one writer
+    return root
+
+
+@pytest.fixture
+def env(project, monkeypatch) -> Path:
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CUS_WAREHOUSE", str(project / "warehouse" / "cus.duckdb"))
+    monkeypatch.setenv("CUS_LANDING", str(project / "landing"))
+    monkeypatch.setenv("CUS_REPORTS", str(project / "reports"))
+    monkeypatch.setenv("CUS_PUBLISHED", str(project / "published"))
+    monkeypatch.setenv("CUS_PSEUDONYM_KEY", "cli-test-key")
+    monkeypatch.setenv("CUS_REGISTRY", str(one_unit_registry(project / "units.yaml")))
+    monkeypatch.setenv("DAGSTER_HOME", str(project / "dagster_home"))
+    from core.registry import load_units
+
+    load_units.cache_clear()
+    yield project
+    load_units.cache_clear()
+
+
+def cus(capsys, *argv: str) -> tuple[int, str, str]:
+    from pipelines.tools.cli import main
+
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def sql(project: Path, query: str) -> list[tuple]:
+    with duckdb.connect(str(project / "warehouse" / "cus.duckdb"), read_only=True) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys):
+    project = env
+    # cus run --no-reports: the agreement and quarter partitions, marts and indicators, the SQL copy
+    code, out, err = cus(capsys, "run", "--no-reports")
+    assert code == 0 and err == "", out + err
+    assert "0 z błędami" in out and "Publikacja kopii do zapytań SQL" in out
+    assert sql(project, "SELECT count(*), sum(eligible_amount) FROM staging.expenses") == [(2, D("1730.00"))]
+    assert sql(project, "SELECT count(*) FROM staging.participants") == [(3,)]
+    # direct 1 230,00 + 500,00 = 1 730,00; indirect 15% = 259,50; eligible 1 989,50
+    assert sql(project, "SELECT eligible_cumulative FROM report.settlement WHERE unit = 'elblag' "
+                        "AND quarter = '2021Q3'") == [(D("1989.50"),)]
+    assert (project / "published" / "current.duckdb").exists()
+    assert not (project / "reports" / "2021Q3").exists()  # --no-reports
+
+    # a corrected expense file: cus ingest replaces the partition (a second file version)
+    write_expenses(project / "landing", [expense("FV/1/2021", gross="1 000,00", net="1 000,00",
+                                                 eligible="1 000,00", vat="0,00")])
+    code, out, err = cus(capsys, "ingest", "--unit", "elblag", "--quarter", "2021Q3", "--no-reports")
+    assert code == 0 and err == "" and "0 z błędami" in out, out + err
+    assert sql(project, "SELECT document_no, eligible_amount FROM staging.expenses") == [("FV/1/2021", D("1000.00"))]
+    assert sql(project, "SELECT count(*), count(*) FILTER (is_current) FROM raw.file_versions "
+                        "WHERE dataset = 'expenses'") == [(2, 1)]
+    # 1 000,00 + 150,00 = 1 150,00
+    assert sql(project, "SELECT eligible_cumulative FROM report.settlement WHERE unit = 'elblag' "
+                        "AND quarter = '2021Q3'") == [(D("1150.00"),)]
+
+    # cus reports: the quarter's files for the unit and the consolidated report
+    code, out, err = cus(capsys, "reports", "--quarter", "2021Q3")
+    assert code == 0 and err == "", out + err
+    assert f"Raporty: {project / 'reports' / '2021Q3'}" in out
+    unit_files = sorted(p.name for p in (project / "reports" / "2021Q3" / "elblag").iterdir())
+    assert unit_files == ["raport_elblag_2021Q3.html", "raport_elblag_2021Q3.pdf", "raport_elblag_2021Q3.xlsx"]
+    assert (project / "reports" / "2021Q3" / "zbiorczy").is_dir()
+    assert (project / "reports" / "2021Q3" / "elblag" / "raport_elblag_2021Q3.pdf").read_bytes()[:5] == b"%PDF-"
+
+    # cus demo on landed data: no sample data written over it; the demo-key warning and where things are
+    os.environ["CUS_PSEUDONYM_KEY"] = DEMO_KEY_PREFIX + "cli-test"
+    code, out, err = cus(capsys, "demo")
+    assert code == 0 and "Błąd" not in err and "Traceback" not in err, out + err  # stderr: Dagster's key warning
+    assert out.startswith("Uwaga: klucz pseudonimizacji DEMO")
+    assert f"Hurtownia: {project / 'warehouse' / 'cus.duckdb'}" in out and "Raporty:" in out
+    assert sorted(p.name for p in (project / "landing").iterdir()) == ["elblag"]
+    assert sql(project, "SELECT count(*) FROM staging.expenses") == [(1,)]
+
+
+def test_templates_write_one_workbook_per_file_and_print_them(env, capsys, tmp_path):
+    code, out, err = cus(capsys, "templates", "--out", str(tmp_path / "szablony"))
+    assert code == 0 and err == ""
+    written = sorted(p.name for p in (tmp_path / "szablony").iterdir())
+    assert written and all(name.endswith(".xlsx") for name in written)
+    assert sorted(Path(line).name for line in out.splitlines() if line.strip()) == written
+
+
+def test_settings_from_env_file_never_override_the_environment(tmp_path, monkeypatch):
+    from core import settings
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("# comment\nCUS_LANDING=data/landing\n\nCUS_REPORTS = x/reports \nBROKEN LINE\n",
+                        encoding="utf-8")
+    assert settings.read_env_file(env_file) == {"CUS_LANDING": "data/landing", "CUS_REPORTS": "x/reports"}
+    assert settings.read_env_file(tmp_path / "missing.env") == {}
+    original = settings.read_env_file
+    monkeypatch.setattr(settings, "read_env_file", lambda: original(env_file))
+    monkeypatch.setenv("CUS_LANDING", "/set/by/deployment")
+    monkeypatch.delenv("CUS_REPORTS", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    settings.apply_defaults()
+    assert os.environ["CUS_LANDING"] == "/set/by/deployment"  # the environment wins
+    assert os.environ["CUS_REPORTS"] == "x/reports"  # .env fills what is missing
+    assert os.environ["DAGSTER_HOME"] == str(settings.DAGSTER_HOME)
+    assert settings.DAGSTER_HOME.name == ".dagster_home"
+
+
+def test_errors_are_one_polish_line_and_exit_1(env, capsys):
+    code, out, err = cus(capsys, "ingest", "--unit", "nieznana", "--quarter", "2021Q3")
+    assert code == 1 and err == "Błąd: Nieznana jednostka 'nieznana'; znane: elblag.\n"
+    code, out, err = cus(capsys, "ingest", "--unit", "elblag", "--quarter", "2021Q4")
+    assert code == 1 and err.startswith("Błąd: Brak folderu ") and "nie ma czego wczytać dla elblag 2021Q4" in err
+    code, out, err = cus(capsys, "reports", "--quarter", "2030Q1")
+    assert code == 1 and err == "Błąd: Kwartał 2030Q1 jest poza okresem projektów (2021Q1–2023Q3).\n"
+    assert "Traceback" not in out + err
