@@ -101,3 +101,18 @@ def test_the_report_shows_the_series_as_the_rule_decides(tmp_path):
         [hidden, hidden, hidden, small],   # men 3: "<5"
         [hidden, 45, 45, 0],               # quarter value 5/8/−3 hidden
     ]
+
+
+def test_a_single_person_is_small_and_hidden_values_count_as_unknown():
+    # survivors of `make mutation` (README "Mutation testing"): 1 < count, `and` for `or` in _count
+    from reports.formatting import Suppressed
+    from reports.suppression import disclosure_by_series, is_small, suppress_rows
+
+    assert [is_small(n, 5) for n in (0, 1, 4, 5, Suppressed(5), None)] == [False, True, True, False, False, False]
+    row = {"x": 1, "y": 7}
+    assert suppress_rows([row], ["x", "y"], 5) == 1 and row == {"x": Suppressed(5, primary=True), "y": 7}
+    # a component the provider left empty (None) is unknown, never a crash, and does not block the others
+    rows = [{"period": "2022Q1", "cumulative_total": Decimal(12), "cumulative_women": None, "cumulative_men": None,
+             "quarter_total": Decimal(12), "quarter_women": None, "quarter_men": None, "unit": "a", "code": "X"}]
+    assert sequential_disclosure(rows, 5, quarter_key="period") == {"2022Q1": (True, True)}
+    assert disclosure_by_series(rows, 5, quarter_key="period") == {("a", "X", "2022Q1"): (True, True)}
