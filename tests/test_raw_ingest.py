@@ -24,9 +24,10 @@ KEY = b"test-key"
 EXPENSES = dataset("expenses")
 PARTICIPANTS = dataset("participants")
 
-CHILD_PESEL = make_pesel(date(2005, 3, 14), sex="K")       # starts with 0: loses it as a number
-SENIOR_PESEL = make_pesel(date(1948, 11, 2), sex="M", serial=456)
-ADULT_PESEL = make_pesel(date(1990, 1, 31), sex="K", serial=789)
+# Literal PESELs (valid checksums): tests/pseudonym_vectors.py holds their HMAC pseudonyms.
+CHILD_PESEL = "05231412365"   # born 2005-03-14, woman; starts with 0: loses it as a number
+SENIOR_PESEL = "48110245632"  # born 1948-11-02, man
+ADULT_PESEL = "90013178982"   # born 1990-01-31, woman
 
 
 def ingest(conn, landing, unit, quarter, ds, loaded_at=None):

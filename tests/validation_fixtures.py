@@ -35,10 +35,11 @@ BUDGET_HEADERS = ["Nr zadania", "Nazwa zadania", "Kategoria kosztów", "Nazwa ka
                   "Środek trwały", "Usługa zlecona"]
 TRANCHE_HEADERS = ["Nr transzy", "Data wpływu", "Kwota ogółem", "W tym EFS", "W tym budżet państwa"]
 
-PESEL_A = make_pesel(date(1980, 5, 17), sex="K", serial=101)
-PESEL_B = make_pesel(date(1975, 2, 3), sex="M", serial=202)
+# Literal PESELs (valid checksums) where tests/pseudonym_vectors.py holds their HMAC pseudonyms.
+PESEL_A = "80051710121"  # born 1980-05-17, woman
+PESEL_B = "75020320250"  # born 1975-02-03, man
 PESEL_C = make_pesel(date(1962, 9, 30), sex="K", serial=303)
-PESEL_CHILD = make_pesel(date(2005, 3, 14), sex="K", serial=404)  # 0... : loses its zero as a number
+PESEL_CHILD = "05231440485"  # born 2005-03-14, woman; 0... : loses its zero as a number
 
 
 def write_csv(path: Path, headers: list[str], rows: list[list], sep: str = ";", encoding: str = "utf-8",
