@@ -17,7 +17,7 @@ from typing import Any
 from core.quarters import quarter_end, quarter_start
 from core.registry import Unit
 from reports import charts
-from reports.formatting import Suppressed
+from reports.formatting import Suppressed, quarter_label
 from reports.labels import (
     AGE_GROUPS,
     COMMISSIONED_MODES,
@@ -746,4 +746,15 @@ def build_report(inputs: ReportInputs, scope: str, unit_key: str | None = None,
         scope=scope, unit_key=unit_key if scope == "unit" else CONSOLIDATED, title=title, quarter=inputs.quarter,
         period_start=period[0], period_end=period[1], generated_at=generated_at or datetime.now(),
         sections=sections, footnotes=footnotes, units=[u.key for u in inputs.units], suppressed_cells=hidden,
+        running_header=running_header(inputs, scope),
     )
+
+
+def running_header(inputs: ReportInputs, scope: str) -> tuple[str, str]:
+    """(left, right) of every printed page: the unit, the quarter and the agreement number."""
+    quarter = quarter_label(inputs.quarter)
+    if scope == "unit":
+        unit = inputs.units[0]
+        return unit.name, f"{quarter} · umowa nr {unit.agreement_no or '—'}"
+    return ("Raport zbiorczy — Centra Usług Społecznych (PO WER 2.8)",
+            f"{quarter} · umowy wszystkich jednostek raportu ({len(inputs.units)})")

@@ -6,6 +6,7 @@ bar is off (nothing to click on paper). Axis numbers use the Polish separators.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import plotly.graph_objects as go
@@ -37,7 +38,15 @@ def _layout(fig: go.Figure, title: str, height: int = HEIGHT, **extra) -> go.Fig
 
 
 def to_fragment(fig: go.Figure, chart_id: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{chart_id}", config=CONFIG)
+    """The chart's box and a call that draws it once the inlined plotly.js is unpacked
+    (`cusChart`, reports/templates/report.html.j2). `</` is escaped so no text of the data can
+    close the script element."""
+    div_id = f"chart-{chart_id}"
+    figure = fig.to_json().replace("</", "<\\/")
+    config = json.dumps(CONFIG)
+    size = f"width:{fig.layout.width or WIDTH}px; height:{fig.layout.height or HEIGHT}px;"
+    return (f'<div id="{div_id}" class="plotly-graph-div" style="{size}"></div>'
+            f'<script type="text/javascript">cusChart("{div_id}", {figure}, {config});</script>')
 
 
 def _f(value) -> float:

@@ -5,13 +5,13 @@
 
 The warehouse is read once (read-only) into `ReportInputs`; rendering happens after the
 connection is closed. Files are written under a temporary name and renamed, so a reader never
-sees half a report.
+sees half a report. One Chromium prints all PDFs of the quarter (reports/pdf.py).
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from core.registry import Unit
 from reports.builder import CONSOLIDATED, ReportInputs, build_report
 from reports.html import render_html
 from reports.model import Report
-from reports.pdf import html_to_pdf
+from reports.pdf import PdfPrinter
 from reports.settings import ReportSettings, default_settings
 from reports.xlsx import write_xlsx
 
@@ -59,9 +59,8 @@ def _write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report(report: Report, root: Path, with_pdf: bool = True,
-                 settings: ReportSettings | None = None) -> ReportFiles:
-    settings = settings or default_settings()
+def write_report(report: Report, root: Path, printer: PdfPrinter | None = None) -> tuple[ReportFiles, Future | None]:
+    """HTML and XLSX now; the PDF is queued on `printer` (its Future is returned) when one is given."""
     folder = report_folder(root, report.quarter, report.unit_key)
     folder.mkdir(parents=True, exist_ok=True)
     stem = report_stem(report.quarter, report.unit_key)
@@ -72,10 +71,9 @@ def write_report(report: Report, root: Path, with_pdf: bool = True,
     write_xlsx(report, tmp_xlsx)
     os.replace(tmp_xlsx, xlsx)
     pdf = None
-    if with_pdf:
-        pdf = html_to_pdf(html, folder / f"{stem}.pdf", timeout=settings.pdf_timeout_seconds,
-                          virtual_time_ms=settings.virtual_time_budget_ms)
-    return ReportFiles(report.unit_key, report.title, html, xlsx, pdf, report.suppressed_cells, report)
+    if printer is not None:
+        pdf = printer.submit(html, folder / f"{stem}.pdf", report.running_header, report.title)
+    return ReportFiles(report.unit_key, report.title, html, xlsx, None, report.suppressed_cells, report), pdf
 
 
 def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None = None,
@@ -90,11 +88,18 @@ def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None 
 
 
 def write_quarter_reports(inputs: ReportInputs, root: Path, settings: ReportSettings | None = None,
-                          with_pdf: bool = True, workers: int = 2) -> list[ReportFiles]:
+                          with_pdf: bool = True) -> list[ReportFiles]:
+    """Every report of the quarter; the PDFs are printed by one browser, `settings.pdf_parallel_pages`
+    pages at a time, while the next reports' HTML and XLSX are written."""
     settings = settings or default_settings()
     reports = build_quarter_reports(inputs, settings)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # Chromium prints run in parallel
-        return list(pool.map(lambda r: write_report(r, Path(root), with_pdf, settings), reports))
+    if not with_pdf:
+        return [write_report(r, Path(root))[0] for r in reports]
+    with PdfPrinter(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds) as printer:
+        written = [write_report(r, Path(root), printer) for r in reports]
+        for files, pdf in written:
+            files.pdf = pdf.result()
+    return [files for files, _ in written]
 
 
 __all__ = ["CONSOLIDATED", "ReportFiles", "build_quarter_reports", "report_folder", "report_stem",

@@ -81,6 +81,8 @@ class Report:
     footnotes: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)  # unit keys covered
     suppressed_cells: int = 0  # cells hidden by disclosure control
+    # Running header of every printed page: (unit, "quarter · agreement"), so a loose page can be attributed.
+    running_header: tuple[str, str] = ("", "")
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)

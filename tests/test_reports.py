@@ -231,6 +231,22 @@ def test_html_is_one_offline_file_with_plotly_inlined_once(pages):
             assert f'id="{chart}"' in html, (key, chart)
 
 
+def test_inlined_plotly_is_the_basic_bundle_of_plotly_pys_version_and_pages_stay_small(produced, pages):
+    import gzip
+
+    import plotly.offline
+
+    from reports.html import PLOTLY_BUNDLE
+
+    source = gzip.decompress(base64.b64decode(plotly_js())).decode("utf-8")
+    assert source == PLOTLY_BUNDLE.read_text(encoding="utf-8")
+    # The partial bundle (scatter, bar, pie) at the plotly.js version plotly.py writes figures for.
+    assert f"plotly.js (basic - minified) v{plotly.offline.get_plotlyjs_version()}" in source[:200]
+    for key in REPORTS:
+        size = produced["files"][key]["html"].stat().st_size
+        assert size <= 1_500_000, (key, size)  # issue 11: a self-contained report of at most 1,5 MB
+
+
 # ---------------------------------------------------------------------------------------------
 # figures: HTML and XLSX equal the warehouse
 
@@ -348,6 +364,22 @@ def test_pdf_opens_and_holds_key_figures_and_chart_text(produced, pdf_texts):
     assert pl_money(settlement("srokowo")["eligible_cumulative"]).replace(NBSP, " ") in pdf_texts["srokowo"]
     assert "1 987 037,15 zł" in pdf_texts[CONSOLIDATED]
     assert "III kwartał 2021" in pdf_texts[CONSOLIDATED]
+
+
+def test_every_pdf_page_has_the_running_header_and_page_x_of_y(produced):
+    # The registry's agreement numbers of config/units.yaml, typed here by hand.
+    headers = {"elblag": ("Elbląskie Centrum Usług Społecznych", "umowa nr POWR.02.08.00-00-0001/20"),
+               "srokowo": ("Centrum Usług Społecznych w Srokowie", "umowa nr POWR.02.08.00-00-0004/20"),
+               CONSOLIDATED: ("Raport zbiorczy", "umowy wszystkich jednostek raportu (2)")}
+    for key in REPORTS:
+        pages = pypdf.PdfReader(produced["files"][key]["pdf"]).pages
+        total = len(pages)
+        for number, page in enumerate(pages, start=1):
+            text = " ".join(page.extract_text().replace(NBSP, " ").split())
+            assert f"strona {number} z {total}" in text, (key, number, text[-200:])
+            assert "III kwartał 2021" in text, (key, number)
+            for part in headers[key]:
+                assert part in text, (key, number, part)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ quarter closes, once every unit's files for it have arrived and the indicators w
 """
 
 
+import dataclasses
 import hashlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -48,8 +49,7 @@ class ReportFilesConfig(dg.Config):
         base = default_settings()
         if self.suppression_threshold is None:
             return base
-        return ReportSettings(self.suppression_threshold, base.suppress_in_unit_reports, base.pdf_timeout_seconds,
-                              base.virtual_time_budget_ms)
+        return dataclasses.replace(base, suppression_threshold=self.suppression_threshold)
 
 
 def _summary_markdown(files: list[ReportFiles]) -> str:
