@@ -601,11 +601,21 @@ def test_a_renamed_column_is_a_clear_error(tmp_path):
         conn.execute("ALTER TABLE report.advances RENAME COLUMN spent_share TO spent_ratio")
     with queries.read_only(warehouse) as conn, pytest.raises(queries.ReportQueryError) as error:
         queries.load_report_inputs(conn, QUARTER, units())
-    assert "reports/sql/advances.sql" in str(error.value) and "report.advances" in str(error.value)
+    # One generic reader (issue 10): the message names the input, its table and the reader's template.
+    assert "„advances”" in str(error.value) and "report.advances" in str(error.value)
+    assert "reports/sql/report_rows.sql.j2" in str(error.value)
 
 
-def _fixture_inputs(tmp_path):
+def _fixture_inputs(tmp_path, *changes: str):
+    """The fixture warehouse, `changes` (SQL) applied, read as the report reads it: the consolidated
+    sums are the warehouse's (reports/readers.py), so a changed unit figure is changed in the warehouse."""
     warehouse = fx.build_warehouse(tmp_path / "cus.duckdb")
+    if changes:
+        import duckdb
+
+        with duckdb.connect(str(warehouse)) as conn:
+            for change in changes:
+                conn.execute(change)
     with queries.read_only(warehouse) as conn:
         return queries.load_report_inputs(conn, QUARTER, units())
 
@@ -662,19 +672,48 @@ def test_agreement_files_are_not_counted_in_the_quarters_received_rows(tmp_path,
     assert build_report(inputs, "unit", "srokowo").table("jakosc").total["received"] == 215
 
 
+def test_consolidated_figures_totals_and_reader_rules_come_from_the_readers_sql(tmp_path):
+    from reports.readers import READS, sql_for
+
+    inputs = _fixture_inputs(tmp_path)
+    # Quarter rows received: Elbląg 4 110 and Srokowo 215 (test above) -> 4 325 over both units.
+    assert next(r for r in inputs.quality if r["level"] == "total")["received"] == 4325
+    assert next(r for r in inputs.quality if r["level"] == "unit_total" and r["unit"] == "srokowo")["received"] == 215
+    both = next(r for r in inputs.settlement if r["level"] == "all")
+    assert both["eligible_cumulative"] == settlement("elblag")["eligible_cumulative"] + \
+        settlement("srokowo")["eligible_cumulative"]
+    assert both["budget_share"] == pytest.approx(both["eligible_cumulative"] / both["budget_total"], abs=1e-8)
+    # The explicit rules of reports/readers.py: task 0 (indirect costs) is not a direct-cost task;
+    # nothing is shown as spent after the reporting quarter.
+    assert inputs.finance_tasks and all(r["task_no"] != 0 for r in inputs.finance_tasks)
+    later = [r for r in inputs.plan if r["quarter"] > QUARTER]
+    assert later and all(r["actual"] is None and r["actual_cum"] is None for r in later)
+    # The generic reader never selects a person-level column.
+    for read in READS:
+        body = re.sub(r"--[^\n]*", "", sql_for(read.name)).lower()
+        for column in ("person_key", "participant_id", "pesel", "first_name", "last_name", "raw.participants"):
+            assert column not in body, (read.name, column)
+
+
 def test_hidden_cumulative_cannot_be_recovered_by_differencing_quarters(tmp_path):
     """Elbląg homeless: 2021Q2 15 (10 K / 5 M) published; 2021Q3 17 (12 K / 5 M) would give 2 women
     away by difference — so the whole Q3 triple and its quarter value are hidden; Q4 23 (15/8)
     differs from the last published Q2 by 8/5/3 — hidden as well."""
-    inputs = _fixture_inputs(tmp_path)
-    history = [{"unit": "elblag", "quarter": "2021Q2", "code": "HOMELESS", "quarter_total": 15, "quarter_women": 10,
-                "quarter_men": 5, "cumulative_total": 15, "cumulative_women": 10, "cumulative_men": 5}]
+    inputs = _fixture_inputs(tmp_path / "as_built")
     # the warehouse's history query returns the reporting quarter too; the builder takes the shown rows
     assert {(r["unit"], r["quarter"]) for r in inputs.profile_history} == {("elblag", QUARTER), ("srokowo", QUARTER)}
-    inputs.profile_history = history + inputs.profile_history
+    # 2021Q2 15 (10 K / 5 M) and 2021Q3 17 (12 K / 5 M) for Elbląg, in the warehouse (the sums over
+    # units of the consolidated report are computed there).
+    inputs = _fixture_inputs(
+        tmp_path,
+        "INSERT INTO report.participant_profile (unit, quarter, code, label, sort_order, sensitive, quarter_total, "
+        "quarter_women, quarter_men, cumulative_total, cumulative_women, cumulative_men) SELECT unit, '2021Q2', code, "
+        "label, sort_order, sensitive, 15, 10, 5, 15, 10, 5 FROM report.participant_profile "
+        f"WHERE unit = 'elblag' AND code = 'HOMELESS' AND quarter = '{QUARTER}'",
+        "UPDATE report.participant_profile SET quarter_total = 2, quarter_women = 2, quarter_men = 0, "
+        f"cumulative_total = 17, cumulative_women = 12, cumulative_men = 5 WHERE unit = 'elblag' AND code = 'HOMELESS' "
+        f"AND quarter = '{QUARTER}'")
     row = next(r for r in inputs.profile if r["unit"] == "elblag" and r["code"] == "HOMELESS")
-    row.update(quarter_total=2, quarter_women=2, quarter_men=0, cumulative_total=17, cumulative_women=12,
-               cumulative_men=5)
     hidden = Suppressed(5, primary=False)
     label = "osoby bezdomne lub wykluczone z dostępu do mieszkań *"
 
@@ -705,15 +744,15 @@ def test_hidden_cumulative_cannot_be_recovered_by_differencing_quarters(tmp_path
 
 
 def test_persons_in_sensitive_service_areas_are_suppressed(tmp_path):
-    inputs = _fixture_inputs(tmp_path)
-    extra = {"quarter": QUARTER, "deliveries": 3, "units": Decimal("3.00"), "quarter_value": Decimal("300.00"),
-             "cumulative_value": Decimal("300.00")}
-    inputs.services_area += [
-        {**extra, "unit": "srokowo", "area": 6, "persons": 2},    # disability support: 2 persons
-        {**extra, "unit": "srokowo", "area": 1, "persons": 3},    # family policy: not sensitive
-        {**extra, "unit": "elblag", "area": 12, "persons": 7},    # housing: 7 persons
-        {**extra, "unit": "srokowo", "area": 12, "persons": 0},
-    ]
+    # 3 deliveries, 3 units, 300,00 zł in the quarter and cumulatively, in the warehouse
+    extra = f"'{QUARTER}', 3, 3.00, 300.00, 300.00"
+    inputs = _fixture_inputs(
+        tmp_path,
+        "INSERT INTO report.services_by_area (unit, area, persons, quarter, deliveries, units, quarter_value, "
+        f"cumulative_value) VALUES ('srokowo', 6, 2, {extra}), "  # disability support: 2 persons
+        f"('srokowo', 1, 3, {extra}), "  # family policy: not sensitive
+        f"('elblag', 12, 7, {extra}), "  # housing: 7 persons
+        f"('srokowo', 12, 0, {extra})")
 
     def persons(report):
         return {r["area"]: r.get("persons") for r in report.table("uslugi-obszary").rows if r.get("persons") is not None}
