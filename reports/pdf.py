@@ -34,9 +34,9 @@ CHROMIUM_FLAGS = (
 # Page margins of the printed report; header and footer live in the top and bottom margins
 # (reports/templates/report.css has the same @page margins).
 MARGIN = {"top": "18mm", "right": "12mm", "bottom": "16mm", "left": "12mm"}
-_BAND = ('<div style="font-family: \'DejaVu Sans\', \'Liberation Sans\', Arial, sans-serif; font-size: 7.5pt; '
-         'color: #5b6775; width: 100%; margin: 0 12mm; display: flex; justify-content: space-between; {border}">'
-         '{content}</div>')
+_BAND = ('<div style="width: 100%; box-sizing: border-box; padding: 0 12mm; font-size: 7.5pt; color: #5b6775; '
+         'font-family: \'DejaVu Sans\', \'Liberation Sans\', Arial, sans-serif;">'
+         '<div style="display: flex; gap: 6mm; justify-content: space-between; {border}">{content}</div></div>')
 _CHARTS_DRAWN = "() => !window.cusCharts || Boolean(document.body && document.body.dataset.charts)"
 
 
