@@ -60,3 +60,12 @@ def dataset_label(name) -> str:
 
 def severity_label(severity) -> str:
     return SEVERITIES.get(str(severity).lower(), str(severity))
+
+
+# Status of a milestone as of the reporting quarter's end (computed by reports/readers.py).
+MILESTONE_STATUS: dict[str, str] = {
+    "on_time": "osiągnięty w terminie",
+    "late": "osiągnięty z opóźnieniem",
+    "overdue": "nieosiągnięty — po terminie",
+    "planned": "planowany",
+}

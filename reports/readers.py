@@ -39,6 +39,14 @@ CURRENT_VERSIONS = "is_current"
 # Spending declared after the reporting quarter is not shown (a report of an earlier quarter
 # rebuilt later looks as it did then); up to it, a quarter without spending shows 0.
 ACTUAL_UP_TO_QUARTER = "CASE WHEN quarter <= $quarter THEN coalesce(actual, 0) END AS actual"
+# Milestones as of the reporting quarter's end: an achievement dated later is not shown yet;
+# status (labels in reports/labels.py): on_time, late, overdue (planned by then, not achieved), planned.
+QUARTER_END = "last_day(make_date(CAST(left($quarter, 4) AS INTEGER), CAST(right($quarter, 1) AS INTEGER) * 3, 1))"
+ACHIEVED_BY_QUARTER_END = f"CASE WHEN achieved_date <= {QUARTER_END} THEN achieved_date END AS achieved_date"
+MILESTONE_STATUS = (
+    f"CASE WHEN achieved_date <= {QUARTER_END} AND (planned_date IS NULL OR achieved_date <= planned_date) "
+    f"THEN 'on_time' WHEN achieved_date <= {QUARTER_END} THEN 'late' WHEN planned_date <= {QUARTER_END} "
+    "THEN 'overdue' ELSE 'planned' END AS status")
 
 _SETTLEMENT_MONEY = ("direct_quarter", "direct_cumulative", "indirect_quarter", "indirect_cumulative",
                      "eligible_quarter", "eligible_cumulative", "eu_quarter", "eu_cumulative", "national_quarter",
@@ -195,7 +203,8 @@ READS: tuple[ReportRead, ...] = (
     ReportRead("quality_reasons", "report.quarantine_reasons", ("unit", "dataset", "reason", '"rows"'),
                quarter="with_agreement", order=("dataset", '"rows" DESC', "reason")),
     ReportRead("flags", "report.flags", ("unit", "severity", "area", "message"), order=("severity", "area", "message")),
-    ReportRead("milestones", "report.milestones", ("unit", "code", "name", "planned_date", "achieved_date"),
+    ReportRead("milestones", "report.milestones",
+               ("unit", "code", "name", "planned_date", ACHIEVED_BY_QUARTER_END, MILESTONE_STATUS),
                quarter="any", order=("planned_date", "code")),
     ReportRead("file_versions", "raw.file_versions",
                ("unit", "quarter", "dataset", "source_file", "version_no", "file_sha256 AS sha256",

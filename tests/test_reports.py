@@ -688,6 +688,14 @@ def test_consolidated_figures_totals_and_reader_rules_come_from_the_readers_sql(
     assert inputs.finance_tasks and all(r["task_no"] != 0 for r in inputs.finance_tasks)
     later = [r for r in inputs.plan if r["quarter"] > QUARTER]
     assert later and all(r["actual"] is None and r["actual_cum"] is None for r in later)
+    # Milestones as of 30.09.2021 (tests/report_fixtures.py): KM1 15.06 of 30.06 on time, KM2 due
+    # 30.09 not achieved, Srokowo's KM1 20.05 of 30.04 late; as of 2021Q1 Elbląg's KM1 is only planned.
+    status = {(r["unit"], r["code"]): r["status"] for r in inputs.milestones}
+    assert status == {("elblag", "KM1"): "on_time", ("elblag", "KM2"): "overdue", ("srokowo", "KM1"): "late"}
+    with queries.read_only(tmp_path / "cus.duckdb") as conn:
+        earlier = queries.load_report_inputs(conn, "2021Q1", units())
+    km1 = next(r for r in earlier.milestones if (r["unit"], r["code"]) == ("elblag", "KM1"))
+    assert km1["status"] == "planned" and km1["achieved_date"] is None
     # The generic reader never selects a person-level column.
     for read in READS:
         body = re.sub(r"--[^\n]*", "", sql_for(read.name)).lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.quarters import quarter_end
 from reports.inputs import UNIT, at_level, one
-from reports.labels import dataset_label, severity_label
+from reports.labels import MILESTONE_STATUS, dataset_label, severity_label
 from reports.model import Column, Section, Table
 from reports.sections import Scope
 
@@ -69,24 +69,12 @@ def flags(scope: Scope) -> Section:
     return section
 
 
-def _milestone_status(planned, achieved, end) -> str:
-    if achieved is not None:
-        return "osiągnięty w terminie" if planned is None or achieved <= planned else "osiągnięty z opóźnieniem"
-    return "nieosiągnięty — po terminie" if planned is not None and planned <= end else "planowany"
-
-
 def milestones(scope: Scope) -> Section:
-    """Milestones as of the reporting quarter's end (an achievement dated later is not shown yet)."""
+    """Milestones as of the reporting quarter's end (status and visible achievement dates: SQL)."""
     section = Section("kamienie-milowe", "Kamienie milowe", "Kamienie milowe")
     end = quarter_end(scope.inputs.quarter)
-    rows = []
-    for r in scope.inputs.milestones:
-        planned, achieved = r.get("planned_date"), r.get("achieved_date")
-        if achieved is not None and achieved > end:
-            achieved = None
-        rows.append({**r, "achieved_date": achieved,
-                     "status": r.get("status") or _milestone_status(planned, achieved, end),
-                     "unit_name": scope.unit_name(r.get("unit"))})
+    rows = [{**r, "status": MILESTONE_STATUS.get(r.get("status"), r.get("status")),
+             "unit_name": scope.unit_name(r.get("unit"))} for r in scope.inputs.milestones]
     rows.sort(key=lambda r: (r["unit_name"] or "", r.get("planned_date") or end, str(r.get("code"))))
     section.tables.append(Table(
         "kamienie", "Kamienie milowe (stan na koniec kwartału)", scope.unit_column() + [
