@@ -1,13 +1,16 @@
 """Shared machinery of the mart and report layers: SQL files beside the assets, run set-based.
 
 Every table is one `.sql` file (CTE style: import → logic → final) that does
-`CREATE OR REPLACE TABLE <layer>.<table> AS ...` followed by its `COMMENT ON` statements.
-A build runs in one transaction: the source views and macros are prepared, the file runs, and
-either the whole new table is committed or the old one stays.
+`CREATE OR REPLACE TABLE <layer>.<table> AS ...`. Its description, columns and checks are data in
+schemas/warehouse/<layer>.yaml (core/models.py), which also gives the `COMMENT ON` statements run
+after the file; the tables it reads, and so the asset dependencies and the build order, come from
+the SQL itself (assets/mart/sql_graph.py). A build runs in one transaction: the source views and
+macros are prepared, the file runs, and either the whole new table is committed or the old one stays.
 """
 
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -15,42 +18,36 @@ import duckdb
 import polars as pl
 import yaml
 
+from assets.mart.sql_graph import ModelGraphError, build_order, models_in, resolve_dependencies
 from assets.preview import markdown_preview
 from assets.staging.typed import ensure_staging_tables
 from core.contract import load_contract
+from core.models import Check, TableDoc, comment_statements, layer_tables, table_doc, validation_columns
 from core.paths import SCHEMAS_DIR
 from core.registry import Unit, load_units
 from core.resources import WarehouseResource
 from core.warehouse import WAREHOUSE_POOL, identifier, table_exists, transaction
 
 MART_DIR = Path(__file__).parent
+MART_SQL_DIR = MART_DIR / "sql"
+REPORT_SQL_DIR = MART_DIR.parent / "report" / "sql"
 MONEY_MACROS_SQL = MART_DIR / "money_macros.sql"
 INDICATORS_PATH = SCHEMAS_DIR / "indicators.yaml"
 FLAGS_PATH = SCHEMAS_DIR / "flags.yaml"
+MODEL_FOLDERS = {"mart": MART_SQL_DIR, "report": REPORT_SQL_DIR}
 
-# Staging tables written by the validation work; when absent (fresh warehouse) the mart reads
-# empty relations with the documented columns (docs/warehouse.md).
-VALIDATION_SUMMARY_COLUMNS = [
-    ("unit", "VARCHAR"), ("quarter", "VARCHAR"), ("dataset", "VARCHAR"), ("source_file", "VARCHAR"),
-    ("file_sha256", "VARCHAR"), ("received", "BIGINT"), ("accepted", "BIGINT"), ("quarantined", "BIGINT"),
-    ("warnings", "BIGINT"), ("checked_at", "TIMESTAMP"),
-]
-QUARANTINE_COLUMNS = [
-    ("unit", "VARCHAR"), ("quarter", "VARCHAR"), ("dataset", "VARCHAR"), ("source_file", "VARCHAR"),
-    ("file_sha256", "VARCHAR"), ("row_number", "BIGINT"), ("column_name", "VARCHAR"), ("header", "VARCHAR"),
-    ("rule", "VARCHAR"), ("severity", "VARCHAR"), ("message", "VARCHAR"), ("value", "VARCHAR"),
-    ("checked_at", "TIMESTAMP"),
-]
+SqlCheck = Check  # one property of a built table (schemas/warehouse/<layer>.yaml `checks`)
 
 
-@dataclass(frozen=True)
-class SqlCheck:
-    """One property of a built table: `sql` returns the offending rows (none = passed)."""
+def prepared_sources() -> dict[str, tuple[str, ...]]:
+    """Relations `prepare` makes before every build → the upstream tables (asset keys) behind them.
 
-    name: str
-    description: str
-    sql: str
-    blocking: bool = True
+    The staging validation tables are written by every staging asset; when absent (fresh
+    warehouse) the `src_*` views are empty relations with the columns of schemas/warehouse/staging.yaml."""
+    every_dataset = tuple(f"staging.{name}" for name in load_contract())
+    return {"registry_units": (), "catalogue_rows": (), "flag_rules": (),
+            "src_validation_summary": every_dataset, "src_quarantine": every_dataset,
+            "staging.validation_summary": every_dataset, "staging.quarantine": every_dataset}
 
 
 @dataclass(frozen=True)
@@ -62,8 +59,9 @@ class SqlTable:
     description: str
     staging: tuple[str, ...] = ()  # staging datasets read (asset deps)
     upstream: tuple[str, ...] = ()  # "mart/<table>" or "report/<table>" read (asset deps)
-    folder: Path = field(default=MART_DIR / "sql")
-    checks: tuple[SqlCheck, ...] = ()
+    folder: Path = field(default=MART_SQL_DIR)
+    checks: tuple[Check, ...] = ()
+    doc: TableDoc | None = None  # columns and their descriptions (COMMENT ON)
 
     @property
     def sql_path(self) -> Path:
@@ -77,6 +75,39 @@ class SqlTable:
         keys = [dg.AssetKey(["staging", d]) for d in self.staging]
         keys += [dg.AssetKey(u.split("/")) for u in self.upstream]
         return keys
+
+
+def model_dependencies() -> dict[str, tuple[str, ...]]:
+    """{"mart.fact_delivery": ("mart.dim_service", "staging.deliveries"), ...} read from every model's SQL."""
+    models = [m for folder in MODEL_FOLDERS.values() for m in models_in(folder)]
+    return resolve_dependencies(models, set(load_contract()), prepared_sources())
+
+
+@cache
+def load_sql_tables(layer: str) -> tuple[SqlTable, ...]:
+    """The layer's tables in build order: SQL files + schemas/warehouse/<layer>.yaml, deps from the SQL."""
+    dependencies = model_dependencies()
+    described = [t.name for t in layer_tables(layer)]
+    in_layer = {name: ups for name, ups in dependencies.items() if name.startswith(f"{layer}.")}
+    undocumented = sorted(set(in_layer) - {f"{layer}.{n}" for n in described})
+    if undocumented:
+        raise ModelGraphError(f"schemas/warehouse/{layer}.yaml: brak opisu tabel {', '.join(undocumented)} — "
+                              "dodaj opis, ziarno i kolumny każdej tabeli budowanej przez plik .sql.")
+    orphans = sorted(f"{layer}.{n}" for n in described if f"{layer}.{n}" not in in_layer)
+    if orphans:
+        raise ModelGraphError(f"schemas/warehouse/{layer}.yaml opisuje tabele bez pliku SQL: {', '.join(orphans)} "
+                              f"— dodaj {MODEL_FOLDERS[layer]}/<tabela>.sql albo usuń opis.")
+    tables = []
+    for qualified in build_order(in_layer, preferred=[f"{layer}.{n}" for n in described]):
+        name = qualified.split(".", 1)[1]
+        doc = table_doc(layer, name)
+        ups = in_layer[qualified]
+        tables.append(SqlTable(
+            layer, name, doc.description,
+            staging=tuple(u.split(".", 1)[1] for u in ups if u.startswith("staging.")),
+            upstream=tuple(u.replace(".", "/", 1) for u in ups if not u.startswith("staging.")),
+            folder=MODEL_FOLDERS[layer], checks=doc.checks, doc=doc))
+    return tuple(tables)
 
 
 def registry_units() -> tuple[Unit, ...]:
@@ -161,8 +192,8 @@ def prepare(conn: duckdb.DuckDBPyConnection, units: tuple[Unit, ...] | list[Unit
     ensure_layers(conn)
     ensure_staging_tables(conn, list(load_contract().values()))
     run_sql_file(conn, FILE_VERSIONS_SQL)
-    _source_view(conn, "src_validation_summary", "validation_summary", VALIDATION_SUMMARY_COLUMNS)
-    _source_view(conn, "src_quarantine", "quarantine", QUARANTINE_COLUMNS)
+    _source_view(conn, "src_validation_summary", "validation_summary", validation_columns("validation_summary"))
+    _source_view(conn, "src_quarantine", "quarantine", validation_columns("quarantine"))
     conn.execute(MONEY_MACROS_SQL.read_text(encoding="utf-8"))
     conn.register("registry_units", units_frame(units if units is not None else registry_units()))
     conn.register("catalogue_rows", catalogue_frame())
@@ -172,7 +203,6 @@ def prepare(conn: duckdb.DuckDBPyConnection, units: tuple[Unit, ...] | list[Unit
         prepare_report_macros(conn)
 
 
-REPORT_SQL_DIR = MART_DIR.parent / "report" / "sql"
 REPORT_MACROS_SQL = REPORT_SQL_DIR / "report_macros.sql"
 LINEAGE_MACROS_SQL = REPORT_SQL_DIR / "lineage_macros.sql"
 LINEAGE_TABLES = ("fact_expense", "fact_delivery", "fact_tranche", "person_count", "dim_participant", "budget_line")
@@ -188,6 +218,11 @@ def prepare_report_macros(conn: duckdb.DuckDBPyConnection) -> None:
 
 def run_table_sql(conn: duckdb.DuckDBPyConnection, table: SqlTable) -> int:
     conn.execute(table.sql_path.read_text(encoding="utf-8"))
+    if table.doc is not None:
+        present = {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+            [table.layer, table.name]).fetchall()}
+        conn.execute(comment_statements(table.doc, present))
     return conn.execute(f"SELECT count(*) FROM {identifier(table.layer)}.{identifier(table.name)}").fetchone()[0]
 
 
@@ -234,6 +269,12 @@ def run_checks(conn: duckdb.DuckDBPyConnection, table: SqlTable) -> list[dg.Asse
     return results
 
 
+def asset_description(table: SqlTable) -> str:
+    """What the coordinator reads in the UI: the table's description and grain (schemas/warehouse/)."""
+    grain = f" Jeden wiersz: {table.doc.grain}." if table.doc is not None else ""
+    return f"{table.description}{grain}"
+
+
 def build_sql_asset(table: SqlTable, tags: dict | None = None) -> dg.AssetsDefinition:
     @dg.asset(
         name=table.name,
@@ -242,7 +283,7 @@ def build_sql_asset(table: SqlTable, tags: dict | None = None) -> dg.AssetsDefin
         pool=WAREHOUSE_POOL,
         deps=table.deps(),
         kinds={"duckdb", "sql"},
-        description=table.description,
+        description=asset_description(table),
         tags={"layer": table.layer, **(tags or {})},
         check_specs=[dg.AssetCheckSpec(c.name, asset=table.key, description=c.description, blocking=c.blocking)
                      for c in table.checks],

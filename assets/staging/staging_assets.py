@@ -8,7 +8,6 @@ staging.quarantine and the counts to staging.validation_summary. Every rule is a
 """
 
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -20,6 +19,7 @@ from assets.staging.rules import Rule, rules_for
 from assets.staging.typed import ensure_staging_tables
 from assets.staging.validate import Validation, validate_partition
 from core.contract import Dataset, load_contract
+from core.models import validation_polars_schema, validation_tables_ddl
 from core.registry import Unit, load_units
 from core.resources import WarehouseResource
 from core.warehouse import (
@@ -27,15 +27,11 @@ from core.warehouse import (
     delete_insert,
     identifier,
     query_frame,
-    run_sql_file,
     table_exists,
     transaction,
 )
 
-TABLES_SQL = Path(__file__).with_name("staging_tables.sql")
-SUMMARY_SCHEMA = {"unit": pl.Utf8, "quarter": pl.Utf8, "dataset": pl.Utf8, "source_file": pl.Utf8,
-                  "file_sha256": pl.Utf8, "received": pl.Int64, "accepted": pl.Int64, "quarantined": pl.Int64,
-                  "warnings": pl.Int64, "checked_at": pl.Datetime("us")}
+SUMMARY_SCHEMA = validation_polars_schema("validation_summary")  # schemas/warehouse/staging.yaml
 
 # Extra upstream staging assets: (dataset, upstream dataset). Quarter -> agreement uses the unit dimension.
 STAGING_DEPENDENCIES = {
@@ -46,7 +42,7 @@ STAGING_DEPENDENCIES = {
 
 def ensure_validation_tables(conn) -> None:
     conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
-    run_sql_file(conn, TABLES_SQL)
+    conn.execute(validation_tables_ddl())
 
 
 def load_references(conn, rules: list[Rule], unit: str, quarter: str | None) -> dict[str, list]:

@@ -31,6 +31,7 @@ from assets.staging.rules import (
 from assets.staging.suites import run_suite
 from assets.staging.typed import PARSE_MESSAGES, staging_columns, typed_rows
 from core.contract import Dataset
+from core.models import validation_polars_schema
 from core.quarters import quarter_end, quarter_start
 from core.registry import Unit
 from reports.formatting import percent
@@ -40,11 +41,7 @@ from reports.formatting import plain_money as money_pl
 MAX_EXAMPLES = 5
 HIDDEN = "(wartość ukryta — dane osobowe)"
 
-QUARANTINE_SCHEMA = {
-    "unit": pl.Utf8, "quarter": pl.Utf8, "dataset": pl.Utf8, "source_file": pl.Utf8, "file_sha256": pl.Utf8,
-    "row_number": pl.Int64, "column_name": pl.Utf8, "header": pl.Utf8, "rule": pl.Utf8, "severity": pl.Utf8,
-    "message": pl.Utf8, "value": pl.Utf8, "checked_at": pl.Datetime("us"),
-}
+QUARANTINE_SCHEMA = validation_polars_schema("quarantine")  # schemas/warehouse/staging.yaml
 
 
 @dataclass

@@ -13,7 +13,3 @@ final AS (
     FROM budget
 )
 SELECT * FROM final ORDER BY unit, task_no, cost_category;
-
-COMMENT ON TABLE mart.budget_line IS 'Budżet umowy: linie zadanie × kategoria; zadanie 0 = koszty pośrednie (stawka ryczałtowa).';
-COMMENT ON COLUMN mart.budget_line.amount IS 'Kwota linii budżetu, zł, DECIMAL(18,2).';
-COMMENT ON COLUMN mart.budget_line.is_indirect IS 'Linia kosztów pośrednich (zadanie 0).';

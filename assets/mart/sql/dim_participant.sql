@@ -80,33 +80,3 @@ final AS (
     JOIN units AS u USING (unit)
 )
 SELECT * FROM final ORDER BY unit, participant_id;
-
-COMMENT ON TABLE mart.dim_participant IS 'Uczestnicy — stan bieżący: wiersz z najpóźniejszego pliku kwartalnego zawierającego uczestnika (jednostka, identyfikator). Bez imion, nazwisk i PESEL.';
-COMMENT ON COLUMN mart.dim_participant.participant_id IS 'Identyfikator uczestnika nadany przez jednostkę.';
-COMMENT ON COLUMN mart.dim_participant.person_key IS 'Pseudonim PESEL (HMAC); NULL bez PESEL.';
-COMMENT ON COLUMN mart.dim_participant.sex IS 'K/M z pliku (Płeć), inaczej z PESEL.';
-COMMENT ON COLUMN mart.dim_participant.age_at_entry IS 'Wiek w chwili przystąpienia: z pliku, inaczej z PESEL.';
-COMMENT ON COLUMN mart.dim_participant.start_quarter IS 'Kwartał daty rozpoczęcia udziału.';
-COMMENT ON COLUMN mart.dim_participant.end_quarter IS 'Kwartał daty zakończenia udziału.';
-COMMENT ON COLUMN mart.dim_participant.first_quarter IS 'Pierwszy kwartał sprawozdawczy (plik), w którym wystąpił uczestnik.';
-COMMENT ON COLUMN mart.dim_participant.current_quarter IS 'Kwartał pliku, z którego pochodzi stan bieżący.';
-COMMENT ON COLUMN mart.dim_participant.quarterly_files IS 'W ilu plikach kwartalnych wystąpił uczestnik.';
-COMMENT ON COLUMN mart.dim_participant.entry_quarter IS 'Kwartał zliczenia osoby: start_quarter, nie wcześniej niż pierwszy kwartał projektu.';
-COMMENT ON COLUMN mart.dim_participant.ipus_quarter IS 'Pierwszy kwartał sprawozdawczy ze świadczeniem z numerem IPUS.';
-COMMENT ON COLUMN mart.dim_participant.is_unemployed IS 'Bezrobotny (zarejestrowany lub niezarejestrowany).';
-COMMENT ON COLUMN mart.dim_participant.is_long_term_unemployed IS 'Długotrwale bezrobotny: nie zbierane w pliku (zawsze NULL).';
-COMMENT ON COLUMN mart.dim_participant.is_under_25 IS 'Wiek w chwili przystąpienia < 25.';
-COMMENT ON COLUMN mart.dim_participant.is_over_54 IS 'Wiek w chwili przystąpienia > 54.';
-COMMENT ON COLUMN mart.dim_participant.is_isced_0_2 IS 'Wykształcenie ISCED 0–2.';
-COMMENT ON COLUMN mart.dim_participant.disability IS 'Osoba z niepełnosprawnościami: true tylko dla odpowiedzi Tak (Odmowa podania informacji = false).';
-COMMENT ON COLUMN mart.dim_participant.minority_migrant IS 'Mniejszość / migrant / obce pochodzenie: tylko Tak.';
-COMMENT ON COLUMN mart.dim_participant.homeless IS 'Bezdomność lub wykluczenie z dostępu do mieszkań: tylko Tak.';
-COMMENT ON COLUMN mart.dim_participant.other_disadvantaged IS 'Inna niekorzystna sytuacja społeczna: tylko Tak.';
-COMMENT ON COLUMN mart.dim_participant.is_rural IS 'DEGURBA 3 (obszar słabo zaludniony).';
-COMMENT ON COLUMN mart.dim_participant.poverty_risk IS 'Zagrożony ubóstwem lub wykluczeniem (Tak).';
-COMMENT ON COLUMN mart.dim_participant.has_ipus IS 'Co najmniej jedno świadczenie z numerem IPUS.';
-COMMENT ON COLUMN mart.dim_participant.completed_path IS 'Zakończenie udziału zgodnie ze ścieżką (Tak).';
-COMMENT ON COLUMN mart.dim_participant.path_quarter IS 'Kwartał zliczenia REZ_SCIEZKA: kwartał zakończenia, bez daty — kwartał pliku stanu bieżącego.';
-COMMENT ON COLUMN mart.dim_participant.source_file IS 'Plik źródłowy stanu bieżącego (pochodzenie).';
-COMMENT ON COLUMN mart.dim_participant.file_sha256 IS 'SHA-256 wersji pliku źródłowego.';
-COMMENT ON COLUMN mart.dim_participant.row_number IS 'Numer wiersza w pliku źródłowym.';

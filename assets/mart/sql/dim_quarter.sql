@@ -20,9 +20,3 @@ final AS (
     FROM starts
 )
 SELECT * FROM final ORDER BY quarter;
-
-COMMENT ON TABLE mart.dim_quarter IS 'Kalendarz kwartałów sprawozdawczych (etykieta 2021Q1 = folder danych).';
-COMMENT ON COLUMN mart.dim_quarter.quarter IS 'Kwartał, np. 2021Q1.';
-COMMENT ON COLUMN mart.dim_quarter.start_date IS 'Pierwszy dzień kwartału.';
-COMMENT ON COLUMN mart.dim_quarter.end_date IS 'Ostatni dzień kwartału.';
-COMMENT ON COLUMN mart.dim_quarter.label IS 'Etykieta polska, np. I kw. 2021.';

@@ -15,10 +15,3 @@ final AS (
     FROM services
 )
 SELECT * FROM final ORDER BY unit, service_code;
-
-COMMENT ON TABLE mart.dim_service IS 'Katalog usług jednostki (umowa/uslugi.csv).';
-COMMENT ON COLUMN mart.dim_service.service_code IS 'Kod usługi.';
-COMMENT ON COLUMN mart.dim_service.area IS 'Obszar usług (1–14) wg art. 2 ust. 1 ustawy o CUS.';
-COMMENT ON COLUMN mart.dim_service.mode IS 'Sposób realizacji: own, pes, ngo, social_clause.';
-COMMENT ON COLUMN mart.dim_service.commissioned IS 'Usługa zlecona podmiotowi zewnętrznemu (pes, ngo, social_clause).';
-COMMENT ON COLUMN mart.dim_service.unit_price IS 'Cena jednostkowa, zł, DECIMAL(18,2).';

@@ -37,24 +37,3 @@ final AS (
     FROM typed
 )
 SELECT * FROM final ORDER BY unit;
-
-COMMENT ON TABLE mart.dim_unit IS 'Jednostki (CUS) z rejestru config/units.yaml: okres, kwota umowy, stawki i limity; część UE/krajowa kwoty umowy wg assets/mart/money_macros.sql.';
-COMMENT ON COLUMN mart.dim_unit.unit IS 'Klucz jednostki (ASCII), np. elblag.';
-COMMENT ON COLUMN mart.dim_unit.unit_name IS 'Nazwa jednostki.';
-COMMENT ON COLUMN mart.dim_unit.agreement_no IS 'Numer umowy o dofinansowanie.';
-COMMENT ON COLUMN mart.dim_unit.period_start IS 'Początek okresu realizacji projektu.';
-COMMENT ON COLUMN mart.dim_unit.period_end IS 'Koniec okresu realizacji projektu.';
-COMMENT ON COLUMN mart.dim_unit.cus_start IS 'Data uruchomienia CUS (wskaźnik PROD_CUS).';
-COMMENT ON COLUMN mart.dim_unit.total IS 'Wartość projektu wg umowy, zł, DECIMAL(18,2).';
-COMMENT ON COLUMN mart.dim_unit.eu_rate IS 'Udział EFS (0.8428), DECIMAL(9,4).';
-COMMENT ON COLUMN mart.dim_unit.indirect_rate IS 'Stawka ryczałtowa kosztów pośrednich od kosztów bezpośrednich, DECIMAL(9,4).';
-COMMENT ON COLUMN mart.dim_unit.cross_financing_limit IS 'Limit cross-financingu jako udział w wydatkach kwalifikowalnych, DECIMAL(9,4).';
-COMMENT ON COLUMN mart.dim_unit.fixed_assets_limit IS 'Limit środków trwałych jako udział w wydatkach kwalifikowalnych, DECIMAL(9,4).';
-COMMENT ON COLUMN mart.dim_unit.commissioned_threshold IS 'Minimalny udział usług zleconych w kosztach bezpośrednich, DECIMAL(9,4).';
-COMMENT ON COLUMN mart.dim_unit.advance_spent_threshold IS 'Próg rozliczenia otrzymanych zaliczek dla kolejnej transzy (0.70), DECIMAL(9,4).';
-COMMENT ON COLUMN mart.dim_unit.total_eu IS 'Część EFS kwoty umowy: total × eu_rate zaokrąglone w dół do grosza.';
-COMMENT ON COLUMN mart.dim_unit.total_national IS 'Część budżetu państwa: total − total_eu.';
-COMMENT ON COLUMN mart.dim_unit.first_quarter IS 'Pierwszy kwartał sprawozdawczy (okres realizacji).';
-COMMENT ON COLUMN mart.dim_unit.last_quarter IS 'Ostatni kwartał sprawozdawczy (okres realizacji).';
-COMMENT ON COLUMN mart.dim_unit.cus_start_quarter IS 'Kwartał uruchomienia CUS.';
-COMMENT ON COLUMN mart.dim_unit.quarter_count IS 'Liczba kwartałów okresu realizacji.';

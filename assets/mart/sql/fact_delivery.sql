@@ -20,16 +20,3 @@ final AS (
     LEFT JOIN services AS s USING (unit, service_code)
 )
 SELECT * FROM final ORDER BY unit, quarter, source_file, row_number;
-
-COMMENT ON TABLE mart.fact_delivery IS 'Świadczenia (zrealizowane usługi) z kwartalnych plików swiadczenia.csv; kwartał = kwartał sprawozdawczy pliku.';
-COMMENT ON COLUMN mart.fact_delivery.quarter IS 'Kwartał sprawozdawczy (folder pliku).';
-COMMENT ON COLUMN mart.fact_delivery.participant_id IS 'Identyfikator uczestnika; NULL dla usług środowiskowych.';
-COMMENT ON COLUMN mart.fact_delivery.area IS 'Obszar 1–14 z katalogu usług (NULL: kod spoza katalogu).';
-COMMENT ON COLUMN mart.fact_delivery.mode IS 'Sposób realizacji z katalogu usług.';
-COMMENT ON COLUMN mart.fact_delivery.units IS 'Liczba jednostek usługi.';
-COMMENT ON COLUMN mart.fact_delivery.value_given IS 'Wartość z pliku (opcjonalna).';
-COMMENT ON COLUMN mart.fact_delivery.value IS 'Wartość świadczenia, zł: z pliku, inaczej liczba jednostek × cena jednostkowa (zaokrąglenie połówkowe w górę do grosza).';
-COMMENT ON COLUMN mart.fact_delivery.in_catalogue IS 'Kod usługi występuje w katalogu jednostki.';
-COMMENT ON COLUMN mart.fact_delivery.source_file IS 'Plik źródłowy.';
-COMMENT ON COLUMN mart.fact_delivery.file_sha256 IS 'SHA-256 wersji pliku.';
-COMMENT ON COLUMN mart.fact_delivery.row_number IS 'Numer wiersza w pliku.';

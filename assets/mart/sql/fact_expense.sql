@@ -22,16 +22,3 @@ final AS (
     LEFT JOIN budget AS b USING (unit, task_no, cost_category)
 )
 SELECT * FROM final ORDER BY unit, quarter, source_file, row_number;
-
-COMMENT ON TABLE mart.fact_expense IS 'Dokumenty księgowe (wydatki.csv): wydatki kwalifikowalne bezpośrednie zadań; kwartał = kwartał wniosku (folder pliku).';
-COMMENT ON COLUMN mart.fact_expense.document_no IS 'Numer dokumentu.';
-COMMENT ON COLUMN mart.fact_expense.task_no IS 'Nr zadania budżetu (≥ 1, koszty bezpośrednie).';
-COMMENT ON COLUMN mart.fact_expense.cost_category IS 'Kategoria kosztów budżetu.';
-COMMENT ON COLUMN mart.fact_expense.eligible_amount IS 'Kwota wydatków kwalifikowalnych, zł, DECIMAL(18,2).';
-COMMENT ON COLUMN mart.fact_expense.cross_financing IS 'Wydatek w ramach cross-financingu (T).';
-COMMENT ON COLUMN mart.fact_expense.fixed_asset IS 'Zakup środka trwałego (T).';
-COMMENT ON COLUMN mart.fact_expense.commissioned IS 'Usługa zlecona podmiotowi zewnętrznemu (T).';
-COMMENT ON COLUMN mart.fact_expense.in_budget IS 'Para zadanie/kategoria występuje w budżecie umowy.';
-COMMENT ON COLUMN mart.fact_expense.source_file IS 'Plik źródłowy.';
-COMMENT ON COLUMN mart.fact_expense.file_sha256 IS 'SHA-256 wersji pliku.';
-COMMENT ON COLUMN mart.fact_expense.row_number IS 'Numer wiersza w pliku.';

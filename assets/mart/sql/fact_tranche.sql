@@ -10,9 +10,3 @@ final AS (
     FROM tranches
 )
 SELECT * FROM final ORDER BY unit, quarter, tranche_no;
-
-COMMENT ON TABLE mart.fact_tranche IS 'Transze zaliczki otrzymane przez jednostkę (transze.csv); kwartał = kwartał wniosku.';
-COMMENT ON COLUMN mart.fact_tranche.amount_total IS 'Kwota transzy ogółem, zł.';
-COMMENT ON COLUMN mart.fact_tranche.amount_eu IS 'W tym EFS, zł.';
-COMMENT ON COLUMN mart.fact_tranche.amount_state IS 'W tym budżet państwa, zł.';
-COMMENT ON COLUMN mart.fact_tranche.parts_add_up IS 'EFS + budżet państwa = ogółem.';

@@ -10,10 +10,3 @@ final AS (
     FROM catalogue
 )
 SELECT * FROM final ORDER BY sort_order;
-
-COMMENT ON TABLE mart.indicator_catalogue IS 'Katalog wskaźników i kategorii profilu uczestników (schemas/indicators.yaml).';
-COMMENT ON COLUMN mart.indicator_catalogue.kind IS 'produkt, rezultat lub profil.';
-COMMENT ON COLUMN mart.indicator_catalogue.formula IS 'Który SQL liczy wartość (plik :: wyrażenie).';
-COMMENT ON COLUMN mart.indicator_catalogue.participant_flag IS 'Kolumna logiczna mart.dim_participant liczona dla wskaźników osobowych.';
-COMMENT ON COLUMN mart.indicator_catalogue.count_quarter IS 'Reguła kwartału zliczenia: entry, ipus, path.';
-COMMENT ON COLUMN mart.indicator_catalogue.target IS 'Źródło wartości docelowej: file, threshold, none.';

@@ -9,6 +9,3 @@ final AS (
     FROM targets
 )
 SELECT * FROM final ORDER BY unit, code;
-
-COMMENT ON TABLE mart.indicator_target IS 'Wartości docelowe wskaźników z umowy (ogółem, w tym K, w tym M).';
-COMMENT ON COLUMN mart.indicator_target.code IS 'Kod wskaźnika (schemas/indicators.yaml).';

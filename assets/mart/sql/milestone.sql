@@ -12,7 +12,3 @@ final AS (
     FROM milestones
 )
 SELECT * FROM final ORDER BY unit, planned_date, code;
-
-COMMENT ON TABLE mart.milestone IS 'Kamienie milowe umowy.';
-COMMENT ON COLUMN mart.milestone.on_time IS 'Osiągnięty w terminie (data osiągnięcia ≤ planowana); NULL = jeszcze nieosiągnięty.';
-COMMENT ON COLUMN mart.milestone.achieved_quarter IS 'Kwartał osiągnięcia (PROD_KAMIENIE liczony w tym kwartale).';

@@ -42,11 +42,3 @@ final AS (
     GROUP BY unit, code, person_key
 )
 SELECT * FROM final ORDER BY unit, code, count_quarter;
-
-COMMENT ON TABLE mart.person_count IS 'Osoba zliczona raz na jednostkę dla każdego kodu wskaźnika/profilu opartego na uczestnikach (schemas/indicators.yaml), w kwartale zliczenia.';
-COMMENT ON COLUMN mart.person_count.code IS 'Kod wskaźnika lub kategorii profilu.';
-COMMENT ON COLUMN mart.person_count.person_key IS 'Tożsamość osoby: pseudonim PESEL, bez PESEL id:<participant_id>.';
-COMMENT ON COLUMN mart.person_count.count_quarter IS 'Kwartał, w którym osoba jest liczona (wartość kwartalna); narastająco od tego kwartału.';
-COMMENT ON COLUMN mart.person_count.sex IS 'K/M z wiersza uczestnika, który wyznaczył kwartał zliczenia.';
-COMMENT ON COLUMN mart.person_count.participant_id IS 'Identyfikator uczestnika tego wiersza.';
-COMMENT ON COLUMN mart.person_count.participant_ids IS 'Liczba identyfikatorów uczestnika tej samej osoby spełniających warunek (liczona raz).';

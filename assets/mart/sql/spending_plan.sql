@@ -8,7 +8,3 @@ final AS (
     FROM plan
 )
 SELECT * FROM final ORDER BY unit, quarter;
-
-COMMENT ON TABLE mart.spending_plan IS 'Harmonogram: planowane wydatki kwalifikowalne (bezpośrednie + pośrednie) na kwartał.';
-COMMENT ON COLUMN mart.spending_plan.quarter IS 'Kwartał planu, np. 2021Q1.';
-COMMENT ON COLUMN mart.spending_plan.planned_amount IS 'Planowane wydatki, zł, DECIMAL(18,2).';

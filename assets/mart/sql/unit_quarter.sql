@@ -35,11 +35,3 @@ final AS (
     LEFT JOIN last_data AS l USING (unit)
 )
 SELECT * FROM final ORDER BY unit, quarter;
-
-COMMENT ON TABLE mart.unit_quarter IS 'Siatka sprawozdawcza: jednostka × kwartał okresu realizacji; in_report = kwartał nie późniejszy niż ostatni kwartał z danymi.';
-COMMENT ON COLUMN mart.unit_quarter.quarter_index IS 'Numer kwartału w okresie realizacji (1 = pierwszy).';
-COMMENT ON COLUMN mart.unit_quarter.quarter_count IS 'Liczba kwartałów okresu realizacji.';
-COMMENT ON COLUMN mart.unit_quarter.quarters_remaining IS 'Kwartały okresu realizacji po tym kwartale (do prognozy).';
-COMMENT ON COLUMN mart.unit_quarter.has_data IS 'Czy za kwartał wpłynął jakikolwiek plik kwartalny (przyjęte wiersze lub wynik walidacji).';
-COMMENT ON COLUMN mart.unit_quarter.last_data_quarter IS 'Ostatni kwartał jednostki z danymi.';
-COMMENT ON COLUMN mart.unit_quarter.in_report IS 'Kwartał ma wiersze w tabelach report.* (do ostatniego kwartału z danymi).';

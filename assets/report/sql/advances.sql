@@ -36,12 +36,3 @@ final AS (
     FROM cumulative AS c JOIN units AS u USING (unit)
 )
 SELECT * FROM final ORDER BY unit, quarter;
-
-COMMENT ON TABLE report.advances IS 'Zaliczki: transze otrzymane narastająco a wydatki rozliczone; reguła progu (70%) dla kolejnej transzy.';
-COMMENT ON COLUMN report.advances.tranches IS 'Liczba transz otrzymanych do końca kwartału (wg kwartału pliku transze.csv).';
-COMMENT ON COLUMN report.advances.received_total IS 'Transze ogółem narastająco, zł.';
-COMMENT ON COLUMN report.advances.spent IS 'Wydatki kwalifikowalne rozliczone narastająco (bezpośrednie + pośrednie).';
-COMMENT ON COLUMN report.advances.spent_share IS 'spent / received_total, DECIMAL(9,4) (prezentacja).';
-COMMENT ON COLUMN report.advances.threshold IS 'Próg rozliczenia (advance_spent_threshold).';
-COMMENT ON COLUMN report.advances.next_tranche_allowed IS 'spent ≥ threshold × received_total (porównanie dokładne); bez transz: true.';
-COMMENT ON COLUMN report.advances.missing_to_threshold IS 'Kwota brakująca do progu, zł.';

@@ -23,10 +23,3 @@ final AS (
     FROM settlement AS s JOIN units AS u USING (unit)
 )
 SELECT * FROM final ORDER BY unit, quarter;
-
-COMMENT ON TABLE report.commissioned IS 'Usługi zlecone (PES, NGO, klauzule) jako udział w kosztach bezpośrednich, narastająco, a próg jednostki.';
-COMMENT ON COLUMN report.commissioned.commissioned_amount IS 'Wydatki kwalifikowalne z Usługa zlecona = T, narastająco.';
-COMMENT ON COLUMN report.commissioned.direct_costs IS 'Wydatki kwalifikowalne bezpośrednie narastająco.';
-COMMENT ON COLUMN report.commissioned.share IS 'commissioned_amount / direct_costs, DECIMAL(9,4) (prezentacja).';
-COMMENT ON COLUMN report.commissioned.threshold IS 'Próg jednostki (commissioned_threshold).';
-COMMENT ON COLUMN report.commissioned.met IS 'commissioned_amount ≥ threshold × direct_costs (dokładnie); NULL bez kosztów.';

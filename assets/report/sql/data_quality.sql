@@ -15,5 +15,3 @@ final AS (
     FROM summary GROUP BY unit, quarter, dataset
 )
 SELECT * FROM final ORDER BY unit, quarter NULLS FIRST, dataset;
-
-COMMENT ON TABLE report.data_quality IS 'Jakość danych: wiersze otrzymane, przyjęte, w kwarantannie, ostrzeżenia (staging.validation_summary); quarter NULL = dane umowy.';

@@ -33,6 +33,3 @@ final AS (
     FROM amounts AS a LEFT JOIN budget AS b USING (unit, task_no, cost_category)
 )
 SELECT * FROM final ORDER BY unit, quarter, task_no, cost_category;
-
-COMMENT ON TABLE report.finance_by_category IS 'Wydatki kwalifikowalne bezpośrednie według zadania i kategorii kosztów a linia budżetu.';
-COMMENT ON COLUMN report.finance_by_category.pct IS 'cumulative_amount / budget, DECIMAL(9,4).';

@@ -30,7 +30,3 @@ final AS (
     FROM amounts AS a LEFT JOIN budget AS b USING (unit, task_no)
 )
 SELECT * FROM final ORDER BY unit, quarter, task_no;
-
-COMMENT ON TABLE report.finance_by_task IS 'Wydatki kwalifikowalne bezpośrednie według zadań a budżet: w kwartale, narastająco, % budżetu.';
-COMMENT ON COLUMN report.finance_by_task.budget IS 'Budżet zadania (suma linii), NULL dla zadania spoza budżetu.';
-COMMENT ON COLUMN report.finance_by_task.pct IS 'cumulative_amount / budget, DECIMAL(9,4).';

@@ -117,9 +117,3 @@ final AS (
 )
 SELECT * FROM final
 ORDER BY unit, quarter, CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, rule, message;
-
-COMMENT ON TABLE report.flags IS 'Sygnały ostrzegawcze z reguł monitorowania (assets/report/sql/flags.sql, ustawienia w schemas/flags.yaml).';
-COMMENT ON COLUMN report.flags.severity IS 'error, warning lub info.';
-COMMENT ON COLUMN report.flags.area IS 'Obszar: finanse, wskaźniki, zaliczki, dane, kamienie milowe.';
-COMMENT ON COLUMN report.flags.message IS 'Opis po polsku z liczbami.';
-COMMENT ON COLUMN report.flags.rule IS 'Kod reguły (schemas/flags.yaml).';

@@ -92,13 +92,3 @@ final AS (
     LEFT JOIN mart.indicator_target AS t USING (unit, code)
 )
 SELECT * FROM final ORDER BY unit, quarter, sort_order;
-
-COMMENT ON TABLE report.indicators IS 'Wskaźniki produktu i rezultatu: jednostka × kwartał × kod; w kwartale, narastająco, K/M, wartość docelowa, % realizacji. Osoba liczona raz na jednostkę (schemas/indicators.yaml).';
-COMMENT ON COLUMN report.indicators.code IS 'Kod wskaźnika (schemas/indicators.yaml).';
-COMMENT ON COLUMN report.indicators.measure_unit IS 'Jednostka miary: osoby, szt., % (REZ_ZLECANIE: wartości są udziałami 0–1).';
-COMMENT ON COLUMN report.indicators.target_total IS 'Wartość docelowa z umowy (REZ_ZLECANIE: próg jednostki).';
-COMMENT ON COLUMN report.indicators.quarter_total IS 'Wartość w kwartale (osoby zliczone w tym kwartale).';
-COMMENT ON COLUMN report.indicators.cumulative_total IS 'Wartość narastająco do końca kwartału (suma wartości kwartalnych).';
-COMMENT ON COLUMN report.indicators.cumulative_women IS 'Narastająco — kobiety (tylko wskaźniki z podziałem na płeć).';
-COMMENT ON COLUMN report.indicators.cumulative_men IS 'Narastająco — mężczyźni.';
-COMMENT ON COLUMN report.indicators.pct IS 'cumulative_total / target_total, DECIMAL(9,4); NULL bez wartości docelowej.';

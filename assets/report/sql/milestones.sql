@@ -10,6 +10,3 @@ final AS (
     FROM milestones
 )
 SELECT * FROM final ORDER BY unit, planned_date, code;
-
-COMMENT ON TABLE report.milestones IS 'Kamienie milowe: data planowana, data osiągnięcia, on_time (NULL = jeszcze nieosiągnięty).';
-COMMENT ON COLUMN report.milestones.days_late IS 'Dni opóźnienia (ujemne = przed terminem).';

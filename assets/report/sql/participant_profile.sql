@@ -32,8 +32,3 @@ final AS (
     FROM counts AS n JOIN catalogue AS c USING (code)
 )
 SELECT * FROM final ORDER BY unit, quarter, sort_order;
-
-COMMENT ON TABLE report.participant_profile IS 'Profil uczestników (wspólne wskaźniki EFS): osoby liczone raz na jednostkę w kwartale rozpoczęcia udziału; narastająco z podziałem K/M. Kategorie wrażliwe (sensitive) podlegają ukrywaniu małych liczebności w raporcie.';
-COMMENT ON COLUMN report.participant_profile.label IS 'Nazwa kategorii (polska).';
-COMMENT ON COLUMN report.participant_profile.sensitive IS 'Kategoria wrażliwa (niepełnosprawność, bezdomność, mniejszość/migrant, inna niekorzystna sytuacja).';
-COMMENT ON COLUMN report.participant_profile.age_group IS '1 = poniżej 25, 2 = 25–54, 3 = powyżej 54 lat; NULL dla innych kategorii.';

@@ -38,8 +38,3 @@ final AS (
     WINDOW w AS (PARTITION BY unit ORDER BY quarter ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
 SELECT * FROM final ORDER BY unit, quarter;
-
-COMMENT ON TABLE report.plan_vs_actual IS 'Harmonogram a wykonanie: kwartał planu; wykonanie = wydatki kwalifikowalne (bezpośrednie + pośrednie) zadeklarowane w kwartale; NULL po ostatnim kwartale z danymi.';
-COMMENT ON COLUMN report.plan_vs_actual.planned IS 'Planowane wydatki kwartału (0 gdy brak w harmonogramie).';
-COMMENT ON COLUMN report.plan_vs_actual.actual IS 'Wydatki kwalifikowalne kwartału (report.settlement.eligible_quarter).';
-COMMENT ON COLUMN report.plan_vs_actual.cumulative_share IS 'Wykonanie narastająco / plan narastająco, DECIMAL(9,4).';

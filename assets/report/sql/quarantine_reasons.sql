@@ -10,5 +10,3 @@ final AS (
     FROM quarantine GROUP BY unit, quarter, dataset, coalesce(message, rule), severity
 )
 SELECT * FROM final ORDER BY unit ASC, quarter ASC NULLS FIRST, dataset ASC, "rows" DESC;  -- noqa: RF06
-
-COMMENT ON TABLE report.quarantine_reasons IS 'Przyczyny kwarantanny: liczba wierszy według komunikatu walidacji (severity error = wiersz odrzucony, warning = przyjęty z ostrzeżeniem).';

@@ -29,8 +29,3 @@ final AS (
     GROUP BY g.unit, g.quarter, a.area
 )
 SELECT * FROM final ORDER BY unit, quarter, area;
-
-COMMENT ON TABLE report.services_by_area IS 'Świadczenia według obszarów ustawy (1–14): w kwartale (liczba, jednostki, osoby, wartość) i wartość narastająco.';
-COMMENT ON COLUMN report.services_by_area.persons IS 'Liczba różnych uczestników (participant_id) w kwartale w obszarze.';
-COMMENT ON COLUMN report.services_by_area.quarter_value IS 'Wartość świadczeń w kwartale, zł.';
-COMMENT ON COLUMN report.services_by_area.cumulative_value IS 'Wartość świadczeń narastająco, zł.';

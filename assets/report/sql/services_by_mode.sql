@@ -29,6 +29,3 @@ final AS (
     GROUP BY g.unit, g.quarter, m.mode
 )
 SELECT * FROM final ORDER BY unit, quarter, mode;
-
-COMMENT ON TABLE report.services_by_mode IS 'Świadczenia według sposobu realizacji (samodzielnie, PES, NGO, klauzula społeczna).';
-COMMENT ON COLUMN report.services_by_mode.commissioned IS 'Sposób realizacji zlecony (pes, ngo, social_clause).';

@@ -33,5 +33,3 @@ final AS (
     FROM amounts AS a LEFT JOIN catalogue AS c USING (unit, service_code)
 )
 SELECT * FROM final ORDER BY unit, quarter, service_code;
-
-COMMENT ON TABLE report.services_by_service IS 'Świadczenia według usług katalogu: liczba, jednostki, wartość w kwartale i narastająco.';

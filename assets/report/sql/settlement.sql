@@ -121,26 +121,3 @@ final AS (
     LEFT JOIN budget AS bl USING (unit)
 )
 SELECT * FROM final ORDER BY unit, quarter;
-
-COMMENT ON TABLE report.settlement IS 'Rozliczenie finansowe: jednostka × kwartał sprawozdawczy (kwartały bez plików przenoszą wartości narastające). Kwoty DECIMAL(18,2); udziały DECIMAL(9,4) tylko do prezentacji — porównania z limitami na kwotach dokładnych.';
-COMMENT ON COLUMN report.settlement.direct_quarter IS 'Wydatki kwalifikowalne bezpośrednie zadeklarowane w kwartale (wydatki.csv kwartału).';
-COMMENT ON COLUMN report.settlement.direct_cumulative IS 'Wydatki bezpośrednie narastająco.';
-COMMENT ON COLUMN report.settlement.indirect_quarter IS 'Koszty pośrednie kwartału = indirect_cumulative − poprzedni indirect_cumulative.';
-COMMENT ON COLUMN report.settlement.indirect_cumulative IS 'indirect_costs(direct_cumulative, stawka): zaokrąglenie połówkowe w górę do grosza.';
-COMMENT ON COLUMN report.settlement.eligible_quarter IS 'Wydatki kwalifikowalne kwartału (bezpośrednie + pośrednie).';
-COMMENT ON COLUMN report.settlement.eligible_cumulative IS 'Wydatki kwalifikowalne narastająco = direct_cumulative + indirect_cumulative.';
-COMMENT ON COLUMN report.settlement.eu_cumulative IS 'Część EFS: eu_part(eligible_cumulative) — w dół do grosza; eu_quarter = różnica narastających.';
-COMMENT ON COLUMN report.settlement.national_cumulative IS 'Budżet państwa: eligible_cumulative − eu_cumulative.';
-COMMENT ON COLUMN report.settlement.budget_total IS 'Wartość projektu wg umowy (config/units.yaml).';
-COMMENT ON COLUMN report.settlement.budget_lines_total IS 'Suma linii budżetu umowy (kontrola zgodności z budget_total).';
-COMMENT ON COLUMN report.settlement.budget_used_share IS 'eligible_cumulative / budget_total, DECIMAL(9,4).';
-COMMENT ON COLUMN report.settlement.cross_financing IS 'Wydatki cross-financing narastająco.';
-COMMENT ON COLUMN report.settlement.cross_financing_share IS 'cross_financing / eligible_cumulative, DECIMAL(9,4).';
-COMMENT ON COLUMN report.settlement.cross_financing_over_limit IS 'cross_financing > limit × eligible_cumulative (porównanie dokładne).';
-COMMENT ON COLUMN report.settlement.fixed_assets IS 'Środki trwałe narastająco.';
-COMMENT ON COLUMN report.settlement.fixed_assets_share IS 'fixed_assets / eligible_cumulative, DECIMAL(9,4).';
-COMMENT ON COLUMN report.settlement.fixed_assets_over_limit IS 'fixed_assets > limit × eligible_cumulative.';
-COMMENT ON COLUMN report.settlement.commissioned_cumulative IS 'Wydatki oznaczone Usługa zlecona = T, narastająco.';
-COMMENT ON COLUMN report.settlement.burn_rate IS 'Średnie wydatki kwalifikowalne ostatnich ≤ 4 kwartałów (do tego kwartału), zł.';
-COMMENT ON COLUMN report.settlement.projected_total IS 'Prognoza na koniec projektu: eligible_cumulative + suma ostatnich ≤4 kwartałów × kwartały pozostałe / ich liczba (zaokr. do grosza).';
-COMMENT ON COLUMN report.settlement.projection_risk IS 'Prognoza < param × budżet (param reguły PROGNOZA_RYZYKO w schemas/flags.yaml, domyślnie 95%) lub > 100% budżetu.';
