@@ -20,6 +20,7 @@ from assets.mart.mart_assets import build_mart
 from assets.report.report_tables import build_reports
 from assets.staging.typed import ensure_staging_tables, staging_columns
 from core.contract import load_contract
+from core.models import validation_tables_ddl
 from core.registry import _unit, registry_path
 
 D = Decimal
@@ -97,12 +98,7 @@ def _file_version(conn, unit, quarter, dataset, file, digest, version, rows) -> 
 def validation(conn: duckdb.DuckDBPyConnection) -> None:
     """staging.validation_summary / staging.quarantine as docs/warehouse.md describes them."""
     conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
-    conn.execute("""CREATE TABLE IF NOT EXISTS staging.validation_summary (unit VARCHAR, quarter VARCHAR,
-        dataset VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, received BIGINT, accepted BIGINT,
-        quarantined BIGINT, warnings BIGINT, checked_at TIMESTAMP)""")
-    conn.execute("""CREATE TABLE IF NOT EXISTS staging.quarantine (unit VARCHAR, quarter VARCHAR, dataset VARCHAR,
-        source_file VARCHAR, file_sha256 VARCHAR, row_number BIGINT, column_name VARCHAR, header VARCHAR,
-        rule VARCHAR, severity VARCHAR, message VARCHAR, value VARCHAR, checked_at TIMESTAMP)""")
+    conn.execute(validation_tables_ddl())  # the one definition: schemas/warehouse/staging.yaml
     conn.execute("DELETE FROM staging.validation_summary")
     conn.execute("DELETE FROM staging.quarantine")
     conn.execute("""INSERT INTO staging.validation_summary VALUES

@@ -132,8 +132,6 @@ def test_every_built_column_is_described_and_commented_with_the_yaml_text(wh):
                 f"{layer}.{table.name}: columns of the SQL and of schemas/warehouse/{layer}.yaml differ: "
                 f"not described {sorted(set(built) - {c.name for c in table.columns})}, "
                 f"described but absent {sorted({c.name for c in table.columns} - set(built))}")
-            if layer == "staging":
-                continue  # the fixture creates these itself (tests/mart_fixtures.py::validation)
             comments = {r["column_name"]: r["comment"] for r in rows(
                 wh, "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
                 [layer, table.name])}
