@@ -264,3 +264,20 @@ def test_a_new_person_indicator_needs_only_its_catalogue_entry(tmp_path, monkeyp
                             "AND quarter = '2021Q4' AND code = 'PROD_OSOBY_USLUGI'").fetchone()[0] == D("5")
     finally:
         conn.close()
+
+
+def test_model_reads_are_cached_by_content(tmp_path, monkeypatch):
+    from assets.mart import sql_graph
+
+    monkeypatch.setattr(sql_graph, "READS_CACHE", tmp_path / "reads.json")
+    first = write_models(tmp_path / "one", {"m": "CREATE OR REPLACE TABLE mart.m AS SELECT * FROM mart.dim_unit;"})
+    assert [(m.name, m.reads) for m in first] == [("m", ("mart.dim_unit",))]
+
+    def no_parse(path, text):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(sql_graph, "_parse", no_parse)
+    same = write_models(tmp_path / "two", {"m": "CREATE OR REPLACE TABLE mart.m AS SELECT * FROM mart.dim_unit;"})
+    assert [(m.name, m.reads) for m in same] == [("m", ("mart.dim_unit",))]  # same content: from the cache
+    with pytest.raises(AssertionError, match="parsed again"):  # changed content: parsed
+        write_models(tmp_path / "three", {"m": "CREATE OR REPLACE TABLE mart.m AS SELECT * FROM mart.dim_quarter;"})
