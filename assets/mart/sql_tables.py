@@ -36,8 +36,6 @@ INDICATORS_PATH = SCHEMAS_DIR / "indicators.yaml"
 FLAGS_PATH = SCHEMAS_DIR / "flags.yaml"
 MODEL_FOLDERS = {"mart": MART_SQL_DIR, "report": REPORT_SQL_DIR}
 
-SqlCheck = Check  # one property of a built table (schemas/warehouse/<layer>.yaml `checks`)
-
 
 def prepared_sources() -> dict[str, tuple[str, ...]]:
     """Relations `prepare` makes before every build → the upstream tables (asset keys) behind them.
