@@ -43,7 +43,7 @@ def prepared_sources() -> dict[str, tuple[str, ...]]:
     The staging validation tables are written by every staging asset; when absent (fresh
     warehouse) the `src_*` views are empty relations with the columns of schemas/warehouse/staging.yaml."""
     every_dataset = tuple(f"staging.{name}" for name in load_contract())
-    return {"registry_units": (), "catalogue_rows": (), "flag_rules": (),
+    return {"registry_units": (), "catalogue_rows": (), "flag_rules": (), "contract_delivery_modes": (),
             "src_validation_summary": every_dataset, "src_quarantine": every_dataset,
             "staging.validation_summary": every_dataset, "staging.quarantine": every_dataset}
 

@@ -1,164 +1,24 @@
-"""Descriptions of published tables and columns that have no COMMENT in the warehouse (Polish, as
-the rest of the copy). Key: column name, or "schema.table.column" where the meaning differs by table.
-
-The texts are data; they are expected to move into the per-layer metadata files, which will
-replace this module.
+"""Descriptions of published tables and columns without a warehouse COMMENT (raw.file_versions,
+tables a test or an older warehouse made by hand): from the one definition of every warehouse
+table, schemas/warehouse/<layer>.yaml (core/models.py). A column name not described for its table
+gets the shared meaning of schemas/warehouse/columns.yaml.
 """
 
-TABLE_DESCRIPTIONS: dict[str, str] = {
-    "staging.quarantine": "Wiersze/komórki odrzucone (error) lub przyjęte z ostrzeżeniem (warning) przez walidację, "
-                          "z regułą i komunikatem; bez treści odrzuconej komórki (dane osobowe).",
-    "staging.validation_summary": "Wynik walidacji: jednostka × kwartał × zbiór — wiersze otrzymane, przyjęte, "
-                                  "w kwarantannie, ostrzeżenia.",
-    "raw.file_versions": "Wersje plików landing (pochodzenie danych): jedna wersja jednego pliku; is_current = "
-                         "wersja, z której pochodzą obecne liczby.",
-}
-COLUMN_DESCRIPTIONS: dict[str, str] = {
-    "unit": "Klucz jednostki (ASCII), np. elblag — mart.dim_unit.",
-    "quarter": "Kwartał sprawozdawczy, np. 2021Q3 (folder pliku); NULL = dane umowy.",
-    "source_file": "Plik źródłowy (ścieżka względem folderu landing).",
-    "file_sha256": "SHA-256 wersji pliku (raw.file_versions).",
-    "row_number": "Numer wiersza w pliku źródłowym.",
-    "dataset": "Zbiór danych: participants, deliveries, expenses, tranches, budget, spending_plan, services, "
-               "indicator_targets, milestones.",
-    "checked_at": "Czas walidacji.",
-    "received": "Wiersze otrzymane w pliku.",
-    "accepted": "Wiersze przyjęte (w tym z ostrzeżeniem).",
-    "quarantined": "Wiersze odrzucone (kwarantanna).",
-    "warnings": "Wiersze przyjęte z ostrzeżeniem.",
-    "source_files": "Pliki źródłowe partycji.",
-    "header": "Nagłówek kolumny w pliku (polski).",
-    "severity": "error = wiersz odrzucony, warning = wiersz przyjęty z ostrzeżeniem (report.flags: także info).",
-    "rule": "Identyfikator reguły walidacji / sygnału.",
-    "message": "Komunikat (polski), bez danych osobowych.",
-    "column_name": "Kolumna (nazwa wewnętrzna), której dotyczy reguła; NULL = cały wiersz.",
-    "reason": "Przyczyna: komunikat walidacji (polski), inaczej identyfikator reguły.",
-    "rows": "Liczba różnych wierszy z tą przyczyną.",
-    "code": "Kod (wskaźnika, kategorii profilu lub kamienia milowego).",
-    "name": "Nazwa.",
-    "kind": "Rodzaj wskaźnika: produkt, rezultat, profil.",
-    "definition": "Definicja wskaźnika (polska).",
-    "sort_order": "Kolejność w raporcie.",
-    "by_sex": "Wskaźnik z podziałem na płeć (K/M).",
-    "age_group": "1 = poniżej 25, 2 = 25–54, 3 = powyżej 54 lat; NULL dla innych kategorii.",
-    "sensitive": "Kategoria wrażliwa (niepełnosprawność, bezdomność, mniejszość/migrant, inna niekorzystna sytuacja).",
-    "measure_unit": "Jednostka miary: osoby, szt., %.",
-    "target_total": "Wartość docelowa ogółem z umowy.",
-    "target_women": "Wartość docelowa — kobiety.",
-    "target_men": "Wartość docelowa — mężczyźni.",
-    "quarter_total": "Liczba osób zliczonych w kwartale.",
-    "quarter_women": "W kwartale — kobiety.",
-    "quarter_men": "W kwartale — mężczyźni.",
-    "cumulative_total": "Narastająco do końca kwartału.",
-    "cumulative_women": "Narastająco — kobiety.",
-    "cumulative_men": "Narastająco — mężczyźni.",
-    "task_no": "Nr zadania budżetu (0 = koszty pośrednie).",
-    "task_name": "Nazwa zadania (z budżetu umowy).",
-    "cost_category": "Kategoria kosztów budżetu.",
-    "category_name": "Nazwa kategorii kosztów (z budżetu umowy).",
-    "budget": "Budżet (suma linii budżetu umowy), zł.",
-    "quarter_amount": "Wydatki kwalifikowalne bezpośrednie zadeklarowane w kwartale, zł.",
-    "cumulative_amount": "Wydatki kwalifikowalne bezpośrednie narastająco, zł.",
-    "service_code": "Kod usługi (katalog uslugi.csv).",
-    "service_name": "Nazwa usługi (katalog).",
-    "area": "Obszar usług społecznych 1–14 (art. 2 ust. 1 ustawy o CUS).",
-    "mode": "Sposób realizacji: own (samodzielnie), pes, ngo, social_clause (zamówienie z klauzulą społeczną).",
-    "commissioned": "Usługa zlecona podmiotowi zewnętrznemu (PES, NGO, klauzula społeczna).",
-    "deliveries": "Liczba świadczeń.",
-    "units": "Liczba jednostek usługi.",
-    "quarter_value": "Wartość świadczeń w kwartale, zł.",
-    "cumulative_value": "Wartość świadczeń narastająco, zł.",
-    "cumulative_deliveries": "Liczba świadczeń narastająco.",
-    "planned_date": "Data planowana.",
-    "achieved_date": "Data osiągnięcia (NULL = nieosiągnięty).",
-    "planned_quarter": "Kwartał daty planowanej.",
-    "achieved_quarter": "Kwartał osiągnięcia.",
-    "on_time": "Osiągnięty nie później niż w dacie planowanej (NULL = nieosiągnięty).",
-    "start_date": "Pierwszy dzień.",
-    "end_date": "Ostatni dzień.",
-    "year": "Rok.",
-    "quarter_no": "Numer kwartału w roku (1–4).",
-    "cross_financing": "Cross-financing (T/N).",
-    "fixed_asset": "Środek trwały (T/N).",
-    "provider": "Realizator usługi (podmiot, nie osoba fizyczna).",
-    "provider_nip": "NIP realizatora.",
-    "unit_of_measure": "Jednostka miary usługi (np. godzina).",
-    "gmina": "Gmina jednostki.",
-    "voivodeship": "Województwo.",
-    "transformation": "Przekształcenie (np. MOPS → CUS).",
-    "agreement_signed": "Data podpisania umowy o dofinansowanie.",
-    "programme": "Program (PO WER 2014–2020, działanie 2.8).",
-    "call": "Nabór (konkurs).",
-    "delivery_date": "Data realizacji świadczenia.",
-    "issuer_nip": "NIP wystawcy dokumentu.",
-    "issue_date": "Data wystawienia dokumentu.",
-    "payment_date": "Data zapłaty.",
-    "gross_amount": "Kwota dokumentu brutto, zł.",
-    "net_amount": "Kwota dokumentu netto, zł.",
-    "vat_amount": "W tym VAT, zł.",
-    "tranche_no": "Numer transzy.",
-    "received_date": "Data wpływu transzy.",
-    "received_eu": "Transze narastająco — część EFS, zł.",
-    "received_state": "Transze narastająco — budżet państwa, zł.",
-    "received_quarter": "Transze otrzymane w kwartale, zł.",
-    "commissioned_quarter": "Wydatki z Usługa zlecona = T zadeklarowane w kwartale, zł.",
-    "direct_quarter": "Wydatki kwalifikowalne bezpośrednie zadeklarowane w kwartale, zł.",
-    "quarter_share": "Udział usług zleconych w kosztach bezpośrednich kwartału, DECIMAL(9,4) (prezentacja).",
-    "planned_cumulative": "Plan narastająco, zł.",
-    "actual_cumulative": "Wykonanie narastająco, zł (NULL po ostatnim kwartale z danymi).",
-    "quarter_index": "Numer kwartału w okresie projektu (1 = pierwszy).",
-    "quarter_count": "Liczba kwartałów okresu projektu.",
-    "quarters_remaining": "Kwartały pozostałe do końca projektu po tym kwartale.",
-    "has_data": "Jednostka przesłała pliki za ten kwartał.",
-    "documents_quarter": "Liczba dokumentów księgowych zadeklarowanych w kwartale.",
-    "indirect_rate": "Stawka ryczałtowa kosztów pośrednich, DECIMAL(9,4).",
-    "eu_rate": "Udział EFS (0.8428), DECIMAL(9,4).",
-    "eu_quarter": "Część EFS kwartału = różnica narastających, zł.",
-    "national_quarter": "Część budżetu państwa kwartału = różnica narastających, zł.",
-    "budget_direct": "Budżet kosztów bezpośrednich (zadania ≥ 1), zł.",
-    "budget_indirect": "Budżet kosztów pośrednich (zadanie 0), zł.",
-    "cross_financing_limit": "Limit cross-financingu (udział), DECIMAL(9,4).",
-    "fixed_assets_limit": "Limit środków trwałych (udział), DECIMAL(9,4).",
-    "burn_quarters": "Liczba kwartałów (≤ 4), z których liczono tempo wydatków.",
-    "projected_share": "projected_total / budget_total, DECIMAL(9,4).",
-    # staging.quarantine / validation_summary
-    "staging.quarantine.row_number": "Numer wiersza w pliku źródłowym (wiersz danych; NULL = cały plik).",
-    # raw.file_versions
-    "version_no": "Numer wersji pliku (1 = pierwsza przesłana; kolejne = korekty).",
-    "size_bytes": "Rozmiar pliku w bajtach.",
-    "encoding": "Wykryte kodowanie pliku (utf-8, cp1250…).",
-    "rows_loaded": "Wiersze wczytane z tej wersji.",
-    "ignored_columns": "Nadmiarowe kolumny pliku pominięte przy wczytaniu (nagłówki).",
-    "first_loaded_at": "Pierwsze wczytanie tej wersji.",
-    "last_loaded_at": "Ostatnie wczytanie tej wersji.",
-    "is_current": "Wersja bieżąca (z niej pochodzą obecne liczby).",
-    # table-specific meanings
-    "report.finance_by_category.budget": "Budżet linii (zadanie × kategoria), zł.",
-    "report.finance_by_category.pct": "cumulative_amount / budget, DECIMAL(9,4).",
-    "report.data_quality.received": "Wiersze otrzymane (staging.validation_summary).",
-    "mart.indicator_catalogue.name": "Nazwa wskaźnika (polska).",
-    "report.indicators.name": "Nazwa wskaźnika (polska).",
-    "mart.milestone.code": "Kod kamienia milowego.",
-    "mart.milestone.name": "Nazwa kamienia milowego.",
-    "report.milestones.code": "Kod kamienia milowego.",
-    "report.milestones.name": "Nazwa kamienia milowego.",
-    "mart.unit_quarter.start_date": "Pierwszy dzień kwartału.",
-    "mart.unit_quarter.end_date": "Ostatni dzień kwartału.",
-    "mart.budget_line.cross_financing": "Linia budżetu w ramach cross-financingu.",
-    "mart.budget_line.fixed_asset": "Linia budżetu na środki trwałe.",
-    "mart.budget_line.commissioned": "Linia budżetu na usługi zlecone.",
-    "mart.fact_delivery.commissioned": "Usługa zlecona (sposób realizacji pes, ngo lub social_clause).",
-    "mart.fact_delivery.unit": "Klucz jednostki (ASCII), np. elblag — mart.dim_unit.",
-    "report.services_by_mode.commissioned": "Sposób realizacji oznacza zlecenie (pes, ngo, social_clause).",
-    "report.participant_profile.code": "Kod kategorii profilu uczestników (mart.indicator_catalogue, kind = profil).",
-    "report.participant_profile.quarter_total": "Osoby zliczone w kwartale rozpoczęcia udziału.",
-    "mart.indicator_catalogue.code": "Kod wskaźnika lub kategorii profilu (schemas/indicators.yaml).",
-    "mart.indicator_target.code": "Kod wskaźnika (mart.indicator_catalogue).",
-}
+from core.models import column_descriptions, shared_columns, table_descriptions
+
+
+def table_description(schema: str, table: str) -> str | None:
+    return table_descriptions().get((schema, table))
 
 
 def describe(schema: str, table: str, column: str, comment: str | None) -> str | None:
-    """The published description of a column: its warehouse COMMENT, else this module's text."""
-    return (comment or COLUMN_DESCRIPTIONS.get(f"{schema}.{table}.{column}")
-            or COLUMN_DESCRIPTIONS.get(column))
+    """The published description of a column: its warehouse COMMENT, else the models' text."""
+    return comment or column_descriptions().get((schema, table, column)) or shared_columns().get(column)
 
+
+def docs_fingerprint() -> dict[str, str]:
+    """Every description, for the publishing policy's fingerprint (a changed text republishes)."""
+    texts = {f"{s}.{t}": text for (s, t), text in table_descriptions().items()}
+    texts.update({f"{s}.{t}.{c}": text for (s, t, c), text in column_descriptions().items()})
+    texts.update({f"*.{c}": text for c, text in shared_columns().items()})
+    return texts

@@ -19,7 +19,7 @@ reports/config.yaml), so one rule protects reports and copy.
 The rules are applied to whatever the warehouse holds, so a new table is published without code
 changes — and `docs/sql.md` must then document it (`tests/test_sql_docs.py` fails until
 `cus publish --write-docs` regenerates the list). Columns without a warehouse COMMENT get one from
-assets/publish/column_docs.py, so every published column is described in the copy itself.
+schemas/warehouse/*.yaml (assets/publish/column_docs.py), so every published column is described in the copy itself.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.publish.column_docs import COLUMN_DESCRIPTIONS, TABLE_DESCRIPTIONS, describe
+from assets.publish.column_docs import describe, docs_fingerprint, table_description
 from assets.publish.macros import copy_scalar_macros, create_lineage_macros, lineage_macro_statements
 from assets.publish.meta import META_DOCS, META_SCHEMA, comment_meta_tables, create_meta_tables
 from assets.publish.quoting import quote_ident, sql_literal
@@ -105,7 +105,7 @@ def policy_fingerprint() -> str:
     """Hash of the publishing rules: a copy made under other rules (an older release, another
     threshold) is republished even when the warehouse did not change."""
     rules = [load_policy().raw, sensitive_service_areas(), suppression_threshold(), lineage_macro_statements(),
-             TABLE_DESCRIPTIONS, COLUMN_DESCRIPTIONS, META_DOCS]
+             docs_fingerprint(), META_DOCS]
     return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
 
 
@@ -215,7 +215,7 @@ def _suppress_sensitive_areas(conn: duckdb.DuckDBPyConnection, policy: PublishPo
 def _table_comment(policy: PublishPolicy, schema: str, table: str, comment: str | None, names: list[str],
                    threshold: int, areas: tuple[int, ...]) -> str | None:
     """The warehouse COMMENT (else column_docs' text) plus the suppression notes that apply."""
-    comment = comment or TABLE_DESCRIPTIONS.get(f"{schema}.{table}")
+    comment = comment or table_description(schema, table)
     if "sensitive" in names and any(c in names for g in policy.suppressed_groups for c in g):
         comment = (comment or "") + " " + policy.suppression_note.format(n=threshold - 1)
     if "area" in names and any(c in names for c in policy.area_person_columns) and areas:
