@@ -45,13 +45,19 @@ class LandingResource(dg.ConfigurableResource):
 
 
 class ReportsResource(dg.ConfigurableResource):
-    """Where report files are written: <root>/<YYYY>Q<n>/<unit>/."""
+    """Where report files are written: <root>/<YYYY>Q<n>/<unit>/, and the loopback port on which
+    `cus ui` serves that folder over HTTP (the links in the Dagster UI point there)."""
 
     root: str
+    port: int = 3001
 
     @property
     def folder(self) -> Path:
         return project_path(self.root)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
 class PseudonymizerResource(dg.ConfigurableResource):

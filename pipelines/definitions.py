@@ -14,6 +14,7 @@ from assets.mart.mart_assets import build_mart_assets
 from assets.raw.raw_assets import build_raw_assets
 from assets.report.report_files import build_report_file_assets, build_report_schedules
 from assets.report.report_tables import build_report_table_assets
+from assets.report.status_asset import build_status_asset, build_status_sensor
 from assets.staging.staging_assets import build_staging_assets
 from core.registry import load_units, registry_path
 from core.resources import LandingResource, PseudonymizerResource, PublishedResource, ReportsResource, WarehouseResource
@@ -30,7 +31,7 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "warehouse": WarehouseResource(path=dg.EnvVar("CUS_WAREHOUSE")),
         "landing": LandingResource(root=dg.EnvVar("CUS_LANDING")),
-        "reports": ReportsResource(root=dg.EnvVar("CUS_REPORTS")),
+        "reports": ReportsResource(root=dg.EnvVar("CUS_REPORTS"), port=dg.EnvVar.int("CUS_REPORTS_PORT")),
         "pseudonymizer": PseudonymizerResource(secret=dg.EnvVar("CUS_PSEUDONYM_KEY")),
         "published": PublishedResource(root=dg.EnvVar("CUS_PUBLISHED")),
     }
@@ -46,6 +47,7 @@ def build_definitions(registry: Path | None = None, resources: dict | None = Non
     agreement_assets = [a for a in ingestion if a.partitions_def == by_unit]
     warehouse_tables = build_mart_assets() + build_report_table_assets()
     report_files = build_report_file_assets(quarter_partitions(units), units)
+    status = build_status_asset(units)
 
     ingest_quarter_job = dg.define_asset_job(
         "ingest_quarter_job",
@@ -71,14 +73,19 @@ def build_definitions(registry: Path | None = None, resources: dict | None = Non
         partitions_def=quarter_partitions(units),
         description="Raporty kwartalne dla ministerstwa (HTML, PDF, XLSX) dla każdej jednostki i zbiorczy.",
     )
+    status_job = dg.define_asset_job(
+        "status_job",
+        selection=dg.AssetSelection.assets(status),
+        description="Stan danych każdej jednostki w każdym kwartale (report/status).",
+    )
     jobs = [ingest_quarter_job, ingest_agreement_job, indicators_job, reports_job]
     return dg.Definitions(
-        assets=ingestion + warehouse_tables + report_files,
-        jobs=jobs,
+        assets=ingestion + warehouse_tables + report_files + [status],
+        jobs=[*jobs, status_job],
         schedules=build_report_schedules(reports_job, units),
         sensors=[build_landing_sensor(units, ingest_quarter_job, ingest_agreement_job),
                  build_indicators_sensor([ingest_quarter_job, ingest_agreement_job], indicators_job),
-                 *build_publish_sensors(jobs)],
+                 *build_publish_sensors(jobs), build_status_sensor(jobs, status_job)],
         resources=resources or default_resources(),
     )
 

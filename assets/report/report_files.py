@@ -19,6 +19,7 @@ from core.quarters import partition_key_to_quarter, quarter_end, quarter_of, qua
 from core.registry import Unit, load_units
 from core.resources import ReportsResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
+from assets.report.status import report_url
 from reports import queries
 from reports.formatting import money, percent, pl_date, pl_datetime, quarter_label
 from reports.generate import ReportFiles, units_in_quarter, write_quarter_reports
@@ -39,11 +40,11 @@ class ReportFilesConfig(dg.Config):
     suppression_threshold: int | None = Field(
         default=None,
         description="Próg ukrywania małych liczebności w kategoriach wrażliwych (puste = reports/config.yaml, "
-                    "domyślnie 5). Threshold below which sensitive counts are suppressed.",
+                    "domyślnie 5).",
     )
-    with_pdf: bool = Field(default=True, description="Drukuj PDF przez Chromium. Print the PDF with Chromium.")
+    with_pdf: bool = Field(default=True, description="Drukuj PDF przez Chromium.")
     units: list[str] = Field(default_factory=list,
-                             description="Tylko te jednostki (puste = wszystkie w okresie). Restrict to these units.")
+                             description="Tylko te jednostki (puste = wszystkie w okresie).")
 
     def settings(self) -> ReportSettings:
         base = default_settings()
@@ -63,10 +64,12 @@ def _summary_markdown(files: list[ReportFiles]) -> str:
     return "\n".join(lines)
 
 
-def _files_markdown(files: list[ReportFiles]) -> str:
+def _files_markdown(files: list[ReportFiles], base_url: str, root) -> str:
+    """Links to the report server of `cus ui` (the UI turns file:// links into dead ones)."""
     lines = ["| raport | HTML | PDF | XLSX |", "|---|---|---|---|"]
     for f in files:
-        cells = [f"[{p.name}](file://{p})" if p is not None else "—" for p in (f.html, f.pdf, f.xlsx)]
+        cells = [f"[{p.name}]({report_url(base_url, root, p)})" if p is not None else "—"
+                 for p in (f.html, f.pdf, f.xlsx)]
         lines.append(f"| {f.title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -81,14 +84,13 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
         kinds={"html", "pdf", "xlsx"},
         tags={"layer": "report"},
         description=(
-            "**Raporty kwartalne dla ministerstwa** (HTML, PDF, XLSX) — dla każdej jednostki w okresie realizacji "
+            "Raporty kwartalne dla ministerstwa (HTML, PDF, XLSX) — dla każdej jednostki w okresie realizacji "
             "projektu i raport zbiorczy: identyfikacja, postęp rzeczowy (wskaźniki), profil uczestników, usługi "
             "według obszarów ustawy i sposobu realizacji, postęp finansowy (zadania a budżet, harmonogram, koszty "
             "pośrednie, limity, EFS/budżet państwa, zaliczki i reguła 70%), jakość danych, ryzyka, kamienie milowe. "
-            "Pliki: `<folder raportów>/<RRRR>Q<n>/<jednostka>/raport_<jednostka>_<RRRR>Q<n>.*` (ścieżki w metadanych). "
-            "Małe liczebności w kategoriach wrażliwych są ukryte.\n\n"
-            "Quarterly reports per unit and consolidated, written from the report tables; file paths are in the "
-            "materialization metadata."
+            "Pliki: <folder raportów>/<RRRR>Q<n>/<jednostka>/raport_<jednostka>_<RRRR>Q<n>.* — odnośniki do nich "
+            "(otwierane w przeglądarce, gdy działa cus ui) są w metadanych materializacji. "
+            "Małe liczebności w kategoriach wrażliwych są ukryte."
         ),
     )
     def quarterly_reports(context: dg.AssetExecutionContext, config: ReportFilesConfig,
@@ -105,8 +107,7 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
             return dg.MaterializeResult(metadata={"raporty": 0, "kwartał": quarter})
         if not warehouse.file.exists():
             raise dg.Failure(
-                f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job). "
-                "The warehouse file does not exist yet.")
+                f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job).")
         try:
             with queries.read_only(warehouse.file) as conn:
                 inputs = queries.load_report_inputs(conn, quarter, covered)
@@ -115,7 +116,7 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
         if inputs.missing:
             context.log.warning(
                 f"{quarter}: w hurtowni brak tabel {', '.join(inputs.missing)} — odpowiadające im części raportów "
-                "będą puste; uruchom indicators_job. Missing report tables, their sections are empty.")
+                "będą puste; uruchom indicators_job.")
         settings = config.settings()
         context.log.info(f"{quarter_label(quarter)}: raporty dla {len(covered)} jednostek i zbiorczy.")
         files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf)
@@ -128,12 +129,13 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
             "ukryte komórki (kategorie wrażliwe)": sum(f.suppressed_cells for f in files),
             "próg ukrywania": settings.suppression_threshold,
             "podsumowanie": dg.MetadataValue.md(_summary_markdown(files)),
-            "pliki raportów": dg.MetadataValue.md(_files_markdown(files)),
+            "pliki raportów": dg.MetadataValue.md(_files_markdown(files, reports.base_url, reports.folder)),
             "brakujące tabele": ", ".join(inputs.missing) or "—",
         }
         for f in files:
             for path in f.paths:
-                metadata[f"{f.unit_key} ({path.suffix[1:].upper()})"] = dg.MetadataValue.path(str(path))
+                metadata[f"{f.unit_key} ({path.suffix[1:].upper()})"] = dg.MetadataValue.url(
+                    report_url(reports.base_url, reports.folder, path))
         return dg.MaterializeResult(metadata=metadata)
 
     return [quarterly_reports]
@@ -157,28 +159,28 @@ def evaluate_report_schedule(context: dg.ScheduleEvaluationContext, warehouse: W
     key = quarter_to_partition_key(quarter)
     if partitions_def is not None and key not in partitions_def.get_partition_keys(
             current_time=when if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition) else None):
-        return dg.SkipReason(f"{quarter}: kwartał poza okresem projektów — brak raportu. Quarter outside all projects.")
+        return dg.SkipReason(f"{quarter}: kwartał poza okresem projektów — brak raportu.")
     expected = units_in_quarter(units or registry_units(), quarter)
     if not expected:
         return dg.SkipReason(f"{quarter}: żadna jednostka nie realizuje projektu w tym kwartale.")
     if not warehouse.file.exists():
-        return dg.SkipReason(f"{quarter}: hurtownia {warehouse.file} jeszcze nie istnieje. No warehouse yet.")
+        return dg.SkipReason(f"{quarter}: hurtownia {warehouse.file} jeszcze nie istnieje.")
     try:
         with queries.read_only(warehouse.file, wait_seconds=5) as conn:
             arrivals = queries.quarter_arrivals(conn, quarter)
     except queries.WarehouseBusy as error:
-        return dg.SkipReason(f"{quarter}: {error} Warehouse busy, next evaluation retries.")
+        return dg.SkipReason(f"{quarter}: {error} Następna ocena spróbuje ponownie.")
     arrived = {u.key: arrivals[u.key] for u in expected if u.key in arrivals}
     missing = [u.key for u in expected if u.key not in arrivals]
     days_after = (today - quarter_end(quarter)).days
     if not arrived:
         return dg.SkipReason(f"{quarter}: nie dotarł jeszcze żaden plik za ten kwartał (dzień {days_after} po "
-                             "zakończeniu kwartału). No files for the quarter yet.")
+                             "zakończeniu kwartału).")
     if missing and days_after < deadline_days:
         deadline = quarter_end(quarter) + timedelta(days=deadline_days)
         return dg.SkipReason(
             f"{quarter}: czekam na pliki jednostek: {', '.join(missing)} (dotarły: {', '.join(arrived)}). "
-            f"Po {pl_date(deadline)} raporty powstaną z danymi, które są. Waiting for files of: {', '.join(missing)}.")
+            f"Po {pl_date(deadline)} raporty powstaną z danymi, które są.")
     last_load = max(a["last_loaded_at"] for a in arrived.values())
     stale = []
     for table in queries.SOURCE_TABLES:
@@ -188,8 +190,7 @@ def evaluate_report_schedule(context: dg.ScheduleEvaluationContext, warehouse: W
     if stale:
         return dg.SkipReason(
             f"{quarter}: pliki wczytano {pl_datetime(last_load)}, ale tabele raportowe nie zostały od tego czasu "
-            f"przeliczone ({', '.join('report.' + t for t in stale)}) — uruchom indicators_job. "
-            "Report tables are older than the latest file load.")
+            f"przeliczone ({', '.join('report.' + t for t in stale)}) — uruchom indicators_job.")
     fingerprint = hashlib.sha256(
         "|".join(f"{unit}={arrived[unit]['fingerprint']}" for unit in sorted(arrived)).encode()).hexdigest()[:12]
     return dg.RunRequest(
@@ -211,8 +212,7 @@ def build_report_schedules(reports_job, units: tuple[Unit, ...] | None = None) -
         description=(
             "Codziennie o 6:00 sprawdza ostatni zamknięty kwartał: gdy dotarły pliki wszystkich jednostek (albo minęło "
             f"{DEADLINE_DAYS} dni od końca kwartału) i wskaźniki przeliczono po ich wczytaniu, uruchamia raporty "
-            "kwartalne; poprawiony plik powoduje ponowne wygenerowanie. Daily check of the last closed quarter: "
-            "runs the reports once its data has arrived; a corrected file triggers a new run."
+            "kwartalne; poprawiony plik powoduje ponowne wygenerowanie."
         ),
     )
     def quarterly_reports_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):

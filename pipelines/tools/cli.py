@@ -8,7 +8,8 @@
     cus templates [--out DIR]      blank XLSX templates for data providers
     cus publish [--force] [--write-docs]  read-only copy for ad hoc SQL (data/published/current.duckdb)
     cus sql ["SELECT …"]           one query on the published copy, or an interactive shell
-    cus ui                         open the Dagster UI (dagster dev) on this project
+    cus status [--unit U] [--quarter Q]  status of every unit × quarter (received, missing, refused, …)
+    cus ui                         open the Dagster UI (dagster dev) and serve the reports folder
 
 Errors are printed as one clear line in Polish and the command exits with status 1 (no
 traceback; set CUS_DEBUG=1 to see one).
@@ -212,6 +213,34 @@ def cmd_reports(args) -> int:
     return _finish(summary)
 
 
+def cmd_status(args) -> int:
+    from assets.report.status import grid_text, unit_detail_text, unit_quarter_status
+    from reports import queries
+
+    units = _select_units(_units(), args.unit)
+    quarters = _parse_quarter_arg(args.quarter)
+    warehouse = _abs(os.environ["CUS_WAREHOUSE"])
+    reports_root = _abs(os.environ["CUS_REPORTS"])
+    if warehouse.is_file():
+        try:
+            with queries.read_only(warehouse, wait_seconds=10) as conn:
+                status = unit_quarter_status(conn, units, reports_root)
+        except queries.WarehouseBusy as error:
+            raise CliError(str(error)) from error
+    else:
+        print(f"Uwaga: brak hurtowni {warehouse} — nie wczytano jeszcze żadnego pliku.")
+        status = unit_quarter_status(None, units, reports_root)
+    if quarters:
+        if quarters[0] not in set(status["quarter"].to_list()):
+            raise CliError(f"Kwartał {quarters[0]} jest poza okresem projektów wybranych jednostek.")
+        status = status.filter(status["quarter"] == quarters[0])
+    print(grid_text(status))
+    if args.unit:
+        print()
+        print(unit_detail_text(status, args.unit))
+    return 0
+
+
 def cmd_templates(args) -> int:
     from pipelines.tools.templates import write_templates
 
@@ -304,6 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-rows", type=int, default=50, help="ile wierszy wyniku pokazać (domyślnie 50; --csv: wszystkie)")
     p.add_argument("--csv", action="store_true", help="wynik jako CSV (do przekierowania do pliku)")
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("status", help="stan danych: jednostki × kwartały (otrzymano, brak, odrzucony, kwarantanna, "
+                       "raport)", description="Tabela stanu każdej jednostki w każdym kwartale, liczona z hurtowni i "
+                       "plików raportów — to samo co zasób report/status w interfejsie Dagster.")
+    p.add_argument("--unit", help="tylko ta jednostka (klucz, np. elblag) i szczegóły jej kwartałów")
+    p.add_argument("--quarter", help="tylko ten kwartał, np. 2021Q3")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("templates", help="puste szablony XLSX dla dostawców danych")
     p.add_argument("--out", default="data/templates")

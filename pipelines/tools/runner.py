@@ -116,4 +116,7 @@ def run_pipeline(
         for i, quarter in enumerate(report_quarters, start=1):
             run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary,
                     echo, step=(i, len(report_quarters)))
+    if "status_job" in job_names:
+        echo("Stan danych jednostek i kwartałów (report/status; cus status)")
+        run_job(defs, "status_job", None, instance, "stan danych", summary, echo, step=(1, 1))
     return summary

@@ -1,0 +1,194 @@
+"""The unit × quarter status (assets/report/status.py, asset report/status, `cus status`).
+
+A tiny warehouse written by code (the rows the ingest and validation steps write) for two units of
+the registry, plus report files on disk; every expected status is worked out by hand from it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from contextlib import redirect_stdout
+from datetime import date, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets.raw.ingest import ensure_raw_tables
+from assets.report.status import (
+    MISSING_CLOSED,
+    MISSING_OPEN,
+    NOT_APPLICABLE,
+    QUARANTINE,
+    RECEIVED,
+    REFUSED,
+    REPORT_READY,
+    grid_markdown,
+    unit_quarter_status,
+)
+from assets.staging.staging_assets import ensure_validation_tables
+from core.registry import load_units
+from core.warehouse import connect
+
+TODAY = date(2021, 8, 15)  # 2021Q3 is open, earlier quarters closed
+LOADED = datetime(2021, 7, 20, 10, 0)
+BY_KEY = {u.key: u for u in load_units()}
+# Registry order is the order given (starachowice first on purpose: not alphabetical).
+UNITS = (BY_KEY["starachowice"], BY_KEY["elblag"])
+
+
+def _version(conn, unit, quarter, dataset, sha, current=True, loaded=LOADED):
+    conn.execute("INSERT INTO raw.file_versions VALUES (?, ?, ?, ?, ?, 1, 100, 'utf-8', 10, [], ?, ?, ?)",
+                 [unit, quarter, dataset, f"{unit}/{quarter}/{dataset}.csv", sha, loaded, loaded, current])
+
+
+def _summary(conn, unit, quarter, dataset, received, accepted, quarantined, warnings):
+    conn.execute("INSERT INTO staging.validation_summary VALUES (?, ?, ?, 'f.csv', 'sha', ?, ?, ?, ?, ?)",
+                 [unit, quarter, dataset, received, accepted, quarantined, warnings, LOADED])
+
+
+def _quarantine(conn, unit, quarter, dataset, row_number, rule, severity):
+    conn.execute("INSERT INTO staging.quarantine VALUES (?, ?, ?, 'f.csv', 'sha', ?, 'c', 'C', ?, ?, 'komunikat', "
+                 "NULL, ?)", [unit, quarter, dataset, row_number, rule, severity, LOADED])
+
+
+def _report(root: Path, unit: str, quarter: str, formats=("html", "pdf", "xlsx"), written: datetime | None = None):
+    folder = root / quarter / unit
+    folder.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        path = folder / f"raport_{unit}_{quarter}.{fmt}"
+        path.write_text(f"raport {unit} {quarter} {fmt}", encoding="utf-8")
+        if written is not None:
+            stamp = time.mktime(written.timetuple())
+            os.utime(path, (stamp, stamp))
+
+
+@pytest.fixture
+def landed(tmp_path):
+    """starachowice 2020Q4 received + report; elblag 2021Q1 refused tranches, 2021Q2 quarantined
+    expenses, 2021Q3 received with a report older than its files; the rest nothing."""
+    warehouse = tmp_path / "cus.duckdb"
+    reports = tmp_path / "reports"
+    with connect(warehouse) as conn:
+        ensure_raw_tables(conn, [])
+        ensure_validation_tables(conn)
+        _version(conn, "starachowice", "2020Q4", "participants", "a1")
+        _summary(conn, "starachowice", "2020Q4", "participants", 5, 5, 0, 0)
+        _version(conn, "elblag", "2021Q1", "tranches", "b1")
+        _summary(conn, "elblag", "2021Q1", "tranches", 2, 0, 2, 0)
+        _quarantine(conn, "elblag", "2021Q1", "tranches", None, "tranche_total", "error")
+        _version(conn, "elblag", "2021Q2", "expenses", "c0", current=False)  # replaced by c1
+        _version(conn, "elblag", "2021Q2", "expenses", "c1")
+        _summary(conn, "elblag", "2021Q2", "expenses", 10, 8, 2, 1)
+        for row, rule, severity in ((4, "eligible_le_gross", "error"), (7, "vat_consistent", "error"),
+                                    (7, "net_le_gross", "error"), (9, "formula_text", "warning")):
+            _quarantine(conn, "elblag", "2021Q2", "expenses", row, rule, severity)
+        _version(conn, "elblag", "2021Q3", "participants", "d1")
+        _version(conn, "elblag", "2021Q3", "deliveries", "d2")
+        _summary(conn, "elblag", "2021Q3", "participants", 3, 3, 0, 0)
+        _summary(conn, "elblag", "2021Q3", "deliveries", 4, 4, 0, 0)
+    _report(reports, "starachowice", "2020Q4")  # written now, after LOADED
+    _report(reports, "elblag", "2021Q3", formats=("html",), written=datetime(2021, 7, 1, 9, 0))
+    return warehouse, reports
+
+
+def _cells(frame):
+    return {(r["unit"], r["quarter"]): r for r in frame.iter_rows(named=True)}
+
+
+def test_every_unit_quarter_gets_its_status(landed):
+    warehouse, reports = landed
+    with connect(warehouse, read_only=True) as conn:
+        frame = unit_quarter_status(conn, UNITS, reports, today=TODAY)
+    cells = _cells(frame)
+    # Calendar 2020Q4 (starachowice's first) … 2023Q3 (elblag's last) = 12 quarters × 2 units.
+    assert frame.height == 24
+    assert frame["unit"].to_list()[:12] == ["starachowice"] * 12  # registry order, then quarter
+    assert {q: cells[("starachowice", q)]["status"] for q in ("2020Q4", "2021Q1", "2021Q2", "2021Q3")} == {
+        "2020Q4": REPORT_READY, "2021Q1": MISSING_CLOSED, "2021Q2": MISSING_CLOSED, "2021Q3": MISSING_OPEN}
+    assert {q: cells[("elblag", q)]["status"] for q in ("2020Q4", "2021Q1", "2021Q2", "2021Q3")} == {
+        "2020Q4": NOT_APPLICABLE, "2021Q1": REFUSED, "2021Q2": QUARANTINE, "2021Q3": RECEIVED}
+    # After the project periods: starachowice ends 30.04.2023 (2023Q2 in, 2023Q3 not); elblag 31.07.2023.
+    assert cells[("starachowice", "2023Q2")]["status"] == MISSING_OPEN
+    assert cells[("starachowice", "2023Q3")]["status"] == NOT_APPLICABLE
+    assert cells[("elblag", "2023Q3")]["status"] == MISSING_OPEN
+
+    quarantined = cells[("elblag", "2021Q2")]
+    assert (quarantined["quarantined_rows"], quarantined["warning_rows"], quarantined["quarantine_severity"]) == \
+        (2, 1, "błąd")
+    assert quarantined["quarantined_files"] == "Zestawienie dokumentów księgowych (wydatki): 2"
+    refused = cells[("elblag", "2021Q1")]
+    assert (refused["refused_files"], refused["quarantined_rows"]) == ("Transze zaliczki", 0)
+    received = cells[("elblag", "2021Q3")]
+    assert received["files"] == "Uczestnicy projektu (arkusz SL2014), Świadczenia (zrealizowane usługi)"
+    assert (received["report_ready"], received["report_outdated"], received["report_formats"]) == (True, True, "html")
+    ready = cells[("starachowice", "2020Q4")]
+    assert (ready["files_received"], ready["report_formats"], ready["report_outdated"]) == (1, "html, pdf, xlsx", False)
+
+
+def test_without_a_warehouse_every_period_quarter_is_missing_never_the_rest(tmp_path):
+    frame = unit_quarter_status(None, UNITS, tmp_path / "reports", today=date(2026, 1, 1))
+    statuses = frame.group_by("unit", "status").len().sort("unit", "status").rows()
+    # starachowice: 2020Q4–2023Q2 = 11 quarters; elblag: 2021Q1–2023Q3 = 11; calendar 12 quarters.
+    assert statuses == [("elblag", MISSING_CLOSED, 11), ("elblag", NOT_APPLICABLE, 1),
+                        ("starachowice", MISSING_CLOSED, 11), ("starachowice", NOT_APPLICABLE, 1)]
+
+
+def test_grid_markdown_has_units_as_rows_quarters_as_columns_and_a_legend(landed):
+    warehouse, reports = landed
+    with connect(warehouse, read_only=True) as conn:
+        frame = unit_quarter_status(conn, UNITS, reports, today=TODAY)
+    lines = grid_markdown(frame).splitlines()
+    assert lines[0].startswith("| jednostka | 2020Q4 | 2021Q1 | 2021Q2 | 2021Q3 | 2021Q4 |")
+    assert lines[2].startswith("| Centrum Usług Społecznych w Starachowicach | ✓ raport | ✗ brak | ✗ brak | … czeka |")
+    assert lines[3].startswith("| Elbląskie Centrum Usług Społecznych | · | ⛔ odrzucony | ⚠ 2 | ✓ dane | … czeka |")
+    assert "**Legenda:** ✓ raport — dane przyjęte" in lines[-1]
+    assert "· — nie dotyczy — kwartał poza okresem realizacji projektu jednostki" in lines[-1]
+
+
+def test_status_asset_renders_grid_detail_and_report_links(landed):
+    from assets.report.status_asset import STATUS_KEY, build_status_asset
+    from core.resources import ReportsResource, WarehouseResource
+
+    warehouse, reports = landed
+    result = dg.materialize([build_status_asset(UNITS)], instance=dg.DagsterInstance.ephemeral(),
+                            resources={"warehouse": WarehouseResource(path=str(warehouse)),
+                                       "reports": ReportsResource(root=str(reports), port=48123)})
+    (event,) = result.asset_materializations_for_node("report__status")
+    assert event.asset_key == STATUS_KEY
+    meta = event.metadata
+    grid = meta["stan jednostek i kwartałów"].value
+    assert "| Elbląskie Centrum Usług Społecznych | · | ⛔ odrzucony | ⚠ 2 | ✓ dane |" in grid
+    assert meta["dagster/row_count"].value == 24
+    # Real today (2026): every quarter without files is closed.
+    assert meta["liczba: brak (kwartał zamknięty)"].value == 18
+    assert meta["liczba: nie dotyczy"].value == 2
+    detail = meta["szczegóły: Centrum Usług Społecznych w Starachowicach"].value.splitlines()
+    assert detail[2] == (
+        "| 2020Q4 | raport gotowy | Uczestnicy projektu (arkusz SL2014) | — | — | — | "
+        "[HTML](http://127.0.0.1:48123/2020Q4/starachowice/raport_starachowice_2020Q4.html) "
+        "[PDF](http://127.0.0.1:48123/2020Q4/starachowice/raport_starachowice_2020Q4.pdf) "
+        "[XLSX](http://127.0.0.1:48123/2020Q4/starachowice/raport_starachowice_2020Q4.xlsx) |")
+    elblag = meta["szczegóły: Elbląskie Centrum Usług Społecznych"].value.splitlines()
+    assert elblag[2] == "| 2021Q1 | plik odrzucony | Transze zaliczki | Transze zaliczki | — | — | — |"
+    assert elblag[3] == ("| 2021Q2 | kwarantanna | Zestawienie dokumentów księgowych (wydatki) | — | "
+                         "Zestawienie dokumentów księgowych (wydatki): 2 | 1 | — |")
+
+
+def test_cus_status_prints_the_grid_filtered_by_unit_and_quarter(landed, monkeypatch):
+    from pipelines.tools import cli
+
+    warehouse, reports = landed
+    monkeypatch.setenv("CUS_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("CUS_REPORTS", str(reports))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = cli.main(["status", "--unit", "elblag", "--quarter", "2021Q2"])
+    assert code == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["jednostka", "2021Q2"]
+    assert lines[2].split("  ")[0] == "Elbląskie Centrum Usług Społecznych"
+    assert lines[2].split()[-2:] == ["⚠", "2"]
+    assert not any("Starachowic" in line for line in lines)
