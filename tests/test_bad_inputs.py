@@ -136,7 +136,7 @@ def test_07_formula_injection_kept_as_text_with_warning(with_budget):
     assert pipe.staged("expenses", "item_name") == [(formula,), ("Usługa opiekuńcza",)]
     assert pipe.quarantine("expenses") == [(2, "item_name", "formula_text", "warning", formula)]
     assert pipe.summary("expenses") == (2, 2, 0, 1)
-    assert pipe.run("expenses").checks["formula_text"]["passed"] is False
+    assert pipe.run("expenses").checks["tekst_bez_znakow_formuly"]["passed"] is False
 
 
 def test_08_sql_looking_strings_stored_verbatim(with_budget):
@@ -172,7 +172,7 @@ def test_10_bad_pesel_checksum(pipe):
     assert pipe.quarantine("participants") == [(2, "pesel", "pesel_checksum", "error", None)]
     assert pipe.messages("participants", "pesel_checksum") == [
         "Numer PESEL ma błędną cyfrę kontrolną. Sprawdź numer w dokumencie uczestnika i popraw go."]
-    check = outcome.checks["pesel_checksum"]
+    check = outcome.checks["pesel_cyfra_kontrolna"]
     assert check["passed"] is False and check["metadata"]["wiersze z błędem"] == 1
     assert bad not in str(check["metadata"]) and "(ukryta)" in check["metadata"]["przykłady"]
 
@@ -329,9 +329,9 @@ def test_24_tranche_with_wrong_eu_split_is_blocking(pipe):
                                   tranche(2, "100000.00", eu="84280.01", state="15719.99")])
     outcome = pipe.run("tranches")
     assert not outcome.success  # a blocking check failed: downstream assets stop
-    assert outcome.checks["tranche_eu_share"]["passed"] is False
-    assert outcome.checks["tranche_eu_share"]["severity"] == "ERROR"
-    assert outcome.checks["tranche_sum"]["passed"] is True
+    assert outcome.checks["czesc_efs_zgodna_z_udzialem_efs"]["passed"] is False
+    assert outcome.checks["czesc_efs_zgodna_z_udzialem_efs"]["severity"] == "ERROR"
+    assert outcome.checks["efs_i_budzet_panstwa_rowne_kwocie_ogolem"]["passed"] is True
     assert pipe.quarantine("tranches") == [(3, "amount_eu", "tranche_eu_share", "error", "84280,01")]
     assert pipe.messages("tranches", "tranche_eu_share") == [
         "Część EFS powinna wynosić 84280,00 (84,28% kwoty ogółem, zaokrąglone w dół do grosza), a budżet państwa — "
@@ -346,7 +346,7 @@ def test_25_budget_not_summing_to_agreement_total_refused_earlier_budget_kept(pi
     rows[0][4] = "999 999,00"
     write_budget(pipe.landing, rows)
     outcome = pipe.run("budget", quarter=None)
-    assert not outcome.success and outcome.checks["budget_total"]["passed"] is False
+    assert not outcome.success and outcome.checks["suma_budzetu_rowna_wartosci_projektu"]["passed"] is False
     assert pipe.quarantine("budget", quarter=None) == [(None, "amount", "budget_total", "error", None)]
     assert pipe.messages("budget", "budget_total", quarter=None) == [
         "Suma kwot budżetu (2 499 984,00 zł) nie jest równa wartości projektu z umowy (2 499 985,00 zł); różnica "

@@ -37,20 +37,29 @@ def raw_frame(name: str, rows: list[dict], quarter: str | None = "2021Q3") -> pl
     )
 
 
-def test_every_dataset_has_rules_with_polish_and_english_descriptions():
+def test_every_dataset_has_rules_with_polish_check_names_and_polish_only_descriptions():
+    english = re.compile(r"\b(the|is|are|and|of|when|only|rows?|Warning|Blocking|amount|date)\b")
     for ds in load_contract().values():
         rules = rules_for(ds)
         assert [r.id for r in rules][:2] == ["required", "type"], ds.name
         assert "duplicate_row" in {r.id for r in rules}, ds.name  # exact repeats never pass silently
+        assert len({r.check_name for r in rules}) == len(rules), ds.name
         for rule in rules:
             assert rule.title and rule.message, (ds.name, rule.id)
-            sentences = re.split(r"(?<=[.!?])\s+", rule.description.strip())
-            assert len(sentences) >= 2, rule.id  # Polish for coordinators, then one English sentence
-            english = sentences[-1]
-            assert not any(ch in english for ch in "ąęółśżźćńĄĘÓŁŚŻŹĆŃ") and len(english.split()) >= 3, rule.id
+            assert re.fullmatch(r"[a-z][a-z0-9_]*", rule.check_name), (ds.name, rule.id)
+            # One language per description (issue 13): Polish only, no English second sentence.
+            assert not english.search(rule.description), (ds.name, rule.id, rule.description)
+            assert not english.search(rule.check_description), (ds.name, rule.id)
+            assert "\n" not in rule.check_description and "**" not in rule.check_description
             assert rule.severity in ("error", "warning") and rule.level in ("row", "dataset")
             for expectation in rule.expectations():
                 assert expectation.type.startswith("expect_")
+    expenses = {r.id: r for r in rules_for(load_contract()["expenses"])}
+    assert expenses["eligible_le_gross"].check_name == "kwota_kwalifikowalna_nie_wieksza_niz_brutto"
+    assert expenses["eligible_le_gross"].check_description == (
+        "Kwota kwalifikowalna nie większa niż kwota brutto (błąd: wiersz do kwarantanny). "
+        "Kwota wydatków kwalifikowalnych nie przekracza kwoty dokumentu brutto.")
+    assert expenses["required"].check_name == "wymagane_wartosci_uzupelnione"
 
 
 def test_blocking_rules_are_the_ones_that_make_figures_wrong():
@@ -108,11 +117,12 @@ def test_validate_partition_splits_rows_and_builds_checks_without_personal_data(
         "unit": "elblag", "quarter": "2021Q3", "dataset": "expenses", "source_file": "elblag/2021Q3/wydatki.csv",
         "file_sha256": "ab" * 32, "received": 4, "accepted": 2, "quarantined": 2, "warnings": 1, "checked_at": None}
     checks = {c.check_name: c for c in check_results(result)}
-    assert checks["type"].passed is False and checks["type"].severity == dg.AssetCheckSeverity.WARN
-    assert checks["type"].metadata["wiersze z błędem"].value == 1
-    assert checks["type"].metadata["sprawdzone wiersze"].value == 4
-    assert "| 3 | Kwota dokumentu brutto | abc |" in checks["type"].metadata["przykłady"].value
-    assert checks["eligible_le_gross"].passed is True
+    typed = checks["wartosci_poprawnego_typu"]  # check names are the rules' Polish check_name (issue 13)
+    assert typed.passed is False and typed.severity == dg.AssetCheckSeverity.WARN
+    assert typed.metadata["wiersze z błędem"].value == 1
+    assert typed.metadata["sprawdzone wiersze"].value == 4
+    assert "| 3 | Kwota dokumentu brutto | abc |" in typed.metadata["przykłady"].value
+    assert checks["kwota_kwalifikowalna_nie_wieksza_niz_brutto"].passed is True
 
 
 def test_participant_examples_hide_pesel_derived_and_sensitive_values():
@@ -177,9 +187,11 @@ def test_staging_assets_partitions_dependencies_pool_and_checks():
     assert isinstance(mapping, dg.MultiToSingleDimensionPartitionMapping)
     assert deliveries.op.pool == "warehouse"
     specs = {spec.name: spec for spec in assets["staging/tranches"].check_specs}
-    assert specs["tranche_eu_share"].blocking and not specs["duplicate_row"].blocking
-    assert specs["tranche_eu_share"].description.startswith("Część EFS = kwota ogółem × udział EFS")
-    assert "Validated, typed" in deliveries.descriptions_by_key[deliveries.key]
+    assert specs["czesc_efs_zgodna_z_udzialem_efs"].blocking and not specs["bez_powtorzonych_wierszy"].blocking
+    assert specs["czesc_efs_zgodna_z_udzialem_efs"].description.startswith("Część EFS = kwota ogółem × udział EFS")
+    description = deliveries.descriptions_by_key[deliveries.key]
+    assert description.startswith("Świadczenia (zrealizowane usługi) — dane zweryfikowane")
+    assert "Validated" not in description and "**" not in description
 
 
 def test_a_date_in_the_future_is_refused_while_the_quarter_runs():

@@ -19,10 +19,9 @@ def _description(dataset: Dataset) -> str:
     where = "data/landing/<jednostka>/<RRRR>Q<n>/" if dataset.level == "quarter" else "data/landing/<jednostka>/umowa/"
     files = " lub ".join(dataset.file_names())
     return (
-        f"**{dataset.title}** — surowe dane z pliku `{files}` ({where}), tekst jak w pliku, "
+        f"{dataset.title} — surowe dane z pliku {files} ({where}), tekst jak w pliku, "
         "z kolumnami pochodzenia (plik, SHA-256, nr wiersza, czas wczytania). Imiona, nazwiska i kontakty "
-        "nie są wczytywane; PESEL zastępowany pseudonimem.\n\n"
-        f"Raw `{dataset.name}` rows as received, with lineage; personal data removed at this step."
+        "nie są wczytywane; PESEL zastępowany pseudonimem."
     )
 
 

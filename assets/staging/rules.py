@@ -15,6 +15,7 @@ the message); the expectation then checks that column.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -37,6 +38,8 @@ PII_DERIVED = ("pesel", "person_key", "birth_date", "sex_from_pesel", "age_at_en
 READ_ERROR, PESEL_FOUND_IN = "read_error", "pesel_found_in"
 # Rule columns that are not a cell of the file: quarantine `column_name` NULL, this `header`.
 WHOLE_ROW = {READ_ERROR: "(cały wiersz)"}
+# A Dagster check name: ASCII letters, digits and _ (Polish words without diacritics).
+CHECK_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # The reading rules (`read_rules`): the only ones reported for a row with a read error.
 READ_RULES = ("extra_fields", "pesel_outside_pesel_column")
 
@@ -50,9 +53,10 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
+    id: str  # internal rule id: staging.quarantine `rule`, tests, docs
     title: str
     description: str
+    check_name: str = ""  # the Dagster asset check name the coordinator sees: a Polish identifier
     severity: str = ERROR
     blocking: bool = False
     level: str = "row"  # row | dataset
@@ -75,9 +79,10 @@ class Rule:
 
     @property
     def check_description(self) -> str:
+        """Plain Polish text (the UI shows check descriptions without Markdown)."""
         kind = "blokująca" if self.blocking else ("błąd: wiersz do kwarantanny" if self.severity == ERROR
                                                   else "ostrzeżenie: wiersz przyjęty")
-        return f"{self.title} ({kind}).\n\n{self.description}"
+        return f"{self.title} ({kind}). {self.description}"
 
 
 def _parsed(column: str) -> str:
@@ -95,34 +100,34 @@ def contract_rules(dataset: Dataset) -> list[Rule]:
     required = [c for c in stored if c.required]
     if required:
         rules.append(Rule(
-            id="required", title="Wymagane wartości",
-            description="Kolumny wymagane w każdym wierszu mają wartość. Required columns have a value in every row.",
+            id="required", check_name="wymagane_wartosci_uzupelnione", title="Wymagane wartości",
+            description="Kolumny wymagane w każdym wierszu mają wartość.",
             columns=tuple(c.name for c in required), compute=CONTRACT,
             message="Kolumna „{header}” jest wymagana, a w tym wierszu jest pusta. Uzupełnij wartość.",
         ))
     groups = {
         "type": ([c for c in stored if c.type in ("date", "decimal", "integer", "quarter")],
-                 "Typy wartości", "Daty, kwoty i liczby dają się odczytać. Dates, amounts and numbers can be parsed."),
-        "allowed_values": ([c for c in stored if c.type in ENUM_TYPES], "Dozwolone wartości",
-                           "Wartości kolumn słownikowych należą do listy dozwolonych (z aliasami). "
-                           "Enumerated columns hold allowed values."),
-        "nip_checksum": ([c for c in stored if c.type == "nip"], "NIP: suma kontrolna",
-                         "NIP ma 10 cyfr i poprawną cyfrę kontrolną (dopuszczalne kreski i prefiks PL). "
-                         "NIP numbers have a valid checksum."),
+                 "wartosci_poprawnego_typu", "Typy wartości", "Daty, kwoty i liczby dają się odczytać."),
+        "allowed_values": ([c for c in stored if c.type in ENUM_TYPES], "wartosci_z_listy_dozwolonych",
+                           "Dozwolone wartości",
+                           "Wartości kolumn słownikowych należą do listy dozwolonych (z aliasami)."),
+        "nip_checksum": ([c for c in stored if c.type == "nip"], "nip_cyfra_kontrolna", "NIP: suma kontrolna",
+                         "NIP ma 10 cyfr i poprawną cyfrę kontrolną (dopuszczalne kreski i prefiks PL)."),
     }
-    for rule_id, (columns, title, description) in groups.items():
+    for rule_id, (columns, check_name, title, description) in groups.items():
         if columns:
             rules.append(Rule(
-                id=rule_id, title=title, description=description, columns=tuple(c.name for c in columns),
+                id=rule_id, check_name=check_name, title=title, description=description,
+                columns=tuple(c.name for c in columns),
                 compute=CONTRACT,
                 message="Kolumna „{header}”: {parse_error}; otrzymano „{value}”. Popraw wartość w pliku.",
             ))
     bounded = [c for c in stored if c.min is not None or c.max is not None]
     if bounded:
         rules.append(Rule(
-            id="range", title="Wartości w dozwolonym zakresie (np. kwoty nieujemne)",
-            description="Liczby i kwoty mieszczą się w granicach z kontraktu danych (kwoty ≥ 0). "
-                        "Numbers and amounts are within the contract's bounds (amounts ≥ 0).",
+            id="range", check_name="wartosci_w_dozwolonym_zakresie",
+            title="Wartości w dozwolonym zakresie (np. kwoty nieujemne)",
+            description="Liczby i kwoty mieszczą się w granicach z kontraktu danych (kwoty ≥ 0).",
             columns=tuple(c.name for c in bounded), compute=CONTRACT,
             message="Kolumna „{header}”: wartość „{value}” spoza dozwolonego zakresu ({bounds}). Popraw wartość.",
         ))
@@ -130,9 +135,9 @@ def contract_rules(dataset: Dataset) -> list[Rule]:
     if dataset.key:
         headers = ", ".join(dataset.column(k).header for k in dataset.key)
         rules.append(Rule(
-            id="unique_key", title=f"Unikalny klucz wiersza ({headers})",
+            id="unique_key", check_name="unikalny_klucz_wiersza", title=f"Unikalny klucz wiersza ({headers})",
             description=f"W pliku nie ma dwóch różnych wierszy o tym samym kluczu ({headers}); oba trafiają "
-                        "do kwarantanny, bo nie wiadomo, który jest właściwy. Key columns are unique within the file.",
+                        "do kwarantanny, bo nie wiadomo, który jest właściwy.",
             columns=tuple(dataset.key), compute="unique_key",
             message=f"W pliku jest więcej niż jeden wiersz o tym samym kluczu ({headers}) i różnej treści. "
                     "Zostaw jeden właściwy wiersz.",
@@ -147,23 +152,21 @@ def read_rules(dataset: Dataset) -> list[Rule]:
                    else "w pliku uczestników (kolumna „PESEL”)")
     return [
         Rule(
-            id="extra_fields", title="Wiersz ma więcej kolumn niż nagłówek",
+            id="extra_fields", check_name="wiersz_bez_nadmiarowych_kolumn", title="Wiersz ma więcej kolumn niż nagłówek",
             description="Wiersz pliku CSV ma więcej wypełnionych pól niż nagłówek — zwykle średnik (separator) "
                         "wpisany w tekście bez cudzysłowu przesunął wartości; wiersz trafia do kwarantanny, "
-                        "pozostałe są przyjmowane. A CSV record with more filled cells than the header "
-                        "(values shifted by an unquoted separator) is rejected, never silently truncated.",
+                        "pozostałe są przyjmowane (nigdy nie są po cichu obcinane).",
             columns=(READ_ERROR,), compute="no_read_error",
             message="Wiersz ma więcej kolumn niż nagłówek ({value}) — sprawdź, czy tekst nie zawiera średnika; "
                     "ujmij go w cudzysłów albo usuń średnik. Wartości w wierszu są przesunięte, więc wiersz "
                     "nie został przyjęty.",
         ),
         Rule(
-            id="pesel_outside_pesel_column", title="Numer PESEL poza kolumną PESEL",
+            id="pesel_outside_pesel_column", check_name="pesel_tylko_w_kolumnie_pesel",
+            title="Numer PESEL poza kolumną PESEL",
             description="Ostrzeżenie: w kolumnie innej niż „PESEL” był poprawny numer PESEL; przed zapisem w "
                         "hurtowni zastąpiono go znacznikiem „[PESEL usunięty]” (w identyfikatorze uczestnika — "
-                        "pseudonimem, więc powiązania działają). Wiersz przyjęty, wartość nie jest pokazywana. "
-                        "Warning: a valid PESEL outside the PESEL column was removed at ingestion (a pseudonym "
-                        "in participant IDs); the row is kept, the value never shown.",
+                        "pseudonimem, więc powiązania działają). Wiersz przyjęty, wartość nie jest pokazywana.",
             severity=WARNING, columns=tuple(c.name for c in stored), compute=CONTRACT, hide_value=True,
             message="Kolumna „{header}” zawierała numer PESEL — nie zapisano go (w identyfikatorze uczestnika "
                     "zastąpiono go pseudonimem). Jako identyfikator uczestnika używaj własnego numeru "
@@ -197,7 +200,8 @@ def contract_checks(dataset: Dataset, rule: Rule) -> dict[str, pl.Expr]:
 
 def _rule_from_yaml(spec: dict) -> Rule:
     return Rule(
-        id=spec["id"], title=spec["title"], description=" ".join(str(spec["description"]).split()),
+        id=spec["id"], check_name=spec.get("check_name", ""), title=spec["title"],
+        description=" ".join(str(spec["description"]).split()),
         severity=spec.get("severity", ERROR), blocking=bool(spec.get("blocking", False)),
         level=spec.get("level", "row"), columns=tuple(spec.get("columns", ())), compute=spec.get("compute"),
         references=tuple(spec.get("references", ())), expect=spec.get("expect"), message=spec.get("message", ""),
@@ -218,10 +222,15 @@ def dataset_rules(name: str, folder: Path = VALIDATION_DIR) -> tuple[Rule, ...]:
 
 def rules_for(dataset: Dataset) -> list[Rule]:
     rules = contract_rules(dataset) + list(dataset_rules(dataset.name))
-    ids = [r.id for r in rules]
-    duplicates = {i for i in ids if ids.count(i) > 1}
-    if duplicates:
-        raise ValueError(f"{dataset.name}: powtórzone identyfikatory reguł {sorted(duplicates)}")
+    for field_name in ("id", "check_name"):
+        values = [getattr(r, field_name) for r in rules]
+        duplicates = {v for v in values if values.count(v) > 1}
+        if duplicates:
+            raise ValueError(f"{dataset.name}: powtórzone pola {field_name} reguł {sorted(duplicates)}")
+    for rule in rules:
+        if not CHECK_NAME_RE.match(rule.check_name):
+            raise ValueError(f"{dataset.name}/{rule.id}: check_name {rule.check_name!r} musi być polskim "
+                             "identyfikatorem bez znaków diakrytycznych (małe litery a-z, cyfry, _).")
     names = {c.name for c in dataset.columns} | set(PII_DERIVED) | {READ_ERROR}
     for rule in rules:
         unknown = [c for c in rule.columns if c not in names]

@@ -4,7 +4,7 @@ One asset per contract dataset, partitioned like its raw asset. Each run reads t
 raw.<dataset>, types it, runs the Great Expectations suite (schemas/validation/) on the frame and
 writes, in ONE transaction, the accepted rows to staging.<dataset>, rejected/warned cells to
 staging.quarantine and the counts to staging.validation_summary. Every rule is an asset check
-(name = rule id) with the counts and a few failing examples (row, column, value — never personal data).
+(name = the rule's Polish `check_name`) with the counts and a few failing examples (row, column, value — never personal data).
 """
 
 from datetime import date
@@ -107,18 +107,17 @@ def check_results(result: Validation) -> list[dg.AssetCheckResult]:
         if item.observed is not None:
             metadata["wartość obserwowana"] = str(item.observed)
         severity = dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN
-        out.append(dg.AssetCheckResult(check_name=rule.id, passed=item.passed, severity=severity, metadata=metadata,
+        out.append(dg.AssetCheckResult(check_name=rule.check_name, passed=item.passed, severity=severity, metadata=metadata,
                                        description=rule.title))
     return out
 
 
 def _description(dataset: Dataset) -> str:
     return (
-        f"**{dataset.title}** — dane zweryfikowane: wiersze z `raw.{dataset.name}` po nadaniu typów (daty, kwoty, "
+        f"{dataset.title} — dane zweryfikowane: wiersze z raw.{dataset.name} po nadaniu typów (daty, kwoty, "
         "kody) i sprawdzeniu regułami walidacji (schemas/validation/). Wiersze z błędami trafiają do "
-        "`staging.quarantine` z komunikatem dla dostawcy danych, liczniki do `staging.validation_summary`. "
-        "Każda reguła jest osobnym sprawdzeniem (asset check) tej partycji.\n\n"
-        f"Validated, typed `{dataset.name}` rows; rejected rows are quarantined with a Polish message."
+        "staging.quarantine z komunikatem dla dostawcy danych, liczniki do staging.validation_summary. "
+        "Każda reguła jest osobnym sprawdzeniem tej partycji (nazwa sprawdzenia mówi, co musi być prawdą)."
     )
 
 
@@ -134,7 +133,7 @@ def build_staging_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinitio
         if contract[upstream].level == "agreement" and dataset.level == "quarter":
             mapping = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="unit")
         deps.append(dg.AssetDep(dg.AssetKey(["staging", upstream]), partition_mapping=mapping))
-    specs = [dg.AssetCheckSpec(rule.id, asset=key, description=rule.check_description, blocking=rule.blocking,
+    specs = [dg.AssetCheckSpec(rule.check_name, asset=key, description=rule.check_description, blocking=rule.blocking,
                                partitions_def=partitions_def)
              for rule in rules]
 
@@ -165,7 +164,7 @@ def build_staging_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinitio
                 context.log.info("Brak danych surowych tej partycji (plik nie został przesłany): staging bez zmian.")
                 yield dg.MaterializeResult(metadata={"plik": "brak pliku — dane bez zmian", "dagster/row_count": 0})
                 for rule in rules:
-                    yield dg.AssetCheckResult(check_name=rule.id, passed=True, description="Brak pliku — nic do sprawdzenia.",
+                    yield dg.AssetCheckResult(check_name=rule.check_name, passed=True, description="Brak pliku — nic do sprawdzenia.",
                                               metadata={"sprawdzone wiersze": 0})
                 return
             references = load_references(conn, rules, unit_key, quarter)
