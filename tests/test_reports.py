@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import re
+import socket
 import subprocess
+import urllib.request
 from datetime import datetime
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -33,6 +35,13 @@ from reports.settings import ReportSettings
 
 NBSP = "\u00a0"
 QUARTER = fx.QUARTER  # 2021Q3
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
 PARTITION = "2021-07-01"
 REPORTS = ("elblag", "srokowo", CONSOLIDATED)
 CHARTS = ("chart-indicators", "chart-participants", "chart-areas", "chart-spending")
@@ -71,12 +80,13 @@ def produced(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("reports_run")
     warehouse = fx.build_warehouse(root / "warehouse" / "cus.duckdb")
+    port = _free_port()
     (asset,) = build_report_file_assets(quarter_partitions(load_units()), units=tuple(load_units()))
     result = dg.materialize(
         [asset],
         partition_key=PARTITION,
         resources={"warehouse": WarehouseResource(path=str(warehouse)),
-                   "reports": ReportsResource(root=str(root / "reports"))},
+                   "reports": ReportsResource(root=str(root / "reports"), port=port)},
         run_config={"ops": {"report__quarterly_reports": {"config": {"units": list(fx.UNITS)}}}},
         instance=dg.DagsterInstance.ephemeral(),
     )
@@ -85,7 +95,7 @@ def produced(tmp_path_factory):
     assert materialization.asset_key == REPORT_FILES_KEY
     files = {key: {ext: root / "reports" / QUARTER / key / f"raport_{key}_{QUARTER}.{ext}"
                    for ext in ("html", "pdf", "xlsx")} for key in REPORTS}
-    return {"root": root, "files": files, "metadata": materialization.metadata, "warehouse": warehouse}
+    return {"root": root, "files": files, "metadata": materialization.metadata, "warehouse": warehouse, "port": port}
 
 
 class _Page(HTMLParser):
@@ -188,16 +198,30 @@ def pdf_texts(produced) -> dict[str, str]:
 # files and metadata
 
 
-def test_asset_writes_html_pdf_xlsx_per_unit_and_consolidated_with_paths_in_metadata(produced):
+def test_asset_writes_html_pdf_xlsx_per_unit_and_consolidated_with_links_in_metadata(produced):
+    """Issue 13: the metadata links every file over HTTP (the UI kills file:// links); the link
+    served by the report server of `cus ui` returns the file itself."""
+    from pipelines.tools.report_server import start_report_server
+
     meta = produced["metadata"]
-    for key in REPORTS:
-        for ext, path in produced["files"][key].items():
-            assert path.exists() and path.stat().st_size > 1000, path
-            value = meta[f"{key} ({ext.upper()})"]
-            assert isinstance(value, dg.PathMetadataValue) and Path(value.path) == path
+    base = f"http://127.0.0.1:{produced['port']}"
+    server = start_report_server(produced["root"] / "reports", produced["port"])
+    try:
+        for key in REPORTS:
+            for ext, path in produced["files"][key].items():
+                assert path.exists() and path.stat().st_size > 1000, path
+                value = meta[f"{key} ({ext.upper()})"]
+                assert isinstance(value, dg.UrlMetadataValue)
+                assert value.url == f"{base}/{QUARTER}/{key}/raport_{key}_{QUARTER}.{ext}"
+                with urllib.request.urlopen(value.url, timeout=10) as response:
+                    assert response.read() == path.read_bytes()
+    finally:
+        server.stop()
     assert meta["raporty"].value == 3 and meta["pliki"].value == 9
     assert isinstance(meta["pliki raportów"], dg.MarkdownMetadataValue)
-    assert f"raport_zbiorczy_{QUARTER}.pdf" in meta["pliki raportów"].value
+    assert (f"[raport_zbiorczy_{QUARTER}.pdf]({base}/{QUARTER}/zbiorczy/raport_zbiorczy_{QUARTER}.pdf)"
+            in meta["pliki raportów"].value)
+    assert "file://" not in meta["pliki raportów"].value
     assert meta["brakujące tabele"].value == "—"
     # No temporary files left behind.
     leftovers = [p for p in (produced["root"] / "reports").rglob("*") if p.is_file() and ".tmp" in p.name]

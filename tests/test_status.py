@@ -192,3 +192,44 @@ def test_cus_status_prints_the_grid_filtered_by_unit_and_quarter(landed, monkeyp
     assert lines[2].split("  ")[0] == "Elbląskie Centrum Usług Społecznych"
     assert lines[2].split()[-2:] == ["⚠", "2"]
     assert not any("Starachowic" in line for line in lines)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_report_links_in_the_status_metadata_return_the_files(landed):
+    import re
+    import urllib.request
+
+    from assets.report.status_asset import build_status_asset
+    from core.resources import ReportsResource, WarehouseResource
+    from pipelines.tools.report_server import start_report_server
+
+    warehouse, reports = landed
+    port = _free_port()
+    result = dg.materialize([build_status_asset(UNITS)], instance=dg.DagsterInstance.ephemeral(),
+                            resources={"warehouse": WarehouseResource(path=str(warehouse)),
+                                       "reports": ReportsResource(root=str(reports), port=port)})
+    (event,) = result.asset_materializations_for_node("report__status")
+    detail = event.metadata["szczegóły: Centrum Usług Społecznych w Starachowicach"].value
+    links = dict(re.findall(r"\[(HTML|PDF|XLSX)\]\((http://[^)]+)\)", detail))
+    assert sorted(links) == ["HTML", "PDF", "XLSX"]
+    server = start_report_server(reports, port)
+    try:
+        for fmt, url in links.items():
+            with urllib.request.urlopen(url, timeout=5) as response:
+                assert response.status == 200
+                assert response.read().decode("utf-8") == f"raport starachowice 2020Q4 {fmt.lower()}"
+        with urllib.request.urlopen(links["XLSX"], timeout=5) as response:
+            assert response.headers["Content-Type"] == \
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        with pytest.raises(urllib.error.HTTPError) as outside:  # nothing above the reports folder
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/../cus.duckdb", timeout=5)
+        assert outside.value.code == 404
+    finally:
+        server.stop()

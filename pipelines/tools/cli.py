@@ -251,11 +251,31 @@ def cmd_templates(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    from core.paths import PROJECT_ROOT
+    """`dagster dev` on this project, with the reports folder served on loopback for the report links."""
+    import subprocess
 
-    os.chdir(PROJECT_ROOT)
+    from core.paths import PROJECT_ROOT
+    from pipelines.tools.report_server import start_report_server
+
+    port = args.reports_port if args.reports_port is not None else int(os.environ.get("CUS_REPORTS_PORT", "3001"))
+    reports_root = _abs(os.environ["CUS_REPORTS"])
+    try:
+        server = start_report_server(reports_root, port)
+    except OSError as error:
+        raise CliError(f"Nie można udostępnić raportów na porcie {port} ({error.strerror}): podaj inny port, "
+                       "np. cus ui --reports-port 3002.") from error
+    print(f"Raporty ({reports_root}) pod adresem {server.url}/ — odnośniki w interfejsie Dagster prowadzą tutaj.")
     dagster = Path(sys.executable).with_name("dagster")
-    os.execv(str(dagster), [str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)])
+    env = {**os.environ, "CUS_REPORTS_PORT": str(port)}
+    try:
+        process = subprocess.Popen([str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)],
+                                   cwd=PROJECT_ROOT, env=env)
+        try:
+            return process.wait()
+        except KeyboardInterrupt:  # Ctrl+C reaches dagster dev too; wait for it to shut down
+            return process.wait()
+    finally:
+        server.stop()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -345,9 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="data/templates")
     p.set_defaults(func=cmd_templates)
 
-    p = sub.add_parser("ui", help="uruchom interfejs Dagster (dagster dev)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=3000)
+    p = sub.add_parser("ui", help="uruchom interfejs Dagster (dagster dev) i udostępnij raporty przez HTTP",
+                       description="Uruchamia interfejs Dagster i serwer plików raportów (tylko 127.0.0.1), do "
+                       "którego prowadzą odnośniki do raportów w interfejsie; oba kończą się razem (Ctrl+C).")
+    p.add_argument("--host", default="127.0.0.1", help="adres interfejsu Dagster (domyślnie 127.0.0.1)")
+    p.add_argument("--port", type=int, default=3000, help="port interfejsu Dagster (domyślnie 3000)")
+    p.add_argument("--reports-port", type=int, default=None,
+                   help="port serwera raportów na 127.0.0.1 (domyślnie CUS_REPORTS_PORT z .env, 3001)")
     p.set_defaults(func=cmd_ui)
     return parser
 
