@@ -290,7 +290,8 @@ def test_cus_sql_prints_the_result_of_a_doc_query(cli_env, queries, capsys):
 
 
 @pytest.mark.parametrize("query, message", [
-    ("SELECT * FROM mart.dim_participant", "nie ma takiej tabeli"),
+    ("SELECT * FROM mart.dim_participant", "nie jest publikowana w kopii do zapytań (RODO)"),
+    ("SELECT * FROM report.nope", "nie ma takiej tabeli"),
     ("SELEC 1", "błąd składni SQL"),
     ("CREATE TABLE report.x (a INT)", "kopia jest tylko do odczytu"),
     ("COPY (SELECT 1) TO '/tmp/cus_sql_test.csv'", "dostęp do plików jest wyłączony"),
@@ -342,7 +343,9 @@ def test_shell_commands_work_as_arguments_and_in_duckdb_cli_style(cli_env, capsy
     assert "staging.quarantine" in out and "staging.validation_summary" in out and "report." not in out
     assert main(["sql", ".schema report.advances"]) == 0
     assert "next_tranche_allowed" in capsys.readouterr().out
-    assert main(["sql", "\\d mart.dim_participant"]) == 1  # withheld: not in the copy
+    assert main(["sql", "\\d mart.dim_participant"]) == 1  # withheld: not in the copy, and why
+    assert capsys.readouterr().err.startswith("Błąd: Tabela mart.dim_participant nie jest publikowana")
+    assert main(["sql", "\\d report.nope"]) == 1
     assert "Nie ma tabeli" in capsys.readouterr().err
 
 
@@ -386,3 +389,73 @@ def test_interactive_shell_prompts_continues_lines_and_survives_errors(cli_env):
     assert code == 0  # a terminal session does not fail on a typo
     assert text.startswith("cus> ...> ") and text.count("cus> ") == 3
     assert "(1 wiersz)" in text and "nie ma takiej tabeli" in text
+
+
+WITHHELD_PARTICIPANT = (
+    "Błąd: Zapytanie nie powiodło się: tabela mart.dim_participant nie jest publikowana w kopii do zapytań (RODO) — "
+    "jeden wiersz na uczestnika (dane osobowe) — dostępne agregaty: report.participant_profile, report.indicators. "
+    "Pominięte tabele i powody: SELECT * FROM meta.withheld_tables.")
+
+
+@pytest.mark.parametrize("query", ["SELECT * FROM mart.dim_participant", "SELECT count(*) FROM dim_participant"])
+def test_cus_sql_says_a_withheld_table_is_withheld_and_why_not_a_similar_name(cli_env, capsys, query):
+    from pipelines.tools.cli import main
+
+    assert main(["sql", query]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == WITHHELD_PARTICIPANT
+    assert "Did you mean" not in err
+
+
+def test_cus_sql_keeps_duckdb_candidate_column_hints(cli_env, capsys):
+    from pipelines.tools.cli import main
+
+    assert main(["sql", "SELECT shar FROM report.commissioned"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith('Błąd: Zapytanie nie powiodło się: nieznana kolumna lub niezgodne typy — Binder Error: '
+                          'Referenced column "shar" not found in FROM clause! Candidate bindings: ')
+    assert '"share"' in err
+
+
+def test_cus_sql_shows_shares_as_percentages_and_csv_keeps_the_numbers(cli_env, capsys):
+    from pipelines.tools.cli import main
+
+    query = ("SELECT CAST(0.3512 AS DECIMAL(9,4)) AS share, 0.5 AS done_pct, "
+             "CAST(1234.5 AS DECIMAL(18,2)) AS burn_rate, CAST(NULL AS DECIMAL(9,4)) AS spent_share")
+    assert main(["sql", query]) == 0
+    row = capsys.readouterr().out.splitlines()[5]
+    assert [c.strip() for c in row.strip("│").split("┆")] == ["35,12%", "50,00%", "1 234,50", "null"]
+    assert main(["sql", "--csv", query]) == 0
+    assert capsys.readouterr().out.splitlines() == ["share,done_pct,burn_rate,spent_share", "0.3512,0.5,1234.50,"]
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["sample"], ["run"], ["ingest"], ["reports"], ["publish"], ["sql"],
+                                     ["status"], ["templates"], ["ui"]])
+def test_the_whole_cli_help_is_polish(command, capsys):
+    from pipelines.tools.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("użycie: cus") and "opcje:" in out and "-h, --help" in out and "pokaż tę pomoc i zakończ" in out
+    for english in ("usage:", "options:", "positional arguments", "show this help", "UNIT", "QUARTER", "OUT"):
+        assert english not in out, (command, english)
+
+
+def test_cli_usage_errors_are_polish(capsys):
+    from pipelines.tools.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ingest", "--unit", "elblag"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "użycie: cus ingest [-h] --unit JEDNOSTKA --quarter KWARTAŁ [--no-reports]",
+        "cus ingest: błąd: brak wymaganych argumentów: --quarter"]
+    with pytest.raises(SystemExit):
+        main(["nic"])
+    assert capsys.readouterr().err.splitlines()[-1].startswith(
+        "cus: błąd: argument polecenie: nieznana wartość 'nic' (do wyboru: 'demo', 'sample',")
+    with pytest.raises(SystemExit):
+        main(["sql", "--max-rows", "dużo"])
+    assert capsys.readouterr().err.splitlines()[-1] == "cus sql: błąd: argument --max-rows: 'dużo' nie jest liczbą"

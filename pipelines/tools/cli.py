@@ -279,8 +279,12 @@ def cmd_ui(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cus", description="Rozliczanie i monitoring projektów CUS (POWER 2.8).")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from pipelines.tools.argparse_pl import PolishArgumentParser
+
+    parser = PolishArgumentParser(prog="cus", description="Rozliczanie i monitoring projektów CUS (POWER 2.8).",
+                                  epilog="Pomoc polecenia: cus <polecenie> -h. Błędy są wypisywane jednym wierszem "
+                                  "(szczegóły: CUS_DEBUG=1).")
+    sub = parser.add_subparsers(dest="command", required=True, title="polecenia", metavar="polecenie")
 
     p = sub.add_parser("demo", help="dane przykładowe + cały potok (ingest → walidacja → wskaźniki → raporty)")
     p.set_defaults(func=cmd_demo)
@@ -298,17 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("run", help="wczytaj, zwaliduj, przelicz wskaźniki i raporty dla tego, co dotarło")
-    p.add_argument("--unit")
-    p.add_argument("--quarter", help="np. 2021Q1")
-    p.add_argument("--no-reports", action="store_true")
+    p.add_argument("--unit", help="tylko ta jednostka (klucz z config/units.yaml, np. elblag)")
+    p.add_argument("--quarter", help="tylko ten kwartał, np. 2021Q1")
+    p.add_argument("--no-reports", action="store_true", help="bez generowania raportów")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ingest", help="ponownie wczytaj jednostkę × kwartał (po korekcie pliku), przelicz wskaźniki "
                        "i raporty tego i późniejszych kwartałów",
                        description="Korekta zmienia wartości narastające wszystkich późniejszych kwartałów, dlatego "
                        "raporty od tego kwartału są generowane ponownie (--no-reports pomija ten krok).")
-    p.add_argument("--unit", required=True)
-    p.add_argument("--quarter", required=True, help="np. 2021Q1")
+    p.add_argument("--unit", required=True, help="klucz jednostki, np. srokowo")
+    p.add_argument("--quarter", required=True, help="kwartał, np. 2021Q1")
     p.add_argument("--no-reports", action="store_true", help="bez ponownego generowania raportów")
     p.set_defaults(func=cmd_ingest)
 
@@ -362,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("templates", help="puste szablony XLSX dla dostawców danych")
-    p.add_argument("--out", default="data/templates")
+    p.add_argument("--out", default="data/templates", help="folder docelowy (domyślnie data/templates)")
     p.set_defaults(func=cmd_templates)
 
     p = sub.add_parser("ui", help="uruchom interfejs Dagster (dagster dev) i udostępnij raporty przez HTTP",

@@ -9,6 +9,7 @@ The connection is read-only with file access disabled (no ATTACH, COPY or read_c
 can neither change the copy nor reach the warehouse or the file system.
 """
 
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,18 +44,49 @@ EXPLAINED = (
 )
 
 
+# DuckDB's hints kept after the first line of an error: a similar name, the candidate columns.
+HINTS = ("Did you mean", "Candidate bindings")
+MISSING_TABLE = re.compile(r'Table with name "?([A-Za-z_][A-Za-z0-9_.]*)"? does not exist')
+# Share columns (0–1) shown as percentages: DECIMAL(9,4) is the warehouse type of every share,
+# rate, limit and threshold (docs/sql.md); computed columns named like a share count too.
+SHARE_NAME = re.compile(r"(^|_)(share|pct|udzial)$")
+
+
 def one_line(error: Exception) -> str:
-    """The first line of a DuckDB error, with its 'Did you mean …' hint when there is one."""
+    """The first line of a DuckDB error, with its 'Did you mean …' / 'Candidate bindings' hint."""
     text = str(error).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return type(error).__name__
-    hint = next((line for line in lines[1:] if line.startswith("Did you mean")), None)
+    hint = next((line for line in lines[1:] if line.startswith(HINTS)), None)
     return f"{lines[0]} {hint}" if hint else lines[0]
 
 
-def explain(error: Exception) -> str:
+def withheld_explanation(conn: duckdb.DuckDBPyConnection, error: Exception) -> str | None:
+    """For a table left out of the published copy (person grain under RODO): what and why, from
+    meta.withheld_tables written by the publishing step; None for any other missing table."""
+    found = MISSING_TABLE.search(str(error))
+    if not found:
+        return None
+    schema, _, table = found.group(1).rpartition(".")
+    try:
+        rows = conn.execute("SELECT schema_name, table_name, reason FROM meta.withheld_tables "
+                            "WHERE table_name = ? AND (? = '' OR schema_name = ?) ORDER BY ALL",
+                            [table, schema, schema]).fetchall()
+    except duckdb.Error:  # a copy without the meta schema
+        return None
+    if not rows:
+        return None
+    withheld_schema, withheld_table, reason = rows[0]
+    return (f"Zapytanie nie powiodło się: tabela {withheld_schema}.{withheld_table} nie jest publikowana w kopii do "
+            f"zapytań (RODO) — {reason}. Pominięte tabele i powody: SELECT * FROM meta.withheld_tables.")
+
+
+def explain(error: Exception, conn: duckdb.DuckDBPyConnection | None = None) -> str:
     """One Polish line: what went wrong, then DuckDB's own message."""
+    withheld = withheld_explanation(conn, error) if conn is not None else None
+    if withheld:
+        return withheld
     detail = one_line(error)
     meaning = next((text for marker, text in EXPLAINED if marker in str(error)), None)
     return f"Zapytanie nie powiodło się: {meaning} — {detail}" if meaning else f"Zapytanie nie powiodło się: {detail}"
@@ -68,12 +100,36 @@ def run_query(conn: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame | None:
         relation = conn.sql(sql)
         return relation.pl() if relation is not None else None
     except duckdb.Error as error:
-        raise SqlError(explain(error)) from error
+        raise SqlError(explain(error, conn)) from error
+
+
+def share_columns(frame: pl.DataFrame) -> list[str]:
+    """Columns holding shares 0–1 (see SHARE_NAME)."""
+    out = []
+    for name, dtype in frame.schema.items():
+        is_share_type = isinstance(dtype, pl.Decimal) and (dtype.precision, dtype.scale) == (9, 4)
+        is_share_name = dtype.is_numeric() and SHARE_NAME.search(name.lower()) is not None
+        if is_share_type or is_share_name:
+            out.append(name)
+    return out
+
+
+def with_percentages(frame: pl.DataFrame) -> pl.DataFrame:
+    """Shares as Polish percentages with two decimals (0.3512 -> `35,12%`), for the screen only."""
+    from reports.formatting import percent
+
+    shares = share_columns(frame)
+    if not shares:
+        return frame
+    return frame.with_columns(pl.col(name).map_elements(lambda v: percent(v, decimals=2), return_dtype=pl.Utf8)
+                              for name in shares)
 
 
 def format_frame(frame: pl.DataFrame, max_rows: int = 50, csv: bool = False) -> str:
+    """The result as a table (shares as %) or, with `csv`, as machine-readable CSV (shares as 0–1)."""
     if csv:
         return frame.write_csv().rstrip("\n")
+    frame = with_percentages(frame)
     with pl.Config(tbl_rows=max_rows, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200,
                    tbl_hide_dataframe_shape=True, thousands_separator=" ", decimal_separator=","):
         text = str(frame)
@@ -105,6 +161,9 @@ def describe_table(conn: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
         params={"table": table, "schema": schema},
     ).pl()
     if frame.is_empty():
+        withheld = withheld_explanation(conn, Exception(f"Table with name {name} does not exist"))
+        if withheld:
+            raise SqlError(withheld.replace("Zapytanie nie powiodło się: t", "T", 1))
         raise SqlError(f"Nie ma tabeli {name!r} (\\d pokazuje listę tabel).")
     return frame
 
