@@ -106,3 +106,14 @@ def test_cus_start_is_optional_and_defaults_to_the_period_start(tmp_path: Path):
                                     "units": [entry]}, allow_unicode=True), encoding="utf-8")
     (unit,) = load_units(path)
     assert unit.cus_start == unit.period_start and str(unit.eu_rate) == "0.8428"
+
+
+def test_status_asset_comes_first_in_its_own_group_with_its_job_and_sensor():
+    defs = build_definitions()
+    graph = defs.resolve_asset_graph()
+    status = graph.get(dg.AssetKey(["report", "status"]))
+    groups = sorted({graph.get(key).group_name for key in graph.get_all_asset_keys()})
+    assert status.group_name == "aktualny_stan" and groups[0] == "aktualny_stan"  # listed first (alphabetical)
+    assert status.partitions_def is None
+    assert "nie dotyczy (poza okresem realizacji projektu)" in status.description
+    assert defs.resolve_job_def("status_job") and defs.resolve_sensor_def("status_sensor")

@@ -15,7 +15,6 @@ import urllib.request
 from datetime import datetime
 from decimal import Decimal
 from html.parser import HTMLParser
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg

@@ -233,3 +233,32 @@ def test_report_links_in_the_status_metadata_return_the_files(landed):
         assert outside.value.code == 404
     finally:
         server.stop()
+
+
+def test_status_sensor_requests_one_refresh_per_burst_of_finished_runs():
+    from assets.report.status_asset import build_status_sensor
+
+    @dg.op
+    def noop():
+        return 1
+
+    @dg.job(name="ingest_quarter_job")
+    def ingest_quarter_job():
+        noop()
+
+    @dg.job(name="status_job")
+    def status_job():
+        noop()
+
+    sensor = build_status_sensor([ingest_quarter_job], status_job)
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance)
+    assert isinstance(sensor(context), dg.SkipReason)  # nothing has run yet
+    assert ingest_quarter_job.execute_in_process(instance=instance).success
+    assert ingest_quarter_job.execute_in_process(instance=instance).success
+    request = sensor(context)
+    assert isinstance(request, dg.RunRequest) and request.run_key.startswith("stan-")
+    again = dg.build_sensor_context(instance=instance, cursor=context.cursor)
+    assert isinstance(sensor(again), dg.SkipReason)  # the two runs were one burst: one refresh
+    assert status_job.execute_in_process(instance=instance).success  # its own runs do not trigger it
+    assert isinstance(sensor(again), dg.SkipReason)

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from pydantic import Field
 
+from assets.report.status import report_url
 from core.quarters import partition_key_to_quarter, quarter_end, quarter_of, quarter_start, quarter_to_partition_key
 from core.registry import Unit, load_units
 from core.resources import ReportsResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
-from assets.report.status import report_url
 from reports import queries
 from reports.formatting import money, percent, pl_date, pl_datetime, quarter_label
 from reports.generate import ReportFiles, units_in_quarter, write_quarter_reports

@@ -10,7 +10,14 @@ from datetime import datetime
 import dagster as dg
 
 from assets.report.report_files import REPORT_FILES_KEY, registry_units
-from assets.report.status import counts, grid_markdown, report_files, report_links, unit_detail_markdown, unit_quarter_status
+from assets.report.status import (
+    counts,
+    grid_markdown,
+    report_files,
+    report_links,
+    unit_detail_markdown,
+    unit_quarter_status,
+)
 from core.contract import load_contract
 from core.registry import Unit
 from core.resources import ReportsResource, WarehouseResource
