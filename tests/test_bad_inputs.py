@@ -435,6 +435,22 @@ def test_31_same_file_already_loaded_for_another_unit(pipe):
     assert ("transze.csv: ten sam plik (identyczna zawartość, SHA-256) został już wczytany dla jednostki myslenice "
             "(Centrum Usług Społecznych w Myślenicach), a teraz leży w folderze jednostki elblag.") in outcome.failure
     assert pipe.sql("SELECT count(*) FROM raw.tranches WHERE unit = 'elblag'") == [(0,)]
+    # Issue 13: the refusal is the only trace in the warehouse, and the status grid shows it.
+    assert pipe.sql("SELECT unit, quarter, dataset, source_file FROM raw.file_refusals") == [
+        ("elblag", "2021Q3", "tranches", "elblag/2021Q3/transze.csv")]
+    from datetime import date
+
+    import duckdb
+
+    from assets.report.status import REFUSED, unit_quarter_status
+    from core.registry import load_units
+
+    with duckdb.connect(str(pipe.db), read_only=True) as conn:
+        status = unit_quarter_status(conn, load_units(), pipe.landing.parent / "reports", today=date(2021, 10, 5))
+    (cell,) = status.filter((status["unit"] == "elblag") & (status["quarter"] == "2021Q3")).iter_rows(named=True)
+    assert (cell["status"], cell["files_received"]) == (REFUSED, 0)
+    assert cell["refused_files"].startswith("Transze zaliczki: ten sam plik (identyczna zawartość, SHA-256) został "
+                                            "już wczytany dla jednostki myslenice")
 
 
 def test_32_all_dates_outside_the_units_period(with_budget):

@@ -49,9 +49,14 @@ def _summary(conn, unit, quarter, dataset, received, accepted, quarantined, warn
                  [unit, quarter, dataset, received, accepted, quarantined, warnings, LOADED])
 
 
-def _quarantine(conn, unit, quarter, dataset, row_number, rule, severity):
-    conn.execute("INSERT INTO staging.quarantine VALUES (?, ?, ?, 'f.csv', 'sha', ?, 'c', 'C', ?, ?, 'komunikat', "
-                 "NULL, ?)", [unit, quarter, dataset, row_number, rule, severity, LOADED])
+def _quarantine(conn, unit, quarter, dataset, row_number, rule, severity, message="komunikat"):
+    conn.execute("INSERT INTO staging.quarantine VALUES (?, ?, ?, 'f.csv', 'sha', ?, 'c', 'C', ?, ?, ?, NULL, ?)",
+                 [unit, quarter, dataset, row_number, rule, severity, message, LOADED])
+
+
+def _refusal(conn, unit, quarter, dataset, problem, refused_at):
+    conn.execute("INSERT INTO raw.file_refusals VALUES (?, ?, ?, ?, ?, 'Popraw plik.', ?)",
+                 [unit, quarter, dataset, f"{unit}/{quarter}/{dataset}.csv", problem, refused_at])
 
 
 def _report(root: Path, unit: str, quarter: str, formats=("html", "pdf", "xlsx"), written: datetime | None = None):
@@ -67,8 +72,9 @@ def _report(root: Path, unit: str, quarter: str, formats=("html", "pdf", "xlsx")
 
 @pytest.fixture
 def landed(tmp_path):
-    """starachowice 2020Q4 received + report; elblag 2021Q1 refused tranches, 2021Q2 quarantined
-    expenses, 2021Q3 received with a report older than its files; the rest nothing."""
+    """starachowice 2020Q4 received + report, 2021Q2 a file refused by the raw step (none loaded);
+    elblag 2021Q1 tranches refused by a blocking rule, 2021Q2 quarantined expenses, 2021Q3 received
+    with a report older than its files (and a refusal older than the file now loaded); the rest nothing."""
     warehouse = tmp_path / "cus.duckdb"
     reports = tmp_path / "reports"
     with connect(warehouse) as conn:
@@ -78,7 +84,11 @@ def landed(tmp_path):
         _summary(conn, "starachowice", "2020Q4", "participants", 5, 5, 0, 0)
         _version(conn, "elblag", "2021Q1", "tranches", "b1")
         _summary(conn, "elblag", "2021Q1", "tranches", 2, 0, 2, 0)
-        _quarantine(conn, "elblag", "2021Q1", "tranches", None, "tranche_total", "error")
+        _quarantine(conn, "elblag", "2021Q1", "tranches", None, "tranche_eu_share", "error",
+                    "Część EFS transz nie zgadza się z kwotą ogółem.")
+        _refusal(conn, "starachowice", "2021Q2", "expenses", "plik nie ma wymaganych kolumn: Nr dokumentu.",
+                 LOADED)
+        _refusal(conn, "elblag", "2021Q3", "participants", "plik innej jednostki.", datetime(2021, 7, 19, 9, 0))
         _version(conn, "elblag", "2021Q2", "expenses", "c0", current=False)  # replaced by c1
         _version(conn, "elblag", "2021Q2", "expenses", "c1")
         _summary(conn, "elblag", "2021Q2", "expenses", 10, 8, 2, 1)
@@ -107,7 +117,7 @@ def test_every_unit_quarter_gets_its_status(landed):
     assert frame.height == 24
     assert frame["unit"].to_list()[:12] == ["starachowice"] * 12  # registry order, then quarter
     assert {q: cells[("starachowice", q)]["status"] for q in ("2020Q4", "2021Q1", "2021Q2", "2021Q3")} == {
-        "2020Q4": REPORT_READY, "2021Q1": MISSING_CLOSED, "2021Q2": MISSING_CLOSED, "2021Q3": MISSING_OPEN}
+        "2020Q4": REPORT_READY, "2021Q1": MISSING_CLOSED, "2021Q2": REFUSED, "2021Q3": MISSING_OPEN}
     assert {q: cells[("elblag", q)]["status"] for q in ("2020Q4", "2021Q1", "2021Q2", "2021Q3")} == {
         "2020Q4": NOT_APPLICABLE, "2021Q1": REFUSED, "2021Q2": QUARANTINE, "2021Q3": RECEIVED}
     # After the project periods: starachowice ends 30.04.2023 (2023Q2 in, 2023Q3 not); elblag 31.07.2023.
@@ -120,10 +130,15 @@ def test_every_unit_quarter_gets_its_status(landed):
         (2, 1, "błąd")
     assert quarantined["quarantined_files"] == "Zestawienie dokumentów księgowych (wydatki): 2"
     refused = cells[("elblag", "2021Q1")]
-    assert (refused["refused_files"], refused["quarantined_rows"]) == ("Transze zaliczki", 0)
+    assert (refused["refused_files"], refused["quarantined_rows"], refused["files_received"]) == (
+        "Transze zaliczki: Część EFS transz nie zgadza się z kwotą ogółem.", 0, 1)
+    raw_refused = cells[("starachowice", "2021Q2")]
+    assert (raw_refused["refused_files"], raw_refused["files_received"], raw_refused["files"]) == (
+        "Zestawienie dokumentów księgowych (wydatki): plik nie ma wymaganych kolumn: Nr dokumentu.", 0, None)
     received = cells[("elblag", "2021Q3")]
     assert received["files"] == "Uczestnicy projektu (arkusz SL2014), Świadczenia (zrealizowane usługi)"
     assert (received["report_ready"], received["report_outdated"], received["report_formats"]) == (True, True, "html")
+    assert received["refused_files"] is None  # the refusal is older than the file loaded since
     ready = cells[("starachowice", "2020Q4")]
     assert (ready["files_received"], ready["report_formats"], ready["report_outdated"]) == (1, "html, pdf, xlsx", False)
 
@@ -142,7 +157,7 @@ def test_grid_markdown_has_units_as_rows_quarters_as_columns_and_a_legend(landed
         frame = unit_quarter_status(conn, UNITS, reports, today=TODAY)
     lines = grid_markdown(frame).splitlines()
     assert lines[0].startswith("| jednostka | 2020Q4 | 2021Q1 | 2021Q2 | 2021Q3 | 2021Q4 |")
-    assert lines[2].startswith("| Centrum Usług Społecznych w Starachowicach | ✓ raport | ✗ brak | ✗ brak | … czeka |")
+    assert lines[2].startswith("| Centrum Usług Społecznych w Starachowicach | ✓ raport | ✗ brak | ⛔ odrzucony | … czeka |")
     assert lines[3].startswith("| Elbląskie Centrum Usług Społecznych | · | ⛔ odrzucony | ⚠ 2 | ✓ dane | … czeka |")
     assert "**Legenda:** ✓ raport — dane przyjęte" in lines[-1]
     assert "· — nie dotyczy — kwartał poza okresem realizacji projektu jednostki" in lines[-1]
@@ -163,7 +178,8 @@ def test_status_asset_renders_grid_detail_and_report_links(landed):
     assert "| Elbląskie Centrum Usług Społecznych | · | ⛔ odrzucony | ⚠ 2 | ✓ dane |" in grid
     assert meta["dagster/row_count"].value == 24
     # Real today (2026): every quarter without files is closed.
-    assert meta["liczba: brak (kwartał zamknięty)"].value == 18
+    assert meta["liczba: brak (kwartał zamknięty)"].value == 17
+    assert meta["liczba: plik odrzucony"].value == 2
     assert meta["liczba: nie dotyczy"].value == 2
     detail = meta["szczegóły: Centrum Usług Społecznych w Starachowicach"].value.splitlines()
     assert detail[2] == (
@@ -172,7 +188,8 @@ def test_status_asset_renders_grid_detail_and_report_links(landed):
         "[PDF](http://127.0.0.1:48123/2020Q4/starachowice/raport_starachowice_2020Q4.pdf) "
         "[XLSX](http://127.0.0.1:48123/2020Q4/starachowice/raport_starachowice_2020Q4.xlsx) |")
     elblag = meta["szczegóły: Elbląskie Centrum Usług Społecznych"].value.splitlines()
-    assert elblag[2] == "| 2021Q1 | plik odrzucony | Transze zaliczki | Transze zaliczki | — | — | — |"
+    assert elblag[2] == ("| 2021Q1 | plik odrzucony | Transze zaliczki | Transze zaliczki: Część EFS transz nie "
+                         "zgadza się z kwotą ogółem. | — | — | — |")
     assert elblag[3] == ("| 2021Q2 | kwarantanna | Zestawienie dokumentów księgowych (wydatki) | — | "
                          "Zestawienie dokumentów księgowych (wydatki): 2 | 1 | — |")
 

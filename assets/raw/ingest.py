@@ -95,6 +95,20 @@ def find_landing_file(landing_root: Path, unit: str, quarter: str | None, datase
     return found[0] if found else None
 
 
+def record_refusal(conn: duckdb.DuckDBPyConnection, error: LandingFileError, landing_root: Path, unit: str,
+                   quarter: str | None, dataset: Dataset, refused_at: datetime | None = None) -> None:
+    """Keep the trace of a file refused as a whole (raw.file_refusals); the partition's data is untouched."""
+    ensure_raw_tables(conn, [])
+    path = Path(error.path)
+    try:
+        source_file = path.resolve().relative_to(Path(landing_root).resolve()).as_posix()
+    except ValueError:
+        source_file = path.name
+    conn.execute("INSERT INTO raw.file_refusals VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 [unit, quarter, dataset.name, source_file, error.problem, error.fix,
+                  refused_at or datetime.now().replace(microsecond=0)])
+
+
 def _with_pseudonyms(frame: pl.DataFrame, dataset: Dataset, secret: bytes) -> pl.DataFrame:
     pesel_columns = [c.name for c in dataset.stored_columns if c.pii == "pesel"]
     if not pesel_columns:

@@ -7,7 +7,7 @@ Quarter-level files are partitioned by unit × quarter, agreement files (umowa/)
 import dagster as dg
 
 from assets.partition_keys import unit_and_quarter
-from assets.raw.ingest import find_landing_file, ingest_file, landing_folder
+from assets.raw.ingest import find_landing_file, ingest_file, landing_folder, record_refusal
 from assets.raw.landing_file import LandingFileError
 from core.contract import Dataset, load_contract
 from core.registry import Unit, load_units
@@ -62,6 +62,8 @@ def build_raw_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition,
                                                                   units or load_units(), folder),
                 )
         except LandingFileError as error:
+            with warehouse.connect() as conn:  # the refusal is shown by report/status and `cus status`
+                record_refusal(conn, error, landing.folder, unit, quarter, dataset)
             raise dg.Failure(description=str(error), metadata={"plik": error.path, "problem": error.problem,
                                                               "co zrobić": error.fix}) from error
         metadata = {

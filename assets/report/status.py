@@ -36,7 +36,8 @@ SYMBOLS: dict[str, tuple[str, str]] = {
     REPORT_READY: ("✓ raport", "dane przyjęte, raport kwartalny gotowy (nowszy niż ostatni plik)"),
     RECEIVED: ("✓ dane", "dane przyjęte, raportu jeszcze nie ma albo powstał przed ostatnim plikiem"),
     QUARANTINE: ("⚠ {n}", "{n} wierszy odrzuconych (kwarantanna, błąd) — do poprawienia przez jednostkę"),
-    REFUSED: ("⛔ odrzucony", "plik odrzucony w całości (reguła blokująca) — obowiązują wcześniejsze dane"),
+    REFUSED: ("⛔ odrzucony", "plik odrzucony w całości (nieczytelny, bez wymaganych kolumn, innej jednostki albo "
+                             "niespełniona reguła blokująca) — obowiązują wcześniejsze dane"),
     MISSING_CLOSED: ("✗ brak", "nie przesłano danych, a kwartał się zakończył"),
     MISSING_OPEN: ("… czeka", "nie przesłano jeszcze danych, kwartał trwa (lub się nie zaczął)"),
     NOT_APPLICABLE: ("·", "nie dotyczy — kwartał poza okresem realizacji projektu jednostki"),
@@ -51,7 +52,10 @@ SOURCES = (
      {"unit": pl.Utf8, "quarter": pl.Utf8, "dataset": pl.Utf8, "received": pl.Int64, "accepted": pl.Int64,
       "quarantined": pl.Int64, "warnings": pl.Int64}),
     ("src_quarantine", "staging.quarantine",
-     {"unit": pl.Utf8, "quarter": pl.Utf8, "dataset": pl.Utf8, "row_number": pl.Int64, "severity": pl.Utf8}),
+     {"unit": pl.Utf8, "quarter": pl.Utf8, "dataset": pl.Utf8, "row_number": pl.Int64, "severity": pl.Utf8,
+      "message": pl.Utf8}),
+    ("src_file_refusals", "raw.file_refusals",
+     {"unit": pl.Utf8, "quarter": pl.Utf8, "dataset": pl.Utf8, "problem": pl.Utf8, "refused_at": pl.Datetime("us")}),
 )
 
 

@@ -5,6 +5,7 @@
 --   src_file_versions   raw.file_versions
 --   src_validation      staging.validation_summary
 --   src_quarantine      staging.quarantine
+--   src_file_refusals   raw.file_refusals (files refused as a whole by the raw step)
 --   src_report_files    report files on disk (unit, quarter, format, modified_at)
 -- Parameter $today: quarters ending before it are closed.
 -- One row per unit × quarter of the calendar covering every unit's period; `status` is one of
@@ -44,34 +45,58 @@ validation AS (
     FROM src_validation AS v
     JOIN current_files AS f ON f.unit = v.unit AND f.quarter = v.quarter AND f.dataset = v.dataset
 ),
-refusals AS (
-    -- a dataset-level error rule refuses the whole file (staging keeps the earlier rows)
-    SELECT DISTINCT unit, quarter, dataset
+staging_refusals AS (
+    -- a dataset-level error rule refused the whole file (staging keeps the earlier rows)
+    SELECT unit, quarter, dataset, min(message) AS reason
     FROM src_quarantine
     WHERE row_number IS NULL AND severity = 'error' AND quarter IS NOT NULL
+    GROUP BY unit, quarter, dataset
+),
+raw_refusals AS (
+    -- the raw step refused the file (unreadable, missing columns, another unit's file): the latest one
+    SELECT unit, quarter, dataset, arg_max(problem, refused_at) AS reason, max(refused_at) AS refused_at
+    FROM src_file_refusals
+    WHERE quarter IS NOT NULL
+    GROUP BY unit, quarter, dataset
+),
+sent AS (
+    SELECT unit, quarter, dataset FROM current_files
+    UNION
+    SELECT r.unit, r.quarter, r.dataset FROM raw_refusals AS r JOIN status_datasets AS d ON d.dataset = r.dataset
 ),
 per_file AS (
     SELECT
-        f.unit, f.quarter, f.dataset, f.title, f.dataset_position, f.last_loaded_at,
-        r.dataset IS NOT NULL                                          AS refused,
-        CASE WHEN r.dataset IS NULL THEN coalesce(v.quarantined, 0) ELSE 0 END AS error_rows,
+        s.unit, s.quarter, s.dataset, d.title, d.position AS dataset_position, f.last_loaded_at,
+        f.dataset IS NOT NULL                                          AS has_file,
+        CASE WHEN rr.refused_at > coalesce(f.last_loaded_at, TIMESTAMP '1900-01-01') THEN rr.reason
+             WHEN f.dataset IS NOT NULL THEN sr.reason END             AS refusal
+    FROM sent AS s
+    JOIN status_datasets AS d ON d.dataset = s.dataset
+    LEFT JOIN current_files AS f ON f.unit = s.unit AND f.quarter = s.quarter AND f.dataset = s.dataset
+    LEFT JOIN raw_refusals AS rr ON rr.unit = s.unit AND rr.quarter = s.quarter AND rr.dataset = s.dataset
+    LEFT JOIN staging_refusals AS sr ON sr.unit = s.unit AND sr.quarter = s.quarter AND sr.dataset = s.dataset
+),
+counted AS (
+    SELECT
+        p.*,
+        CASE WHEN p.refusal IS NULL THEN coalesce(v.quarantined, 0) ELSE 0 END AS error_rows,
         coalesce(v.warnings, 0)                                        AS warning_rows
-    FROM current_files AS f
-    LEFT JOIN validation AS v USING (unit, quarter, dataset)
-    LEFT JOIN refusals AS r USING (unit, quarter, dataset)
+    FROM per_file AS p
+    LEFT JOIN validation AS v ON v.unit = p.unit AND v.quarter = p.quarter AND v.dataset = p.dataset
 ),
 received AS (
     SELECT
         unit, quarter,
-        count(*)                                                        AS files_received,
-        string_agg(title, ', ' ORDER BY dataset_position)               AS files,
-        string_agg(CASE WHEN refused THEN title END, ', ' ORDER BY dataset_position) AS refused_files,
+        cast(count(*) FILTER (WHERE has_file) AS BIGINT)                AS files_received,
+        string_agg(CASE WHEN has_file THEN title END, ', ' ORDER BY dataset_position) AS files,
+        string_agg(CASE WHEN refusal IS NOT NULL THEN title || ': ' || refusal END, '; '
+                   ORDER BY dataset_position)                           AS refused_files,
         cast(sum(error_rows) AS BIGINT)                                 AS quarantined_rows,
         cast(sum(warning_rows) AS BIGINT)                               AS warning_rows,
         string_agg(CASE WHEN error_rows > 0 THEN title || ': ' || cast(error_rows AS VARCHAR) END, ', '
                    ORDER BY dataset_position)                           AS quarantined_files,
         max(last_loaded_at)                                             AS last_loaded_at
-    FROM per_file
+    FROM counted
     GROUP BY unit, quarter
 ),
 reports AS (
