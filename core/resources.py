@@ -6,6 +6,7 @@ are taken from the project folder, so the UI, the CLI and the tests agree where 
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from core import warehouse
 from core.paths import project_path
 
 DEMO_KEY_PREFIX = "demo-"
+REPORTS_PORT_ENV = "CUS_REPORTS_PORT"
+DEFAULT_REPORTS_PORT = 3001
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -49,7 +52,7 @@ class ReportsResource(dg.ConfigurableResource):
     `cus ui` serves that folder over HTTP (the links in the Dagster UI point there)."""
 
     root: str
-    port: int = 3001
+    port: int | None = None  # None: CUS_REPORTS_PORT as set by `cus ui --reports-port`, else 3001
 
     @property
     def folder(self) -> Path:
@@ -57,7 +60,10 @@ class ReportsResource(dg.ConfigurableResource):
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        # Read at run time, not from .env: `dagster dev` lets .env override the environment that
+        # `cus ui` passes, so the port lives only in the environment of the UI's processes.
+        port = self.port if self.port is not None else int(os.environ.get(REPORTS_PORT_ENV) or DEFAULT_REPORTS_PORT)
+        return f"http://127.0.0.1:{port}"
 
 
 class PseudonymizerResource(dg.ConfigurableResource):

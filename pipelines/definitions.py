@@ -31,7 +31,7 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "warehouse": WarehouseResource(path=dg.EnvVar("CUS_WAREHOUSE")),
         "landing": LandingResource(root=dg.EnvVar("CUS_LANDING")),
-        "reports": ReportsResource(root=dg.EnvVar("CUS_REPORTS"), port=dg.EnvVar.int("CUS_REPORTS_PORT")),
+        "reports": ReportsResource(root=dg.EnvVar("CUS_REPORTS")),
         "pseudonymizer": PseudonymizerResource(secret=dg.EnvVar("CUS_PSEUDONYM_KEY")),
         "published": PublishedResource(root=dg.EnvVar("CUS_PUBLISHED")),
     }

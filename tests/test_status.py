@@ -279,3 +279,13 @@ def test_status_sensor_requests_one_refresh_per_burst_of_finished_runs():
     assert isinstance(sensor(again), dg.SkipReason)  # the two runs were one burst: one refresh
     assert status_job.execute_in_process(instance=instance).success  # its own runs do not trigger it
     assert isinstance(sensor(again), dg.SkipReason)
+
+
+def test_report_links_use_the_port_cus_ui_was_given(monkeypatch, tmp_path):
+    from core.resources import ReportsResource
+
+    monkeypatch.delenv("CUS_REPORTS_PORT", raising=False)
+    assert ReportsResource(root=str(tmp_path)).base_url == "http://127.0.0.1:3001"
+    monkeypatch.setenv("CUS_REPORTS_PORT", "3918")  # what `cus ui --reports-port 3918` passes to dagster dev
+    assert ReportsResource(root=str(tmp_path)).base_url == "http://127.0.0.1:3918"
+    assert ReportsResource(root=str(tmp_path), port=4000).base_url == "http://127.0.0.1:4000"

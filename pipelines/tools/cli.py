@@ -252,12 +252,16 @@ def cmd_templates(args) -> int:
 
 def cmd_ui(args) -> int:
     """`dagster dev` on this project, with the reports folder served on loopback for the report links."""
+    import signal
     import subprocess
 
     from core.paths import PROJECT_ROOT
     from pipelines.tools.report_server import start_report_server
 
-    port = args.reports_port if args.reports_port is not None else int(os.environ.get("CUS_REPORTS_PORT", "3001"))
+    from core.resources import DEFAULT_REPORTS_PORT, REPORTS_PORT_ENV
+
+    port = args.reports_port if args.reports_port is not None else int(os.environ.get(REPORTS_PORT_ENV)
+                                                                        or DEFAULT_REPORTS_PORT)
     reports_root = _abs(os.environ["CUS_REPORTS"])
     try:
         server = start_report_server(reports_root, port)
@@ -266,14 +270,17 @@ def cmd_ui(args) -> int:
                        "np. cus ui --reports-port 3002.") from error
     print(f"Raporty ({reports_root}) pod adresem {server.url}/ — odnośniki w interfejsie Dagster prowadzą tutaj.")
     dagster = Path(sys.executable).with_name("dagster")
-    env = {**os.environ, "CUS_REPORTS_PORT": str(port)}
+    env = {**os.environ, REPORTS_PORT_ENV: str(port)}
     try:
         process = subprocess.Popen([str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)],
                                    cwd=PROJECT_ROOT, env=env)
-        try:
-            return process.wait()
-        except KeyboardInterrupt:  # Ctrl+C reaches dagster dev too; wait for it to shut down
-            return process.wait()
+        # `kill <pid of cus ui>` stops dagster dev too (Ctrl+C reaches both through the terminal).
+        signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:  # wait for dagster dev to shut down its processes
+                continue
     finally:
         server.stop()
 
@@ -375,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="adres interfejsu Dagster (domyślnie 127.0.0.1)")
     p.add_argument("--port", type=int, default=3000, help="port interfejsu Dagster (domyślnie 3000)")
     p.add_argument("--reports-port", type=int, default=None,
-                   help="port serwera raportów na 127.0.0.1 (domyślnie CUS_REPORTS_PORT z .env, 3001)")
+                   help="port serwera raportów na 127.0.0.1 (domyślnie zmienna CUS_REPORTS_PORT albo 3001)")
     p.set_defaults(func=cmd_ui)
     return parser
 
