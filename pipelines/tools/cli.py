@@ -256,9 +256,8 @@ def cmd_ui(args) -> int:
     import subprocess
 
     from core.paths import PROJECT_ROOT
-    from pipelines.tools.report_server import start_report_server
-
     from core.resources import DEFAULT_REPORTS_PORT, REPORTS_PORT_ENV
+    from pipelines.tools.report_server import start_report_server
 
     port = args.reports_port if args.reports_port is not None else int(os.environ.get(REPORTS_PORT_ENV)
                                                                         or DEFAULT_REPORTS_PORT)
