@@ -26,6 +26,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+# DAGSTER_HOME and data folder of the running webserver (tests write runs into that instance).
+SERVER: dict[str, Path] = {}
+
 
 
 @pytest.fixture(autouse=True)
@@ -73,6 +76,7 @@ def webserver(tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster_home")
     shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
     data = tmp_path_factory.mktemp("data")
+    SERVER.update(home=home, data=data)
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "CUS_WAREHOUSE": str(data / "cus.duckdb"),
            "CUS_LANDING": str(data / "landing"), "CUS_REPORTS": str(data / "reports"),
@@ -132,3 +136,32 @@ def test_landing_sensor_and_report_schedule_listed(webserver, page):
     text = page.inner_text("body")
     assert "landing_sensor" in text
     assert "quarterly_reports_schedule" in text
+
+
+def test_status_grid_shows_on_the_status_asset_page(webserver, page):
+    """Issue 13: the coordinator finds report/status and its grid (units × quarters, Polish words)."""
+    import dagster as dg
+
+    from assets.report.status_asset import build_status_asset
+    from core.resources import ReportsResource, WarehouseResource
+
+    instance = dg.DagsterInstance.from_config(str(SERVER["home"]))
+    result = dg.materialize([build_status_asset()], instance=instance,
+                            resources={"warehouse": WarehouseResource(path=str(SERVER["data"] / "cus.duckdb")),
+                                       "reports": ReportsResource(root=str(SERVER["data"] / "reports"))})
+    assert result.success
+    page.goto(f"{webserver}/assets/report/status")
+    page.get_by_text("stan jednostek i kwartałów", exact=False).first.wait_for()
+    assert "aktualny_stan" in page.inner_text("body")  # the group it is listed in
+    # The grid is the first Markdown value of the latest materialization (the UI opens it in a dialog).
+    # The UI's own "Join the Dagster community" dialog may cover the page: the click goes straight to the link.
+    page.get_by_text("[Show Markdown]", exact=False).first.dispatch_event("click")
+    grid = page.get_by_role("dialog").filter(has_text="Legenda")
+    grid.get_by_text("Elbląskie Centrum Usług Społecznych").first.wait_for()
+    dialog = grid.inner_text()
+    page.screenshot(path=str(SERVER["data"] / "status.png"))
+    assert "jednostka" in dialog and "2020Q4" in dialog and "2023Q3" in dialog
+    for name in ("Elbląskie Centrum Usług Społecznych", "Centrum Usług Społecznych w Myślenicach",
+                 "Centrum Usług Społecznych w Starachowicach", "Centrum Usług Społecznych w Srokowie"):
+        assert name in dialog
+    assert "✗ brak" in dialog and "Legenda" in dialog and "nie dotyczy" in dialog
