@@ -219,8 +219,8 @@ def cmd_status(args) -> int:
 
     units = _select_units(_units(), args.unit)
     quarters = _parse_quarter_arg(args.quarter)
-    warehouse = _abs(os.environ["CUS_WAREHOUSE"])
-    reports_root = _abs(os.environ["CUS_REPORTS"])
+    warehouse = project_path(os.environ["CUS_WAREHOUSE"])
+    reports_root = project_path(os.environ["CUS_REPORTS"])
     if warehouse.is_file():
         try:
             with queries.read_only(warehouse, wait_seconds=10) as conn:
@@ -261,7 +261,7 @@ def cmd_ui(args) -> int:
 
     port = args.reports_port if args.reports_port is not None else int(os.environ.get(REPORTS_PORT_ENV)
                                                                         or DEFAULT_REPORTS_PORT)
-    reports_root = _abs(os.environ["CUS_REPORTS"])
+    reports_root = project_path(os.environ["CUS_REPORTS"])
     try:
         server = start_report_server(reports_root, port)
     except OSError as error:
