@@ -93,3 +93,25 @@ def replace_rows(
 
 def query_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
     return conn.sql(sql, params=params).pl() if params else conn.sql(sql).pl()
+
+
+def replace_partitions(conn: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame,
+                       partitions: list[tuple[str, str | None]], extra: dict[str, object] | None = None) -> None:
+    """Delete the rows of many (unit, quarter) partitions and insert `frame` once (run inside `transaction`)."""
+    target = f"{identifier(schema)}.{identifier(table)}"
+    keys = pl.DataFrame({"unit": [u for u, _ in partitions], "quarter": [q for _, q in partitions]},
+                        schema={"unit": pl.Utf8, "quarter": pl.Utf8})
+    condition = "".join(f" AND t.{identifier(col)} IS NOT DISTINCT FROM ?" for col in (extra or {}))
+    conn.register("batch_partitions", keys.to_arrow())
+    try:
+        conn.execute(f"DELETE FROM {target} AS t WHERE EXISTS (SELECT 1 FROM batch_partitions AS k WHERE "
+                     f"k.unit = t.unit AND k.quarter IS NOT DISTINCT FROM t.quarter){condition}",
+                     list((extra or {}).values()))
+    finally:
+        conn.unregister("batch_partitions")
+    if frame.height:
+        conn.register("incoming_rows", frame.to_arrow())
+        try:
+            conn.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
+        finally:
+            conn.unregister("incoming_rows")

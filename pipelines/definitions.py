@@ -18,6 +18,7 @@ from assets.report.status_asset import build_status_asset, build_status_sensor
 from assets.staging.staging_assets import build_staging_assets
 from core.registry import load_units, registry_path
 from core.resources import LandingResource, PseudonymizerResource, PublishedResource, ReportsResource, WarehouseResource
+from pipelines.batch import ingest_batch_job
 from pipelines.partitions import quarter_partitions, unit_partitions, unit_quarter_partitions
 from pipelines.sensors import build_indicators_sensor, build_landing_sensor, build_publish_sensors
 
@@ -78,12 +79,12 @@ def build_definitions(registry: Path | None = None, resources: dict | None = Non
         selection=dg.AssetSelection.assets(status),
         description="Stan danych każdej jednostki w każdym kwartale (report/status).",
     )
-    jobs = [ingest_quarter_job, ingest_agreement_job, indicators_job, reports_job]
+    jobs = [ingest_batch_job, ingest_quarter_job, ingest_agreement_job, indicators_job, reports_job]
     return dg.Definitions(
         assets=ingestion + warehouse_tables + report_files + [status],
         jobs=[*jobs, status_job],
         schedules=build_report_schedules(reports_job, units),
-        sensors=[build_landing_sensor(units, ingest_quarter_job, ingest_agreement_job),
+        sensors=[build_landing_sensor(units, ingest_batch_job),
                  build_indicators_sensor([ingest_quarter_job, ingest_agreement_job], indicators_job),
                  *build_publish_sensors(jobs), build_status_sensor(jobs, status_job)],
         resources=resources or default_resources(),

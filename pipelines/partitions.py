@@ -1,9 +1,14 @@
-"""Partitions: reporting quarter (quarterly time windows) × unit (registry keys)."""
+"""Partitions: unit × reporting quarter (`starachowice|2021Q3`), unit (agreement data), quarter (reports).
+
+The unit × quarter partitions are one static dimension whose keys are only the registry's valid
+pairs (assets/partition_keys.py), not a cross product of every unit with every quarter.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from assets.partition_keys import unit_quarter_key
 from core.quarters import next_quarter, quarter_of, quarter_start
 from core.registry import Unit
 
@@ -26,5 +31,9 @@ def unit_partitions(units: tuple[Unit, ...]) -> dg.StaticPartitionsDefinition:
     return dg.StaticPartitionsDefinition([u.key for u in units])
 
 
-def unit_quarter_partitions(units: tuple[Unit, ...]) -> dg.MultiPartitionsDefinition:
-    return dg.MultiPartitionsDefinition({"quarter": quarter_partitions(units), "unit": unit_partitions(units)})
+def unit_quarter_keys(units: tuple[Unit, ...]) -> list[str]:
+    return [unit_quarter_key(u.key, q) for u in units for q in u.quarters]
+
+
+def unit_quarter_partitions(units: tuple[Unit, ...]) -> dg.StaticPartitionsDefinition:
+    return dg.StaticPartitionsDefinition(unit_quarter_keys(units))

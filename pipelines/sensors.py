@@ -9,8 +9,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from assets.partition_keys import unit_quarter_key
 from core.contract import load_contract
-from core.quarters import parse_quarter, quarter_to_partition_key
+from core.quarters import parse_quarter
 from core.registry import Unit
 from core.resources import LandingResource, PublishedResource, WarehouseResource
 from core.warehouse import table_exists
@@ -81,16 +82,16 @@ def _content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def build_landing_sensor(units: tuple[Unit, ...], quarter_job, agreement_job) -> dg.SensorDefinition:
+def build_landing_sensor(units: tuple[Unit, ...], batch_job) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_sensor",
-        jobs=[quarter_job, agreement_job],
+        jobs=[batch_job],
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
-            "Co minutę sprawdza data/landing/: nowy lub zmieniony plik jednostki uruchamia wczytanie i walidację "
-            "jego partycji (jednostka × kwartał albo umowa jednostki); pliki już wczytane w tej samej treści (np. przez "
-            "`cus run`) są pomijane. Starts ingestion when files land; files already loaded with the same content are skipped."
+            "Co minutę sprawdza data/landing/: nowe lub zmienione pliki (także wiele jednostek i kwartałów naraz) "
+            "uruchamiają JEDEN przebieg ingest_batch_job, który je wczytuje, waliduje i przelicza wskaźniki; "
+            "pliki już wczytane w tej samej treści (np. przez `cus run`) są pomijane."
         ),
     )
     def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource, warehouse: WarehouseResource):
@@ -99,7 +100,7 @@ def build_landing_sensor(units: tuple[Unit, ...], quarter_job, agreement_job) ->
         try:
             loaded = loaded_versions(warehouse.file)
         except (duckdb.IOException, duckdb.ConnectionException):
-            yield dg.SkipReason("hurtownia zajęta przez zapis — sprawdzę przy następnym cyklu / warehouse busy")
+            yield dg.SkipReason("hurtownia zajęta przez zapis — sprawdzę przy następnym cyklu")
             return
         requested: set[tuple[str, str | None]] = set()
         problems: list[str] = []
@@ -118,14 +119,13 @@ def build_landing_sensor(units: tuple[Unit, ...], quarter_job, agreement_job) ->
             requested.add((unit, quarter))
         for problem in problems:
             context.log.warning(problem)
-        for unit, quarter in sorted(requested, key=lambda item: (item[0], item[1] or "")):
-            if quarter is None:
-                yield dg.RunRequest(job_name=agreement_job.name, partition_key=unit,
-                                    run_key=f"{unit}/umowa:{_state(seen, unit, None)}")
-            else:
-                key = dg.MultiPartitionKey({"quarter": quarter_to_partition_key(quarter), "unit": unit})
-                yield dg.RunRequest(job_name=quarter_job.name, partition_key=key,
-                                    run_key=f"{unit}/{quarter}:{_state(seen, unit, quarter)}")
+        if requested:
+            keys = sorted(unit_quarter_key(unit, quarter) for unit, quarter in requested)
+            state = hashlib.sha256("|".join(_state(seen, u, q) for u, q in sorted(
+                requested, key=lambda item: (item[0], item[1] or ""))).encode()).hexdigest()[:16]
+            yield dg.RunRequest(job_name=batch_job.name, run_key=f"batch:{state}",
+                                run_config={"ops": {"ingest_batch": {"config": {"partitions": keys}}}},
+                                tags={"cus/partitions": str(len(keys))})
         context.update_cursor(json.dumps(seen, sort_keys=True))
 
     return landing_sensor

@@ -36,7 +36,9 @@ def test_definitions_load_with_descriptions_and_partitions():
             assert node.description and len(node.description) > 40, key
     quarter_asset = graph.get(dg.AssetKey(["raw", "expenses"]))
     partition_keys = quarter_asset.partitions_def.get_partition_keys()
-    assert "2020-10-01|starachowice" in partition_keys and "2023-07-01|elblag" in partition_keys
+    assert "starachowice|2020Q4" in partition_keys and "elblag|2023Q3" in partition_keys
+    # only the quarters of each unit's period (Elbląg starts 2021-01-01): never "missing" outside it
+    assert "elblag|2020Q4" not in partition_keys and len(partition_keys) == 11 + 10 + 11 + 10
     assert graph.get(dg.AssetKey(["raw", "budget"])).partitions_def.get_partition_keys() == \
         ["elblag", "myslenice", "starachowice", "srokowo"]
     assert defs.resolve_job_def("ingest_quarter_job") and defs.resolve_sensor_def("landing_sensor")
@@ -63,11 +65,12 @@ def test_fifth_unit_by_configuration_only(tmp_path: Path, landing: Path, resourc
     defs = build_definitions(registry_path, resources=resources)
     graph = defs.resolve_asset_graph()
     partitions = graph.get(dg.AssetKey(["raw", "expenses"])).partitions_def
-    assert "2020-10-01|koszalin" in partitions.get_partition_keys()
-    assert "2023-10-01|koszalin" in partitions.get_partition_keys()  # 2023Q4: Koszalin's last quarter
+    assert "koszalin|2020Q4" in partitions.get_partition_keys()
+    assert "koszalin|2023Q4" in partitions.get_partition_keys()  # 2023Q4: Koszalin's last quarter
+    assert "koszalin|2024Q1" not in partitions.get_partition_keys()  # outside its period: no partition at all
     job = defs.resolve_job_def("ingest_quarter_job")
     result = job.execute_in_process(
-        partition_key=dg.MultiPartitionKey({"quarter": "2020-10-01", "unit": "koszalin"}),
+        partition_key="koszalin|2020Q4",
         instance=dg.DagsterInstance.ephemeral(),
         op_selection=None,
     )

@@ -1,4 +1,4 @@
-"""The landing sensor requests one run per changed partition; provider templates follow the contract."""
+"""The landing sensor requests one batch run per burst of changed files; provider templates follow the contract."""
 
 import os
 import time
@@ -20,6 +20,11 @@ def _evaluate(sensor, resources, cursor=None):
     return requests, context.cursor
 
 
+def _keys(requests) -> list[str]:
+    """Partition keys of the batch runs requested (one run per burst: the keys are in its config)."""
+    return [key for r in requests for key in r.run_config["ops"]["ingest_batch"]["config"]["partitions"]]
+
+
 def test_landing_sensor_requests_new_and_changed_partitions_once(landing, resources):
     row = ["FV/1/2021", "5260001246", "2021-03-04", "", 1, "3.1", "x", "10.00", "10.00", "10.00", "0.00", "N", "N", "N"]
     write_csv(landing / "elblag" / "2021Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])
@@ -29,10 +34,9 @@ def test_landing_sensor_requests_new_and_changed_partitions_once(landing, resour
     sensor = build_definitions(resources=resources).resolve_sensor_def("landing_sensor")
 
     requests, cursor = _evaluate(sensor, resources)
-    assert sorted((r.job_name, str(r.partition_key)) for r in requests) == [
-        ("ingest_agreement_job", "srokowo"),
-        ("ingest_quarter_job", "2021-01-01|elblag"),
-    ]
+    # one burst of files (two partitions) -> one batch run
+    assert [r.job_name for r in requests] == ["ingest_batch_job"]
+    assert _keys(requests) == ["elblag|2021Q1", "srokowo"]
     again, cursor = _evaluate(sensor, resources, cursor)
     assert again == []
 
@@ -44,8 +48,8 @@ def test_landing_sensor_requests_new_and_changed_partitions_once(landing, resour
     row[7] = row[9] = "20.00"
     write_csv(path, EXPENSE_HEADERS, [row])
     changed, _ = _evaluate(sensor, resources, cursor)
-    assert [str(r.partition_key) for r in changed] == ["2021-01-01|elblag"]
-    assert changed[0].run_key != requests[1].run_key
+    assert _keys(changed) == ["elblag|2021Q1"]
+    assert changed[0].run_key != requests[0].run_key
 
 
 def test_provider_templates_have_contract_headers_and_dropdowns(tmp_path):
@@ -86,10 +90,10 @@ def test_a_filled_in_expenses_template_is_ingested_like_the_csv(tmp_path, landin
 
     sensor = build_definitions(resources=resources).resolve_sensor_def("landing_sensor")
     requests, _ = _evaluate(sensor, resources)
-    assert [str(r.partition_key) for r in requests] == ["2021-01-01|elblag"]
+    assert _keys(requests) == ["elblag|2021Q1"]
     defs = build_definitions(resources=resources)
     result = defs.resolve_job_def("ingest_quarter_job").execute_in_process(
-        partition_key=dg.MultiPartitionKey({"quarter": "2021-01-01", "unit": "elblag"}),
+        partition_key="elblag|2021Q1",
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     with duckdb.connect(resources["warehouse"].path, read_only=True) as conn:
@@ -113,19 +117,19 @@ def test_indicators_are_rebuilt_once_after_the_last_ingest_run_of_a_burst(landin
     sensor = defs.resolve_sensor_def("indicators_after_ingest_sensor")
     instance = dg.DagsterInstance.ephemeral()
     ingest = defs.resolve_job_def("ingest_quarter_job")
-    done = ingest.execute_in_process(partition_key=dg.MultiPartitionKey({"quarter": "2021-01-01", "unit": "elblag"}),
+    done = ingest.execute_in_process(partition_key="elblag|2021Q1",
                                      instance=instance)
     assert done.success
 
     # another ingest run of the burst still running: wait for it
     instance.create_run_for_job(ingest, status=dg.DagsterRunStatus.STARTED,
-                                tags={"dagster/partition": "2021-04-01|elblag"})
+                                tags={"dagster/partition": "elblag|2021Q2"})
     waiting = sensor(_run_status_context(sensor, instance, done.dagster_run))
     assert isinstance(waiting, dg.SkipReason) and "1" in waiting.skip_message
 
     # the last one finished: one rebuild, keyed by the run, of the indicators job
     quiet = dg.DagsterInstance.ephemeral()
-    last = ingest.execute_in_process(partition_key=dg.MultiPartitionKey({"quarter": "2021-01-01", "unit": "elblag"}),
+    last = ingest.execute_in_process(partition_key="elblag|2021Q1",
                                      instance=quiet)
     request = sensor(_run_status_context(sensor, quiet, last.dagster_run))
     assert isinstance(request, dg.RunRequest)
@@ -150,7 +154,7 @@ def test_folders_outside_the_period_or_misnamed_are_reported_and_never_stop_the_
     ]
     sensor = build_definitions(resources=resources).resolve_sensor_def("landing_sensor")
     requests, _ = _evaluate(sensor, resources)
-    assert [str(r.partition_key) for r in requests] == ["2021-01-01|elblag"]
+    assert _keys(requests) == ["elblag|2021Q1"]
 
 
 def test_going_back_to_an_earlier_file_content_is_ingested_again(landing, resources):
@@ -175,12 +179,12 @@ def test_files_already_loaded_by_the_cli_are_not_ingested_again_when_the_ui_star
     write_csv(landing / "elblag" / "2021Q2" / "wydatki.csv", EXPENSE_HEADERS, [row])
     defs = build_definitions(resources=resources)
     assert defs.resolve_job_def("ingest_quarter_job").execute_in_process(
-        partition_key=dg.MultiPartitionKey({"quarter": "2021-01-01", "unit": "elblag"}),
+        partition_key="elblag|2021Q1",
         instance=dg.DagsterInstance.ephemeral()).success
     sensor = defs.resolve_sensor_def("landing_sensor")
     requests, cursor = _evaluate(sensor, resources)
-    assert [str(r.partition_key) for r in requests] == ["2021-04-01|elblag"]  # 2021Q1 is already loaded
+    assert _keys(requests) == ["elblag|2021Q2"]  # 2021Q1 is already loaded
     row[7] = row[8] = row[9] = "30.00"
     write_csv(landing / "elblag" / "2021Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])
     changed, _ = _evaluate(sensor, resources, cursor)
-    assert [str(r.partition_key) for r in changed] == ["2021-01-01|elblag"]
+    assert _keys(changed) == ["elblag|2021Q1"]

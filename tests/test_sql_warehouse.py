@@ -23,7 +23,6 @@ from core.resources import LandingResource, PseudonymizerResource, ReportsResour
 from pipelines.definitions import build_definitions
 
 QUARTER = "2021Q3"
-KEY = dg.MultiPartitionKey
 PESELS = {
     "ELB/1": make_pesel(date(1961, 4, 12), sex="K", serial=101),
     "ELB/2": make_pesel(date(2004, 9, 30), sex="K", serial=202),
@@ -129,7 +128,7 @@ def build_tiny_warehouse(root: Path, instance: dg.DagsterInstance | None = None)
             partition_key=unit, instance=instance, raise_on_error=True)
         assert result.success
         result = defs.resolve_job_def("ingest_quarter_job").execute_in_process(
-            partition_key=KEY({"quarter": "2021-07-01", "unit": unit}), instance=instance, raise_on_error=True)
+            partition_key=f"{unit}|2021Q3", instance=instance, raise_on_error=True)
         assert result.success
     assert defs.resolve_job_def("indicators_job").execute_in_process(instance=instance, raise_on_error=True).success
     return Path(resources["warehouse"].path)

@@ -150,11 +150,9 @@ def all_assets() -> dict[str, dg.AssetsDefinition]:
 
 
 def partition_key(unit: str, quarter: str | None):
-    from core.quarters import quarter_to_partition_key
+    from assets.partition_keys import unit_quarter_key
 
-    if quarter is None:
-        return unit
-    return dg.MultiPartitionKey({"quarter": quarter_to_partition_key(quarter), "unit": unit})
+    return unit_quarter_key(unit, quarter)
 
 
 @dataclass

@@ -130,7 +130,7 @@ def _without_pesel(frame: pl.DataFrame, dataset: Dataset, secret: bytes) -> pl.D
     return scrub_pesel(frame, columns, secret)
 
 
-def _record_version(conn, unit, quarter, dataset, source_file, table, loaded_at) -> tuple[int, bool]:
+def record_version(conn, unit, quarter, dataset, source_file, table, loaded_at) -> tuple[int, bool]:
     existing = conn.execute(
         "SELECT version_no FROM raw.file_versions WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? "
         "AND dataset = ? AND file_sha256 = ?",
@@ -181,19 +181,30 @@ def ingest_file(
     if before_write is not None:
         before_write(table)
     source_file = Path(path).resolve().relative_to(Path(landing_root).resolve()).as_posix()
+    frame = raw_frame(table, dataset, source_file, unit, quarter, secret, loaded_at)
+    ensure_raw_tables(conn, [dataset])
+    with transaction(conn):
+        delete_insert(conn, "raw", dataset.name, frame, {"unit": unit, "quarter": quarter})
+        version_no, new_version = record_version(conn, unit, quarter, dataset, source_file, table, loaded_at)
+    return ingest_result(dataset, source_file, table, frame, version_no, new_version)
+
+
+def raw_frame(table: LandingTable, dataset: Dataset, source_file: str, unit: str, quarter: str | None, secret: bytes,
+              loaded_at: datetime) -> pl.DataFrame:
+    """The rows of a read file as stored in raw: PESEL pseudonymized, lineage columns added."""
     frame = _with_pseudonyms(_without_pesel(table.frame, dataset, secret), dataset, secret)
     table.ignored_columns = [scrub_text(name, secret) for name in table.ignored_columns]
-    frame = frame.with_columns(
+    return frame.with_columns(
         pl.lit(unit).alias("unit"),
         pl.lit(quarter, dtype=pl.Utf8).alias("quarter"),
         pl.lit(source_file).alias("source_file"),
         pl.lit(table.sha256).alias("file_sha256"),
         pl.lit(loaded_at).alias("loaded_at"),
     )
-    ensure_raw_tables(conn, [dataset])
-    with transaction(conn):
-        delete_insert(conn, "raw", dataset.name, frame, {"unit": unit, "quarter": quarter})
-        version_no, new_version = _record_version(conn, unit, quarter, dataset, source_file, table, loaded_at)
+
+
+def ingest_result(dataset: Dataset, source_file: str, table: LandingTable, frame: pl.DataFrame, version_no: int,
+                  new_version: bool) -> IngestResult:
     statuses = frame["pesel_status"].value_counts().rows() if "pesel_status" in frame.columns else []
     return IngestResult(
         dataset=dataset.name, source_file=source_file, sha256=table.sha256, rows=frame.height,

@@ -7,7 +7,7 @@ Quarter-level files are partitioned by unit × quarter, agreement files (umowa/)
 import dagster as dg
 
 from assets.partition_keys import unit_and_quarter
-from assets.raw.ingest import find_landing_file, ingest_file, landing_folder, record_refusal
+from assets.raw.ingest import IngestResult, find_landing_file, ingest_file, landing_folder, record_refusal
 from assets.raw.landing_file import LandingFileError
 from core.contract import Dataset, load_contract
 from core.registry import Unit, load_units
@@ -23,6 +23,22 @@ def _description(dataset: Dataset) -> str:
         "z kolumnami pochodzenia (plik, SHA-256, nr wiersza, czas wczytania). Imiona, nazwiska i kontakty "
         "nie są wczytywane; PESEL zastępowany pseudonimem."
     )
+
+
+def raw_metadata(result: IngestResult) -> dict:
+    metadata = {
+        "dagster/row_count": result.rows,
+        "plik": result.source_file,
+        "sha256": result.sha256,
+        "wersja pliku": result.version_no,
+        "nowa wersja": result.new_version,
+        "kodowanie": result.encoding,
+        "pominięte kolumny": ", ".join(result.ignored_columns) or "—",
+        "brakujące kolumny opcjonalne": ", ".join(result.missing_optional) or "—",
+    }
+    if result.pesel_status_counts:
+        metadata["PESEL (status)"] = dg.MetadataValue.json(result.pesel_status_counts)
+    return metadata
 
 
 def build_raw_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition,
@@ -66,19 +82,7 @@ def build_raw_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition,
                 record_refusal(conn, error, landing.folder, unit, quarter, dataset)
             raise dg.Failure(description=str(error), metadata={"plik": error.path, "problem": error.problem,
                                                               "co zrobić": error.fix}) from error
-        metadata = {
-            "dagster/row_count": result.rows,
-            "plik": result.source_file,
-            "sha256": result.sha256,
-            "wersja pliku": result.version_no,
-            "nowa wersja": result.new_version,
-            "kodowanie": result.encoding,
-            "pominięte kolumny": ", ".join(result.ignored_columns) or "—",
-            "brakujące kolumny opcjonalne": ", ".join(result.missing_optional) or "—",
-        }
-        if result.pesel_status_counts:
-            metadata["PESEL (status)"] = dg.MetadataValue.json(result.pesel_status_counts)
-        return dg.MaterializeResult(metadata=metadata)
+        return dg.MaterializeResult(metadata=raw_metadata(result))
 
     return _raw
 

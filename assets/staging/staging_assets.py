@@ -12,7 +12,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from assets.partition_keys import unit_and_quarter
+from assets.partition_keys import unit_and_quarter, unit_quarter_key
 from assets.preview import markdown_preview
 from assets.raw.ingest import ensure_raw_tables
 from assets.staging.rules import Rule, rules_for
@@ -84,13 +84,30 @@ def write_validation(conn, dataset: Dataset, unit: str, quarter: str | None, res
 
 
 def _examples_markdown(examples: list[dict]) -> str:
-    lines = ["| wiersz | kolumna | wartość |", "|---|---|---|"]
+    lines = ["| wiersz | kolumna | wartość | komunikat |", "|---|---|---|---|"]
     for example in examples:
         value = example["wartość"]
         shown = "(ukryta)" if value is None else str(value).replace("|", "\\|")[:60]
+        message = str(example.get("komunikat") or "").replace("|", "\\|")[:200]
         lines.append(f"| {example['wiersz'] if example['wiersz'] is not None else 'cały plik'} | "
-                     f"{example['kolumna']} | {shown} |")
+                     f"{example['kolumna']} | {shown} | {message} |")
     return "\n".join(lines)
+
+
+def check_summary(result: Validation, item) -> str:
+    """Polish summary of one rule on one partition: file, failing rows, the first row's column and message."""
+    rule = item.rule
+    if item.passed:
+        return rule.title
+    file = result.summary.get("source_file") or "—"
+    where = f"{result.summary.get('unit')} {result.summary.get('quarter') or 'umowa'}"
+    text = f"{rule.title}: {item.failing_rows} wierszy z błędem — {where}, plik {file}."
+    if item.examples:
+        first = item.examples[0]
+        value = "(ukryta)" if first["wartość"] is None else f"„{str(first['wartość'])[:60]}”"
+        row = first["wiersz"] if first["wiersz"] is not None else "cały plik"
+        text += f" Np. wiersz {row}, kolumna „{first['kolumna']}”, wartość {value}: {first.get('komunikat') or ''}"
+    return text
 
 
 def check_results(result: Validation) -> list[dg.AssetCheckResult]:
@@ -107,9 +124,47 @@ def check_results(result: Validation) -> list[dg.AssetCheckResult]:
         if item.observed is not None:
             metadata["wartość obserwowana"] = str(item.observed)
         severity = dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN
-        out.append(dg.AssetCheckResult(check_name=rule.check_name, passed=item.passed, severity=severity, metadata=metadata,
-                                       description=rule.title))
+        out.append(dg.AssetCheckResult(check_name=rule.check_name, passed=item.passed, severity=severity,
+                                       metadata=metadata, description=check_summary(result, item)))
     return out
+
+
+def staging_metadata(result: Validation, rows_preview: str | None) -> dict:
+    """Materialization metadata of one validated partition; a partition with rejected rows says so first."""
+    summary = result.summary
+    by_rule = result.quarantine.group_by("rule", "severity").agg(pl.col("row_number").n_unique().alias("n"))
+    metadata = {"status": partition_status(result)}
+    metadata.update({
+        "dagster/row_count": summary["accepted"],
+        "plik": summary["source_file"],
+        "sha256": summary["file_sha256"],
+        "wiersze w pliku": summary["received"],
+        "przyjęte": summary["accepted"],
+        "odrzucone (kwarantanna)": summary["quarantined"],
+        "z ostrzeżeniem": summary["warnings"],
+        "odrzucone wg reguły": dg.MetadataValue.json(
+            {r["rule"]: r["n"] for r in by_rule.filter(pl.col("severity") == "error").iter_rows(named=True)}),
+    })
+    if by_rule.height:
+        lines = ["| reguła | ważność | wiersze |", "|---|---|---|"] + [
+            f"| {r['rule']} | {'błąd' if r['severity'] == 'error' else 'ostrzeżenie'} | {r['n']} |"
+            for r in by_rule.sort("severity", "n", descending=[False, True]).iter_rows(named=True)]
+        metadata["kwarantanna (podgląd)"] = dg.MetadataValue.md("\n".join(lines))
+    if rows_preview:
+        metadata["podgląd (przyjęte wiersze)"] = dg.MetadataValue.md(rows_preview)
+    return metadata
+
+
+def partition_status(result: Validation) -> str:
+    """One line a coordinator reads first: accepted, rows rejected, or the whole file refused."""
+    summary = result.summary
+    if result.refused:
+        return "PLIK ODRZUCONY — reguła blokująca niespełniona; obowiązują dotychczasowe dane"
+    if summary["quarantined"]:
+        return f"BŁĘDY — {summary['quarantined']} z {summary['received']} wierszy w kwarantannie (staging.quarantine)"
+    if summary["warnings"]:
+        return f"przyjęto, {summary['warnings']} wierszy z ostrzeżeniem"
+    return "przyjęto wszystkie wiersze"
 
 
 def _description(dataset: Dataset) -> str:
@@ -131,7 +186,8 @@ def build_staging_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinitio
     for upstream in STAGING_DEPENDENCIES.get(dataset.name, []):
         mapping = None
         if contract[upstream].level == "agreement" and dataset.level == "quarter":
-            mapping = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="unit")
+            mapping = dg.StaticPartitionMapping({u.key: [unit_quarter_key(u.key, q) for q in u.quarters]
+                                                 for u in (units or load_units())})
         deps.append(dg.AssetDep(dg.AssetKey(["staging", upstream]), partition_mapping=mapping))
     specs = [dg.AssetCheckSpec(rule.check_name, asset=key, description=rule.check_description, blocking=rule.blocking,
                                partitions_def=partitions_def)
@@ -172,29 +228,10 @@ def build_staging_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinitio
             write_validation(conn, dataset, unit_key, quarter, result)
             rows_preview = markdown_preview(conn, "staging", dataset.name, {"unit": unit_key, "quarter": quarter},
                                             order_by="row_number")
-        summary = result.summary
-        by_rule = result.quarantine.group_by("rule", "severity").agg(pl.col("row_number").n_unique().alias("n"))
-        metadata = {
-            "dagster/row_count": summary["accepted"],
-            "plik": summary["source_file"],
-            "sha256": summary["file_sha256"],
-            "wiersze w pliku": summary["received"],
-            "przyjęte": summary["accepted"],
-            "odrzucone (kwarantanna)": summary["quarantined"],
-            "z ostrzeżeniem": summary["warnings"],
-            "odrzucone wg reguły": dg.MetadataValue.json(
-                {r["rule"]: r["n"] for r in by_rule.filter(pl.col("severity") == "error").iter_rows(named=True)}),
-        }
-        if by_rule.height:
-            lines = ["| reguła | ważność | wiersze |", "|---|---|---|"] + [
-                f"| {r['rule']} | {'błąd' if r['severity'] == 'error' else 'ostrzeżenie'} | {r['n']} |"
-                for r in by_rule.sort("severity", "n", descending=[False, True]).iter_rows(named=True)]
-            metadata["kwarantanna (podgląd)"] = dg.MetadataValue.md("\n".join(lines))
-        if rows_preview:
-            metadata["podgląd (przyjęte wiersze)"] = dg.MetadataValue.md(rows_preview)
+        metadata = staging_metadata(result, rows_preview)
         if result.refused:
             metadata["plik odrzucony"] = "reguła blokująca niespełniona — obowiązują dotychczasowe dane"
-            context.log.error(f"Plik {summary['source_file']} odrzucony przez regułę blokującą; "
+            context.log.error(f"Plik {result.summary['source_file']} odrzucony przez regułę blokującą; "
                               "staging tej partycji bez zmian.")
         yield dg.MaterializeResult(metadata=metadata)
         yield from check_results(result)

@@ -12,6 +12,7 @@ import os
 import threading
 from dataclasses import dataclass
 
+from assets.staging.bound import bound_expectations
 from assets.staging.rules import Rule
 
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_number"],
@@ -58,7 +59,7 @@ def _validation_definition(name: str, rules: list[Rule]):
             return state["definitions"][name]
         suite = gx.ExpectationSuite(name=name)
         for rule in rules:
-            for expectation in rule.expectations():
+            for expectation in bound_expectations(rule):
                 cls = getattr(gx.expectations, _class_name(expectation.type))
                 suite.add_expectation(cls(**expectation.kwargs, meta={"rule": rule.id, "column": expectation.column}))
         suite = state["context"].suites.add(suite)
@@ -96,7 +97,7 @@ def run_suite(name: str, rules: list[Rule], frame, parameters: dict) -> list[Exp
             element_count=int(details.get("element_count") or len(frame)), unexpected_rows=rows,
             observed=details.get("observed_value"),
         ))
-    expected = sum(len(r.expectations()) for r in rules)
+    expected = sum(len(bound_expectations(r)) for r in rules)
     if len(outcomes) != expected:  # GX merges identical expectations: rule files must not repeat one
         raise RuntimeError(f"Great Expectations: {len(outcomes)} wyników zamiast {expected} w zestawie {name}")
     return outcomes

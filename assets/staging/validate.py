@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from assets.staging.bound import bind_row_rules, bound_expectations, dataset_rule_holds
 from assets.staging.rules import (
     COMPUTE,
     CONTRACT,
@@ -28,7 +29,7 @@ from assets.staging.rules import (
     is_private,
     rules_for,
 )
-from assets.staging.suites import run_suite
+from assets.staging.suites import ExpectationOutcome, run_suite
 from assets.staging.typed import PARSE_MESSAGES, staging_columns, typed_rows
 from core.contract import Dataset
 from core.models import validation_polars_schema
@@ -116,7 +117,7 @@ def _static_text(template: str, dataset: Dataset, column: str, params: dict) -> 
 def _gx_columns(rules: list[Rule]) -> set[str]:
     names = set()
     for rule in rules:
-        for expectation in rule.expectations():
+        for expectation in bound_expectations(rule):
             for key in ("column", "column_A", "column_B"):
                 if key in expectation.kwargs:
                     names.add(expectation.kwargs[key])
@@ -125,8 +126,8 @@ def _gx_columns(rules: list[Rule]) -> set[str]:
 
 
 def _to_pandas(frame: pl.DataFrame, columns: set[str]):
-    """The frame GX validates: row_number + the columns the expectations read; decimals as floats,
-    dates as Python dates (compared with date parameters)."""
+    """The frame GX validates: `row_number` (here the row's position in the batch) + the columns the
+    expectations read; decimals as floats, dates as Python dates."""
     import pandas as pd
 
     selected = frame.select(["row_number"] + sorted(c for c in columns if c in frame.columns and c != "row_number"))
@@ -196,74 +197,149 @@ def _failures(dataset: Dataset, raw: pl.DataFrame, frame: pl.DataFrame, rule: Ru
     )
 
 
+@dataclass
+class PartitionInput:
+    """One partition handed to `validate_batch`: its raw rows and the reference lists of its rules."""
+
+    unit: Unit
+    quarter: str | None
+    raw: pl.DataFrame
+    references: dict[str, list] = field(default_factory=dict)
+
+
+@dataclass
+class _Prepared:
+    params: dict
+    raw: pl.DataFrame
+    frame: pl.DataFrame  # typed rows + helper columns chk__* (parameters of this partition bound)
+    skipped: set[str]  # rules not checked: their reference data is absent
+
+
 def validate_partition(dataset: Dataset, raw: pl.DataFrame, unit: Unit, quarter: str | None,
                        references: dict[str, list] | None = None, today: date | None = None,
                        checked_at: datetime | None = None) -> Validation:
-    """Type, validate with Great Expectations, split accepted / quarantined rows (raw = one partition)."""
+    """One partition: a batch of one (the staging asset of a single unit × quarter)."""
+    (result,) = validate_batch(dataset, [PartitionInput(unit, quarter, raw, references or {})], today, checked_at)
+    return result
+
+
+def validate_batch(dataset: Dataset, parts: list[PartitionInput], today: date | None = None,
+                   checked_at: datetime | None = None) -> list[Validation]:
+    """Type, validate and split accepted / quarantined rows of many partitions of one dataset.
+
+    1. each partition is typed and gets its helper columns, its own parameters bound per row;
+    2. Great Expectations runs ONCE over the whole batch (the row-level rules);
+    3. each partition gets its quarantine rows, dataset-level rules, summary and check results.
+    The result of a partition does not depend on the other partitions of the batch.
+    """
     today = today or date.today()
     checked_at = checked_at or datetime.now().replace(microsecond=0)
-    raw = raw.sort("row_number")
     rules = rules_for(dataset)
-    params = {**partition_parameters(unit, quarter, today), **(references or {})}
+    row_rules = [r for r in rules if r.level == "row"]
+    prepared = [_prepare(dataset, part, rules, row_rules, today) for part in parts]
+    outcomes = _run_batch_suite(dataset, row_rules, prepared)
+    return [_partition_result(dataset, rules, p, o, checked_at) for p, o in zip(prepared, outcomes, strict=True)]
+
+
+def _prepare(dataset: Dataset, part: PartitionInput, rules: list[Rule], row_rules: list[Rule],
+             today: date) -> _Prepared:
+    params = {**partition_parameters(part.unit, part.quarter, today), **part.references}
+    raw = part.raw.sort("row_number")
     typed = typed_rows(dataset, raw)
     frame = prepare_frame(dataset, raw, typed.frame, typed.errors, rules, params)
-    row_rules = [r for r in rules if r.level == "row"]
-    dataset_level = [r for r in rules if r.level == "dataset"]
-    gx_params = {k: v for k, v in params.items() if not isinstance(v, Decimal)}
-
-    outcomes = run_suite(f"{dataset.name}__row", row_rules, _to_pandas(frame, _gx_columns(row_rules)), gx_params)
-    parts, by_rule = [], {r.id: [] for r in rules}
+    frame = bind_row_rules(frame, row_rules, params)
     skipped = {r.id for r in rules if r.skip_when_reference_empty
                and any(not params.get(ref["parameter"]) for ref in r.references)}
+    return _Prepared(params=params, raw=raw, frame=frame, skipped=skipped)
+
+
+def _run_batch_suite(dataset: Dataset, row_rules: list[Rule], prepared: list[_Prepared]) -> list[list[ExpectationOutcome]]:
+    """One suite run over every partition's rows; the outcomes split back per partition with the
+    partition's own row numbers (GX sees the row's position in the batch as `row_number`)."""
+    if not row_rules or not prepared:
+        return [[] for _ in prepared]
+    columns = _gx_columns(row_rules)
+    frames = [p.frame.select([c for c in p.frame.columns if c in columns])
+              .with_columns(pl.lit(i, dtype=pl.Int32).alias("batch_part"), p.frame["row_number"].alias("file_row"))
+              for i, p in enumerate(prepared)]
+    batch = pl.concat(frames, how="diagonal_relaxed").with_row_index("row_number").with_columns(
+        pl.col("row_number").cast(pl.Int64))
+    positions = batch.select("batch_part", "file_row")
+    outcomes = run_suite(f"{dataset.name}__row", row_rules, _to_pandas(batch, columns), {})
+    split: list[list[ExpectationOutcome]] = [[] for _ in prepared]
     for outcome in outcomes:
-        by_rule[outcome.rule].append(outcome)
+        failing = positions[sorted(outcome.unexpected_rows)] if outcome.unexpected_rows else positions.clear()
+        for i, p in enumerate(prepared):
+            rows = failing.filter(pl.col("batch_part") == i)["file_row"].to_list()
+            split[i].append(ExpectationOutcome(rule=outcome.rule, column=outcome.column, success=not rows,
+                                               element_count=p.frame.height, unexpected_rows=rows))
+    return split
+
+
+def _row_failures(dataset: Dataset, rules: list[Rule], p: _Prepared, outcomes: list[ExpectationOutcome]) -> pl.DataFrame:
+    parts = []
+    for outcome in outcomes:
         rule = next(r for r in rules if r.id == outcome.rule)
-        if not outcome.unexpected_rows or rule.id in skipped:
+        if not outcome.unexpected_rows or rule.id in p.skipped:
             continue
         if rule.compute == CONTRACT:  # which of the rule's columns failed in each row
-            failing = frame.filter(pl.col("row_number").is_in(outcome.unexpected_rows))
+            failing = p.frame.filter(pl.col("row_number").is_in(outcome.unexpected_rows))
             for name in rule.columns:
                 rows = failing.filter(~pl.col(f"chk__ok__{rule.id}__{name}"))["row_number"].to_list()
                 if rows:
-                    parts.append(_failures(dataset, raw, frame, rule, name, rows, params))
+                    parts.append(_failures(dataset, p.raw, p.frame, rule, name, rows, p.params))
         else:
-            parts.append(_failures(dataset, raw, frame, rule, outcome.column, outcome.unexpected_rows, params))
+            parts.append(_failures(dataset, p.raw, p.frame, rule, outcome.column, outcome.unexpected_rows, p.params))
     failures = pl.concat(parts) if parts else pl.DataFrame(
         schema={k: QUARANTINE_SCHEMA[k] for k in ("row_number", "column_name", "header", "rule", "severity",
                                                   "message", "value")})
     # A row whose cells are shifted (more cells than the header) is reported by the reading rules only:
     # the other rules would judge values that sit in the wrong columns.
-    unreadable = frame.filter(pl.col(READ_ERROR).is_not_null())["row_number"]
+    unreadable = p.frame.filter(pl.col(READ_ERROR).is_not_null())["row_number"]
     if unreadable.len():
         failures = failures.filter(~pl.col("row_number").is_in(unreadable.implode()) | pl.col("rule").is_in(READ_RULES))
-    rejected = set(failures.filter(pl.col("severity") == ERROR)["row_number"].to_list())
-    accepted_frame = frame.filter(~pl.col("row_number").is_in(list(rejected)))
+    return failures
 
-    refused, dataset_failures = False, []
-    observed_by_rule = {rule_id: "nie sprawdzano: brak danych odniesienia" for rule_id in skipped}
-    if dataset_level:
-        dataset_outcomes = run_suite(f"{dataset.name}__dataset", dataset_level,
-                                     _to_pandas(accepted_frame, _gx_columns(dataset_level)), gx_params)
-        for outcome in dataset_outcomes:
-            by_rule[outcome.rule].append(outcome)
-            rule = next(r for r in rules if r.id == outcome.rule)
-            observed = accepted_frame[outcome.column].sum() if outcome.column in accepted_frame.columns else None
+
+def _dataset_failures(dataset: Dataset, rules: list[Rule], p: _Prepared, accepted: pl.DataFrame,
+                      by_rule: dict[str, list], observed_by_rule: dict) -> tuple[list[dict], bool]:
+    """Rules on the whole file's accepted rows (e.g. the budget adds up to the agreement total)."""
+    failures, refused = [], False
+    for rule in (r for r in rules if r.level == "dataset"):
+        for expectation in rule.expectations():
+            ok, observed = dataset_rule_holds(expectation, accepted, p.params)
+            by_rule[rule.id].append(ExpectationOutcome(rule=rule.id, column=expectation.column, success=ok,
+                                                       element_count=accepted.height, unexpected_rows=[]))
             observed_by_rule[rule.id] = observed
-            if outcome.success:
+            if ok:
                 continue
             refused = refused or rule.severity == ERROR
-            total = params.get("total")
-            message = _static_text(rule.message, dataset, outcome.column, params)
+            total = p.params.get("total")
+            message = _static_text(rule.message, dataset, expectation.column, p.params)
             difference = (observed - total) if isinstance(observed, Decimal) and total is not None else None
             message = (message.replace("{observed}", money_pl(observed) if isinstance(observed, Decimal) else str(observed))
                        .replace("{expected}", money_pl(total)).replace("{difference}", money_pl(difference)))
-            col = column_of(dataset, outcome.column)
-            dataset_failures.append({"row_number": None, "column_name": outcome.column,
-                                     "header": col.header if col else outcome.column, "rule": rule.id,
-                                     "severity": rule.severity, "message": message, "value": None})
+            col = column_of(dataset, expectation.column)
+            failures.append({"row_number": None, "column_name": expectation.column,
+                             "header": col.header if col else expectation.column, "rule": rule.id,
+                             "severity": rule.severity, "message": message, "value": None})
+    return failures, refused
+
+
+def _partition_result(dataset: Dataset, rules: list[Rule], p: _Prepared, outcomes: list[ExpectationOutcome],
+                      checked_at: datetime) -> Validation:
+    by_rule: dict[str, list] = {r.id: [] for r in rules}
+    for outcome in outcomes:
+        by_rule[outcome.rule].append(outcome)
+    failures = _row_failures(dataset, rules, p, outcomes)
+    rejected = set(failures.filter(pl.col("severity") == ERROR)["row_number"].to_list())
+    accepted_frame = p.frame.filter(~pl.col("row_number").is_in(list(rejected)))
+    observed_by_rule: dict = {rule_id: "nie sprawdzano: brak danych odniesienia" for rule_id in p.skipped}
+    dataset_failures, refused = _dataset_failures(dataset, rules, p, accepted_frame, by_rule, observed_by_rule)
     if dataset_failures:
         failures = pl.concat([failures, pl.DataFrame(dataset_failures, schema=failures.schema)])
 
+    raw = p.raw
     lineage = raw.select("row_number", "unit", "quarter", "source_file", "file_sha256").head(1)
     first = lineage.row(0, named=True) if lineage.height else {}
     quarantine = failures.with_columns(
@@ -289,11 +365,11 @@ def validate_partition(dataset: Dataset, raw: pl.DataFrame, unit: Unit, quarter:
     for rule in rules:
         rule_failures = failures.filter(pl.col("rule") == rule.id)
         failing_rows = rule_failures["row_number"].drop_nulls().n_unique()
-        outcomes_of_rule = by_rule[rule.id]
-        checked = max((o.element_count for o in outcomes_of_rule), default=received)
+        checked = max((o.element_count for o in by_rule[rule.id]), default=received)
         examples = [
             {"wiersz": r["row_number"], "kolumna": r["header"],
-             "wartość": None if is_private(dataset, r["column_name"]) else r["value"]}
+             "wartość": None if is_private(dataset, r["column_name"]) else r["value"],
+             "komunikat": r["message"]}
             for r in rule_failures.head(MAX_EXAMPLES).iter_rows(named=True)
         ]
         passed = rule_failures.height == 0

@@ -4,6 +4,7 @@
     cus sample [--out DIR]         write the deterministic sample landing files
     cus run [--unit U] [--quarter Q]   ingest + validate what has landed, then indicators and reports
     cus ingest --unit U --quarter Q    re-run one unit × quarter after a correction
+    cus recover                    after a killed run: fail it, free the `warehouse` pool slot
     cus reports --quarter Q [--unit U] quarterly report files for one quarter
     cus templates [--out DIR]      blank XLSX templates for data providers
     cus publish [--force] [--write-docs]  read-only copy for ad hoc SQL (data/published/current.duckdb)
@@ -92,7 +93,8 @@ def cmd_run(args) -> int:
 
     defs, instance, units, landing = _context()
     summary = run_pipeline(defs, instance, _select_units(units, args.unit), landing,
-                           quarters=_parse_quarter_arg(args.quarter), with_reports=not args.no_reports)
+                           quarters=_parse_quarter_arg(args.quarter), with_reports=not args.no_reports,
+                           force=getattr(args, "force", False))
     _publish_after(summary)
     return _finish(summary)
 
@@ -109,9 +111,22 @@ def cmd_ingest(args) -> int:
     if not folder.is_dir():
         raise CliError(f"Brak folderu {folder}: nie ma czego wczytać dla {unit.key} {quarters[0]}.")
     defs, instance, _all_units, landing = _context()
-    summary = run_pipeline(defs, instance, [unit], landing, quarters=quarters, with_reports=not args.no_reports)
+    summary = run_pipeline(defs, instance, [unit], landing, quarters=quarters, with_reports=not args.no_reports,
+                           force=True)
     _publish_after(summary)
     return _finish(summary)
+
+
+def cmd_recover(args) -> int:
+    from pipelines.recovery import recover
+
+    _defs, instance, _units_, _landing = _context()
+    done = recover(instance)
+    for line in done:
+        print(f"  {line}")
+    print("Odzyskiwanie: " + ("wykonano powyższe." if done else "nic do zrobienia — brak przerwanych przebiegów "
+                                                              "i zajętych miejsc w puli „warehouse”."))
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -311,7 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="tylko ta jednostka (klucz z config/units.yaml, np. elblag)")
     p.add_argument("--quarter", help="tylko ten kwartał, np. 2021Q1")
     p.add_argument("--no-reports", action="store_true", help="bez generowania raportów")
+    p.add_argument("--force", action="store_true",
+                   help="wczytaj ponownie także pliki bez zmian (np. po zmianie reguł walidacji)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("recover", help="po przerwanym przebiegu (kill -9): oznacz go jako nieudany i zwolnij pulę "
+                       "„warehouse”")
+    p.set_defaults(func=cmd_recover)
 
     p = sub.add_parser("ingest", help="ponownie wczytaj jednostkę × kwartał (po korekcie pliku), przelicz wskaźniki "
                        "i raporty tego i późniejszych kwartałów",

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.partition_keys import split_partition_key, unit_quarter_key
 from core.quarters import quarter_to_partition_key
-from core.registry import Unit
+from core.registry import Unit, load_units
+from pipelines.batch import BATCH_JOB
+from pipelines.recovery import process_tags, recover
 from pipelines.sensors import landing_files
 from reports.formatting import number
 
@@ -53,13 +56,14 @@ def _progress(step: tuple[int, int] | None) -> str:
 
 
 def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label: str,
-            summary: RunSummary, echo: Callable[[str], None], step: tuple[int, int] | None = None) -> None:
+            summary: RunSummary, echo: Callable[[str], None], step: tuple[int, int] | None = None,
+            run_config: dict | None = None) -> dg.ExecuteInProcessResult:
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
     # The console shows one line per run; the full event log is in the Dagster UI (DAGSTER_HOME).
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
     result = job.execute_in_process(run_config=quiet, partition_key=partition_key, instance=instance,
-                                    raise_on_error=False, tags={"cus/started_by": "cli"})
+                                    raise_on_error=False, tags={"cus/started_by": "cli", **process_tags()})
     took = f"({number(time.monotonic() - started, 1)} s)"
     if result.success:
         summary.succeeded.append(label)
@@ -67,15 +71,29 @@ def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label:
     else:
         summary.failed.append((label, _failure_text(result)))
         echo(f"  {_progress(step)}BŁĄD   {label}: {_failure_text(result)} {took}")
+    return result
 
 
-def reports_to_rebuild(units: list[Unit], landing_root: Path, quarters: list[str] | None) -> list[str]:
-    """Quarters whose reports change when `quarters` were (re)ingested: those quarters and every
-    later quarter with data, because a correction changes every cumulative figure after it."""
+def reports_to_rebuild(units: list[Unit], landing_root: Path, ingested: list[str]) -> list[str]:
+    """Quarters whose reports change after `ingested` partitions (keys): from the earliest ingested
+    quarter on, because a correction changes every cumulative figure after it (agreement data: all)."""
     landed = {q for unit in units for q in landed_quarters(landing_root, unit)}
+    quarters = [split_partition_key(k)[1] for k in ingested]
     if not quarters:
+        return []
+    if None in quarters:
         return sorted(landed)
     return sorted(q for q in landed if q >= min(quarters))
+
+
+def batch_partitions(units: list[Unit], landing_root: Path, quarters: list[str] | None, every_unit: bool) -> list[str]:
+    """Partition keys a batch may read: all landed ones (empty list = every partition), or the chosen."""
+    if every_unit and not quarters:
+        return []
+    keys = [unit.key for unit in units if not quarters and (Path(landing_root) / unit.key / "umowa").is_dir()]
+    keys += [unit_quarter_key(unit.key, q) for unit in units for q in landed_quarters(landing_root, unit)
+             if not quarters or q in quarters]
+    return keys
 
 
 def run_pipeline(
@@ -87,32 +105,35 @@ def run_pipeline(
     with_tables: bool = True,
     with_reports: bool = True,
     echo: Callable[[str], None] = print,
+    force: bool = False,
+    every_unit: bool | None = None,
 ) -> RunSummary:
-    """Ingest + validate every (unit, quarter) that has files, then marts/indicators, then reports."""
+    """One batch run (ingest + validate + marts and indicators, one transaction), then the reports."""
     summary = RunSummary()
+    for line in recover(instance):
+        echo(f"  Odzyskiwanie: {line}")
     job_names = {job.name for job in defs.jobs or []}
-    planned = []
-    for unit in units:
-        if (Path(landing_root) / unit.key / "umowa").is_dir():
-            planned.append(("ingest_agreement_job", unit.key, f"{unit.key}/umowa"))
-        for quarter in landed_quarters(landing_root, unit):
-            if quarters and quarter not in quarters:
-                continue
-            key = dg.MultiPartitionKey({"quarter": quarter_to_partition_key(quarter), "unit": unit.key})
-            planned.append(("ingest_quarter_job", key, f"{unit.key}/{quarter}"))
     problems: list[str] = []
     landing_files(Path(landing_root), tuple(units), problems)
     for problem in problems:
         echo(f"  Uwaga: {problem}")
-    echo(f"1/3 Wczytanie i walidacja (ingest → staging): {len(planned)} partycji")
-    for i, (job_name, key, label) in enumerate(planned, start=1):
-        run_job(defs, job_name, key, instance, label, summary, echo, step=(i, len(planned)))
-    if with_tables:
-        echo("2/3 Hurtownia i wskaźniki (mart → report)")
-        run_job(defs, "indicators_job", None, instance, "indicators", summary, echo, step=(1, 1))
+    if every_unit is None:
+        every_unit = quarters is None and {u.key for u in units} == {u.key for u in load_units()}
+    partitions = batch_partitions(units, landing_root, quarters, every_unit)
+    if every_unit is False and not partitions:
+        echo("Brak plików do wczytania dla wybranych partycji.")
+        return summary
+    config = {"ops": {"ingest_batch": {"config": {"partitions": partitions, "force": force, "with_tables": with_tables}}}}
+    echo(f"1/2 Wczytanie, walidacja, hurtownia i wskaźniki (jeden przebieg; "
+         f"{'wszystkie partycje' if not partitions else f'{len(partitions)} partycji'}, bez zmian pomijane)")
+    result = run_job(defs, BATCH_JOB, None, instance, "ingest_batch_job", summary, echo, step=(1, 1),
+                     run_config=config)
+    ingested = _ingested(result)
+    echo(f"  wczytane partycje: {len(ingested)}" + (f" ({', '.join(ingested[:6])}{' …' if len(ingested) > 6 else ''})"
+                                                   if ingested else " — brak nowych lub zmienionych plików"))
     if with_reports and "reports_job" in job_names:
-        echo("3/3 Raporty kwartalne (HTML, PDF, XLSX)")
-        report_quarters = reports_to_rebuild(units, landing_root, quarters)
+        report_quarters = reports_to_rebuild(units, landing_root, ingested)
+        echo(f"2/2 Raporty kwartalne (HTML, PDF, XLSX): {len(report_quarters)} kwartałów")
         for i, quarter in enumerate(report_quarters, start=1):
             run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary,
                     echo, step=(i, len(report_quarters)))
@@ -120,3 +141,14 @@ def run_pipeline(
         echo("Stan danych jednostek i kwartałów (report/status; cus status)")
         run_job(defs, "status_job", None, instance, "stan danych", summary, echo, step=(1, 1))
     return summary
+
+
+def _ingested(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Partition keys the batch wrote (also when some files were refused: the rest is committed)."""
+    for event in result.all_events:
+        if event.is_successful_output and event.step_key == "ingest_batch":
+            return list(result.output_for_node("ingest_batch")["partycje"])
+    keys = {event.event_specific_data.materialization.partition for event in result.all_events
+            if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key
+            and event.asset_key.path[0] == "raw"}
+    return sorted(k for k in keys if k)

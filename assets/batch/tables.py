@@ -1,0 +1,20 @@
+"""The marts and report tables, rebuilt inside the caller's transaction (the batch publishes them with its data)."""
+
+from __future__ import annotations
+
+from assets.mart.mart_assets import MART_TABLES
+from assets.mart.sql_tables import prepare, prepare_report_macros, run_table_sql
+from assets.report.report_tables import REPORT_TABLES
+
+TABLES = MART_TABLES + REPORT_TABLES
+
+
+def rebuild_tables(conn) -> dict[str, int]:
+    """Every mart then report table in dependency order; no transaction of its own (see ingest.py)."""
+    prepare(conn, None, "mart")
+    counts = {}
+    for table in TABLES:
+        if table.layer == "report":
+            prepare_report_macros(conn)
+        counts[f"{table.layer}.{table.name}"] = run_table_sql(conn, table)
+    return counts

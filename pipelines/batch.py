@@ -1,0 +1,75 @@
+"""`ingest_batch_job`: one run ingests every changed landed file (any set of unit × quarter partitions).
+
+Started by the landing sensor (one run per burst of files), by `cus run` / `cus ingest` and from
+the Launchpad (config `partitions: ["starachowice|2021Q3"]`, `force: true` re-reads unchanged
+files). The in-process executor runs its single step in the run's own process.
+"""
+
+
+import dagster as dg
+
+from assets.batch.events import partition_events, table_events
+from assets.batch.ingest import ingest_batch
+from assets.batch.plan import plan_batch
+from assets.batch.tables import rebuild_tables
+from assets.partition_keys import unit_quarter_key
+from core.registry import load_units
+from core.resources import LandingResource, PseudonymizerResource, WarehouseResource
+from core.warehouse import WAREHOUSE_POOL
+
+BATCH_JOB = "ingest_batch_job"
+
+
+class BatchConfig(dg.Config):
+    partitions: list[str] = []  # keys `unit|2021Q3` or `unit` (agreement); empty = every landed partition
+    force: bool = False  # read the files again even when their content is already loaded
+    with_tables: bool = True  # rebuild the marts and report tables in the same transaction
+
+
+@dg.op(
+    name="ingest_batch",
+    pool=WAREHOUSE_POOL,
+    description="Wczytanie, walidacja i przeliczenie wskaźników dla wszystkich zmienionych plików naraz "
+                "(jednostka × kwartał); wynik każdej partycji widoczny w jej zasobach i sprawdzeniach.",
+)
+def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehouse: WarehouseResource,
+                    landing: LandingResource, pseudonymizer: PseudonymizerResource) -> dict:
+    units = load_units()
+    with warehouse.connect() as conn:
+        plan = plan_batch(conn, landing.folder, units, config.partitions or None, config.force)
+        if plan.unchanged:
+            context.log.info(f"Bez zmian (pliki już wczytane w tej treści): {len(plan.unchanged)} partycji.")
+        if not plan.files:
+            context.log.info("Brak nowych lub zmienionych plików — nic do wczytania.")
+            refused = {key: str(error) for key, error in plan.refused.items()}
+            _fail_if_refused(refused)
+            return {"partycje": [], "bez zmian": plan.unchanged}
+        if pseudonymizer.is_demo:
+            context.log.warning("Klucz pseudonimizacji DEMO (dane przykładowe) — nie używać z danymi rzeczywistymi.")
+        result = ingest_batch(conn, plan, landing.folder, units, pseudonymizer.key,
+                              rebuild_tables=rebuild_tables if config.with_tables else None)
+        for event in partition_events(conn, result):
+            context.log_event(event)
+        for event in table_events(conn, result):
+            context.log_event(event)
+    refused = {key: str(error) for key, error in plan.refused.items()}
+    refused.update({f"{unit_quarter_key(*key)} {dataset}": str(error) for (key, dataset), error in result.refused.items()})
+    partitions = [unit_quarter_key(*key) for key in result.partitions]
+    context.log.info(f"Wczytano {len(partitions)} partycji w jednej transakcji; tabele: {len(result.tables)}.")
+    _fail_if_refused(refused)
+    return {"partycje": partitions, "bez zmian": plan.unchanged}
+
+
+def _fail_if_refused(refused: dict[str, str]) -> None:
+    if refused:
+        raise dg.Failure(description="Pliki odrzucone (pozostałe partycje wczytane): " + " | ".join(refused.values()),
+                         metadata={key: text for key, text in refused.items()})
+
+
+@dg.job(name=BATCH_JOB, executor_def=dg.in_process_executor,
+        description="Wczytanie i walidacja zmienionych plików wielu partycji w jednym przebiegu, z przeliczeniem "
+                    "hurtowni i wskaźników w tej samej transakcji (każda jednostka × kwartał cała stara albo cała "
+                    "nowa). Konfiguracja `partitions`: wybrane partycje, np. [\"starachowice|2021Q3\"]; "
+                    "`force: true` wczytuje ponownie pliki bez zmian.")
+def ingest_batch_job():
+    ingest_batch_op()
