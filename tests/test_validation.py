@@ -184,7 +184,11 @@ def test_staging_assets_partitions_dependencies_pool_and_checks():
     assert set(deliveries.dependency_keys) == {dg.AssetKey(["raw", "deliveries"]), dg.AssetKey(["staging", "participants"]),
                                               dg.AssetKey(["staging", "services"])}
     mapping = deliveries.get_partition_mapping(dg.AssetKey(["staging", "services"]))
-    assert isinstance(mapping, dg.MultiToSingleDimensionPartitionMapping)
+    # unit × quarter keys (`srokowo|2021Q2`) map to the unit's agreement partition (`srokowo`)
+    assert isinstance(mapping, dg.StaticPartitionMapping)
+    upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
+        by_unit_quarter.subset_with_partition_keys(["srokowo|2021Q2"]), by_unit_quarter, by_unit)
+    assert set(upstream.partitions_subset.get_partition_keys()) == {"srokowo"}
     assert deliveries.op.pool == "warehouse"
     specs = {spec.name: spec for spec in assets["staging/tranches"].check_specs}
     assert specs["czesc_efs_zgodna_z_udzialem_efs"].blocking and not specs["bez_powtorzonych_wierszy"].blocking

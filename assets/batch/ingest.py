@@ -122,41 +122,64 @@ def _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result:
                        [(f.unit, f.quarter) for f, _ in accepted])
 
 
-def _waves(dataset: Dataset, keys: list[Key]) -> list[list[Key]]:
-    """Partitions validated together. A dataset whose rules compare with its own other quarters
-    (e.g. a document number unique in the unit) goes quarter by quarter within each unit — the
-    order one-partition runs would take — so the result never depends on the batch's size."""
-    self_referencing = any(ref["dataset"] == dataset.name for rule in rules_for(dataset) for ref in rule.references)
-    if not self_referencing:
-        return [keys]
-    waves: list[list[Key]] = []
-    for unit in sorted({u for u, _ in keys}):
-        for rank, key in enumerate(sorted((k for k in keys if k[0] == unit), key=lambda k: k[1] or "")):
-            if rank == len(waves):
-                waves.append([])
-            waves[rank].append(key)
-    return waves
-
-
 def _validate_and_write(conn, dataset: Dataset, keys: list[Key], units: dict[str, Unit], today, result) -> None:
     rules = rules_for(dataset)
-    for wave in _waves(dataset, keys):
-        raw = _read_raw(conn, dataset, wave)
-        wave = [k for k in wave if k in raw]  # a file without data rows: staging stays as it was
-        if not wave:
-            continue
-        parts = [PartitionInput(units[u], q, raw[(u, q)], load_references(conn, rules, u, q)) for u, q in wave]
-        validations = validate_batch(dataset, parts, today=today or date.today())
-        for key, validation in zip(wave, validations, strict=True):
-            result.validations[(key, dataset.name)] = validation
-        written = [k for k, v in zip(wave, validations, strict=True) if not v.refused]
-        accepted = [v.accepted for v in validations if not v.refused]
-        if written:
-            replace_partitions(conn, "staging", dataset.name, pl.concat(accepted, how="diagonal_relaxed"), written)
-        replace_partitions(conn, "staging", "quarantine", pl.concat([v.quarantine for v in validations]), wave,
-                           {"dataset": dataset.name})
-        summary = pl.DataFrame([v.summary for v in validations], schema=SUMMARY_SCHEMA)
-        replace_partitions(conn, "staging", "validation_summary", summary, wave, {"dataset": dataset.name})
+    raw = _read_raw(conn, dataset, keys)
+    # a file without data rows leaves staging as it was; quarters in order within each unit
+    keys = sorted((k for k in keys if k in raw), key=lambda k: (k[0], k[1] or ""))
+    if not keys:
+        return
+    parts = [PartitionInput(units[u], q, raw[(u, q)], load_references(conn, rules, u, q)) for u, q in keys]
+    validations = validate_batch(dataset, parts, today=today or date.today(),
+                                 chain=_own_references(conn, dataset, rules, keys))
+    for key, validation in zip(keys, validations, strict=True):
+        result.validations[(key, dataset.name)] = validation
+    written = [k for k, v in zip(keys, validations, strict=True) if not v.refused]
+    accepted = [v.accepted for v in validations if not v.refused]
+    if written:
+        replace_partitions(conn, "staging", dataset.name, pl.concat(accepted, how="diagonal_relaxed"), written)
+    replace_partitions(conn, "staging", "quarantine", pl.concat([v.quarantine for v in validations]), keys,
+                       {"dataset": dataset.name})
+    summary = pl.DataFrame([v.summary for v in validations], schema=SUMMARY_SCHEMA)
+    replace_partitions(conn, "staging", "validation_summary", summary, keys, {"dataset": dataset.name})
+
+
+SCOPES = {
+    "unit": lambda other, quarter: True,
+    "up_to_quarter": lambda other, quarter: other is not None and quarter is not None and other <= quarter,
+    "other_quarters": lambda other, quarter: other != quarter,
+}
+
+
+def _own_references(conn, dataset: Dataset, rules, keys: list[Key]):
+    """References to the dataset's own rows (e.g. a document number unique in the unit), as one-partition
+    runs in quarter order would see them: the batch's earlier quarters of the unit with their NEW accepted
+    rows, every other quarter as stored before the batch. None when no rule reads its own dataset."""
+    own = [ref for rule in rules for ref in rule.references if ref["dataset"] == dataset.name]
+    if not own:
+        return None
+    stored: dict[tuple[str, str], list[tuple[str | None, object]]] = {}
+    for unit in sorted({u for u, _ in keys}):
+        for ref in own:
+            column = identifier(ref["column"])
+            stored[(unit, ref["parameter"])] = conn.execute(
+                f"SELECT quarter, {column} FROM staging.{identifier(dataset.name)} WHERE unit = ? AND {column} IS NOT NULL",
+                [unit]).fetchall()
+
+    def chain(index: int, done: list[Validation]) -> dict[str, list]:
+        unit, quarter = keys[index]
+        earlier = {keys[j][1]: v for j, v in enumerate(done) if keys[j][0] == unit and not v.refused}
+        out = {}
+        for ref in own:
+            in_scope = SCOPES[ref["scope"]]
+            values = {v for q, v in stored[(unit, ref["parameter"])] if q not in earlier and in_scope(q, quarter)}
+            for q, validation in earlier.items():
+                if in_scope(q, quarter):
+                    values.update(validation.accepted[ref["column"]].drop_nulls().to_list())
+            out[ref["parameter"]] = sorted(values)
+        return out
+
+    return chain
 
 
 def _read_raw(conn, dataset: Dataset, keys: list[Key]) -> dict[Key, pl.DataFrame]:

@@ -6,13 +6,14 @@ the reference lists from the warehouse, calls it, and writes the three outputs i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 import polars as pl
 
-from assets.staging.bound import bind_row_rules, bound_expectations, dataset_rule_holds
+from assets.staging.bound import bind_row_rules, bound_expectations, dataset_rule_holds, helper_column, is_bound
 from assets.staging.rules import (
     COMPUTE,
     CONTRACT,
@@ -223,14 +224,19 @@ def validate_partition(dataset: Dataset, raw: pl.DataFrame, unit: Unit, quarter:
     return result
 
 
+# References of a partition that depend on the results of the batch's earlier partitions (a rule that
+# compares with the dataset's own other quarters): (index of the partition, results so far) -> parameters.
+Chain = Callable[[int, list[Validation]], dict[str, list]]
+
+
 def validate_batch(dataset: Dataset, parts: list[PartitionInput], today: date | None = None,
-                   checked_at: datetime | None = None) -> list[Validation]:
+                   checked_at: datetime | None = None, chain: Chain | None = None) -> list[Validation]:
     """Type, validate and split accepted / quarantined rows of many partitions of one dataset.
 
     1. each partition is typed and gets its helper columns, its own parameters bound per row;
     2. Great Expectations runs ONCE over the whole batch (the row-level rules);
-    3. each partition gets its quarantine rows, dataset-level rules, summary and check results.
-    The result of a partition does not depend on the other partitions of the batch.
+    3. partition after partition (in the given order): the rules whose references `chain` gives are
+       evaluated again with them, then its quarantine rows, dataset-level rules, summary and checks.
     """
     today = today or date.today()
     checked_at = checked_at or datetime.now().replace(microsecond=0)
@@ -238,7 +244,32 @@ def validate_batch(dataset: Dataset, parts: list[PartitionInput], today: date | 
     row_rules = [r for r in rules if r.level == "row"]
     prepared = [_prepare(dataset, part, rules, row_rules, today) for part in parts]
     outcomes = _run_batch_suite(dataset, row_rules, prepared)
-    return [_partition_result(dataset, rules, p, o, checked_at) for p, o in zip(prepared, outcomes, strict=True)]
+    results: list[Validation] = []
+    for i, (p, outs) in enumerate(zip(prepared, outcomes, strict=True)):
+        if chain is not None:
+            p, outs = _rebind(rules, p, outs, chain(i, results))
+        results.append(_partition_result(dataset, rules, p, outs, checked_at))
+    return results
+
+
+def _rebind(rules: list[Rule], p: _Prepared, outcomes: list[ExpectationOutcome],
+            references: dict[str, list]) -> tuple[_Prepared, list[ExpectationOutcome]]:
+    """Evaluate again the rules that read `references` (their GX outcome used provisional values)."""
+    params = {**p.params, **references}
+    rebound = [r for r in rules if r.level == "row" and any(ref["parameter"] in references for ref in r.references)]
+    frame = bind_row_rules(p.frame, rebound, params)
+    replaced = {}
+    for rule in rebound:
+        for expectation in rule.expectations():
+            if is_bound(expectation):
+                rows = frame.filter(~pl.col(helper_column(rule, expectation.column)))["row_number"].to_list()
+                replaced[(rule.id, expectation.column)] = rows
+    outcomes = [ExpectationOutcome(rule=o.rule, column=o.column, success=not replaced[(o.rule, o.column)],
+                                   element_count=o.element_count, unexpected_rows=replaced[(o.rule, o.column)])
+                if (o.rule, o.column) in replaced else o for o in outcomes]
+    skipped = {r.id for r in rules if r.skip_when_reference_empty
+               and any(not params.get(ref["parameter"]) for ref in r.references)}
+    return _Prepared(params=params, raw=p.raw, frame=frame, skipped=skipped), outcomes
 
 
 def _prepare(dataset: Dataset, part: PartitionInput, rules: list[Rule], row_rules: list[Rule],

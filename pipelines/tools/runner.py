@@ -74,16 +74,19 @@ def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label:
     return result
 
 
-def reports_to_rebuild(units: list[Unit], landing_root: Path, ingested: list[str]) -> list[str]:
-    """Quarters whose reports change after `ingested` partitions (keys): from the earliest ingested
-    quarter on, because a correction changes every cumulative figure after it (agreement data: all)."""
+def reports_to_rebuild(units: list[Unit], landing_root: Path, quarters: list[str] | None) -> list[str]:
+    """Quarters whose reports change when `quarters` were (re)ingested: those quarters and every
+    later quarter with data, because a correction changes every cumulative figure after it."""
     landed = {q for unit in units for q in landed_quarters(landing_root, unit)}
-    quarters = [split_partition_key(k)[1] for k in ingested]
     if not quarters:
-        return []
-    if None in quarters:
         return sorted(landed)
     return sorted(q for q in landed if q >= min(quarters))
+
+
+def changed_quarters(ingested: list[str]) -> list[str] | None:
+    """Quarters of the ingested partition keys; None (= every quarter) when agreement data changed."""
+    quarters = [split_partition_key(k)[1] for k in ingested]
+    return None if None in quarters else sorted(set(quarters))
 
 
 def batch_partitions(units: list[Unit], landing_root: Path, quarters: list[str] | None, every_unit: bool) -> list[str]:
@@ -132,7 +135,7 @@ def run_pipeline(
     echo(f"  wczytane partycje: {len(ingested)}" + (f" ({', '.join(ingested[:6])}{' …' if len(ingested) > 6 else ''})"
                                                    if ingested else " — brak nowych lub zmienionych plików"))
     if with_reports and "reports_job" in job_names:
-        report_quarters = reports_to_rebuild(units, landing_root, ingested)
+        report_quarters = reports_to_rebuild(units, landing_root, changed_quarters(ingested)) if ingested else []
         echo(f"2/2 Raporty kwartalne (HTML, PDF, XLSX): {len(report_quarters)} kwartałów")
         for i, quarter in enumerate(report_quarters, start=1):
             run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary,
