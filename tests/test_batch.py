@@ -106,7 +106,7 @@ def test_every_partition_of_a_batch_gets_its_materializations_and_check_results(
     assert ("mart/fact_expense", None) in materialized
     # the check history of one rule shows the failing unit × quarter, with a Polish summary
     records = instance.event_log_storage.get_asset_check_execution_history(
-        dg.AssetCheckKey(dg.AssetKey(["staging", "expenses"]), "eligible_le_gross"), limit=50)
+        dg.AssetCheckKey(dg.AssetKey(["staging", "expenses"]), "kwota_kwalifikowalna_nie_wieksza_niz_brutto"), limit=50)
     failing = [r.event.dagster_event.event_specific_data for r in records
                if r.event and not r.event.dagster_event.event_specific_data.passed]
     assert [e.partition for e in failing] == ["starachowice|2021Q3"]

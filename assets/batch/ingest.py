@@ -25,7 +25,15 @@ from pathlib import Path
 import polars as pl
 
 from assets.batch.plan import BatchPlan, PlannedFile
-from assets.raw.ingest import IngestResult, ensure_raw_tables, ingest_result, landing_folder, raw_frame, record_version
+from assets.raw.ingest import (
+    IngestResult,
+    ensure_raw_tables,
+    ingest_result,
+    landing_folder,
+    raw_frame,
+    record_refusal,
+    record_version,
+)
 from assets.raw.landing_file import LandingFileError, LandingTable, read_landing_file
 from assets.staging.file_checks import check_landing_file
 from assets.staging.rules import rules_for
@@ -104,6 +112,8 @@ def _check_files(conn, dataset, planned, tables, landing_root, units, result) ->
                 table = error
         if isinstance(table, LandingFileError):
             result.refused[((f.unit, f.quarter), dataset.name)] = table
+            # the refusal is shown by report/status and `cus status`; the partition's data is untouched
+            record_refusal(conn, table, landing_root, f.unit, f.quarter, dataset)
         else:
             accepted.append((f, table))
     return accepted
