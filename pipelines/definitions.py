@@ -20,7 +20,12 @@ from core.registry import load_units, registry_path
 from core.resources import LandingResource, PseudonymizerResource, PublishedResource, ReportsResource, WarehouseResource
 from pipelines.batch import ingest_batch_job
 from pipelines.partitions import quarter_partitions, unit_partitions, unit_quarter_partitions
-from pipelines.sensors import build_indicators_sensor, build_landing_sensor, build_publish_sensors
+from pipelines.sensors import (
+    build_indicators_sensor,
+    build_landing_sensor,
+    build_publish_sensors,
+    build_reports_after_batch_sensor,
+)
 
 # Partitioned asset-check specs and MultiToSingleDimensionPartitionMapping are marked beta/preview in
 # Dagster 1.13 (pinned); their warnings would repeat on every load in the UI log and the CLI.
@@ -66,12 +71,14 @@ def build_definitions(registry: Path | None = None, resources: dict | None = Non
     indicators_job = dg.define_asset_job(
         "indicators_job",
         selection=dg.AssetSelection.assets(*warehouse_tables),
+        executor_def=dg.in_process_executor,  # SQL steps: no subprocess per step re-paying the imports
         description="Przeliczenie hurtowni (mart) i wskaźników (report) dla wszystkich jednostek i kwartałów.",
     )
     reports_job = dg.define_asset_job(
         "reports_job",
         selection=dg.AssetSelection.assets(*report_files),
         partitions_def=quarter_partitions(units),
+        executor_def=dg.in_process_executor,  # one process; one browser prints the run's PDFs
         description="Raporty kwartalne dla ministerstwa (HTML, PDF, XLSX) dla każdej jednostki i zbiorczy.",
     )
     status_job = dg.define_asset_job(
@@ -85,6 +92,7 @@ def build_definitions(registry: Path | None = None, resources: dict | None = Non
         jobs=[*jobs, status_job],
         schedules=build_report_schedules(reports_job, units),
         sensors=[build_landing_sensor(units, ingest_batch_job),
+                 build_reports_after_batch_sensor(ingest_batch_job, reports_job, units),
                  build_indicators_sensor([ingest_quarter_job, ingest_agreement_job], indicators_job),
                  *build_publish_sensors(jobs), build_status_sensor(jobs, status_job)],
         resources=resources or default_resources(),

@@ -11,7 +11,7 @@ import duckdb
 
 from assets.partition_keys import unit_quarter_key
 from core.contract import load_contract
-from core.quarters import parse_quarter
+from core.quarters import parse_quarter, quarter_to_partition_key
 from core.registry import Unit
 from core.resources import LandingResource, PublishedResource, WarehouseResource
 from core.warehouse import table_exists
@@ -82,14 +82,19 @@ def _content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+# The landing check is cheap (file sizes and times; a hash only of a file whose size or time
+# changed), so the coordinator's correction is picked up within seconds of the copy.
+LANDING_INTERVAL_S = 5
+
+
 def build_landing_sensor(units: tuple[Unit, ...], batch_job) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_sensor",
         jobs=[batch_job],
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=LANDING_INTERVAL_S,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
-            "Co minutę sprawdza data/landing/: nowe lub zmienione pliki (także wiele jednostek i kwartałów naraz) "
+            "Co 5 sekund sprawdza data/landing/: nowe lub zmienione pliki (także wiele jednostek i kwartałów naraz) "
             "uruchamiają JEDEN przebieg ingest_batch_job, który je wczytuje, waliduje i przelicza wskaźniki; "
             "pliki już wczytane w tej samej treści (np. przez `cus run`) są pomijane."
         ),
@@ -223,3 +228,64 @@ def build_publish_sensors(jobs: list, publish_job: dg.JobDefinition | None = Non
         )
 
     return [publish_sensor]
+
+
+def changed_quarters(instance, run_id: str) -> dict[str, list[str]]:
+    """unit -> quarters (`2021Q3`) whose staging partitions the run materialized (agreement files:
+    every quarter of the unit, since budgets and catalogues feed every quarter's figures)."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    changed: dict[str, set[str]] = {}
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is None or not event.asset_key or event.asset_key.path[0] != "staging":
+            continue
+        partition = event.partition or ""
+        unit, _, quarter = partition.partition("|")
+        if unit:
+            changed.setdefault(unit, set()).add(quarter or "")
+    return {unit: sorted(q for q in quarters if q) or [""] for unit, quarters in changed.items()}
+
+
+def quarters_to_report(changed: dict[str, list[str]], units: tuple[Unit, ...], landing_root: Path) -> list[str]:
+    """The changed quarters and every later quarter with data: a correction changes every cumulative
+    figure after it (the unit's reports and the consolidated ones of those quarters)."""
+    by_key = {u.key: u for u in units}
+    out: set[str] = set()
+    for unit_key, quarters in changed.items():
+        unit = by_key.get(unit_key)
+        if unit is None:
+            continue
+        first = min(quarters) if quarters != [""] else unit.quarters[0]
+        out |= {q for q in unit.quarters if q >= first and (Path(landing_root) / unit.key / q).is_dir()}
+    return sorted(out)
+
+
+def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, ...]) -> dg.SensorDefinition:
+    """The coordinator's path: a batch that changed a unit × quarter requests the reports of that
+    quarter and of every later quarter with data (each unit's and the consolidated ones)."""
+
+    @dg.run_status_sensor(
+        name="reports_after_batch_sensor",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[batch_job],
+        request_job=reports_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=LANDING_INTERVAL_S,
+        description=(
+            "Po udanym wczytaniu plików (ingest_batch_job) zleca raporty kwartalne (reports_job) kwartału, którego "
+            "dotyczył plik, i każdego późniejszego kwartału z danymi — wartości narastające zmieniają się po korekcie. "
+            "Przebiegi raportów mają znacznik cus/after_run z identyfikatorem przebiegu wczytania."
+        ),
+    )
+    def reports_after_batch_sensor(context: dg.RunStatusSensorContext, landing: LandingResource):
+        run = context.dagster_run
+        quarters = quarters_to_report(changed_quarters(context.instance, run.run_id), units, landing.folder)
+        if not quarters:
+            return dg.SkipReason(f"przebieg {run.run_id[:8]} nie zmienił żadnego kwartału — raporty bez zmian")
+        return [dg.RunRequest(run_key=f"reports-{quarter}-after-{run.run_id}",
+                              partition_key=quarter_to_partition_key(quarter),
+                              tags={"cus/after_run": run.run_id, "cus/after_job": run.job_name,
+                                    "cus/trigger": "korekta pliku"})
+                for quarter in quarters]
+
+    return reports_after_batch_sensor

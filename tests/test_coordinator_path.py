@@ -1,0 +1,102 @@
+"""The coordinator's own path (issue 15), driven through the sensors as the daemon would: a re-sent
+file is picked up by landing_sensor, ingested by ONE batch run, and reports_after_batch_sensor then
+rebuilds the reports of its quarter and of every later quarter — and only those."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from conftest import TEST_KEY
+
+from core.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
+from pipelines.definitions import build_definitions
+from pipelines.tools.sample_data import generate
+
+UNIT = "starachowice"
+KEEP = ["umowa", "2021Q2", "2021Q3", "2021Q4"]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("coordinator")
+    generate(root / "landing", seed=2028, scale=0.05, resent_dir=root / "resent")
+    for unit_dir in (root / "landing").iterdir():
+        if unit_dir.name != UNIT:
+            shutil.rmtree(unit_dir)
+            continue
+        for folder in unit_dir.iterdir():
+            if folder.name not in KEEP:
+                shutil.rmtree(folder)
+    return root
+
+
+def _landing_tick(sensor, resources, cursor):
+    context = dg.build_sensor_context(cursor=cursor, resources={"landing": resources["landing"],
+                                                                "warehouse": resources["warehouse"]})
+    result = sensor(context)
+    requests = [r for r in (list(result) if result is not None else []) if isinstance(r, dg.RunRequest)]
+    return requests, context.cursor
+
+
+def _reports_after(defs, instance, run_id, resources):
+    sensor = defs.resolve_sensor_def("reports_after_batch_sensor")
+    run = instance.get_run_by_id(run_id)
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_SUCCESS).records
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name, dagster_instance=instance, dagster_run=run,
+        dagster_event=records[-1].event_log_entry.dagster_event, resources={"landing": resources["landing"]})
+    result = sensor(context)
+    return result if isinstance(result, list) else []
+
+
+def test_a_resent_file_rebuilds_the_reports_of_its_quarter_and_the_later_ones(sample, tmp_path):
+    resources = {"warehouse": WarehouseResource(path=str(tmp_path / "cus.duckdb")),
+                 "landing": LandingResource(root=str(sample / "landing")),
+                 "reports": ReportsResource(root=str(tmp_path / "reports")),
+                 "pseudonymizer": PseudonymizerResource(secret=TEST_KEY)}
+    defs = build_definitions(resources=resources)
+    instance = dg.DagsterInstance.ephemeral()
+    landing_sensor = defs.resolve_sensor_def("landing_sensor")
+    batch = defs.resolve_job_def("ingest_batch_job")
+    reports = defs.resolve_job_def("reports_job")
+
+    def run_reports(requests):
+        for request in requests:
+            assert request.tags["cus/after_run"]
+            assert reports.execute_in_process(partition_key=request.partition_key, instance=instance,
+                                              tags=request.tags).success
+
+    # first delivery: one batch run for every landed partition, then the reports of every quarter
+    (first,), cursor = _landing_tick(landing_sensor, resources, None)
+    assert sorted(first.run_config["ops"]["ingest_batch"]["config"]["partitions"]) == [
+        "starachowice", "starachowice|2021Q2", "starachowice|2021Q3", "starachowice|2021Q4"]
+    ingest = batch.execute_in_process(run_config=first.run_config, instance=instance, tags=first.tags)
+    assert ingest.success
+    requested = _reports_after(defs, instance, ingest.run_id, resources)
+    assert [r.partition_key for r in requested] == ["2021-04-01", "2021-07-01", "2021-10-01"]
+    run_reports(requested)
+    folder = tmp_path / "reports"
+    files = {q: folder / q / UNIT / f"raport_{UNIT}_{q}.xlsx" for q in ("2021Q2", "2021Q3", "2021Q4")}
+    before = {q: f.read_bytes() for q, f in files.items()}
+    stamps = {q: f.stat().st_mtime_ns for q, f in files.items()}
+
+    # nothing new: the sensor starts nothing
+    assert _landing_tick(landing_sensor, resources, cursor)[0] == []
+
+    # the coordinator copies the corrected file over the landing file
+    shutil.copy(sample / "resent" / UNIT / "2021Q3" / "wydatki.csv", sample / "landing" / UNIT / "2021Q3" / "wydatki.csv")
+    (second,), cursor = _landing_tick(landing_sensor, resources, cursor)
+    assert second.run_config["ops"]["ingest_batch"]["config"]["partitions"] == ["starachowice|2021Q3"]
+    ingest = batch.execute_in_process(run_config=second.run_config, instance=instance, tags=second.tags)
+    assert ingest.success
+    requested = _reports_after(defs, instance, ingest.run_id, resources)
+    # 2021Q3 and the later 2021Q4 (cumulative figures change); 2021Q2 stays as it was
+    assert [r.partition_key for r in requested] == ["2021-07-01", "2021-10-01"]
+    assert all(r.tags["cus/after_run"] == ingest.run_id for r in requested)  # the chain of runs for that file
+    run_reports(requested)
+    assert files["2021Q2"].stat().st_mtime_ns == stamps["2021Q2"]
+    for quarter in ("2021Q3", "2021Q4"):
+        assert files[quarter].stat().st_mtime_ns != stamps[quarter]
+    # the corrected quarter's figures changed (the re-sent file fixes an amount)
+    assert files["2021Q3"].read_bytes() != before["2021Q3"]
