@@ -1,14 +1,13 @@
-"""Benchmark: the whole pipeline (ingest + validate per partition, then marts and indicators) on
-generated sample data, with time per stage, mean time per partition, peak memory and file sizes.
+"""Benchmark: the whole pipeline (ONE batch run: ingest + validate + marts and indicators) on
+sample data, side by side with the one-shot polars + DuckDB floor (benchmarks/floor.py) over the
+same files: time, peak RSS and the ratio.
 
     .venv/bin/python benchmarks/pipeline_tiers.py                       # pilot tier: 4 units, scale 1.0
-    .venv/bin/python benchmarks/pipeline_tiers.py --units 8 --scale 0.5
+    .venv/bin/python benchmarks/pipeline_tiers.py --units 100           # the "today" tier
     .venv/bin/python benchmarks/pipeline_tiers.py --units 4 --scale 1.0 --reports 2022Q4
 
-Runs in a temporary folder (own DAGSTER_HOME, warehouse, landing) with the same in-process
-runner as `cus run`, so the numbers are what a coordinator waits for. Prints numbers only; the
-100-unit and national tiers are extrapolated from the per-partition mean here (one partition is
-one unit × quarter, ~10 per unit) and from the mart rebuild time, which grows with total rows.
+Runs in a temporary folder (own DAGSTER_HOME, warehouse, landing) with the same runner as
+`cus run`, so the numbers are what a coordinator waits for. Prints numbers only (never a test).
 """
 
 from __future__ import annotations
@@ -65,16 +64,17 @@ def main() -> None:
         instance = dg.DagsterInstance.get()
         lines: list[str] = []
 
-        started = time.perf_counter()
-        result = run_pipeline(defs, instance, units, work / "landing", with_tables=False, with_reports=False,
-                              echo=lines.append)
-        ingest = time.perf_counter() - started
-        partitions = len(result.succeeded) + len(result.failed)
+        import json
+        import subprocess
+
+        floor = json.loads(subprocess.run([sys.executable, str(ROOT / "benchmarks" / "floor.py"), str(work / "landing"),
+                                           "--json"], capture_output=True, text=True, check=True).stdout)
 
         started = time.perf_counter()
+        result = run_pipeline(defs, instance, units, work / "landing", with_tables=True, with_reports=False,
+                              echo=lines.append)
+        ingest = time.perf_counter() - started
         tables = RunSummary()
-        run_job(defs, "indicators_job", None, instance, "indicators", tables, lines.append)
-        indicators = time.perf_counter() - started
 
         reports = None
         if args.reports:
@@ -95,16 +95,13 @@ def main() -> None:
         print(f"tier: {args.units} units × scale {args.scale}")
         print(f"rows (staging): {counts}")
         print(f"generate sample data:        {generated:8.1f} s")
-        print(f"ingest + validate:           {ingest:8.1f} s  ({partitions} partitions, "
-              f"{ingest / max(partitions, 1):.2f} s per partition, {len(result.failed)} failed)")
-        print(f"marts + indicators:          {indicators:8.1f} s  ({'ok' if tables.ok else 'FAILED'})")
+        print(f"floor (polars + DuckDB):     {floor['seconds']:8.1f} s  peak RSS {floor['peak_rss_mb']} MB")
+        print(f"ingest + validate + indicators (one batch run): {ingest:8.1f} s  "
+              f"({'ok' if result.ok else 'FAILED'}) = {ingest / max(floor['seconds'], 0.01):.1f}× the floor")
         if reports is not None:
             print(f"reports {args.reports} (HTML+PDF+XLSX): {reports:6.1f} s")
         print(f"peak memory (this process):  {_peak_mb():8.0f} MB")
         print(f"warehouse file:              {Path(os.environ['CUS_WAREHOUSE']).stat().st_size / 2**20:8.1f} MB")
-        per_unit = ingest / max(args.units, 1)
-        print(f"extrapolated ingest, 100 units:   {per_unit * 100 / 60:8.1f} min (sequential, one writer)")
-        print(f"extrapolated ingest, 2 477 units: {per_unit * 2477 / 3600:8.1f} h")
         for line in lines:
             if "BŁĄD" in line:
                 print(line)
