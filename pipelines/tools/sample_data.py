@@ -7,7 +7,8 @@
 contract (schemas/contract.yaml; headers and allowed-value labels are read from it):
 
     <out>/<unit>/<YYYY>Q<n>/uczestnicy.xlsx|csv, swiadczenia.csv, wydatki.csv, transze.csv (when a
-                            tranche arrived in the quarter)
+                            tranche arrived in the quarter), opis_postepu.csv (the descriptive part of
+                            the claim: every second quarter and the last one)
     <out>/<unit>/umowa/budzet.csv, harmonogram.csv, uslugi.csv, wskazniki.csv, kamienie_milowe.csv
 
 Same seed → byte-identical files: one random stream per unit and purpose (derived from the seed
@@ -1194,7 +1195,37 @@ def generate_unit(unit: Unit, out: Path, seed: int, scale: float, writer: Writer
             writer.csv(folder / "transze.csv", "tranches", [{
                 "tranche_no": str(t.number), "received_date": st.day(t.received), "amount_total": st.money(t.total),
                 "amount_eu": st.money(t.eu), "amount_state": st.money(t.state)}], st)
+
+        # the descriptive part of the claim (optional file): every second quarter and the last one
+        if qi % 2 == 1 or qi == len(cal.quarters) - 1:
+            next_quarter = cal.quarters[qi + 1] if qi + 1 < len(cal.quarters) else None
+            writer.csv(folder / "opis_postepu.csv", "narrative",
+                       _narrative_records(contract["narrative"], lines, quarter, next_quarter, hi), CLEAN)
     return resent
+
+
+def _narrative_records(ds: Dataset, lines: list[BudgetLine], quarter: str, next_quarter: str | None,
+                       hi: date) -> list[dict[str, str]]:
+    """Progress of every direct-cost task, one problem with its corrective action, the plan and the
+    sign-off rows (roles, no personal names), dated ten days after the quarter."""
+    tasks = sorted({(line.task_no, line.task_name) for line in lines if line.task_no > 0})
+    part = lambda code: _label(ds, "part", code)  # noqa: E731
+    records = [{"part": part("progress"), "task_no": str(no),
+                "narrative_text": f"Zadanie {no} „{name}” realizowane zgodnie z harmonogramem; w kwartale {quarter} "
+                                  "kontynuowano świadczenie usług i rozliczono wydatki zgodnie z budżetem."}
+               for no, name in tasks]
+    records.append({"part": part("problems"), "task_no": "",
+                    "narrative_text": f"W kwartale {quarter} część usług opóźniła się z powodu absencji kadry; "
+                                      "działanie naprawcze: zastępstwa i dodatkowe terminy w soboty."})
+    records.append({"part": part("plan"), "task_no": "",
+                    "narrative_text": (f"W kwartale {next_quarter} planowana jest kontynuacja usług, ewaluacja "
+                                       "programu usług społecznych i rozliczenie kolejnej transzy."
+                                       if next_quarter else "Zakończenie projektu i rozliczenie końcowe.")})
+    signed = (hi + timedelta(days=10)).isoformat()
+    records.append({"part": part("prepared_by"), "narrative_text": "Koordynator projektu CUS", "signed_on": signed})
+    records.append({"part": part("approved_by"), "narrative_text": "Dyrektor Centrum Usług Społecznych",
+                    "signed_on": signed})
+    return records
 
 
 def _bad_document(unit_key: str, docs: list[Document], lines: list[BudgetLine], hi: date, seq: dict[str, int]
