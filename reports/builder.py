@@ -14,6 +14,7 @@ from datetime import datetime
 from reports.formatting import quarter_label
 from reports.inputs import ReportInputs
 from reports.model import Report
+from reports.officer_parts import complete_report
 from reports.sections import Scope
 from reports.sections.financial import financial
 from reports.sections.identification import identification
@@ -79,9 +80,10 @@ def build_report(inputs: ReportInputs, scope: str, unit_key: str | None = None,
         warning = missing_tables_note(inputs.missing)
         sections[0].notes.insert(0, warning)
         footnotes.insert(0, warning)
-    return Report(
+    report = Report(
         scope=scope, unit_key=unit_key if scope == "unit" else CONSOLIDATED, title=title, quarter=inputs.quarter,
         period_start=period[0], period_end=period[1], generated_at=generated_at or datetime.now(),
         sections=sections, footnotes=footnotes, units=[u.key for u in inputs.units], suppressed_cells=hidden,
         running_header=running_header(inputs, scope),
     )
+    return complete_report(report, inputs)  # reports/officer_parts.py: narrative, documents, glossary, order

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from reports.formatting import PLOTLY_SEPARATORS, money, percent, quantity, quarter_short
 
 WIDTH, HEIGHT = 700, 340
+LABEL_WIDTH = 42  # characters per line of a horizontal bar's label (about a third of the chart's width)
 BLUE, ORANGE, GREY, GREEN, RED = "#0b4f8a", "#e07b00", "#8a96a3", "#2e8b57", "#c0392b"
 WOMEN, MEN = "#c2185b", "#1565c0"
 CONFIG = {"displayModeBar": False, "responsive": False, "locale": "pl"}
@@ -53,6 +54,17 @@ def _f(value) -> float:
     return float(value) if value is not None else None  # plotly needs floats; labels use Decimal text
 
 
+def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
+    """Break a long axis label into lines of at most `width` characters (Plotly's <br>)."""
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def spending_vs_plan(rows: list[dict], budget: Decimal | None = None, chart_id: str = "spending") -> str:
     """rows: quarter, planned_cum, actual_cum (None after the reporting quarter), projected_cum (optional)."""
     quarters = [quarter_short(r["quarter"]) for r in rows]
@@ -74,13 +86,20 @@ def spending_vs_plan(rows: list[dict], budget: Decimal | None = None, chart_id: 
         fig.add_hline(y=float(budget), line={"color": RED, "width": 1},
                       annotation_text=f"budżet {money(budget)}", annotation_position="top left")
     fig.update_yaxes(title_text="zł", tickformat=",.0f", rangemode="tozero")
-    return to_fragment(_layout(fig, "Wydatki narastająco a harmonogram"), chart_id)
+    fig = _layout(fig, "Wydatki narastająco a harmonogram", HEIGHT + 40)
+    # The legend inside the plot's lower right corner (empty: cumulative lines rise to the right);
+    # slanted quarter labels take the space below the plot.
+    fig.update_layout(legend={"orientation": "v", "xanchor": "right", "x": 0.99, "yanchor": "bottom", "y": 0.02,
+                              "bgcolor": "rgba(255,255,255,0.85)", "bordercolor": "#c9d1db", "borderwidth": 1})
+    # Ten and more quarters do not fit side by side at A4 width: labels slanted, every one shown.
+    fig.update_xaxes(type="category", tickangle=-45 if len(quarters) > 6 else 0, automargin=True)
+    return to_fragment(fig, chart_id)
 
 
 def indicator_progress(rows: list[dict], chart_id: str = "indicators") -> str:
     """rows: label, pct (ratio cumulative/target), cumulative, target."""
     rows = [r for r in rows if r.get("pct") is not None]
-    labels = [r["label"] if len(r["label"]) <= 60 else r["label"][:57] + "…" for r in rows]
+    labels = [wrap_label(r["label"]) for r in rows]  # official names are long: wrapped, never cut
     values = [_f(r["pct"]) for r in rows]
     colours = [GREEN if v >= 1 else BLUE for v in values]
     fig = go.Figure(go.Bar(
@@ -91,7 +110,7 @@ def indicator_progress(rows: list[dict], chart_id: str = "indicators") -> str:
     fig.add_vline(x=1.0, line={"color": RED, "width": 1, "dash": "dash"})
     fig.update_xaxes(tickformat=".0%", rangemode="tozero")
     fig.update_yaxes(autorange="reversed", automargin=True)
-    height = max(220, 70 + 34 * len(rows))
+    height = max(220, 90 + sum(18 + 13 * label.count("<br>") for label in labels) + 12 * len(rows))
     return to_fragment(_layout(fig, "Stopień osiągnięcia wskaźników (narastająco / wartość docelowa)", height,
                                showlegend=False), chart_id)
 

@@ -22,6 +22,7 @@ from reports.html import render_html
 from reports.model import Report
 from reports.pdf import PdfPrinter
 from reports.settings import ReportSettings, default_settings
+from reports.versioning import stamp_version
 from reports.xlsx import write_xlsx
 
 
@@ -63,6 +64,7 @@ def write_report(report: Report, root: Path, printer: PdfPrinter | None = None) 
     """HTML and XLSX now; the PDF is queued on `printer` (its Future is returned) when one is given."""
     folder = report_folder(root, report.quarter, report.unit_key)
     folder.mkdir(parents=True, exist_ok=True)
+    stamp_version(report, folder)  # reports/versioning.py: +1 when the content changed since the last build
     stem = report_stem(report.quarter, report.unit_key)
     html = folder / f"{stem}.html"
     _write_text_atomic(html, render_html(report))

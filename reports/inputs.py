@@ -39,6 +39,8 @@ class ReportInputs:
     flags: list[dict] = field(default_factory=list)
     milestones: list[dict] = field(default_factory=list)
     file_versions: list[dict] = field(default_factory=list)
+    narrative: list[dict] = field(default_factory=list)  # mart.narrative (reports/sections/narrative.py)
+    expense_documents: list[dict] = field(default_factory=list)  # mart.fact_expense (reports/sections/documents.py)
     # Warehouse tables that do not exist (yet): their inputs are empty and the report says so.
     missing: list[str] = field(default_factory=list)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from reports.formatting import Suppressed
+from reports.formatting import Suppressed, quarter_label
 
 # Optional per-row override of column kinds: row[ROW_KINDS] = {column key: kind} (e.g. an
 # indicator measured as a share among indicators counted in persons).
@@ -66,6 +66,18 @@ class Section:
     charts: list[str] = field(default_factory=list)  # HTML fragments, filled by reports.charts
     notes: list[str] = field(default_factory=list)
     page_break: bool = False  # start on a new page when printed
+    in_html: bool = True  # False: an XLSX-only annex (e.g. the list of expense documents); HTML/PDF skip it
+
+
+@dataclass
+class SignOff:
+    """Who prepared and who approved the report, and when (reports/signoff.py)."""
+
+    prepared_by: str | None = None
+    prepared_on: Any = None
+    approved_by: str | None = None
+    approved_on: Any = None
+    source: str = ""  # where the names come from (the quarter's opis_postepu file or reports/config.yaml)
 
 
 @dataclass
@@ -83,6 +95,15 @@ class Report:
     suppressed_cells: int = 0  # cells hidden by disclosure control
     # Running header of every printed page: (unit, "quarter · agreement"), so a loose page can be attributed.
     running_header: tuple[str, str] = ("", "")
+    signoff: SignOff | None = None
+    version: int | None = None  # grows when the report is rebuilt with other content (reports/versioning.py)
+    version_note: str = ""
+
+    @property
+    def document_title(self) -> str:
+        """Title of the files (HTML <title> -> PDF title, XLSX properties), with the version."""
+        version = f" — wersja {self.version}" if self.version else ""
+        return f"{self.title} — {quarter_label(self.quarter)}{version}"
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)

@@ -1,7 +1,8 @@
 """Reading the report inputs from the warehouse: one generic reader (reports/readers.py renders
 reports/sql/report_rows.sql.j2 for every entry of READS), bind parameters only.
 
-Every query reads aggregates of the `report` layer (or file metadata of `raw.file_versions`);
+Every query reads aggregates of the `report` layer (or file metadata of `raw.file_versions`, the
+claim's documents of `mart.fact_expense` and its descriptive part `mart.narrative`);
 none selects a person-level column (person_key, participant_id, names, PESEL) — tests check
 the SQL text for that.
 """
@@ -23,6 +24,8 @@ from reports.readers import READS, SQL_DIR, TEMPLATE, sql_for
 
 # report.* tables the report reads (the asset depends on them: AssetKey(["report", table])).
 SOURCE_TABLES: list[str] = list(dict.fromkeys(r.schema_table[1] for r in READS if r.schema_table[0] == "report"))
+# mart.* tables the report reads directly: the claim's list of documents and its descriptive part.
+MART_SOURCE_TABLES: list[str] = list(dict.fromkeys(r.schema_table[1] for r in READS if r.schema_table[0] == "mart"))
 
 
 class WarehouseBusy(RuntimeError):

@@ -48,6 +48,9 @@ MILESTONE_STATUS = (
     f"THEN 'on_time' WHEN achieved_date <= {QUARTER_END} THEN 'late' WHEN planned_date <= {QUARTER_END} "
     "THEN 'overdue' ELSE 'planned' END AS status")
 
+# The list of expense documents leaves out the free text of a document and its lineage columns.
+EXPENSE_DOCUMENT_COLUMNS = "* EXCLUDE (item_name, source_file, file_sha256)"
+
 _SETTLEMENT_MONEY = ("direct_quarter", "direct_cumulative", "indirect_quarter", "indirect_cumulative",
                      "eligible_quarter", "eligible_cumulative", "eu_quarter", "eu_cumulative", "national_quarter",
                      "national_cumulative", "budget_total", "cross_financing", "fixed_assets", "projected_total")
@@ -206,6 +209,14 @@ READS: tuple[ReportRead, ...] = (
     ReportRead("milestones", "report.milestones",
                ("unit", "code", "name", "planned_date", ACHIEVED_BY_QUARTER_END, MILESTONE_STATUS),
                quarter="any", order=("planned_date", "code")),
+    # The descriptive part of the payment claim (opis_postepu) in file order; the claim's list of
+    # expense documents: every column of mart.fact_expense except the document's free text and the
+    # lineage, so a column added there (e.g. a correction flag) is read without a change here.
+    ReportRead("narrative", "mart.narrative",
+               ("unit", "part", "task_no", "task_name", "narrative_text", "signed_on", "row_number"),
+               order=("row_number",)),
+    ReportRead("expense_documents", "mart.fact_expense", (EXPENSE_DOCUMENT_COLUMNS,),
+               order=("task_no", "cost_category", "issue_date", "document_no", "row_number")),
     ReportRead("file_versions", "raw.file_versions",
                ("unit", "quarter", "dataset", "source_file", "version_no", "file_sha256 AS sha256",
                 "last_loaded_at AS loaded_at", "rows_loaded"),

@@ -23,6 +23,8 @@ from reports.model import Report, Table, cell_kind
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 NUMERIC_KINDS = ("int", "quantity", "number", "money", "pct")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+TITLE_ROWS = 2  # section title and report title on every sheet
+FREEZE_LIMIT = 8  # a first table header below this row (facts above it): freeze only the title rows
 
 
 def needs_quote_prefix(text: str) -> bool:
@@ -62,6 +64,7 @@ class _Writer:
         self.f["text_total"] = workbook.add_format({**base, "border": 1, "bold": True, "bg_color": "#F4F6F9",
                                                     "text_wrap": True})
         self.f["text_plain"] = workbook.add_format({**base, "bold": True, "text_wrap": True})
+        self.tables = 0  # Excel tables in the workbook (names must be unique)
         self._quoted: dict[str, xlsxwriter.format.Format] = {}
         self._specs = {
             "text": {**base, "border": 1, "text_wrap": True},
@@ -98,12 +101,18 @@ class _Writer:
         else:
             self.text(ws, row, col, str(value), f"text{suffix}")
 
-    def table(self, ws, row: int, table: Table, widths: dict[int, int]) -> int:
+    def table(self, ws, row: int, table: Table, widths: dict[int, int], headers: list[int] | None = None) -> int:
+        """Write `table` from `row`; an Excel table (filter buttons) over its header and data rows,
+        the totals row right below it (outside the filter, so sorting never moves it).
+        `headers` collects the header row of every table written (for the frozen panes)."""
         ws.write_string(row, 0, table.title, self.f["table_title"])
         row += 1
         if not table.rows:
             ws.write_string(row, 0, table.empty_text, self.f["note"])
             return row + 2
+        header_row = row
+        if headers is not None:
+            headers.append(header_row)
         for col, column in enumerate(table.columns):
             ws.write_string(row, col, column.label, self.f["header"])
             widths[col] = max(widths.get(col, 8), min(len(column.label) + 2, 28))
@@ -116,6 +125,7 @@ class _Writer:
                 elif column.kind == "money":
                     widths[col] = max(widths.get(col, 8), 17)
             row += 1
+        self.filter(ws, header_row, row - 1, table)
         if table.total:
             for col, column in enumerate(table.columns):
                 self.value(ws, row, col, table.total.get(column.key), cell_kind(table.total, column), "total")
@@ -126,32 +136,77 @@ class _Writer:
         return row + 1
 
 
+    def filter(self, ws, header_row: int, last_row: int, table: Table) -> None:
+        """An Excel table with an autofilter over the header and data rows (headers made unique)."""
+        seen: set[str] = set()
+        columns = []
+        for column in table.columns:
+            label, n = column.label, 2
+            while label.casefold() in seen:
+                label, n = f"{column.label} ({n})", n + 1
+            seen.add(label.casefold())
+            columns.append({"header": label, "header_format": self.f["header"]})
+        self.tables += 1
+        ws.add_table(header_row, 0, last_row, len(table.columns) - 1,
+                     {"name": f"Tabela{self.tables}", "columns": columns, "autofilter": True,
+                      "style": "Table Style Light 1", "banded_rows": False})
+
+
+def freeze_row(headers: list[int], limit: int = FREEZE_LIMIT) -> int:
+    """Rows frozen at the top of a sheet: down to the first table's header when it is near the top
+    (a sheet that is one long table keeps its header in view), else the sheet's title rows."""
+    first = headers[0] if headers else None
+    return first + 1 if first is not None and first < limit else TITLE_ROWS
+
+
+def _signoff_rows(report: Report) -> list[tuple[str, object, str]]:
+    rows: list[tuple[str, object, str]] = []
+    if report.version:
+        rows.append(("Wersja raportu", f"{report.version}" + (f" ({report.version_note})" if report.version_note
+                                                                else ""), "text"))
+    s = report.signoff
+    if s is not None:
+        rows += [("Sporządził(a)", s.prepared_by or "………………………………", "text"),
+                 ("Data sporządzenia", s.prepared_on, "date") if s.prepared_on else ("Data sporządzenia", "……………", "text"),
+                 ("Zatwierdził(a)", s.approved_by or "………………………………", "text"),
+                 ("Data zatwierdzenia", s.approved_on, "date") if s.approved_on else ("Data zatwierdzenia", "……………", "text"),
+                 ("Źródło danych podpisu", s.source, "text")]
+    return rows
+
+
 def write_xlsx(report: Report, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                "default_date_format": XLSX_FORMATS["date"]}
     workbook = xlsxwriter.Workbook(str(path), options)
-    workbook.set_properties({"title": f"{report.title} — {quarter_label(report.quarter)}",
-                             "subject": "Sprawozdanie kwartalne CUS (PO WER 2.8) — załącznik",
-                             "author": "cus-settlement", "comments": "Załącznik tabelaryczny do raportu kwartalnego"})
+    version = f"wersja {report.version}" if report.version else "wersja nieustalona"
+    workbook.set_properties({"title": report.document_title,
+                             "subject": f"Sprawozdanie kwartalne CUS (PO WER 2.8) — załącznik, {version}",
+                             "author": "cus-settlement", "keywords": f"{report.unit_key}, {report.quarter}, {version}",
+                             "comments": "Załącznik tabelaryczny do raportu kwartalnego"})
+    if report.version:
+        workbook.set_custom_property("Wersja raportu", int(report.version))
     writer = _Writer(workbook)
     used: set[str] = set()
     for number, section in enumerate(report.sections, start=1):
         ws = workbook.add_worksheet(sheet_name(section.sheet, used))
         widths: dict[int, int] = {0: 34}
         ws.write_string(0, 0, f"{number}. {section.title}", writer.f["title"])
-        ws.write_string(1, 0, f"{report.title} — {quarter_label(report.quarter)}", writer.f["subtitle"])
+        ws.write_string(1, 0, report.document_title, writer.f["subtitle"])
         row = 3
-        for fact in section.facts:
-            ws.write_string(row, 0, fact.label, writer.f["label"])
-            writer.value(ws, row, 1, fact.value, fact.kind, "plain")
+        facts = [(f.label, f.value, f.kind) for f in section.facts] + (_signoff_rows(report) if number == 1 else [])
+        for label, value, kind in facts:
+            ws.write_string(row, 0, label, writer.f["label"])
+            writer.value(ws, row, 1, value, kind, "plain")
             widths[1] = max(widths.get(1, 8), 22)
             row += 1
-        if section.facts:
+        if facts:
             row += 1
+        headers: list[int] = []
         for table in section.tables:
-            row = writer.table(ws, row, table, widths)
+            row = writer.table(ws, row, table, widths, headers)
+        ws.freeze_panes(freeze_row(headers), 0)
         for note in section.notes + (report.footnotes if number == 1 else []):
             ws.write_string(row, 0, note, writer.f["note"])
             row += 1

@@ -75,6 +75,15 @@ CREATE TABLE report.quarantine_reasons (unit VARCHAR, quarter VARCHAR, dataset V
 CREATE TABLE report.flags (unit VARCHAR, quarter VARCHAR, severity VARCHAR, area VARCHAR, message VARCHAR);
 CREATE TABLE report.milestones (unit VARCHAR, code VARCHAR, name VARCHAR, planned_date DATE, achieved_date DATE,
     on_time BOOLEAN);
+CREATE SCHEMA IF NOT EXISTS mart;
+CREATE TABLE mart.fact_expense (unit VARCHAR, quarter VARCHAR, document_no VARCHAR, issuer_nip VARCHAR,
+    issue_date DATE, payment_date DATE, task_no BIGINT, task_name VARCHAR, cost_category VARCHAR,
+    category_name VARCHAR, item_name VARCHAR, gross_amount DECIMAL(18,2), net_amount DECIMAL(18,2),
+    eligible_amount DECIMAL(18,2), vat_amount DECIMAL(18,2), cross_financing BOOLEAN, fixed_asset BOOLEAN,
+    commissioned BOOLEAN, correction BOOLEAN, in_budget BOOLEAN, source_file VARCHAR, file_sha256 VARCHAR,
+    row_number BIGINT);
+CREATE TABLE mart.narrative (unit VARCHAR, quarter VARCHAR, part VARCHAR, task_no BIGINT, task_name VARCHAR,
+    narrative_text VARCHAR, signed_on DATE, source_file VARCHAR, file_sha256 VARCHAR, row_number BIGINT);
 CREATE TABLE raw.file_versions (unit VARCHAR NOT NULL, quarter VARCHAR, dataset VARCHAR NOT NULL,
     source_file VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL, version_no INTEGER NOT NULL, size_bytes BIGINT,
     encoding VARCHAR, rows_loaded BIGINT, ignored_columns VARCHAR[], first_loaded_at TIMESTAMP NOT NULL,
@@ -248,6 +257,10 @@ FINANCE_CATEGORIES = [
     {"unit": "elblag", "quarter": QUARTER, "task_no": 2, "cost_category": "2.1", "category_name": "Usługi opiekuńcze",
      "budget": D("1993900.00"), "quarter_amount": D("300000.00"), "cumulative_amount": D("930000.00"),
      "pct": D("0.4664")},
+    {"unit": "elblag", "quarter": QUARTER, "task_no": 2, "cost_category": "2.10", "category_name": "Wyposażenie",
+     "budget": D("10000.00"), "quarter_amount": D("0.00"), "cumulative_amount": D("0.00"), "pct": D("0.0000")},
+    {"unit": "elblag", "quarter": QUARTER, "task_no": 2, "cost_category": "2.2", "category_name": "Szkolenia",
+     "budget": D("20000.00"), "quarter_amount": D("0.00"), "cumulative_amount": D("0.00"), "pct": D("0.0000")},
     {"unit": "srokowo", "quarter": QUARTER, "task_no": 1, "cost_category": "1.1", "category_name": "Diagnoza",
      "budget": D("120000.00"), "quarter_amount": D("18765.43"), "cumulative_amount": D("104321.09"),
      "pct": D("0.8693")},
@@ -349,7 +362,53 @@ PARTICIPANTS_RAW = [
      "first_name": PARTICIPANT_NAMES[1].split()[0], "last_name": PARTICIPANT_NAMES[1].split()[1], "pesel": PESELS[1]},
 ]
 
+def _doc(unit, no, nip, issued, paid, gross, net, eligible, vat, task, category, row, cf=False, fa=False, comm=False,
+         correction=False, quarter=QUARTER):
+    return {"unit": unit, "quarter": quarter, "document_no": no, "issuer_nip": nip, "issue_date": issued,
+            "payment_date": paid, "task_no": task, "task_name": None, "cost_category": category, "category_name": None,
+            "item_name": "Opis pozycji z nazwiskiem Kowalczykowska", "gross_amount": D(gross), "net_amount": D(net),
+            "eligible_amount": D(eligible), "vat_amount": D(vat), "cross_financing": cf, "fixed_asset": fa,
+            "commissioned": comm, "correction": correction, "in_budget": True, "source_file": f"{unit}/{quarter}/wydatki.csv",
+            "file_sha256": "cd" * 32, "row_number": row}
+
+
+# The claim's list of documents: Elbląg 3 documents of the quarter (one a correction with negative
+# amounts), one of an earlier quarter (not listed); Srokowo one commissioned service.
+EXPENSES = [
+    _doc("elblag", "FV/2021/07/0012", "5260250274", date(2021, 7, 5), date(2021, 7, 19), "1230.00", "1000.00",
+         "1230.00", "230.00", 1, "1.1", 2),
+    _doc("elblag", "FV/2021/08/0044", "7740001454", date(2021, 8, 2), date(2021, 8, 16), "24600.00", "20000.00",
+         "20000.00", "0.00", 2, "2.1", 3, fa=True),
+    _doc("elblag", "KOR/2021/09/0001", "5260250274", date(2021, 9, 1), date(2021, 9, 3), "-123.00", "-100.00",
+         "-123.00", "-23.00", 1, "1.1", 4, correction=True),
+    _doc("elblag", "FV/2021/05/0001", "5260250274", date(2021, 5, 5), date(2021, 5, 19), "100.00", "100.00",
+         "100.00", "0.00", 1, "1.1", 2, quarter="2021Q2"),
+    _doc("srokowo", "RACH/3/2021", "8451982345", date(2021, 9, 30), None, "180000.00", "180000.00", "180000.00",
+         "0.00", 3, "3.1", 2, comm=True, cf=True),
+]
+EXPENSE_DOCUMENTS_QUARTER = {"elblag": 3, "srokowo": 1}
+
+# The descriptive part of Elbląg's claim (opis_postepu); Srokowo sent none.
+NARRATIVE_PROGRESS = "Zadanie 1: diagnoza potrzeb zakończona, raport przekazany radzie programowej."
+NARRATIVE_PROBLEM = "Opóźnienie naboru opiekunów wytchnieniowych; działanie naprawcze: drugi nabór we wrześniu."
+NARRATIVE_PLAN = "W IV kwartale: uruchomienie mieszkań treningowych i ewaluacja programu."
+PREPARED_BY, APPROVED_BY = "Koordynator projektu CUS", "Dyrektor Elbląskiego CUS"
+SIGNED_ON = date(2021, 10, 11)
+NARRATIVE = [
+    {"unit": "elblag", "quarter": QUARTER, "part": p, "task_no": t, "task_name": n, "narrative_text": text,
+     "signed_on": d, "source_file": f"elblag/{QUARTER}/opis_postepu.xlsx", "file_sha256": "ef" * 32, "row_number": i}
+    for i, (p, t, n, text, d) in enumerate([
+        ("progress", 1, "Diagnoza potrzeb", NARRATIVE_PROGRESS, None),
+        ("problems", None, None, NARRATIVE_PROBLEM, None),
+        ("plan", None, None, NARRATIVE_PLAN, None),
+        ("prepared_by", None, None, PREPARED_BY, SIGNED_ON),
+        ("approved_by", None, None, APPROVED_BY, SIGNED_ON),
+    ], start=2)
+]
+
 TABLES: dict[str, list[dict]] = {
+    "mart.fact_expense": EXPENSES,
+    "mart.narrative": NARRATIVE,
     "report.indicators": INDICATORS,
     "report.participant_profile": PROFILE,
     "report.services_by_area": SERVICES_AREA,

@@ -79,7 +79,8 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
         key=REPORT_FILES_KEY,
         group_name="report",
         partitions_def=by_quarter,
-        deps=[dg.AssetKey(["report", table]) for table in queries.SOURCE_TABLES],
+        deps=[dg.AssetKey(["report", table]) for table in queries.SOURCE_TABLES]
+        + [dg.AssetKey(["mart", table]) for table in queries.MART_SOURCE_TABLES],
         pool=WAREHOUSE_POOL,
         kinds={"html", "pdf", "xlsx"},
         tags={"layer": "report"},

@@ -9,12 +9,18 @@ from decimal import Decimal
 from reports import charts
 from reports.formatting import percent
 from reports.inputs import UNIT, at_level, one
-from reports.model import Column, Fact, Section, Table
+from reports.model import Column, Fact, Section, Table, ratio
 from reports.sections import Scope, status
 
 
 def _pct_text(value) -> str:
     return percent(value, decimals=0) if value is not None else "—"
+
+
+def _exact(row: dict, numerator: str, denominator: str, stored: str):
+    """A share unrounded from the row's amounts; the warehouse's 4-decimal share when they give none."""
+    exact = ratio(row.get(numerator), row.get(denominator))
+    return exact if exact is not None else row.get(stored)
 
 
 def _advances_facts(scope: Scope) -> list[Fact]:
@@ -24,7 +30,8 @@ def _advances_facts(scope: Scope) -> list[Fact]:
     allowed = a.get("next_tranche_allowed")
     return [
         Fact("Otrzymane transze zaliczki (narastająco)", a.get("received_total"), "money"),
-        Fact("Wydatki rozliczone a otrzymane transze", a.get("spent_share"), "pct", status(allowed)),
+        Fact("Wydatki rozliczone a otrzymane transze", _exact(a, "spent", "received_total", "spent_share"), "pct",
+             status(allowed)),
         Fact(f"Wniosek o kolejną transzę (próg {_pct_text(a.get('threshold'))} wydatkowania)",
              "możliwy" if allowed else "niemożliwy — za niski stopień rozliczenia zaliczek" if allowed is not None
              else None),
@@ -90,7 +97,8 @@ def _limits(scope: Scope) -> Table:
         for r in at_level(scope.inputs.settlement, UNIT):
             over = r.get(over_key)
             rows.append({"item": f"{item} — {scope.unit_name(r['unit'])}" if scope.consolidated else item,
-                         "amount": r.get(amount_key), "share": r.get(share_key), "limit": r.get(limit_key),
+                         "amount": r.get(amount_key),
+                         "share": _exact(r, amount_key, "eligible_cumulative", share_key), "limit": r.get(limit_key),
                          "ok": None if over is None else not over})
     return Table(
         "limity", "Cross-financing i środki trwałe a limity (udział w wydatkach kwalifikowalnych)",

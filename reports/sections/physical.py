@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reports import charts
 from reports.inputs import UNIT, at_level
-from reports.model import ROW_KINDS, Column, Section, Table
+from reports.model import ROW_KINDS, Column, Section, Table, ratio
 from reports.sections import Scope
 
 
@@ -18,6 +18,10 @@ def _shaped(rows: list[dict]) -> list[dict]:
     for row in rows:
         if _is_share(row):  # values are ratios 0–1: printed as percentages, never summed over units
             row[ROW_KINDS] = {k: "pct" for k in ("target_total", "quarter_total", "cumulative_total")}
+        # unrounded from the counts; the warehouse's 4-decimal pct only when they give none
+        exact = ratio(row.get("cumulative_total"), row.get("target_total"))
+        if exact is not None:
+            row["pct"] = exact
     return rows
 
 
@@ -53,7 +57,7 @@ def physical(scope: Scope) -> Section:
             [Column("code", "Kod"), Column("unit_name", "Jednostka"), Column("target_total", "Wartość docelowa", "int"),
              Column("quarter_total", "W kwartale", "int"), Column("cumulative_total", "Narastająco", "int"),
              Column("pct", "% realizacji", "pct")], per_unit))
-    chart_rows = [{"label": f"{r.get('code')} {r.get('name') or ''}".strip(), "pct": r.get("pct"),
+    chart_rows = [{"label": r.get("name") or r.get("code"), "pct": r.get("pct"),
                    "cumulative": r.get("cumulative_total"), "target": r.get("target_total")}
                   for r in rows if r.get("target_total")]
     if chart_rows:

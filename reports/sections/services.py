@@ -8,7 +8,7 @@ from decimal import Decimal
 from reports import charts
 from reports.inputs import UNIT, at_level, one
 from reports.labels import COMMISSIONED_MODES, DELIVERY_MODES, SERVICE_AREAS, area_label, mode_label
-from reports.model import Column, Fact, Section, Table
+from reports.model import Column, Fact, Section, Table, ratio
 from reports.sections import Scope, status
 from reports.suppression import hide_small_area_persons
 
@@ -22,6 +22,12 @@ def _total(rows: list[dict], level: str, label_key: str) -> dict | None:
     return {**{k: row.get(k) for k in _SUMMED}, label_key: "Razem"} if row else None
 
 
+def _exact_share(row: dict):
+    """The commissioned share unrounded from the amounts; the warehouse's 4-decimal share otherwise."""
+    exact = ratio(row.get("commissioned_amount"), row.get("direct_costs"))
+    return exact if exact is not None else row.get("share")
+
+
 def _commissioned(scope: Scope, section: Section) -> None:
     rows = scope.inputs.commissioned
     own = one(rows, scope.level)
@@ -32,7 +38,7 @@ def _commissioned(scope: Scope, section: Section) -> None:
             Fact("Usługi zlecone podmiotom zewnętrznym (PES, NGO, klauzule) — narastająco",
                  own.get("commissioned_amount"), "money"),
             Fact("Koszty bezpośrednie — narastająco", own.get("direct_costs"), "money"),
-            Fact("Udział usług zleconych w kosztach bezpośrednich", own.get("share"), "pct",
+            Fact("Udział usług zleconych w kosztach bezpośrednich", _exact_share(own), "pct",
                  status(own.get("met"), warn=True)),
             Fact("Próg z umowy", own.get("threshold"), "pct"),
         ]
