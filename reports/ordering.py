@@ -14,6 +14,7 @@ Sorting is stable: rows keep the builder's order within a unit.
 from __future__ import annotations
 
 import re
+
 from reports.model import Column, Report, Table, ratio, total_row
 
 _DIGITS = re.compile(r"(\d+)")
@@ -71,10 +72,16 @@ def unrounded_shares(report: Report) -> None:
                         row[key] = exact
 
 
+# Tables summed in the per-unit report too (the others: consolidated only, where units add up).
+UNIT_TOTALS = ("wydatki-kategorie",)
+
+
 def add_totals(report: Report) -> None:
     for table_id, (label_key, sums, ratios) in TOTALS.items():
+        if report.scope != "consolidated" and table_id not in UNIT_TOTALS:
+            continue
         for table in _tables(report, table_id):
-            if table.total is not None or not table.rows:
+            if table.total is not None or len(table.rows) < 2:  # one row is its own total
                 continue
             label_key = label_key or _first_text_column(table)
             present = [k for k in sums if any(c.key == k for c in table.columns)]

@@ -237,13 +237,18 @@ def test_asset_depends_on_every_report_table():
     from reports.readers import READS, sql_for
 
     read = set()
+    read_mart = set()
     for entry in READS:
         read |= set(re.findall(r"\b(?:FROM|JOIN)\s+report\.([a-z_]+)", sql_for(entry.name), re.I))
+        read_mart |= set(re.findall(r"\b(?:FROM|JOIN)\s+mart\.([a-z_]+)", sql_for(entry.name), re.I))
     assert deps == read == {
         "indicators", "participant_profile", "services_by_area", "services_by_mode", "services_by_service",
         "commissioned", "finance_by_task", "finance_by_category", "plan_vs_actual", "settlement", "advances",
         "data_quality", "quarantine_reasons", "flags", "milestones"}
-    assert {key.path[0] for key in asset.dependency_keys} == {"report"}
+    # and the mart tables of the claim's list of documents and its descriptive part (issue 13)
+    mart = {key.path[1] for key in asset.dependency_keys if key.path[0] == "mart"}
+    assert mart == read_mart == {"fact_expense", "narrative"}
+    assert {key.path[0] for key in asset.dependency_keys} == {"report", "mart"}
 
 
 def test_html_is_one_offline_file_with_plotly_inlined_once(pages):
@@ -546,7 +551,8 @@ def test_missing_report_tables_leave_a_clear_note_not_a_crash(tmp_path):
     duckdb.connect(str(empty)).close()
     with queries.read_only(empty) as conn:
         inputs = queries.load_report_inputs(conn, QUARTER, units())
-    assert len(inputs.missing) == len(queries.SOURCE_TABLES) + 1  # + raw.file_versions
+    # + raw.file_versions and the mart tables of the documents and the narrative
+    assert len(inputs.missing) == len(queries.SOURCE_TABLES) + 1 + len(queries.MART_SOURCE_TABLES)
     assert "Brak danych" in render_html(build_report(inputs, "consolidated"))
 
 
@@ -655,7 +661,8 @@ def test_within_limit_is_the_warehouse_exact_comparison_not_the_rounded_share(tm
                fixed_assets_share=Decimal("0.1000"), fixed_assets_limit=Decimal("0.10"),
                fixed_assets_over_limit=False)
     limits = {r["item"]: r for r in build_report(inputs, "unit", "elblag").table("limity").rows}
-    assert limits["Cross-financing"]["share"] == Decimal("0.1000") and limits["Cross-financing"]["ok"] is False
+    # The share is the exact ratio (issue 13: shares unrounded), the verdict the warehouse's exact comparison.
+    assert limits["Cross-financing"]["share"] == Decimal("0.100004") and limits["Cross-financing"]["ok"] is False
     assert limits["Środki trwałe"]["ok"] is True
     consolidated = {r["item"]: r["ok"] for r in build_report(inputs, "consolidated").table("limity").rows}
     elblag = next(u.name for u in units() if u.key == "elblag")
