@@ -5,7 +5,13 @@ a shared string, never evaluated), the workbook is opened with string-to-formula
 conversion switched off, and a text starting with = + - @ (or a tab / carriage return) gets the
 cell's "quote prefix" (Excel's leading apostrophe): the text is shown exactly as received and
 stays text even when a user edits the cell or the sheet is saved as CSV. Money and counts are
-numeric cells with Polish-looking number formats.
+numeric cells with Polish-looking number formats; shares are stored as the exact ratio with a %
+format (never a rounded number).
+
+Every table with rows is an Excel table (filter buttons on its header; its totals row right below,
+outside the filtered range); every sheet keeps its title rows frozen, and a sheet that starts
+with a table keeps that table's header in view too. The first sheet carries the report version
+and the sign-off block; the version is also in the document properties.
 """
 
 from __future__ import annotations
