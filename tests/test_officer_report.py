@@ -274,6 +274,12 @@ def test_natural_sort_of_cost_categories(pages):
     _, page = pages["elblag"]
     categories = [r["cost_category"] for r in page.tables["wydatki-kategorie"]]
     assert categories == ["1.1", "2.1", "2.2", "2.10", "Razem"]  # then the totals row
+    # The list of documents too (the SQL sorts text: 3.10 before 3.2).
+    docs = [{"unit": "elblag", "task_no": 3, "cost_category": c, "document_no": n, "issue_date": date(2021, 8, d)}
+            for c, n, d in (("3.10", "FV/1", 1), ("3.2", "FV/10", 2), ("3.2", "FV/9", 2), ("3.1", "FV/2", 3))]
+    table = documents_section(docs, "unit", names(), ["elblag"]).tables[0]
+    assert [(r["cost_category"], r["document_no"]) for r in table.rows] == \
+        [("3.1", "FV/2"), ("3.2", "FV/9"), ("3.2", "FV/10"), ("3.10", "FV/1")]
 
 
 def test_one_unit_order_the_registry_order(pages):

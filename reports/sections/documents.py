@@ -5,7 +5,10 @@ columns. The "Faktura korygująca" column is shown when the warehouse has it.
 
 from __future__ import annotations
 
+from datetime import date
+
 from reports.model import Column, Section, Table, total_row
+from reports.ordering import natural_key
 
 # Names a correction-invoice flag may have in mart.fact_expense (contract column `correction`).
 CORRECTION_COLUMNS = ("correction", "is_correction", "correction_invoice")
@@ -29,8 +32,11 @@ def documents_section(rows: list[dict], scope: str, names: dict[str, str], order
     columns += [Column("cross_financing", "Cross-financing", "flag"), Column("fixed_asset", "Środek trwały", "flag"),
                 Column("commissioned", "Usługa zlecona", "flag")]
     rank = {key: i for i, key in enumerate(order)}
+    # Registry order of units, then task, cost category in natural order (3.2 before 3.10), date, number.
     shown = sorted(({**r, "unit_name": names.get(r.get("unit"), r.get("unit"))} for r in rows),
-                   key=lambda r: rank.get(r.get("unit"), len(rank)))  # stable: SQL order within a unit
+                   key=lambda r: (rank.get(r.get("unit"), len(rank)), r.get("task_no") or 0,
+                                  natural_key(r.get("cost_category")), r.get("issue_date") or date.min,
+                                  natural_key(r.get("document_no"))))
     label = "unit_name" if scope == "consolidated" else "document_no"
     section.tables.append(Table(
         "dokumenty", "Zestawienie dokumentów księgowych — kwartał wniosku", columns, shown,
