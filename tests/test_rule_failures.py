@@ -55,11 +55,13 @@ GOOD = {
     "indicator_targets": {"indicator_code": "PROD_CUS", "target_total": "1"},
     "milestones": {"milestone_code": "KM1", "milestone_name": "Diagnoza", "planned_date": "31.03.2021",
                    "achieved_date": "20.03.2021"},
+    "narrative": {"part": "Postęp rzeczowy", "task_no": "1", "narrative_text": "Diagnoza zakończona."},
 }
 REFERENCES = {
     "deliveries": {"known_participants": ["ELB/1"], "service_catalogue": ["OPK"]},
     "expenses": {"documents_other_quarters": ["FV/7/2021"], "budget_tasks": [1]},
     "tranches": {"tranches_other_quarters": [7]},
+    "narrative": {"budget_tasks": [1]},
 }
 AGREEMENT = {"budget", "spending_plan", "services", "indicator_targets", "milestones"}  # quarter NULL
 FORMULA = ("wartość zaczyna się od znaku formuły arkusza (=, +, @, -). Zapisano ją jako tekst; usuń ten znak, "
@@ -294,6 +296,25 @@ CASES = [
          [(3, "achieved_date", "achieved_not_future", "error",
            "Kolumna „Data osiągnięcia”: data z przyszłości (później niż 05.10.2021). Wpisz datę osiągnięcia dopiero "
            "po osiągnięciu kamienia milowego.")], [2]),
+    # ---------------------------------------------------------------- narrative (opis_postepu, issue 13)
+    Case("narrative", [{}], [(3, "narrative_text", "duplicate_row", "warning",
+                              "Wiersz jest dokładnym powtórzeniem wcześniejszego wiersza pliku — w raporcie tekst "
+                              "pojawi się dwa razy. Usuń powtórzenie.")], [2, 3]),
+    Case("narrative", [{"task_no": "7", "narrative_text": "Zadanie spoza budżetu."}],
+         [(3, "task_no", "task_in_budget", "warning", "Zadania o tym numerze nie ma w budżecie projektu "
+           "(umowa/budzet.csv). Sprawdź numer zadania albo zostaw kolumnę pustą.")], [2, 3]),
+    Case("narrative", [{"part": "Zatwierdził(a)", "task_no": None, "narrative_text": "Dyrektor CUS",
+                        "signed_on": "30.06.2021"}],
+         [(3, "signed_on", "date_not_before_quarter", "error", "Kolumna „Data”: data sprzed kwartału "
+           "sprawozdawczego (01.07.2021). Wpisz datę sporządzenia lub zatwierdzenia opisu.")], [2]),
+    # validated on 05.10.2021: a sign-off dated 06.10.2021 is in the future
+    Case("narrative", [{"part": "Sporządził(a)", "task_no": None, "narrative_text": "Koordynator",
+                        "signed_on": "06.10.2021"}],
+         [(3, "signed_on", "date_not_future", "error", "Kolumna „Data”: data z przyszłości (później niż "
+           "05.10.2021). Wpisz datę, w której opis sporządzono lub zatwierdzono.")], [2]),
+    Case("narrative", [{"part": "Problemy", "task_no": None, "narrative_text": "=HYPERLINK(1)"}],
+         [(3, "narrative_text", "formula_text", "warning", "Kolumna „Treść”: tekst zaczyna się od znaku formuły "
+           "arkusza (=, +, @, -). Zapisano go jako tekst; usuń ten znak, jeśli to nie jest zamierzone.")], [2, 3]),
 ]
 
 
