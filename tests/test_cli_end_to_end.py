@@ -8,6 +8,7 @@ not progress lines) and what it changes on disk and in the warehouse.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from decimal import Decimal as D
@@ -115,7 +116,10 @@ def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys):
     assert code == 0 and err == "", out + err
     assert f"Raporty: {project / 'reports' / '2021Q3'}" in out
     unit_files = sorted(p.name for p in (project / "reports" / "2021Q3" / "elblag").iterdir())
-    assert unit_files == ["raport_elblag_2021Q3.html", "raport_elblag_2021Q3.pdf", "raport_elblag_2021Q3.xlsx"]
+    # + the report's version counter (reports/versioning.py): the first build is version 1
+    assert unit_files == ["raport_elblag_2021Q3.html", "raport_elblag_2021Q3.pdf", "raport_elblag_2021Q3.xlsx",
+                          "wersja.json"]
+    assert json.loads((project / "reports" / "2021Q3" / "elblag" / "wersja.json").read_text())["version"] == 1
     assert (project / "reports" / "2021Q3" / "zbiorczy").is_dir()
     assert (project / "reports" / "2021Q3" / "elblag" / "raport_elblag_2021Q3.pdf").read_bytes()[:5] == b"%PDF-"
 
