@@ -66,9 +66,10 @@ def test_dependencies_are_read_from_the_sql():
     assert {k.to_user_string() for k in tables["report.advances"].deps()} == {"report/settlement", "mart/fact_tranche",
                                                                               "mart/dim_unit"}
     # report.data_quality reads src_validation_summary: the table every staging asset writes
+    # (the optional opis_postepu — dataset narrative — too)
     assert set(tables["report.data_quality"].staging) == {
         "participants", "deliveries", "expenses", "tranches", "budget", "spending_plan", "services",
-        "indicator_targets", "milestones"}
+        "indicator_targets", "milestones", "narrative"}
     assert tables["mart.dim_unit"].deps() == []  # registry_units: prepared from config/units.yaml
 
 
