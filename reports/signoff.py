@@ -31,7 +31,7 @@ def _text(value) -> str | None:
 
 
 def resolve_signoff(report_key: str, narrative: list[dict], config: dict | None = None) -> SignOff:
-    """report_key: unit key or "zbiorczy"; narrative: that unit's rows of reports/sql/narrative.sql."""
+    """report_key: unit key or "zbiorczy"; narrative: that unit's rows of the read `narrative` (reports/readers.py)."""
     config = configured() if config is None else config
     own = (config.get("units") or {}).get(report_key) or {}
     signoff = SignOff(prepared_by=_text(own.get("prepared_by", config.get("prepared_by"))),

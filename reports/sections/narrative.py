@@ -22,7 +22,7 @@ def _rows(rows: list[dict], part: str, names: dict[str, str], order: list[str]) 
 
 
 def narrative_section(rows: list[dict], scope: str, names: dict[str, str], order: list[str]) -> Section:
-    """rows: unit, part, task_no, task_name, narrative_text, row_number (reports/sql/narrative.sql)."""
+    """rows: unit, part, task_no, task_name, narrative_text, row_number (read `narrative` of reports/readers.py)."""
     section = Section("opis", "Opis postępu, problemy i plan (część opisowa wniosku)", "Opis postępu",
                       page_break=True)
     unit_col = [Column("unit_name", "Jednostka")] if scope == "consolidated" else []
