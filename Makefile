@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: install demo test lint ui bench clean mutation
+.PHONY: install demo demo-ui test lint ui bench clean mutation
 
 install: .install-stamp
 .install-stamp: pyproject.toml requirements.lock scripts/install.sh
@@ -27,8 +27,11 @@ mutation: install  ## mutation testing (pyproject [tool.mutmut]): money, pseudon
 	env -u PYTHONPATH $(VENV)/bin/mutmut run --max-children 2
 	$(VENV)/bin/mutmut results
 
-ui: install  ## Dagster UI on http://127.0.0.1:3000
+ui: install  ## Dagster UI on http://127.0.0.1:3000 (needs CUS_PSEUDONYM_KEY; after `make demo`: make demo-ui)
 	$(VENV)/bin/cus ui
+
+demo-ui: install  ## the UI on the demo warehouse, with the demo key
+	$(VENV)/bin/cus ui --demo
 
 clean:  ## remove generated data (landing, warehouse, reports) and run history
 	rm -rf data .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

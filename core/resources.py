@@ -1,6 +1,6 @@
 """Dagster resources: the warehouse, the landing area, the reports folder, the pseudonym key.
 
-Paths and the secret come from the environment through `EnvVar` (see `.env`); relative paths
+Paths and the secret come from the environment through `EnvVar` (defaults: config/settings.env); relative paths
 are taken from the project folder, so the UI, the CLI and the tests agree where data lives.
 """
 
@@ -79,7 +79,9 @@ class PseudonymizerResource(dg.ConfigurableResource):
 
     @property
     def is_demo(self) -> bool:
-        return self.secret.startswith(DEMO_KEY_PREFIX)
+        from core.settings import DEMO_PSEUDONYM_KEY
+
+        return self.secret == DEMO_PSEUDONYM_KEY
 
 
 class PublishedResource(dg.ConfigurableResource):

@@ -10,56 +10,24 @@ import dagster as dg
 import duckdb
 
 from assets.partition_keys import unit_quarter_key
-from core.contract import load_contract
-from core.quarters import parse_quarter, quarter_to_partition_key
+from core.landing import AGREEMENT_FOLDER, scan_landing
+from core.quarters import quarter_to_partition_key
 from core.registry import Unit
 from core.resources import LandingResource, PublishedResource, WarehouseResource
 from core.warehouse import table_exists
 from pipelines.jobs import PUBLISH_OP, build_publish_job
 
-AGREEMENT_FOLDER = "umowa"
-
-
-def folder_problem(unit: Unit, name: str) -> str | None:
-    """Why a sub-folder of a unit's landing folder is not read (Polish), or None if it is."""
-    if name == AGREEMENT_FOLDER:
-        return None
-    quarter = parse_quarter(name)
-    if quarter is None:
-        return None  # not meant as a quarter folder (e.g. "archiwum"): ignored silently
-    if name != quarter:
-        return f"folder {unit.key}/{name} nie jest czytany: nazwij go {quarter}"
-    if quarter not in unit.quarters:
-        return (f"folder {unit.key}/{name} nie jest czytany: kwartał poza okresem projektu jednostki "
-                f"({unit.quarters[0]}–{unit.quarters[-1]})")
-    return None
-
 
 def landing_files(root: Path, units: tuple[Unit, ...], problems: list[str] | None = None) -> dict:
     """relative path -> (unit, quarter or None, dataset) for every contract file that has landed.
 
-    Only `umowa/` and canonical quarter folders (`2021Q1`) inside the unit's project period are
-    read; other quarter-like folders are reported in `problems` (the sensor logs them)."""
-    by_name = {name.lower(): ds.name for ds in load_contract().values() for name in ds.file_names()}
-    found: dict = {}
-    for unit in units:
-        unit_dir = Path(root) / unit.key
-        if not unit_dir.is_dir():
-            continue
-        for folder in sorted(p for p in unit_dir.iterdir() if p.is_dir()):
-            problem = folder_problem(unit, folder.name)
-            if problem:
-                if problems is not None:
-                    problems.append(problem)
-                continue
-            quarter = None if folder.name == AGREEMENT_FOLDER else parse_quarter(folder.name)
-            if folder.name != AGREEMENT_FOLDER and quarter is None:
-                continue
-            for file in sorted(folder.iterdir()):
-                dataset = by_name.get(file.name.lower())
-                if dataset and file.is_file():
-                    found[file.relative_to(root).as_posix()] = (unit.key, quarter, dataset)
-    return found
+    The scan is core/landing.py's: every other entry under the root (a file at the unit root, an
+    unknown name or extension, a misnamed folder or one outside the period) goes to `problems` as
+    "<path>: <problem> Co zrobić: <fix>" (the sensor logs them and shows them in its tick)."""
+    scan = scan_landing(root, units)
+    if problems is not None:
+        problems.extend(p.message for p in scan.problems)
+    return scan.files
 
 
 def loaded_versions(warehouse_file: Path) -> dict[str, str]:
@@ -124,6 +92,8 @@ def build_landing_sensor(units: tuple[Unit, ...], batch_job) -> dg.SensorDefinit
             requested.add((unit, quarter))
         for problem in problems:
             context.log.warning(problem)
+        if problems and not requested:
+            yield dg.SkipReason(skip_reason_with_problems(problems))
         if requested:
             keys = sorted(unit_quarter_key(unit, quarter) for unit, quarter in requested)
             state = hashlib.sha256("|".join(_state(seen, u, q) for u, q in sorted(
@@ -134,6 +104,14 @@ def build_landing_sensor(units: tuple[Unit, ...], batch_job) -> dg.SensorDefinit
         context.update_cursor(json.dumps(seen, sort_keys=True))
 
     return landing_sensor
+
+
+def skip_reason_with_problems(problems: list[str]) -> str:
+    """The tick's text when nothing new landed but some entries are not read (shown in the UI)."""
+    shown = problems[:20]
+    more = f"\n… i {len(problems) - len(shown)} więcej" if len(problems) > len(shown) else ""
+    return (f"Brak nowych plików do wczytania. Pominięte wpisy w folderze przyjęć ({len(problems)}):\n"
+            + "\n".join(f"- {p}" for p in shown) + more)
 
 
 def _state(seen: dict[str, list[str]], unit: str, quarter: str | None) -> str:

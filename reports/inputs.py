@@ -41,6 +41,8 @@ class ReportInputs:
     file_versions: list[dict] = field(default_factory=list)
     narrative: list[dict] = field(default_factory=list)  # mart.narrative (reports/sections/narrative.py)
     expense_documents: list[dict] = field(default_factory=list)  # mart.fact_expense (reports/sections/documents.py)
+    # Entries under the landing root that are not read (core/landing.py): unit, path, problem, fix.
+    landing_problems: list[dict] = field(default_factory=list)
     # Warehouse tables that do not exist (yet): their inputs are empty and the report says so.
     missing: list[str] = field(default_factory=list)
 

@@ -63,8 +63,9 @@ CREATE TABLE report.settlement (unit VARCHAR, quarter VARCHAR, direct_quarter DE
     eu_quarter DECIMAL(18,2), eu_cumulative DECIMAL(18,2), national_quarter DECIMAL(18,2),
     national_cumulative DECIMAL(18,2), budget_total DECIMAL(18,2), budget_used_share DECIMAL(9,4),
     cross_financing DECIMAL(18,2), cross_financing_share DECIMAL(9,4), cross_financing_limit DECIMAL(9,4),
-    cross_financing_over_limit BOOLEAN, fixed_assets DECIMAL(18,2), fixed_assets_share DECIMAL(9,4),
-    fixed_assets_limit DECIMAL(9,4), fixed_assets_over_limit BOOLEAN, projected_total DECIMAL(18,2), projection_risk BOOLEAN);
+    cross_financing_allowed DECIMAL(18,2), cross_financing_over_limit BOOLEAN, fixed_assets DECIMAL(18,2),
+    fixed_assets_share DECIMAL(9,4), fixed_assets_limit DECIMAL(9,4), fixed_assets_allowed DECIMAL(18,2),
+    fixed_assets_over_limit BOOLEAN, projected_total DECIMAL(18,2), projection_risk BOOLEAN);
 CREATE TABLE report.advances (unit VARCHAR, quarter VARCHAR, tranches BIGINT, received_total DECIMAL(18,2),
     received_eu DECIMAL(18,2), received_state DECIMAL(18,2), spent DECIMAL(18,2), spent_share DECIMAL(9,4),
     threshold DECIMAL(9,4), next_tranche_allowed BOOLEAN);
@@ -105,6 +106,7 @@ def _settlement(unit: str, direct_q: D, direct_cum: D, budget: D, cross: D, fixe
         "budget_total": budget, "budget_used_share": (el_cum / budget).quantize(D("0.0001")),
         "cross_financing": cross, "cross_financing_share": (cross / el_cum).quantize(D("0.0001")),
         "cross_financing_limit": D("0.10"), "cross_financing_over_limit": cross > D("0.10") * el_cum,
+        "cross_financing_allowed": D("0.10") * budget, "fixed_assets_allowed": D("0.10") * budget,
         "fixed_assets": fixed, "fixed_assets_share": (fixed / el_cum).quantize(D("0.0001")),
         "fixed_assets_limit": D("0.10"), "fixed_assets_over_limit": fixed > D("0.10") * el_cum,
         "projected_total": projected, "projection_risk": projected < budget * D("0.95"),

@@ -237,15 +237,61 @@ def test_15_unreadable_date_is_a_type_error_with_header_value_and_fix(with_budge
 
 # ------------------------------------------------------------------------- amounts
 
-def test_16_negative_amount(with_budget):
+def test_16_negative_amount_on_a_document_not_marked_as_correction(with_budget):
     pipe = with_budget
     write_expenses(pipe.landing, [expense("FV/1/2021"), expense("FV/2/2021", gross="500,00", net="500,00",
                                                                 eligible="-50,00", vat="0,00")])
     assert pipe.run("expenses").success
-    assert pipe.quarantine("expenses") == [(3, "eligible_amount", "range", "error", "-50,00")]
-    assert pipe.messages("expenses", "range") == [
-        "Kolumna „Kwota wydatków kwalifikowalnych”: wartość „-50,00” spoza dozwolonego zakresu (dozwolone ≥ 0). "
-        "Popraw wartość."]
+    # the file has no "Faktura korygująca" column (optional, default N): no cell value to show
+    assert pipe.quarantine("expenses") == [(3, "correction", "negative_only_on_correction", "error", None)]
+    assert pipe.messages("expenses", "negative_only_on_correction") == [
+        "Dokument ma kwotę ujemną („Kwota wydatków kwalifikowalnych” -50,00), a nie jest oznaczony jako faktura "
+        "korygująca. Jeśli to korekta, wpisz T w kolumnie „Faktura korygująca (T/N)”; jeśli nie, popraw kwotę "
+        "(kwoty zwykłego dokumentu nie mogą być ujemne)."]
+    assert docs(pipe) == [ELIGIBLE_DOCS[0]]
+
+
+CORRECTION_HEADERS = ["Faktura korygująca (T/N)"]
+
+
+def write_with_corrections(pipe, rows: list[tuple[list, str]]):
+    from landing_fixtures import EXPENSE_HEADERS
+    from validation_fixtures import write_csv
+
+    write_csv(folder(pipe.landing) / "wydatki.csv", EXPENSE_HEADERS + CORRECTION_HEADERS,
+              [row + [flag] for row, flag in rows])
+
+
+def test_16b_correction_invoice_lowers_eligible_costs(with_budget):
+    pipe = with_budget
+    write_with_corrections(pipe, [
+        (expense("FV/1/2021"), "N"),
+        (expense("KOR/1/2021", gross="-123,00", net="-100,00", eligible="-123,00", vat="-23,00"), "T"),
+        (expense("KOR/2/2021", gross="-246,00", net="-200,00", eligible="-200,00", vat="0,00"), "T"),
+    ])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == []
+    assert docs(pipe) == [("FV/1/2021", Decimal("1230.00")), ("KOR/1/2021", Decimal("-123.00")),
+                          ("KOR/2/2021", Decimal("-200.00"))]
+    assert pipe.staged("expenses", "document_no, correction") == [
+        ("FV/1/2021", False), ("KOR/1/2021", True), ("KOR/2/2021", True)]
+
+
+def test_16c_correction_with_mixed_signs_and_eligible_beyond_gross(with_budget):
+    pipe = with_budget
+    write_with_corrections(pipe, [
+        (expense("FV/1/2021"), ""),
+        (expense("KOR/1/2021", gross="-123,00", net="-100,00", eligible="50,00", vat="0,00"), "T"),
+        (expense("KOR/2/2021", gross="-100,00", net="-100,00", eligible="-150,00", vat="0,00"), "T"),
+    ])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [
+        (3, "gross_amount", "correction_one_sign", "error", "-123,00"),
+        (4, "eligible_amount", "eligible_le_gross", "error", "-150,00")]
+    assert pipe.messages("expenses", "correction_one_sign") == [
+        "Faktura korygująca ma kwoty ujemne i dodatnie jednocześnie (dodatnie: „Kwota wydatków kwalifikowalnych” "
+        "50,00). Korekta zmniejszająca ma wszystkie kwoty ze znakiem minus, zwiększająca — wszystkie dodatnie. "
+        "Popraw znaki kwot."]
     assert docs(pipe) == [ELIGIBLE_DOCS[0]]
 
 
@@ -258,14 +304,32 @@ def test_17_eligible_greater_than_gross(with_budget):
     assert docs(pipe) == [ELIGIBLE_DOCS[1]]
 
 
-def test_18_vat_not_gross_minus_net(with_budget):
+def test_18_vat_above_gross_minus_net(with_budget):
     pipe = with_budget
-    write_expenses(pipe.landing, [expense("FV/1/2021", vat="229,99"), expense("FV/2/2021", gross="500,00",
+    write_expenses(pipe.landing, [expense("FV/1/2021", vat="230,01"), expense("FV/2/2021", gross="500,00",
                                   net="500,00", eligible="500,00", vat="0,00")])
     assert pipe.run("expenses").success
-    assert pipe.quarantine("expenses") == [(2, "vat_amount", "vat_consistent", "error", "229,99")]
+    assert pipe.quarantine("expenses") == [(2, "vat_amount", "vat_consistent", "error", "230,01")]
     assert pipe.messages("expenses", "vat_consistent") == [
-        "Kwota VAT nie jest równa różnicy kwot brutto i netto (oczekiwano 230,00). Popraw VAT albo kwoty dokumentu."]
+        "„W tym VAT” to VAT wliczony w kwotę wydatków kwalifikowalnych: od 0 do 230,00 (najwyżej brutto − netto "
+        "i najwyżej kwota kwalifikowalna). Popraw VAT; jeśli VAT jest odzyskiwany, wpisz 0, a jako kwotę "
+        "kwalifikowalną kwotę netto."]
+
+
+def test_18b_recoverable_vat_eligible_net_vat_zero_is_valid(with_budget):
+    """SL2014: "W tym VAT" is the VAT inside the eligible amount; recoverable VAT → eligible = net, VAT 0."""
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", gross="1 230,00", net="1 000,00", eligible="1 000,00",
+                                          vat="0,00"),
+                                  expense("FV/2/2021", gross="1 230,00", net="1 000,00", eligible="1 100,00",
+                                          vat="100,00"),
+                                  expense("FV/3/2021", gross="1 230,00", net="1 000,00", eligible="100,00",
+                                          vat="150,00")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(4, "vat_amount", "vat_consistent", "error", "150,00")]
+    assert pipe.messages("expenses", "vat_consistent")[0].startswith(
+        "„W tym VAT” to VAT wliczony w kwotę wydatków kwalifikowalnych: od 0 do 100,00 ")
+    assert docs(pipe) == [("FV/1/2021", Decimal("1000.00")), ("FV/2/2021", Decimal("1100.00"))]
 
 
 def test_19_exact_duplicate_rows_first_copy_kept(with_budget):
@@ -308,6 +372,9 @@ def test_22_unknown_service_code_and_unknown_participant(pipe):
                                              (4, "participant_id", "participant_exists", "error", "ELB/0099")]
     assert pipe.staged("deliveries", "participant_id, service_code") == [("ELB/0001", "OPK"), (None, "FIZ")]
     assert pipe.summary("deliveries") == (4, 2, 2, 0)
+    assert pipe.messages("deliveries", "service_in_catalogue") == [
+        "Kodu usługi „XYZ” nie ma w katalogu usług jednostki (umowa/uslugi.csv). Dozwolone kody: FIZ, OPK. "
+        "Popraw kod albo dopisz usługę do katalogu i wczytaj katalog ponownie."]
 
 
 def test_23_participant_from_an_earlier_quarter_is_known(pipe):
@@ -406,8 +473,61 @@ def test_29_binary_garbage_named_csv(with_budget):
     (folder(pipe.landing) / "wydatki.csv").write_bytes(bytes(range(256)) * 20)
     outcome = pipe.run("expenses")
     assert not outcome.success
-    assert "plik nie jest plikiem tekstowym CSV (zawiera bajty binarne)" in outcome.failure
+    assert ("plik nie jest plikiem tekstowym CSV (zawiera bajty binarne, a nie ma oznaczenia UTF-16 BOM); próbowano "
+            "kodowań: UTF-8 (z BOM lub bez), UTF-16 z BOM, Windows-1250.") in outcome.failure
     _expenses_intact(pipe)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_29b_utf16_with_bom_is_decoded(with_budget, encoding):
+    from landing_fixtures import EXPENSE_HEADERS
+    from validation_fixtures import write_csv
+
+    pipe = with_budget
+    path = write_csv(folder(pipe.landing) / "wydatki.csv", EXPENSE_HEADERS,
+                     [expense("FV/1/2021", item="Żłobek – opieka"), expense("FV/2/2021", gross="500,00", net="500,00",
+                                                                           eligible="500,00", vat="0,00")],
+                     encoding=encoding)
+    if encoding == "utf-16-be":  # Python's utf-16-be writes no BOM: add it as Excel's "Unicode text" does
+        path.write_bytes(b"\xfe\xff" + path.read_bytes())
+    assert pipe.run("expenses").success
+    assert docs(pipe) == ELIGIBLE_DOCS
+    assert pipe.sql("SELECT item_name FROM staging.expenses ORDER BY row_number LIMIT 1") == [("Żłobek – opieka",)]
+
+
+def test_29c_undecodable_text_names_the_encodings_tried(with_budget):
+    pipe = with_budget
+    target = folder(pipe.landing) / "wydatki.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # 0x98 is neither UTF-8 nor defined in Windows-1250; it is byte 21 (19 of the header line + "FV")
+    target.write_bytes(b"Nr dokumentu;Kwota\n" + b"FV\x98;1\n")
+    outcome = pipe.run("expenses")
+    assert not outcome.success
+    assert ("nie można odczytać kodowania znaków (bajt 21); próbowano kodowań: UTF-8 (z BOM lub bez), UTF-16 z BOM, "
+            "Windows-1250.") in outcome.failure
+
+
+def test_29d_totals_row_at_the_end_of_an_accounting_export_is_skipped(with_budget):
+    pipe = with_budget
+    totals = ["Razem", "", "", "", "", "", "", "1 730,00", "1 500,00", "1 730,00", "230,00", "", "", ""]
+    total_in_item = ["", "", "", "", "", "", "Suma:", "1 730,00", "1 500,00", "1 730,00", "230,00", "", "", ""]
+    write_expenses(pipe.landing, [expense("FV/1/2021"), expense("FV/2/2021", gross="500,00", net="500,00",
+                                  eligible="500,00", vat="0,00"), total_in_item, totals])
+    outcome = pipe.run("expenses")
+    assert outcome.success
+    assert pipe.quarantine("expenses") == []
+    assert docs(pipe) == ELIGIBLE_DOCS
+    assert pipe.summary("expenses") == (2, 2, 0, 0)
+    assert outcome.metadata["raw/expenses"]["pominięte wiersze podsumowania"] == (
+        "wiersz 4, 5 to podsumowanie („Razem”/„Suma”/„Ogółem” bez identyfikatorów) — pominięty, nie jest dokumentem")
+
+
+def test_29e_a_row_named_like_a_total_but_with_identifiers_is_data(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021"), expense("FV/2/2021", gross="500,00", net="500,00",
+                                  eligible="500,00", vat="0,00", item="Suma ubezpieczenia OC")])
+    assert pipe.run("expenses").success
+    assert docs(pipe) == ELIGIBLE_DOCS
 
 
 def test_30_file_of_another_unit_named_in_the_header_block(pipe):
@@ -490,7 +610,7 @@ def test_33_100k_deliveries_with_one_bad_row(pipe):
 
 def test_34_resent_corrected_file_replaces_quarantine_and_rows(with_budget):
     pipe = with_budget
-    write_expenses(pipe.landing, [expense("FV/1/2021", vat="1,00"), expense("FV/2/2021", gross="500,00",
+    write_expenses(pipe.landing, [expense("FV/1/2021", vat="231,00"), expense("FV/2/2021", gross="500,00",
                                   net="500,00", eligible="500,00", vat="0,00")])
     assert pipe.run("expenses").success
     assert pipe.summary("expenses") == (2, 1, 1, 0)
@@ -520,7 +640,7 @@ def test_36_unquoted_separator_in_a_text_quarantines_that_row_only(with_budget):
     lines = [";".join(EXPENSE_HEADERS),
              ";".join(map(str, expense("FV/1/2021"))),
              ";".join(map(str, expense("FV/3/2021", item="Catering; obiad"))),     # 15 cells: values shifted
-             '"FV/2/2021";526-000-12-46;02.08.2021;;1;3.1;"Monitor 24"" i ""ABC"" sp. z o.o.";'
+             '"FV/2/2021";526-000-12-46;02.08.2021;;1;1.1;"Monitor 24"" i ""ABC"" sp. z o.o.";'
              "500,00;500,00;500,00;0,00;N;N;T",
              ";".join(map(str, expense("FV/4/2021", item='Monitor 24"', gross="500,00", net="500,00",
                                        eligible="500,00", vat="0,00")))]
@@ -641,3 +761,41 @@ def test_40_pesel_as_participant_id_and_in_free_text_never_reaches_the_warehouse
     data = b"".join(p.read_bytes() for p in pipe.db.parent.iterdir() if p.name.startswith(pipe.db.name))
     for pesel in (PESEL_A, PESEL_B, PESEL_C):
         assert pesel.encode() not in data
+
+
+# ------------------------------------------------------------------------- codes that match nothing (issue 12)
+
+def test_40_category_outside_the_tasks_budget_is_an_error_naming_the_allowed_values(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021"),
+                                  expense("FV/2/2021", gross="500,00", net="500,00", eligible="500,00", vat="0,00",
+                                          category='=HYPERLINK("http://x";"2.1")'),
+                                  expense("FV/3/2021", task=7)])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [
+        (3, "cost_category", "category_in_budget", "error", '=HYPERLINK("http://x";"2.1")'),
+        (3, "cost_category", "formula_text", "warning", '=HYPERLINK("http://x";"2.1")'),
+        (4, "task_no", "task_in_budget", "error", "7")]
+    assert pipe.messages("expenses", "category_in_budget") == [
+        'Kategorii kosztów „=HYPERLINK("http://x";"2.1")” nie ma w budżecie tego zadania (umowa/budzet.csv). '
+        "Dozwolone kategorie zadania: 1.1. Popraw kategorię albo numer zadania."]
+    assert pipe.messages("expenses", "task_in_budget") == [
+        "Zadania o numerze „7” nie ma w budżecie projektu (umowa/budzet.csv). Dozwolone numery zadań: 0, 1, 2. "
+        "Popraw numer zadania."]
+    assert docs(pipe) == [ELIGIBLE_DOCS[0]]
+
+
+def test_41_indicator_code_outside_the_catalogue_is_an_error(pipe):
+    from validation_fixtures import write_csv
+
+    write_csv(pipe.landing / "elblag" / "umowa" / "wskazniki.csv",
+              ["Kod wskaźnika", "Wartość docelowa ogółem", "w tym kobiety", "w tym mężczyźni"],
+              [["PROD_OSOBY_USLUGI", "500", "300", "200"], ["PROD_OSOBY_USLUGII", "10", "", ""]])
+    assert pipe.run("indicator_targets", quarter=None).success
+    assert pipe.quarantine("indicator_targets", quarter=None) == [
+        (3, "indicator_code", "indicator_in_catalogue", "error", "PROD_OSOBY_USLUGII")]
+    assert pipe.messages("indicator_targets", "indicator_in_catalogue", quarter=None) == [
+        "Kodu wskaźnika „PROD_OSOBY_USLUGII” nie ma w katalogu wskaźników (schemas/indicators.yaml), więc jego "
+        "wartość docelowa nie byłaby pokazana. Dozwolone kody: PROD_OSOBY_USLUGI, PROD_OSOBY_ZAGROZONE, "
+        "PROD_OSOBY_IPUS, PROD_CUS, PROD_KAMIENIE, REZ_SCIEZKA. Popraw kod."]
+    assert pipe.staged("indicator_targets", "indicator_code", None) == [("PROD_OSOBY_USLUGI",)]

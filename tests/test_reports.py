@@ -24,7 +24,7 @@ import pytest
 import report_fixtures as fx
 
 from core.registry import load_units
-from core.resources import ReportsResource, WarehouseResource
+from core.resources import LandingResource, ReportsResource, WarehouseResource
 from pipelines.partitions import quarter_partitions
 from reports import queries
 from reports.builder import CONSOLIDATED, build_report
@@ -85,7 +85,8 @@ def produced(tmp_path_factory):
         [asset],
         partition_key=PARTITION,
         resources={"warehouse": WarehouseResource(path=str(warehouse)),
-                   "reports": ReportsResource(root=str(root / "reports"), port=port)},
+                   "reports": ReportsResource(root=str(root / "reports"), port=port),
+                   "landing": LandingResource(root=str(root / "landing"))},
         run_config={"ops": {"report__quarterly_reports": {"config": {"units": list(fx.UNITS)}}}},
         instance=dg.DagsterInstance.ephemeral(),
     )

@@ -186,8 +186,13 @@ def test_expenses_consistent_and_within_budget_lines(sample, unit_key):
             assert quarter_start(quarter) <= row["issue_date"] <= row["payment_date"] <= quarter_end(quarter)
             assert unit.period_start <= row["issue_date"] and row["payment_date"] <= unit.period_end
             assert row["net_amount"] <= row["gross_amount"]
-            assert row["vat_amount"] == row["gross_amount"] - row["net_amount"]
-            assert row["eligible_amount"] in (row["gross_amount"], row["net_amount"])
+            # SL2014 "W tym VAT" = VAT inside the eligible amount: gross − net when eligible = gross,
+            # 0 when the VAT is recoverable (eligible = net)
+            if row["eligible_amount"] == row["gross_amount"]:
+                assert row["vat_amount"] == row["gross_amount"] - row["net_amount"]
+            else:
+                assert row["eligible_amount"] == row["net_amount"] and row["vat_amount"] == 0
+            assert row["correction"] is False
             for flag in ("cross_financing", "fixed_asset", "commissioned"):
                 assert row[flag] == line[flag]
             if row["issuer_nip"] is not None:

@@ -16,7 +16,8 @@ def _evaluate(sensor, resources, cursor=None):
     context = dg.build_sensor_context(cursor=cursor, resources={"landing": resources["landing"],
                                                                 "warehouse": resources["warehouse"]})
     result = sensor(context)
-    requests = list(result) if result is not None else []
+    # run requests only; a SkipReason (the tick's text about entries not read) is tested on its own
+    requests = [r for r in (list(result) if result is not None else []) if isinstance(r, dg.RunRequest)]
     return requests, context.cursor
 
 
@@ -141,7 +142,7 @@ def test_folders_outside_the_period_or_misnamed_are_reported_and_never_stop_the_
     write_csv(landing / "elblag" / "2021Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])
     write_csv(landing / "elblag" / "2024Q1" / "wydatki.csv", EXPENSE_HEADERS, [row])  # after Elbląg's period
     write_csv(landing / "srokowo" / "2021-Q2" / "wydatki.csv", EXPENSE_HEADERS, [row])  # not the folder name read
-    (landing / "srokowo" / "archiwum").mkdir()  # not a quarter: ignored silently
+    (landing / "srokowo" / "archiwum").mkdir()  # not a quarter: reported too (issue 12: nothing ignored silently)
     from core.registry import load_units
     from pipelines.sensors import landing_files
 
@@ -149,12 +150,53 @@ def test_folders_outside_the_period_or_misnamed_are_reported_and_never_stop_the_
     found = landing_files(landing, load_units(), problems)
     assert list(found) == ["elblag/2021Q1/wydatki.csv"]
     assert problems == [
-        "folder elblag/2024Q1 nie jest czytany: kwartał poza okresem projektu jednostki (2021Q1–2023Q3)",
-        "folder srokowo/2021-Q2 nie jest czytany: nazwij go 2021Q2",
+        "elblag/2024Q1/: folder nie jest czytany: kwartał 2024Q1 jest poza okresem projektu jednostki (2021Q1–2023Q3). "
+        "Co zrobić: Sprawdź kwartał wniosku: dane spoza okresu projektu nie są rozliczane; przenieś pliki do "
+        "właściwego kwartału albo usuń folder.",
+        "srokowo/2021-Q2/: folder nie jest czytany: nazwa kwartału zapisana inaczej niż 2021Q2. "
+        "Co zrobić: Zmień nazwę folderu na 2021Q2.",
+        "srokowo/archiwum/: folder nie jest czytany: to nie jest folder kwartału (RRRRQn, np. 2021Q3) ani folder "
+        "umowy (umowa/). Co zrobić: Przenieś pliki kwartału do folderu srokowo/<RRRR>Q<n>/, a pliki umowy do "
+        "srokowo/umowa/; folder, który nie zawiera danych do wczytania, usuń z folderu przyjęć.",
     ]
     sensor = build_definitions(resources=resources).resolve_sensor_def("landing_sensor")
     requests, _ = _evaluate(sensor, resources)
     assert _keys(requests) == ["elblag|2021Q1"]
+
+
+def test_every_file_not_in_a_valid_place_is_reported_with_its_fix(landing, resources):
+    """Issue 12: a tranche file at the unit root, an unknown name, an unsupported extension, an agreement
+    file in a quarter folder — each reported with path and fix, in the sensor's tick too."""
+    write_csv(landing / "srokowo" / "transze.csv", ["Nr transzy"], [["1"]])
+    write_csv(landing / "srokowo" / "2021Q2" / "faktury.csv", ["x"], [["1"]])
+    write_csv(landing / "srokowo" / "2021Q2" / "wydatki.ods", ["x"], [["1"]])
+    write_csv(landing / "srokowo" / "2021Q2" / "budzet.csv", ["x"], [["1"]])
+    (landing / "srokowo" / "2021Q2" / ".~lock.wydatki.csv#").write_text("lock")  # editor lock file: not data
+    from core.landing import scan_landing
+    from core.registry import load_units
+
+    scan = scan_landing(landing, load_units())
+    assert scan.files == {}
+    assert [(p.unit, p.path, p.problem, p.fix) for p in scan.problems] == [
+        ("srokowo", "srokowo/2021Q2/budzet.csv", "plik nie jest czytany: ten plik należy do innego folderu.",
+         "Przenieś plik do folderu srokowo/umowa/."),
+        ("srokowo", "srokowo/2021Q2/faktury.csv",
+         "plik nie jest czytany: nieznana nazwa pliku (w tym folderze czytane są: swiadczenia.csv, swiadczenia.xlsx, "
+         "transze.csv, transze.xlsx, uczestnicy.csv, uczestnicy.xlsx, wydatki.csv, wydatki.xlsx).",
+         "Nadaj plikowi nazwę z kontraktu danych (szablon: `cus templates`) albo usuń go z folderu przyjęć."),
+        ("srokowo", "srokowo/2021Q2/wydatki.ods", "plik nie jest czytany: rozszerzenie „.ods” nie jest obsługiwane.",
+         "Zapisz plik jako wydatki.csv albo wydatki.xlsx (szablon: `cus templates`)."),
+        ("srokowo", "srokowo/transze.csv",
+         "plik leży bezpośrednio w folderze jednostki, poza folderem kwartału — nie jest czytany.",
+         "Przenieś plik do folderu kwartału wniosku: srokowo/<RRRR>Q<n>/transze.csv (np. srokowo/2021Q1/transze.csv)."),
+    ]
+    sensor = build_definitions(resources=resources).resolve_sensor_def("landing_sensor")
+    context = dg.build_sensor_context(resources={"landing": resources["landing"], "warehouse": resources["warehouse"]})
+    (skip,) = list(sensor(context))
+    assert isinstance(skip, dg.SkipReason)
+    assert skip.skip_message.startswith("Brak nowych plików do wczytania. Pominięte wpisy w folderze przyjęć (4):\n"
+                                        "- srokowo/2021Q2/budzet.csv: plik nie jest czytany")
+    assert "- srokowo/transze.csv: plik leży bezpośrednio w folderze jednostki" in skip.skip_message
 
 
 def test_going_back_to_an_earlier_file_content_is_ingested_again(landing, resources):

@@ -3,6 +3,7 @@ Python, indirect costs, EU/national split, limits, 70% rule, commissioned share,
 burn-rate projection, a corrected re-sent quarter. Expectations computed by hand in comments."""
 
 import random
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -367,3 +368,157 @@ def test_milestones_table(wh):
 def test_units_fixture_matches_registry_rules():
     units = {u.key: u for u in test_units()}
     assert units["testowo"].quarters == ["2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1", "2022Q2"]
+
+
+# ---- issue 12: a quarter's figures are the claim's; limits judged against the agreement --------
+
+def _drugie(expenses_by_quarter: dict[str, list[dict]], budget: list[dict] | None = None):
+    import duckdb
+    from mart_fixtures import validation
+
+    conn = duckdb.connect()
+    validation(conn)
+    load_drugie(conn, expenses=expenses_by_quarter.get("2021Q1", []))
+    if budget is not None:
+        put(conn, "budget", "drugie", None, budget)
+    for quarter, docs in expenses_by_quarter.items():
+        if quarter != "2021Q1":
+            put(conn, "expenses", "drugie", quarter, docs)
+    build_all(conn)
+    return conn
+
+
+def test_quarter_indirect_costs_are_the_flat_rate_of_the_quarters_direct_costs():
+    """Issue 12 example: 99 680,97 × 15% = 14 952,1455 → 14 952,15 in the claim (the cumulative
+    difference gave 14 952,14). Q1 direct 0,05 → indirect 0,0075 → 0,01 (half up)."""
+    conn = _drugie({"2021Q1": [expense("D/1", 1, "1.1", "0.05")],
+                    "2021Q2": [expense("D/2", 1, "1.1", "99680.97", issued=date(2021, 5, 5))]})
+    s = by_quarter(conn, "settlement", "drugie",
+                   "direct_quarter, indirect_quarter, indirect_cumulative, eligible_quarter, eligible_cumulative, "
+                   "eu_quarter, eu_cumulative, national_quarter, national_cumulative")
+    # Q1: eligible 0,05 + 0,01 = 0,06; EU 0,06 × 0,8428 = 0,050568 → 0,05; national 0,01
+    assert s["2021Q1"] == {"direct_quarter": D("0.05"), "indirect_quarter": D("0.01"), "indirect_cumulative": D("0.01"),
+                           "eligible_quarter": D("0.06"), "eligible_cumulative": D("0.06"),
+                           "eu_quarter": D("0.05"), "eu_cumulative": D("0.05"),
+                           "national_quarter": D("0.01"), "national_cumulative": D("0.01")}
+    # Q2: indirect 14 952,15; eligible 99 680,97 + 14 952,15 = 114 633,12;
+    #     EU 114 633,12 × 0,8428 = 96 612,793536 → 96 612,79; national 18 020,33
+    #     cumulative = sum of quarters: indirect 14 952,16; eligible 114 633,18; EU 96 612,84; national 18 020,34
+    assert s["2021Q2"] == {"direct_quarter": D("99680.97"), "indirect_quarter": D("14952.15"),
+                           "indirect_cumulative": D("14952.16"), "eligible_quarter": D("114633.12"),
+                           "eligible_cumulative": D("114633.18"), "eu_quarter": D("96612.79"),
+                           "eu_cumulative": D("96612.84"), "national_quarter": D("18020.33"),
+                           "national_cumulative": D("18020.34")}
+
+
+def test_quarter_eu_part_is_rounded_down_per_quarter_and_cumulative_is_their_sum():
+    """Two quarters of 0,03 direct: each eligible 0,03 (0,0045 → 0,00 indirect), EU 0,025284 → 0,02 per
+    quarter, cumulative EU 0,04 (the cumulative rule would give eu_part(0,06) = 0,05)."""
+    conn = _drugie({"2021Q1": [expense("D/1", 1, "1.1", "0.03")],
+                    "2021Q2": [expense("D/2", 1, "1.1", "0.03", issued=date(2021, 5, 5))]})
+    s = by_quarter(conn, "settlement", "drugie", "eu_quarter, eu_cumulative, national_quarter, national_cumulative")
+    assert s["2021Q2"] == {"eu_quarter": D("0.02"), "eu_cumulative": D("0.04"), "national_quarter": D("0.01"),
+                           "national_cumulative": D("0.02")}
+
+
+def test_correction_documents_lower_the_quarter():
+    """A correction of −1 000,00 in Q2 after 2 000,00 in Q1: Q2 direct −1 000,00, indirect −150,00,
+    eligible −1 150,00, EU −969,22 (−969,22 exactly: 1 150 × 0,8428 = 969,22), cumulative 1 150,00."""
+    conn = _drugie({"2021Q1": [expense("D/1", 1, "1.1", "2000.00")],
+                    "2021Q2": [expense("K/1", 1, "1.1", "-1000.00", issued=date(2021, 5, 5))]})
+    s = by_quarter(conn, "settlement", "drugie", "direct_quarter, indirect_quarter, eligible_quarter, eu_quarter, "
+                   "eligible_cumulative")
+    assert s["2021Q2"] == {"direct_quarter": D("-1000.00"), "indirect_quarter": D("-150.00"),
+                           "eligible_quarter": D("-1150.00"), "eu_quarter": D("-969.22"),
+                           "eligible_cumulative": D("1150.00")}
+
+
+DRUGIE_BUDGET_WITH_ADAPTATION = [
+    {"task_no": 1, "task_name": "Usługi", "cost_category": "1.1", "category_name": "Usługi", "amount": D("8000.00")},
+    {"task_no": 1, "task_name": "Usługi", "cost_category": "1.2", "category_name": "Adaptacja lokalu",
+     "amount": D("2000.00"), "fixed_asset": True, "cross_financing": True},
+    {"task_no": 0, "task_name": "Koszty pośrednie", "cost_category": "0.1", "category_name": "Koszty pośrednie",
+     "amount": D("1500.00")},
+]
+
+
+@pytest.mark.parametrize("adaptation, over, rule, message", [
+    # allowed = min(budget line 2 000,00, 10% × 11 500,00 = 1 150,00) = 1 150,00
+    # 1 000,00 of eligible 1 500 + 225 = 1 725,00 = 57,97% of spending to date: information only
+    ("1000.00", False, "SRODKI_TRWALE_UDZIAL",
+     "Środki trwałe 1 000,00 zł = 57,97% dotychczasowych wydatków kwalifikowalnych (limit 10,00% liczony od wartości "
+     "projektu); w umowie dozwolone 1 150,00 zł — udział zmaleje wraz z kolejnymi wydatkami."),
+    # 1 150,01 > 1 150,00: over the agreement's allowance — an error
+    ("1150.01", True, "SRODKI_TRWALE_LIMIT",
+     "Środki trwałe narastająco 1 150,01 zł przekraczają kwotę dozwoloną w umowie 1 150,00 zł (linie budżetu "
+     "środków trwałych, najwyżej 10,00% wartości projektu 11 500,00 zł)."),
+])
+def test_fixed_assets_judged_against_the_agreement_not_the_share_to_date(adaptation, over, rule, message):
+    conn = _drugie({"2021Q1": [expense("D/1", 1, "1.1", "500.00"),
+                               expense("D/2", 1, "1.2", adaptation, fixed=True)]}, DRUGIE_BUDGET_WITH_ADAPTATION)
+    got = conn.execute("SELECT fixed_assets_allowed, fixed_assets_over_limit, fixed_assets_share_above_limit "
+                       "FROM report.settlement WHERE unit = 'drugie'").fetchone()
+    assert got == (D("1150.00"), over, True)
+    flags = conn.execute("SELECT severity, rule, message FROM report.flags WHERE unit = 'drugie' "
+                         "AND rule LIKE 'SRODKI_TRWALE%'").fetchall()
+    assert flags == [("error" if over else "info", rule, message)]
+
+
+def test_cross_financing_without_a_budget_line_is_over_the_agreement():
+    """The agreement's budget has no cross-financing line: allowed 0,00, any cross-financing is an error."""
+    conn = _drugie({"2021Q1": [expense("D/1", 1, "1.1", "100.00", cross=True)]})
+    got = conn.execute("SELECT cross_financing_allowed, cross_financing_over_limit, severity, message "
+                       "FROM report.settlement JOIN report.flags USING (unit, quarter) "
+                       "WHERE unit = 'drugie' AND rule = 'CROSS_FINANCING_LIMIT'").fetchone()
+    assert got == (D("0.00"), True, "error",
+                   "Cross-financing narastająco 100,00 zł przekracza kwotę dozwoloną w umowie 0,00 zł (linie budżetu "
+                   "cross-financing, najwyżej 10,00% wartości projektu 11 500,00 zł).")
+
+
+def test_a_quarter_without_data_gets_no_report(wh):
+    """Issue 12 point 9 (docs/settlement.md "Kwartał bez danych"): testowo sent no file for 2021Q3 —
+    no report for it; drugie (data only in 2021Q1) gets none for 2021Q3 either."""
+    from assets.report.report_files import split_units_with_data
+
+    units = {u.key: u for u in test_units()}
+    both = [units["testowo"], units["drugie"]]
+    assert split_units_with_data(wh, "2021Q3", both) == ([], ["testowo", "drugie"])
+    with_data, without = split_units_with_data(wh, "2021Q2", both)
+    assert [u.key for u in with_data] == ["testowo"] and without == ["drugie"]
+    with_data, without = split_units_with_data(wh, "2021Q1", both)
+    assert [u.key for u in with_data] == ["testowo", "drugie"] and without == []
+
+
+def test_report_data_quality_lists_files_not_read_and_no_tranche_wording(tmp_path):
+    """Issue 12 point 5: a tranche file at the unit root is listed in the report's data-quality section;
+    with no tranche received the advances fact says so instead of "możliwy"."""
+    from datetime import datetime
+
+    from assets.report.report_files import landing_problem_rows
+    from reports import queries
+    from reports.builder import build_report
+    from reports.settings import default_settings
+
+    (tmp_path / "drugie").mkdir()
+    (tmp_path / "drugie" / "transze.csv").write_text("Nr transzy\n1\n", encoding="utf-8")
+    units = test_units()
+    drugie = [u for u in units if u.key == "drugie"]
+    import duckdb
+    from mart_fixtures import validation
+
+    conn = duckdb.connect()
+    validation(conn)
+    load_drugie(conn)
+    conn.execute("DELETE FROM staging.tranches WHERE unit = 'drugie'")
+    build_all(conn)
+    inputs = queries.load_report_inputs(conn, "2021Q1", drugie)
+    inputs.landing_problems = landing_problem_rows(tmp_path, units, drugie)
+    report = build_report(inputs, "unit", "drugie", default_settings(), datetime(2021, 4, 10))
+    quality = next(s for s in report.sections if s.id == "jakosc-danych")
+    table = next(t for t in quality.tables if t.id == "pominiete-pliki")
+    assert [(r["path"], r["problem"], r["fix"]) for r in table.rows] == [(
+        "drugie/transze.csv", "plik leży bezpośrednio w folderze jednostki, poza folderem kwartału — nie jest czytany.",
+        "Przenieś plik do folderu kwartału wniosku: drugie/<RRRR>Q<n>/transze.csv (np. drugie/2021Q1/transze.csv).")]
+    finance = next(s for s in report.sections if s.id == "postep-finansowy")
+    fact = next(f for f in finance.facts if f.label.startswith("Wniosek o kolejną transzę"))
+    assert fact.value == "nie otrzymano jeszcze żadnej transzy — wniosek o pierwszą transzę nie wymaga rozliczenia"

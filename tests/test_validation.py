@@ -72,7 +72,9 @@ def test_rule_files_use_known_references_and_compute_functions():
         for rule in dataset_rules(name):
             for ref in rule.references:
                 assert ref["scope"] in ("unit", "up_to_quarter", "other_quarters")
-                load_contract()[ref["dataset"]].column(ref["column"])
+                columns = ref["column"] if isinstance(ref["column"], list) else [ref["column"]]  # a pair: "a/b"
+                for column in columns:
+                    load_contract()[ref["dataset"]].column(column)
             assert rule.compute is None or rule.compute in COMPUTE
 
 
@@ -85,12 +87,17 @@ def test_eu_split_rule_rounds_down_like_the_design_example():
     assert out["expected"].to_list() == ["2098041,45", "84280,00"]
 
 
-def test_vat_rule_has_zero_tolerance():
+def test_vat_rule_is_the_vat_inside_the_eligible_amount():
+    """0 ≤ VAT ≤ gross − net and VAT ≤ eligible (SL2014 "W tym VAT"); zero tolerance at the limit."""
     money = pl.Decimal(18, 2)
-    frame = pl.DataFrame({"gross_amount": ["123.00", "123.00", "100.00"], "net_amount": ["100.00", "100.00", "100.00"],
-                          "vat_amount": ["23.00", "22.99", None]}).select(pl.all().cast(money))
+    frame = pl.DataFrame({"gross_amount": ["123.00", "123.00", "100.00", "123.00", "123.00", "123.00"],
+                          "net_amount": ["100.00", "100.00", "100.00", "100.00", "100.00", "100.00"],
+                          "eligible_amount": ["123.00", "123.00", "100.00", "100.00", "110.00", "110.00"],
+                          "vat_amount": ["23.00", "23.01", None, "0.00", "10.00", "-1.00"]}
+                         ).select(pl.all().cast(money)).with_columns(pl.lit(None, dtype=pl.Boolean).alias("correction"))
     out = COMPUTE["vat_consistent"](frame, {})
-    assert out["ok"].to_list() == [True, False, True]
+    assert out["ok"].to_list() == [True, False, True, True, True, False]
+    assert out["expected"].to_list()[:2] == ["23,00", "23,00"]
 
 
 def test_money_format_is_polish():
@@ -107,15 +114,19 @@ def test_validate_partition_splits_rows_and_builds_checks_without_personal_data(
     result = validate_partition(dataset("expenses"), raw_frame("expenses", rows), ELBLAG, "2021Q3",
                                 {"documents_other_quarters": ["FV/0"], "budget_tasks": [1, 2]},
                                 today=date(2021, 10, 5), checked_at=CHECKED_AT)
-    assert result.accepted["document_no"].to_list() == ["FV/1", "FV/3"]
+    # issue 12: a task outside the agreement's budget is an error (it was a warning counted "outside the budget")
+    assert result.accepted["document_no"].to_list() == ["FV/1"]
     assert result.quarantine.select("row_number", "rule", "column_name", "severity", "value").rows() == [
         (3, "type", "gross_amount", "error", "abc"),
-        (4, "task_in_budget", "task_no", "warning", "9"),
+        (4, "task_in_budget", "task_no", "error", "9"),
         (5, "required", "issue_date", "error", None),
     ]
+    assert result.quarantine.filter(pl.col("rule") == "task_in_budget")["message"].to_list() == [
+        "Zadania o numerze „9” nie ma w budżecie projektu (umowa/budzet.csv). Dozwolone numery zadań: 1, 2. "
+        "Popraw numer zadania."]
     assert result.summary | {"checked_at": None} == {
         "unit": "elblag", "quarter": "2021Q3", "dataset": "expenses", "source_file": "elblag/2021Q3/wydatki.csv",
-        "file_sha256": "ab" * 32, "received": 4, "accepted": 2, "quarantined": 2, "warnings": 1, "checked_at": None}
+        "file_sha256": "ab" * 32, "received": 4, "accepted": 1, "quarantined": 3, "warnings": 0, "checked_at": None}
     checks = {c.check_name: c for c in check_results(result)}
     typed = checks["wartosci_poprawnego_typu"]  # check names are the rules' Polish check_name (issue 13)
     assert typed.passed is False and typed.severity == dg.AssetCheckSeverity.WARN

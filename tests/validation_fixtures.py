@@ -70,8 +70,8 @@ def folder(landing: Path, unit: str = UNIT, quarter: str | None = QUARTER) -> Pa
 
 def expense(doc: str, issue: str = "02.08.2021", gross: str = "1 230,00", net: str = "1 000,00",
             eligible: str = "1 230,00", vat: str = "230,00", task: object = 1, nip: str = "526-000-12-46",
-            item: str = "Usługa opiekuńcza", payment: str = "") -> list:
-    return [doc, nip, issue, payment, task, "3.1", item, gross, net, eligible, vat, "N", "N", "T"]
+            item: str = "Usługa opiekuńcza", payment: str = "", category: str = "1.1") -> list:
+    return [doc, nip, issue, payment, task, category, item, gross, net, eligible, vat, "N", "N", "T"]
 
 
 def participant(pid: str, pesel: object = PESEL_A, sex: str = "Kobieta", start: object = "05.07.2021", **extra) -> list:
@@ -162,6 +162,7 @@ class RunOutcome:
     failed_steps: list[str] = field(default_factory=list)
     checks: dict[str, dict] = field(default_factory=dict)  # check name -> {passed, severity, metadata}
     materialized: list[str] = field(default_factory=list)
+    metadata: dict[str, dict] = field(default_factory=dict)  # asset key -> materialization metadata values
 
 
 class Pipeline:
@@ -194,6 +195,9 @@ class Pipeline:
                 }
             elif event.event_type_value == "ASSET_MATERIALIZATION":
                 outcome.materialized.append(event.asset_key.to_user_string())
+                materialization = event.event_specific_data.materialization
+                outcome.metadata[event.asset_key.to_user_string()] = {
+                    k: v.value for k, v in materialization.metadata.items()}
         return outcome
 
     def load_baseline(self, *datasets: str) -> None:

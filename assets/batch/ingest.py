@@ -41,6 +41,7 @@ from assets.staging.staging_assets import SUMMARY_SCHEMA, ensure_validation_tabl
 from assets.staging.typed import ensure_staging_tables
 from assets.staging.validate import PartitionInput, Validation, validate_batch
 from core.contract import Dataset, load_contract
+from core.key_fingerprint import ensure_key_fingerprint
 from core.registry import Unit
 from core.warehouse import identifier, query_frame, replace_partitions, transaction
 
@@ -89,6 +90,7 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
     ensure_validation_tables(conn)
     by_key = {u.key: u for u in units}
     with transaction(conn):
+        ensure_key_fingerprint(conn, secret)  # one warehouse = one key: another key is refused, nothing written
         for dataset in datasets:
             planned = [f for f in plan.files if f.dataset.name == dataset.name]
             accepted = _check_files(conn, dataset, planned, tables, landing_root, units, result)

@@ -7,7 +7,7 @@ partition's rows and records the file version, or raises and leaves the warehous
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import polars as pl
 from assets.raw.landing_file import READ_ERROR, LandingFileError, LandingTable, read_landing_file
 from assets.values import parse_date
 from core.contract import Dataset
+from core.key_fingerprint import ensure_key_fingerprint
 from core.pesel import PESEL_FOUND_IN, pseudonymize, scrub_pesel, scrub_text
 from core.warehouse import delete_insert, identifier, run_sql_file, transaction
 
@@ -58,6 +59,7 @@ class IngestResult:
     ignored_columns: list[str]
     missing_optional: list[str]
     pesel_status_counts: dict[str, int]
+    totals_rows: list[int] = field(default_factory=list)  # "Razem" rows at the end of the file, skipped
 
 
 def raw_columns(dataset: Dataset) -> list[tuple[str, str]]:
@@ -184,6 +186,7 @@ def ingest_file(
     frame = raw_frame(table, dataset, source_file, unit, quarter, secret, loaded_at)
     ensure_raw_tables(conn, [dataset])
     with transaction(conn):
+        ensure_key_fingerprint(conn, secret)  # one warehouse = one key: another key is refused, nothing written
         delete_insert(conn, "raw", dataset.name, frame, {"unit": unit, "quarter": quarter})
         version_no, new_version = record_version(conn, unit, quarter, dataset, source_file, table, loaded_at)
     return ingest_result(dataset, source_file, table, frame, version_no, new_version)
@@ -210,5 +213,6 @@ def ingest_result(dataset: Dataset, source_file: str, table: LandingTable, frame
         dataset=dataset.name, source_file=source_file, sha256=table.sha256, rows=frame.height,
         version_no=version_no, new_version=new_version, encoding=table.encoding,
         ignored_columns=table.ignored_columns, missing_optional=table.missing_optional,
+        totals_rows=table.totals_rows,
         pesel_status_counts={status: count for status, count in statuses},
     )

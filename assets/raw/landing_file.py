@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import itertools
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ class LandingTable:
     frame: pl.DataFrame  # columns: row_number + stored contract columns (Utf8) + read_error
     ignored_columns: list[str] = field(default_factory=list)
     missing_optional: list[str] = field(default_factory=list)
+    totals_rows: list[int] = field(default_factory=list)  # totals rows ("Razem") skipped, file row numbers
 
 
 def file_sha256(path: Path) -> str:
@@ -56,10 +58,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+ENCODINGS_TRIED = "UTF-8 (z BOM lub bez), UTF-16 z BOM, Windows-1250"
+
+
 def decode_text(path: Path, data: bytes) -> tuple[str, str]:
-    """UTF-8 (BOM allowed) first, then Windows-1250; anything else is refused."""
+    """UTF-16 with a BOM, then UTF-8 (BOM allowed), then Windows-1250; anything else is refused
+    with a message naming the encodings tried."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 LE / BE byte-order mark (Excel "Unicode text")
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise LandingFileError(path, f"plik z oznaczeniem UTF-16 (BOM) nie daje się odczytać (bajt {exc.start}).",
+                                   f"Zapisz plik ponownie jako CSV; odczytywane kodowania: {ENCODINGS_TRIED}.") from exc
     if b"\x00" in data[:4096]:
-        raise LandingFileError(path, "plik nie jest plikiem tekstowym CSV (zawiera bajty binarne).",
+        raise LandingFileError(path, "plik nie jest plikiem tekstowym CSV (zawiera bajty binarne, a nie ma "
+                               f"oznaczenia UTF-16 BOM); próbowano kodowań: {ENCODINGS_TRIED}.",
                                "Zapisz plik jako CSV (UTF-8 lub Windows-1250) albo dostarcz go jako .xlsx.")
     try:
         return data.decode("utf-8-sig"), "utf-8"
@@ -68,8 +81,38 @@ def decode_text(path: Path, data: bytes) -> tuple[str, str]:
     try:
         return data.decode("cp1250"), "windows-1250"
     except UnicodeDecodeError as exc:
-        raise LandingFileError(path, f"nie można odczytać kodowania znaków (bajt {exc.start}).",
-                               "Zapisz plik w kodowaniu UTF-8 lub Windows-1250.") from exc
+        raise LandingFileError(path, f"nie można odczytać kodowania znaków (bajt {exc.start}); próbowano kodowań: "
+                               f"{ENCODINGS_TRIED}.", "Zapisz plik w kodowaniu UTF-8 lub Windows-1250.") from exc
+
+
+# A totals row of an accounting export: a cell starting with one of these words, the identifiers empty.
+TOTALS_WORDS = ("razem", "suma", "ogółem", "ogolem")
+
+
+def totals_note(rows: list[int]) -> str:
+    """The note for the coordinator about skipped totals rows (`—` when none)."""
+    if not rows:
+        return "—"
+    return (f"wiersz {', '.join(map(str, rows))} to podsumowanie („Razem”/„Suma”/„Ogółem” bez identyfikatorów) "
+            "— pominięty, nie jest dokumentem")
+
+
+def _totals_rows(body: pl.DataFrame, cells: list[str], dataset: Dataset, present: dict[str, int]) -> list[int]:
+    """Row numbers of the totals rows at the end of the table ("Razem", "Suma", "Ogółem" with the
+    required text/date columns empty): not data, skipped with a note (docs/settlement.md)."""
+    required_text = [f"c{present[c.name]}" for c in dataset.stored_columns
+                     if c.required and c.type not in ("decimal", "integer") and c.name in present]
+    pattern = re.compile(r"^\s*(" + "|".join(TOTALS_WORDS) + r")\b", re.IGNORECASE)
+    found = []
+    for row in reversed(body.select(["row_number"] + cells).rows(named=True)):
+        texts = [str(row[c]).strip() for c in cells if row[c] is not None and str(row[c]).strip()]
+        worded = [c for c in cells if row[c] is not None and pattern.match(str(row[c]))]
+        if not worded:
+            break
+        if any(row[c] is not None and str(row[c]).strip() and c not in worded for c in required_text) or not texts:
+            break
+        found.append(row["row_number"])
+    return sorted(found)
 
 
 def _sniff_separator(lines: list[str]) -> str:
@@ -329,6 +372,12 @@ def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
         raise LandingFileError(path, "plik nie zawiera żadnych wierszy danych pod nagłówkiem.",
                                "Uzupełnij dane albo nie przesyłaj pliku za ten kwartał.")
     present = {column.name: position for position, column in matched.items()}
+    totals = _totals_rows(body, all_cells, dataset, present)
+    if totals:
+        body = body.filter(~pl.col("row_number").is_in(totals))
+        if body.height == 0:
+            raise LandingFileError(path, "plik zawiera tylko wiersz podsumowania („Razem”), bez wierszy danych.",
+                                   "Uzupełnij dane albo nie przesyłaj pliku za ten kwartał.")
     selected = [pl.col("row_number").cast(pl.Int64)]
     for column in dataset.stored_columns:
         if column.name in present:
@@ -340,4 +389,4 @@ def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
     frame = body.select(selected)
     missing_optional = [c.header for c in dataset.stored_columns if c.name not in present]
     return LandingTable(path=path, sha256=sha256, size_bytes=len(data), encoding=encoding, frame=frame,
-                        ignored_columns=ignored, missing_optional=missing_optional)
+                        ignored_columns=ignored, missing_optional=missing_optional, totals_rows=totals)

@@ -8,8 +8,9 @@ import dagster as dg
 
 from assets.partition_keys import unit_and_quarter
 from assets.raw.ingest import IngestResult, find_landing_file, ingest_file, landing_folder, record_refusal
-from assets.raw.landing_file import LandingFileError
+from assets.raw.landing_file import LandingFileError, totals_note
 from core.contract import Dataset, load_contract
+from core.key_fingerprint import KeyMismatchError
 from core.registry import Unit, load_units
 from core.resources import LandingResource, PseudonymizerResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
@@ -35,6 +36,7 @@ def raw_metadata(result: IngestResult) -> dict:
         "kodowanie": result.encoding,
         "pominięte kolumny": ", ".join(result.ignored_columns) or "—",
         "brakujące kolumny opcjonalne": ", ".join(result.missing_optional) or "—",
+        "pominięte wiersze podsumowania": totals_note(result.totals_rows),
     }
     if result.pesel_status_counts:
         metadata["PESEL (status)"] = dg.MetadataValue.json(result.pesel_status_counts)
@@ -82,6 +84,10 @@ def build_raw_asset(dataset: Dataset, partitions_def: dg.PartitionsDefinition,
                 record_refusal(conn, error, landing.folder, unit, quarter, dataset)
             raise dg.Failure(description=str(error), metadata={"plik": error.path, "problem": error.problem,
                                                               "co zrobić": error.fix}) from error
+        except KeyMismatchError as error:
+            raise dg.Failure(description=str(error)) from error
+        if result.totals_rows:
+            context.log.info(f"{result.source_file}: {totals_note(result.totals_rows)}")
         return dg.MaterializeResult(metadata=raw_metadata(result))
 
     return _raw

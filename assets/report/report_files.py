@@ -18,7 +18,7 @@ from pydantic import Field
 from assets.report.status import report_url
 from core.quarters import partition_key_to_quarter, quarter_end, quarter_of, quarter_start, quarter_to_partition_key
 from core.registry import Unit, load_units
-from core.resources import ReportsResource, WarehouseResource
+from core.resources import LandingResource, ReportsResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
 from reports import queries
 from reports.formatting import money, percent, pl_date, pl_datetime, quarter_label
@@ -74,6 +74,27 @@ def _files_markdown(files: list[ReportFiles], base_url: str, root) -> str:
     return "\n".join(lines)
 
 
+def landing_problem_rows(root, all_units, covered) -> list[dict]:
+    """Entries under the landing root of the covered units that are not read (docs/settlement.md)."""
+    from core.landing import scan_landing
+
+    keys = {u.key for u in covered}
+    return [{"unit": p.unit, "path": p.path, "problem": p.problem, "fix": p.fix}
+            for p in scan_landing(root, all_units).problems if p.unit in keys]
+
+
+def split_units_with_data(conn, quarter: str, units: list[Unit]) -> tuple[list[Unit], list[str]]:
+    """(units that delivered any quarterly file for the quarter, keys of those that did not): a quarter
+    without data gets no report (docs/settlement.md). Without mart.unit_quarter every unit is kept."""
+    from core.warehouse import table_exists
+
+    if not units or not table_exists(conn, "mart", "unit_quarter"):
+        return list(units), []
+    keys = {r["unit"] for r in queries.rows(conn, "units_with_data", {"quarter": quarter,
+                                                                      "units": [u.key for u in units]})}
+    return [u for u in units if u.key in keys], [u.key for u in units if u.key not in keys]
+
+
 def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[Unit, ...] | None = None) -> list:
     @dg.asset(
         key=REPORT_FILES_KEY,
@@ -95,7 +116,8 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
         ),
     )
     def quarterly_reports(context: dg.AssetExecutionContext, config: ReportFilesConfig,
-                          warehouse: WarehouseResource, reports: ReportsResource) -> dg.MaterializeResult:
+                          warehouse: WarehouseResource, reports: ReportsResource,
+                          landing: LandingResource) -> dg.MaterializeResult:
         quarter = partition_key_to_quarter(context.partition_key)
         covered = units_in_quarter(units or registry_units(), quarter)
         if config.units:
@@ -111,9 +133,16 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
                 f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job).")
         try:
             with queries.read_only(warehouse.file) as conn:
+                covered, without_data = split_units_with_data(conn, quarter, covered)
+                if without_data:
+                    context.log.info(f"{quarter}: bez danych za kwartał — bez raportu: {', '.join(without_data)}.")
+                if not covered:
+                    return dg.MaterializeResult(metadata={"raporty": 0, "kwartał": quarter,
+                                                          "bez danych (bez raportu)": ", ".join(without_data)})
                 inputs = queries.load_report_inputs(conn, quarter, covered)
         except (queries.ReportQueryError, queries.WarehouseBusy) as error:
             raise dg.Failure(str(error)) from error
+        inputs.landing_problems = landing_problem_rows(landing.folder, units or registry_units(), covered)
         if inputs.missing:
             context.log.warning(
                 f"{quarter}: w hurtowni brak tabel {', '.join(inputs.missing)} — odpowiadające im części raportów "
@@ -132,6 +161,7 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
             "podsumowanie": dg.MetadataValue.md(_summary_markdown(files)),
             "pliki raportów": dg.MetadataValue.md(_files_markdown(files, reports.base_url, reports.folder)),
             "brakujące tabele": ", ".join(inputs.missing) or "—",
+            "bez danych (bez raportu)": ", ".join(without_data) or "—",
         }
         for f in files:
             for path in f.paths:

@@ -52,8 +52,11 @@ def load_references(conn, rules: list[Rule], unit: str, quarter: str | None) -> 
     for rule in rules:
         for ref in rule.references:
             name, column = ref["dataset"], ref["column"]
-            contract[name].column(column)  # an unknown column is a rule-file error
-            table, col = identifier(name), identifier(column)
+            columns = column if isinstance(column, list) else [column]  # a pair: values "a/b"
+            for one in columns:
+                contract[name].column(one)  # an unknown column is a rule-file error
+            table = identifier(name)
+            col = " || '/' || ".join(f"CAST({identifier(one)} AS VARCHAR)" for one in columns)
             if not table_exists(conn, "staging", table):
                 out[ref["parameter"]] = []
                 continue

@@ -91,6 +91,7 @@ def cmd_sample(args) -> int:
 def cmd_run(args) -> int:
     from pipelines.tools.runner import run_pipeline
 
+    _require_key(allow_demo=getattr(args, "demo", False))
     defs, instance, units, landing = _context()
     summary = run_pipeline(defs, instance, _select_units(units, args.unit), landing,
                            quarters=_parse_quarter_arg(args.quarter), with_reports=not args.no_reports,
@@ -102,6 +103,7 @@ def cmd_run(args) -> int:
 def cmd_ingest(args) -> int:
     from pipelines.tools.runner import run_pipeline
 
+    _require_key()
     quarters = _parse_quarter_arg(args.quarter)
     (unit,) = _select_units(_units(), args.unit)
     if quarters[0] not in unit.quarters:
@@ -129,16 +131,27 @@ def cmd_recover(args) -> int:
     return 0
 
 
+def _require_key(allow_demo: bool = False) -> None:
+    """Refuse to start without CUS_PSEUDONYM_KEY, with the demo key outside the demo, or with a key
+    other than the one the warehouse was built with (docs/settlement.md)."""
+    from core.key_fingerprint import check_warehouse_key
+    from core.settings import require_pseudonym_key
+
+    key = require_pseudonym_key(allow_demo=allow_demo)
+    check_warehouse_key(project_path(os.environ["CUS_WAREHOUSE"]), key.encode("utf-8"))
+
+
 def cmd_demo(args) -> int:
-    from core.resources import DEMO_KEY_PREFIX
+    from core.settings import use_demo_key
 
     landing = project_path(os.environ["CUS_LANDING"])
-    if os.environ.get("CUS_PSEUDONYM_KEY", "").startswith(DEMO_KEY_PREFIX):
-        print("Uwaga: klucz pseudonimizacji DEMO (z pliku .env) — tylko dla danych przykładowych.")
+    if use_demo_key():
+        print("Uwaga: klucz pseudonimizacji DEMO — tylko dla danych przykładowych (cus demo).")
+    _require_key(allow_demo=True)
     if not landing.exists():
         args.out, args.fresh, args.seed, args.units, args.scale = None, False, 2028, None, 1.0
         cmd_sample(args)
-    args.unit, args.quarter, args.no_reports = None, None, False
+    args.unit, args.quarter, args.no_reports, args.demo = None, None, False, True
     code = cmd_run(args)
     print(f"\nHurtownia: {project_path(os.environ['CUS_WAREHOUSE'])}\nRaporty:   {project_path(os.environ['CUS_REPORTS'])}"
           "\nInterfejs: make ui (Dagster UI na http://127.0.0.1:3000)")
@@ -266,14 +279,24 @@ def cmd_templates(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    """`dagster dev` on this project, with the reports folder served on loopback for the report links."""
+    """`dagster dev` on this project, with the reports folder served on loopback for the report links.
+
+    Dagster loads a `.env` of its working folder OVER the environment, so it starts in DAGSTER_HOME (no .env
+    there): the settings it sees are exactly the environment (+ config/settings.env defaults) — the environment wins."""
     import signal
     import subprocess
 
     from core.paths import PROJECT_ROOT
     from core.resources import DEFAULT_REPORTS_PORT, REPORTS_PORT_ENV
+    from core.settings import DEMO_PSEUDONYM_KEY, KEY_VARIABLE
     from pipelines.tools.report_server import start_report_server
 
+    if args.demo:
+        os.environ.setdefault(KEY_VARIABLE, DEMO_PSEUDONYM_KEY)
+        print("Uwaga: interfejs z kluczem DEMO — tylko dla hurtowni z danymi przykładowymi (cus demo).")
+    _require_key(allow_demo=args.demo)
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
     port = args.reports_port if args.reports_port is not None else int(os.environ.get(REPORTS_PORT_ENV)
                                                                         or DEFAULT_REPORTS_PORT)
     reports_root = project_path(os.environ["CUS_REPORTS"])
@@ -286,8 +309,8 @@ def cmd_ui(args) -> int:
     dagster = Path(sys.executable).with_name("dagster")
     env = {**os.environ, REPORTS_PORT_ENV: str(port)}
     try:
-        process = subprocess.Popen([str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)],
-                                   cwd=PROJECT_ROOT, env=env)
+        process = subprocess.Popen([str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host,
+                                    "-p", str(args.port)], cwd=home, env=env)
         # `kill <pid of cus ui>` stops dagster dev too (Ctrl+C reaches both through the terminal).
         signal.signal(signal.SIGTERM, lambda *_: process.terminate())
         while True:
@@ -403,16 +426,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=3000, help="port interfejsu Dagster (domyślnie 3000)")
     p.add_argument("--reports-port", type=int, default=None,
                    help="port serwera raportów na 127.0.0.1 (domyślnie zmienna CUS_REPORTS_PORT albo 3001)")
+    p.add_argument("--demo", action="store_true",
+                   help="klucz pseudonimizacji DEMO (tylko dla hurtowni zbudowanej przez cus demo)")
     p.set_defaults(func=cmd_ui)
     return parser
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
     from assets.publish import PublishError
+    from core.key_fingerprint import KeyMismatchError
     from core.registry import RegistryError
+    from core.settings import SettingsError
     from pipelines.tools.sql_shell import SqlError
 
-    return CliError, PublishError, RegistryError, SqlError
+    return CliError, PublishError, RegistryError, SqlError, SettingsError, KeyMismatchError
 
 
 def main(argv: list[str] | None = None) -> int:

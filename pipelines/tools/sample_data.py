@@ -48,7 +48,7 @@ Deliberately bad rows (the demo's small quarantine; listed in `BAD_ROWS` and in 
 
 | unit | file | row |
 |---|---|---|
-| elblag | `2021Q4/wydatki.csv` | extra document `KOR/2021/12/0001` with negative amounts (min 0) |
+| elblag | `2021Q4/wydatki.csv` | extra document `KOR/2021/12/0001` with negative amounts, not marked `Faktura korygująca` = T |
 | elblag | `2022Q2/swiadczenia.csv` | delivery of unknown service code `ELB-XX` |
 | myslenice | `2022Q1/wydatki.csv` | extra document with an invalid NIP checksum (`6770065407`) |
 | myslenice | `2022Q3/swiadczenia.csv` | delivery for participant `MYS/999999` who does not exist |
@@ -177,7 +177,7 @@ MESS: dict[str, dict[str, CsvStyle | XlsxStyle]] = {
 RESENT = ("starachowice", "2021Q3")
 
 BAD_ROWS: list[tuple[str, str, str, str]] = [  # (unit, quarter, file, what)
-    ("elblag", "2021Q4", "wydatki.csv", "dokument KOR/2021/12/0001 z ujemnymi kwotami"),
+    ("elblag", "2021Q4", "wydatki.csv", "dokument KOR/2021/12/0001 z ujemnymi kwotami bez oznaczenia korekty"),
     ("elblag", "2022Q2", "swiadczenia.csv", "nieznany kod usługi ELB-XX"),
     ("myslenice", "2022Q1", "wydatki.csv", "NIP wystawcy z błędną sumą kontrolną (6770065407)"),
     ("myslenice", "2022Q3", "swiadczenia.csv", "nieistniejący uczestnik MYS/999999"),
@@ -717,16 +717,19 @@ class Document:
     vat: Decimal
     note: str = ""
     task_override: int | None = None
+    correction: bool = False  # "Faktura korygująca (T/N)"
 
 
 def _doc_amounts(kind: str, eligible_gr: int, rng: random.Random) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    """(gross, net, eligible, vat): VAT counts as eligible only when the unit cannot recover it."""
+    """(gross, net, eligible, vat): VAT counts as eligible only when the unit cannot recover it; `vat` is the
+    claim's "W tym VAT" = the VAT inside the eligible amount (0 when recoverable)."""
     eligible = _zl(eligible_gr)
     if kind in ("invoice23", "invoice8"):
         rate = Decimal("1.23") if kind == "invoice23" else Decimal("1.08")
-        if rng.random() < 0.06:  # recoverable VAT: eligible = net
+        if rng.random() < 0.06:  # recoverable VAT: eligible = net, "W tym VAT" = 0 (SL2014: VAT inside eligible)
             net = eligible
             gross = (net * rate).quantize(GROSZ, rounding=ROUND_HALF_UP)
+            return gross, net, eligible, Decimal("0.00")
         else:
             gross = eligible
             net = (gross / rate).quantize(GROSZ, rounding=ROUND_HALF_UP)
@@ -1024,7 +1027,8 @@ def _expense_records(docs: list[Document], style: CsvStyle) -> list[dict[str, st
             "cost_category": d.line.category, "item_name": d.item, "gross_amount": style.money(d.gross),
             "net_amount": style.money(d.net), "eligible_amount": style.money(d.eligible),
             "vat_amount": style.money(d.vat), "cross_financing": flag(d.line.cross_financing),
-            "fixed_asset": flag(d.line.fixed_asset), "commissioned": flag(d.line.commissioned), "Uwagi": d.note,
+            "fixed_asset": flag(d.line.fixed_asset), "commissioned": flag(d.line.commissioned),
+            "correction": flag(d.correction), "Uwagi": d.note,
         })
     return out
 

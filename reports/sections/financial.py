@@ -33,6 +33,8 @@ def _advances_facts(scope: Scope) -> list[Fact]:
         Fact("Wydatki rozliczone a otrzymane transze", _exact(a, "spent", "received_total", "spent_share"), "pct",
              status(allowed)),
         Fact(f"Wniosek o kolejną transzę (próg {_pct_text(a.get('threshold'))} wydatkowania)",
+             "nie otrzymano jeszcze żadnej transzy — wniosek o pierwszą transzę nie wymaga rozliczenia"
+             if not a.get("tranches") else
              "możliwy" if allowed else "niemożliwy — za niski stopień rozliczenia zaliczek" if allowed is not None
              else None),
     ]
@@ -87,8 +89,9 @@ def _settlement(scope: Scope, s: dict) -> Table:
 
 def _limits(scope: Scope) -> Table:
     rows = []
-    # "W limicie" = the warehouse's exact `*_over_limit` (amount > limit × eligible), never the
-    # 4-decimal share, which is for display only: 100 004,00 of 1 000 000,00 prints 10,00% yet is over 10%.
+    # "W limicie" = not the warehouse's exact `*_over_limit`: the cumulative amount against what the
+    # agreement allows (budget lines flagged as such, at most limit × project value; docs/settlement.md).
+    # The share of spending to date is information only.
     for item, amount_key, share_key, limit_key, over_key in (
         ("Cross-financing", "cross_financing", "cross_financing_share", "cross_financing_limit",
          "cross_financing_over_limit"),
@@ -97,13 +100,18 @@ def _limits(scope: Scope) -> Table:
         for r in at_level(scope.inputs.settlement, UNIT):
             over = r.get(over_key)
             rows.append({"item": f"{item} — {scope.unit_name(r['unit'])}" if scope.consolidated else item,
-                         "amount": r.get(amount_key),
+                         "amount": r.get(amount_key), "allowed": r.get(f"{amount_key}_allowed"),
                          "share": _exact(r, amount_key, "eligible_cumulative", share_key), "limit": r.get(limit_key),
                          "ok": None if over is None else not over})
     return Table(
-        "limity", "Cross-financing i środki trwałe a limity (udział w wydatkach kwalifikowalnych)",
-        [Column("item", "Pozycja"), Column("amount", "Kwota narastająco", "money"), Column("share", "Udział", "pct"),
-         Column("limit", "Limit", "pct"), Column("ok", "W limicie", "flag")], rows)
+        "limity", "Cross-financing i środki trwałe a kwoty dozwolone w umowie",
+        [Column("item", "Pozycja"), Column("amount", "Kwota narastająco", "money"),
+         Column("allowed", "Dozwolone wg umowy", "money"),
+         Column("share", "Udział w dotychczasowych wydatkach", "pct"),
+         Column("limit", "Limit (od wartości projektu)", "pct"), Column("ok", "W limicie", "flag")], rows,
+        note="Błąd tylko wtedy, gdy kwota narastająco przekracza kwotę dozwoloną w umowie (linie budżetu oznaczone "
+             "jako cross-financing / środki trwałe, najwyżej limit × wartość projektu); udział w dotychczasowych "
+             "wydatkach jest informacją.")
 
 
 def _advances(scope: Scope) -> Table | None:

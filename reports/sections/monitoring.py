@@ -43,6 +43,11 @@ def quality(scope: Scope) -> Section:
         "kwarantanna", "Wiersze w kwarantannie według przyczyny", scope.unit_column() + [
             Column("dataset_label", "Zbiór danych"), Column("reason", "Przyczyna"), Column("rows", "Wiersze", "int")],
         reasons, empty_text="Żaden wiersz nie trafił do kwarantanny."))
+    skipped = [{**r, "unit_name": scope.unit_name(r.get("unit"))} for r in scope.inputs.landing_problems]
+    section.tables.append(Table(
+        "pominiete-pliki", "Pliki i foldery w folderze przyjęć, które nie zostały wczytane", scope.unit_column() + [
+            Column("path", "Ścieżka"), Column("problem", "Problem"), Column("fix", "Co zrobić")], skipped,
+        empty_text="Wszystkie pliki w folderze przyjęć leżą we właściwych miejscach."))
     versions = [{**r, "unit_name": scope.unit_name(r.get("unit")), "sha": (r.get("sha256") or "")[:12]}
                 for r in scope.inputs.file_versions]
     section.tables.append(Table(

@@ -16,6 +16,7 @@ final AS (
         coalesce(e.cross_financing, FALSE) AS cross_financing,
         coalesce(e.fixed_asset, FALSE)     AS fixed_asset,
         coalesce(e.commissioned, FALSE)    AS commissioned,
+        coalesce(e.correction, FALSE)      AS correction,
         b.task_name IS NOT NULL            AS in_budget,
         e.source_file, e.file_sha256, e.row_number
     FROM expenses AS e

@@ -37,15 +37,33 @@ commissioned_rule AS (
 ),
 cross_financing_rule AS (
     SELECT unit, quarter, 'CROSS_FINANCING_LIMIT' AS rule,
-           'Cross-financing ' || report.pl_money(cross_financing) || ' = ' || report.pl_pct(cross_financing_share)
-           || ' wydatków kwalifikowalnych; limit ' || report.pl_pct(cross_financing_limit) || '.' AS message
+           'Cross-financing narastająco ' || report.pl_money(cross_financing) || ' przekracza kwotę dozwoloną w umowie '
+           || report.pl_money(cross_financing_allowed) || ' (linie budżetu cross-financing, najwyżej '
+           || report.pl_pct(cross_financing_limit) || ' wartości projektu ' || report.pl_money(budget_total) || ').' AS message
     FROM settlement WHERE cross_financing_over_limit
+),
+cross_financing_share_rule AS (
+    SELECT unit, quarter, 'CROSS_FINANCING_UDZIAL' AS rule,
+           'Cross-financing ' || report.pl_money(cross_financing) || ' = ' || report.pl_pct(cross_financing_share)
+           || ' dotychczasowych wydatków kwalifikowalnych (limit ' || report.pl_pct(cross_financing_limit)
+           || ' liczony od wartości projektu); w umowie dozwolone ' || report.pl_money(cross_financing_allowed)
+           || ' — udział zmaleje wraz z kolejnymi wydatkami.' AS message
+    FROM settlement WHERE cross_financing_share_above_limit AND NOT cross_financing_over_limit
 ),
 fixed_assets_rule AS (
     SELECT unit, quarter, 'SRODKI_TRWALE_LIMIT' AS rule,
-           'Środki trwałe ' || report.pl_money(fixed_assets) || ' = ' || report.pl_pct(fixed_assets_share)
-           || ' wydatków kwalifikowalnych; limit ' || report.pl_pct(fixed_assets_limit) || '.' AS message
+           'Środki trwałe narastająco ' || report.pl_money(fixed_assets) || ' przekraczają kwotę dozwoloną w umowie '
+           || report.pl_money(fixed_assets_allowed) || ' (linie budżetu środków trwałych, najwyżej '
+           || report.pl_pct(fixed_assets_limit) || ' wartości projektu ' || report.pl_money(budget_total) || ').' AS message
     FROM settlement WHERE fixed_assets_over_limit
+),
+fixed_assets_share_rule AS (
+    SELECT unit, quarter, 'SRODKI_TRWALE_UDZIAL' AS rule,
+           'Środki trwałe ' || report.pl_money(fixed_assets) || ' = ' || report.pl_pct(fixed_assets_share)
+           || ' dotychczasowych wydatków kwalifikowalnych (limit ' || report.pl_pct(fixed_assets_limit)
+           || ' liczony od wartości projektu); w umowie dozwolone ' || report.pl_money(fixed_assets_allowed)
+           || ' — udział zmaleje wraz z kolejnymi wydatkami.' AS message
+    FROM settlement WHERE fixed_assets_share_above_limit AND NOT fixed_assets_over_limit
 ),
 plan_rule AS (
     SELECT p.unit, p.quarter, 'OPOZNIENIE_WZGLEDEM_PLANU' AS rule,
@@ -106,6 +124,7 @@ off_budget_rule AS (
 all_flags AS (
     SELECT * FROM advance_rule UNION ALL SELECT * FROM projection_rule UNION ALL SELECT * FROM commissioned_rule
     UNION ALL SELECT * FROM cross_financing_rule UNION ALL SELECT * FROM fixed_assets_rule
+    UNION ALL SELECT * FROM cross_financing_share_rule UNION ALL SELECT * FROM fixed_assets_share_rule
     UNION ALL SELECT * FROM plan_rule UNION ALL SELECT * FROM indicator_rule UNION ALL SELECT * FROM milestone_rule
     UNION ALL SELECT * FROM quarantine_rule UNION ALL SELECT * FROM missing_rule
     UNION ALL SELECT * FROM budget_rule UNION ALL SELECT * FROM off_budget_rule

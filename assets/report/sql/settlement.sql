@@ -1,8 +1,12 @@
 -- report.settlement: financial settlement per unit × reporting quarter (quarters without files
--- carry the cumulative figures). Rounding decisions (docs/warehouse.md "report"):
---   indirect_cumulative = indirect_costs(direct_cumulative)        (half up, to the grosz)
---   eu_cumulative       = eu_part(eligible_cumulative)             (down, to the grosz)
---   *_quarter           = cumulative − previous quarter's cumulative, so quarters sum to the cumulative.
+-- carry the cumulative figures). A quarter's figures are the payment claim's (docs/settlement.md):
+--   indirect_quarter    = indirect_costs(direct_quarter)           (flat rate, half up, to the grosz)
+--   eu_quarter          = eu_part(eligible_quarter)                (down, to the grosz), national = remainder
+--   *_cumulative        = sum of the quarters up to this one.
+-- Limits (docs/settlement.md): cross-financing / fixed assets are over the limit only when the
+-- cumulative amount exceeds what the agreement allows = the budget lines flagged as such, never more
+-- than limit × project value (limit × value alone while no budget is loaded); the share of
+-- spending-to-date is information (`*_share_above_limit`).
 --   projected_total     = eligible_cumulative + (eligible spending of the last ≤ 4 quarters / their
 --                         number) × quarters remaining to the end date; projection_risk when
 --                         projected_total < param × budget total or > 100% of it, param of the rule
@@ -33,7 +37,9 @@ budget AS (
     SELECT unit,
            cast(sum(amount) AS DECIMAL(18, 2))                              AS budget_lines_total,
            cast(sum(amount) FILTER (WHERE task_no >= 1) AS DECIMAL(18, 2)) AS budget_direct,
-           cast(sum(amount) FILTER (WHERE task_no = 0) AS DECIMAL(18, 2))  AS budget_indirect
+           cast(sum(amount) FILTER (WHERE task_no = 0) AS DECIMAL(18, 2))  AS budget_indirect,
+           cast(coalesce(sum(amount) FILTER (WHERE cross_financing), 0) AS DECIMAL(18, 2)) AS budget_cross_financing,
+           cast(coalesce(sum(amount) FILTER (WHERE fixed_asset), 0) AS DECIMAL(18, 2))     AS budget_fixed_assets
     FROM mart.budget_line GROUP BY unit
 ),
 quarterly AS (
@@ -45,42 +51,49 @@ quarterly AS (
            coalesce(e.documents, 0)                                AS documents_quarter
     FROM grid AS g LEFT JOIN expenses AS e USING (unit, quarter)
 ),
-cumulative AS (
+quarter_money AS (
+    -- the claim's quarter: flat rate on the quarter's direct costs, EU part of the quarter's eligible total
     SELECT q.*, u.total, u.eu_rate, u.indirect_rate, u.cross_financing_limit, u.fixed_assets_limit,
+           mart.indirect_costs(q.direct_quarter, u.indirect_rate) AS indirect_quarter,
+           cast(q.direct_quarter + mart.indirect_costs(q.direct_quarter, u.indirect_rate) AS DECIMAL(18, 2))
+                                                                   AS eligible_quarter
+    FROM quarterly AS q JOIN units AS u USING (unit)
+),
+quarter_values AS (
+    SELECT m.*,
+           mart.eu_part(eligible_quarter, eu_rate)       AS eu_quarter,
+           mart.national_part(eligible_quarter, eu_rate) AS national_quarter
+    FROM quarter_money AS m
+),
+cumulative AS (
+    SELECT v.*,
            cast(sum(direct_quarter) OVER w AS DECIMAL(18, 2))          AS direct_cumulative,
+           cast(sum(indirect_quarter) OVER w AS DECIMAL(18, 2))        AS indirect_cumulative,
+           cast(sum(eligible_quarter) OVER w AS DECIMAL(18, 2))        AS eligible_cumulative,
+           cast(sum(eu_quarter) OVER w AS DECIMAL(18, 2))              AS eu_cumulative,
+           cast(sum(national_quarter) OVER w AS DECIMAL(18, 2))        AS national_cumulative,
            cast(sum(cross_financing_quarter) OVER w AS DECIMAL(18, 2)) AS cross_financing,
            cast(sum(fixed_assets_quarter) OVER w AS DECIMAL(18, 2))    AS fixed_assets,
            cast(sum(commissioned_quarter) OVER w AS DECIMAL(18, 2))    AS commissioned_cumulative
-    FROM quarterly AS q JOIN units AS u USING (unit)
-    WINDOW w AS (PARTITION BY q.unit ORDER BY q.quarter ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    FROM quarter_values AS v
+    WINDOW w AS (PARTITION BY v.unit ORDER BY v.quarter ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
-money AS (
+limits AS (
+    -- what the agreement allows: the flagged budget lines, never more than limit × project value
     SELECT c.*,
-           mart.indirect_costs(direct_cumulative, indirect_rate)                              AS indirect_cumulative,
-           cast(direct_cumulative + mart.indirect_costs(direct_cumulative, indirect_rate) AS DECIMAL(18, 2))
-                                                                                              AS eligible_cumulative
-    FROM cumulative AS c
-),
-split AS (
-    SELECT m.*,
-           mart.eu_part(eligible_cumulative, eu_rate)        AS eu_cumulative,
-           mart.national_part(eligible_cumulative, eu_rate)  AS national_cumulative
-    FROM money AS m
-),
-quarter_values AS (
-    SELECT s.*,
-           cast(indirect_cumulative - coalesce(lag(indirect_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS indirect_quarter,
-           cast(eligible_cumulative - coalesce(lag(eligible_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS eligible_quarter,
-           cast(eu_cumulative - coalesce(lag(eu_cumulative) OVER p, 0) AS DECIMAL(18, 2))             AS eu_quarter,
-           cast(national_cumulative - coalesce(lag(national_cumulative) OVER p, 0) AS DECIMAL(18, 2)) AS national_quarter
-    FROM split AS s
-    WINDOW p AS (PARTITION BY unit ORDER BY quarter)
+           cast(CASE WHEN b.unit IS NULL THEN c.cross_financing_limit * c.total
+                     ELSE least(b.budget_cross_financing, c.cross_financing_limit * c.total) END AS DECIMAL(18, 2))
+                                                                   AS cross_financing_allowed,
+           cast(CASE WHEN b.unit IS NULL THEN c.fixed_assets_limit * c.total
+                     ELSE least(b.budget_fixed_assets, c.fixed_assets_limit * c.total) END AS DECIMAL(18, 2))
+                                                                   AS fixed_assets_allowed
+    FROM cumulative AS c LEFT JOIN budget AS b USING (unit)
 ),
 burn AS (
     SELECT v.*,
            cast(sum(eligible_quarter) OVER last4 AS DECIMAL(18, 2)) AS burn_sum_last4,
            cast(count(*) OVER last4 AS INTEGER)                     AS burn_quarters
-    FROM quarter_values AS v
+    FROM limits AS v
     WINDOW last4 AS (PARTITION BY unit ORDER BY quarter ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)
 ),
 projection AS (
@@ -105,11 +118,15 @@ final AS (
         b.cross_financing,
         mart.share(b.cross_financing, b.eligible_cumulative)             AS cross_financing_share,
         b.cross_financing_limit,
-        b.cross_financing > b.cross_financing_limit * b.eligible_cumulative AS cross_financing_over_limit,
+        b.cross_financing_allowed,
+        b.cross_financing > b.cross_financing_allowed                    AS cross_financing_over_limit,
+        b.cross_financing > b.cross_financing_limit * b.eligible_cumulative AS cross_financing_share_above_limit,
         b.fixed_assets,
         mart.share(b.fixed_assets, b.eligible_cumulative)                AS fixed_assets_share,
         b.fixed_assets_limit,
-        b.fixed_assets > b.fixed_assets_limit * b.eligible_cumulative    AS fixed_assets_over_limit,
+        b.fixed_assets_allowed,
+        b.fixed_assets > b.fixed_assets_allowed                          AS fixed_assets_over_limit,
+        b.fixed_assets > b.fixed_assets_limit * b.eligible_cumulative    AS fixed_assets_share_above_limit,
         b.commissioned_quarter, b.commissioned_cumulative,
         mart.divide_money(b.burn_sum_last4, b.burn_quarters)             AS burn_rate,
         b.burn_quarters,
