@@ -1,8 +1,9 @@
 """Every monitoring flag seen raised (issue 14, item 1): unit, quarter, severity, area and the Polish message.
 
 Figures of the hand-made fixture (tests/mart_fixtures.py), worked out in the comments. The
-cross-financing and fixed-asset limit flags are left to the settlement rework on another branch
-(tests/test_settlement.py::test_limits_cross_financing_and_fixed_assets covers their current form).
+cross-financing and fixed-asset flags judge the cumulative amount against what the agreement allows
+(flagged budget lines, at most limit × project value; docs/settlement.md): above it an error, above
+the limit's share of spending to date only information.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from mart_fixtures import build_all, expense, load_drugie, validation, warehouse
 
 from assets.mart import sql_tables
 
-LEFT_TO_SETTLEMENT = {"CROSS_FINANCING_LIMIT", "SRODKI_TRWALE_LIMIT"}
-
-
 @pytest.fixture(scope="module")
 def testowo():
     conn = warehouse()
@@ -24,12 +22,16 @@ def testowo():
     conn.close()
 
 
-def drugie(expenses: list[dict], budget_indirect: str | None = None) -> duckdb.DuckDBPyConnection:
+def drugie(expenses: list[dict], budget_indirect: str | None = None,
+           flagged_line: bool = False) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect()
     validation(conn)
     load_drugie(conn, expenses=expenses)
     if budget_indirect is not None:
         conn.execute("UPDATE staging.budget SET amount = ? WHERE unit = 'drugie' AND task_no = 0", [budget_indirect])
+    if flagged_line:  # the budget line 1/1.1 (10 000,00) is marked cross-financing and fixed asset
+        conn.execute("UPDATE staging.budget SET cross_financing = TRUE, fixed_asset = TRUE "
+                     "WHERE unit = 'drugie' AND cost_category = '1.1'")
     build_all(conn)
     return conn
 
@@ -115,7 +117,41 @@ def test_budget_lines_differ_from_the_agreement_and_spending_off_budget():
         ("2021Q1", "warning", "finanse", "Wydatki 100,00 zł (1 dok.) na zadaniu/kategorii 1/9.9 spoza budżetu umowy.")]
 
 
+DRUGIE_QUARTERS = ("2021Q1",)  # drugie has files for 2021Q1 only: report.settlement (and its flags) ends there
+
+
+def test_cross_financing_and_fixed_assets_over_the_agreement():
+    # no budget line is flagged: allowed 0,00; 100,00 of each is over the agreement in its quarter
+    conn = drugie([expense("D/1", 1, "1.1", "100.00", cross=True, fixed=True)])
+    assert flags(conn, "drugie", "CROSS_FINANCING_LIMIT") == [
+        (q, "error", "finanse", "Cross-financing narastająco 100,00 zł przekracza kwotę dozwoloną w umowie 0,00 zł "
+                                "(linie budżetu cross-financing, najwyżej 10,00% wartości projektu 11 500,00 zł).")
+        for q in DRUGIE_QUARTERS]
+    assert flags(conn, "drugie", "SRODKI_TRWALE_LIMIT") == [
+        (q, "error", "finanse", "Środki trwałe narastająco 100,00 zł przekraczają kwotę dozwoloną w umowie 0,00 zł "
+                                "(linie budżetu środków trwałych, najwyżej 10,00% wartości projektu 11 500,00 zł).")
+        for q in DRUGIE_QUARTERS]
+    assert flags(conn, "drugie", "CROSS_FINANCING_UDZIAL") == flags(conn, "drugie", "SRODKI_TRWALE_UDZIAL") == []
+
+
+def test_cross_financing_and_fixed_assets_share_to_date_only_information():
+    # allowed = min(flagged line 10 000,00, 10% × 11 500,00) = 1 150,00; 100,00 of eligible 100 + 15 (15%)
+    # = 115,00 is 86,96% of spending to date: above the 10% share, within the agreement -> info only
+    conn = drugie([expense("D/1", 1, "1.1", "100.00", cross=True, fixed=True)], flagged_line=True)
+    assert flags(conn, "drugie", "CROSS_FINANCING_UDZIAL") == [
+        (q, "info", "finanse", "Cross-financing 100,00 zł = 86,96% dotychczasowych wydatków kwalifikowalnych (limit "
+                               "10,00% liczony od wartości projektu); w umowie dozwolone 1 150,00 zł — udział zmaleje "
+                               "wraz z kolejnymi wydatkami.") for q in DRUGIE_QUARTERS]
+    assert flags(conn, "drugie", "SRODKI_TRWALE_UDZIAL") == [
+        (q, "info", "finanse", "Środki trwałe 100,00 zł = 86,96% dotychczasowych wydatków kwalifikowalnych (limit "
+                               "10,00% liczony od wartości projektu); w umowie dozwolone 1 150,00 zł — udział zmaleje "
+                               "wraz z kolejnymi wydatkami.") for q in DRUGIE_QUARTERS]
+    assert flags(conn, "drugie", "CROSS_FINANCING_LIMIT") == flags(conn, "drugie", "SRODKI_TRWALE_LIMIT") == []
+
+
 def test_every_flag_rule_has_a_case():
     codes = {r["code"] for r in yaml.safe_load(sql_tables.FLAGS_PATH.read_text(encoding="utf-8"))["rules"]}
-    covered = set(TESTOWO) | {"ZLECANIE_PONIZEJ_PROGU", "BUDZET_NIEZGODNY", "WYDATKI_POZA_BUDZETEM"}
-    assert codes - LEFT_TO_SETTLEMENT == covered
+    covered = set(TESTOWO) | {"ZLECANIE_PONIZEJ_PROGU", "BUDZET_NIEZGODNY", "WYDATKI_POZA_BUDZETEM",
+                              "CROSS_FINANCING_LIMIT", "SRODKI_TRWALE_LIMIT", "CROSS_FINANCING_UDZIAL",
+                              "SRODKI_TRWALE_UDZIAL"}
+    assert codes == covered
