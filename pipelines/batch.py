@@ -13,6 +13,7 @@ from assets.batch.ingest import ingest_batch
 from assets.batch.plan import plan_batch
 from assets.batch.tables import rebuild_tables
 from assets.partition_keys import unit_quarter_key
+from core.key_fingerprint import KeyMismatchError
 from core.registry import load_units
 from core.resources import LandingResource, PseudonymizerResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
@@ -46,8 +47,11 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
             return {"partycje": [], "bez zmian": plan.unchanged}
         if pseudonymizer.is_demo:
             context.log.warning("Klucz pseudonimizacji DEMO (dane przykładowe) — nie używać z danymi rzeczywistymi.")
-        result = ingest_batch(conn, plan, landing.folder, units, pseudonymizer.key,
-                              rebuild_tables=rebuild_tables if config.with_tables else None)
+        try:
+            result = ingest_batch(conn, plan, landing.folder, units, pseudonymizer.key,
+                                  rebuild_tables=rebuild_tables if config.with_tables else None)
+        except KeyMismatchError as error:  # another key than the warehouse's: nothing was written
+            raise dg.Failure(description=str(error)) from error
         for event in partition_events(conn, result):
             context.log_event(event)
         for event in table_events(conn, result):

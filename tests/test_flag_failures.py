@@ -15,6 +15,7 @@ from mart_fixtures import build_all, expense, load_drugie, validation, warehouse
 
 from assets.mart import sql_tables
 
+
 @pytest.fixture(scope="module")
 def testowo():
     conn = warehouse()

@@ -53,7 +53,25 @@ def test_ui_starts_dagster_outside_the_project_folder_so_no_dotenv_overrides_the
     calls = []
     clean_env.setenv("CUS_PSEUDONYM_KEY", "a-real-key-from-the-deployment")
     clean_env.setenv("CUS_WAREHOUSE", str(tmp_path / "absent.duckdb"))
-    clean_env.setattr(os, "execv", lambda path, argv: calls.append((os.getcwd(), argv)))
+    import subprocess
+
+    from pipelines.tools import report_server
+
+    class Started:  # dagster dev as `cus ui` starts it (no real process in the test)
+        def __init__(self, argv, cwd, env):
+            calls.append((str(cwd), argv))
+
+        def wait(self):
+            return 0
+
+    class Server:
+        url = "http://127.0.0.1:3001"
+
+        def stop(self):
+            pass
+
+    clean_env.setattr(subprocess, "Popen", Started)
+    clean_env.setattr(report_server, "start_report_server", lambda root, port: Server())
     clean_env.chdir(tmp_path)
     cli.main(["ui"])
     (cwd, argv), = calls
