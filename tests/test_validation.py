@@ -58,7 +58,8 @@ def test_every_dataset_has_rules_with_polish_check_names_and_polish_only_descrip
     assert expenses["eligible_le_gross"].check_name == "kwota_kwalifikowalna_nie_wieksza_niz_brutto"
     assert expenses["eligible_le_gross"].check_description == (
         "Kwota kwalifikowalna nie większa niż kwota brutto (błąd: wiersz do kwarantanny). "
-        "Kwota wydatków kwalifikowalnych nie przekracza kwoty dokumentu brutto.")
+        "Kwota wydatków kwalifikowalnych nie przekracza kwoty dokumentu brutto (w korekcie: co do wartości "
+        "bezwzględnej).")
     assert expenses["required"].check_name == "wymagane_wartosci_uzupelnione"
 
 

@@ -56,7 +56,8 @@ def load_references(conn, rules: list[Rule], unit: str, quarter: str | None) -> 
             for one in columns:
                 contract[name].column(one)  # an unknown column is a rule-file error
             table = identifier(name)
-            col = " || '/' || ".join(f"CAST({identifier(one)} AS VARCHAR)" for one in columns)
+            col = (identifier(column) if not isinstance(column, list)  # a single column keeps its type
+                   else " || '/' || ".join(f"CAST({identifier(one)} AS VARCHAR)" for one in columns))
             if not table_exists(conn, "staging", table):
                 out[ref["parameter"]] = []
                 continue
