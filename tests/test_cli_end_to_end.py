@@ -123,12 +123,16 @@ def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys):
     assert (project / "reports" / "2021Q3" / "zbiorczy").is_dir()
     assert (project / "reports" / "2021Q3" / "elblag" / "raport_elblag_2021Q3.pdf").read_bytes()[:5] == b"%PDF-"
 
-    # cus demo on landed data: no sample data written over it; the demo-key warning and where things are
+    # a warehouse built with one pseudonym key refuses another key (issue 12): the demo key here
     os.environ["CUS_PSEUDONYM_KEY"] = DEMO_KEY_PREFIX + "cli-test"
     code, out, err = cus(capsys, "demo")
+    assert code == 1 and "innym kluczem pseudonimizacji" in out + err
+    # cus demo on landed data in its own warehouse: no sample data written over the landing files;
+    # the demo-key warning and where things are
+    os.environ["CUS_WAREHOUSE"] = str(project / "warehouse_demo" / "cus.duckdb")
+    code, out, err = cus(capsys, "demo")
     assert code == 0 and "Błąd" not in err and "Traceback" not in err, out + err  # stderr: Dagster's key warning
-    assert out.startswith("Uwaga: klucz pseudonimizacji DEMO")
-    assert f"Hurtownia: {project / 'warehouse' / 'cus.duckdb'}" in out and "Raporty:" in out
+    assert f"Hurtownia: {project / 'warehouse_demo' / 'cus.duckdb'}" in out and "Raporty:" in out
     assert sorted(p.name for p in (project / "landing").iterdir()) == ["elblag"]
     assert sql(project, "SELECT count(*) FROM staging.expenses") == [(1,)]
 
@@ -150,7 +154,7 @@ def test_settings_from_env_file_never_override_the_environment(tmp_path, monkeyp
     assert settings.read_env_file(env_file) == {"CUS_LANDING": "data/landing", "CUS_REPORTS": "x/reports"}
     assert settings.read_env_file(tmp_path / "missing.env") == {}
     original = settings.read_env_file
-    monkeypatch.setattr(settings, "read_env_file", lambda: original(env_file))
+    monkeypatch.setattr(settings, "read_env_file", lambda path=None: original(env_file))
     monkeypatch.setenv("CUS_LANDING", "/set/by/deployment")
     monkeypatch.delenv("CUS_REPORTS", raising=False)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)

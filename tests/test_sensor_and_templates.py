@@ -181,7 +181,8 @@ def test_every_file_not_in_a_valid_place_is_reported_with_its_fix(landing, resou
         ("srokowo", "srokowo/2021Q2/budzet.csv", "plik nie jest czytany: ten plik należy do innego folderu.",
          "Przenieś plik do folderu srokowo/umowa/."),
         ("srokowo", "srokowo/2021Q2/faktury.csv",
-         "plik nie jest czytany: nieznana nazwa pliku (w tym folderze czytane są: swiadczenia.csv, swiadczenia.xlsx, "
+         "plik nie jest czytany: nieznana nazwa pliku (w tym folderze czytane są: opis_postepu.csv, "
+         "opis_postepu.xlsx, swiadczenia.csv, swiadczenia.xlsx, "
          "transze.csv, transze.xlsx, uczestnicy.csv, uczestnicy.xlsx, wydatki.csv, wydatki.xlsx).",
          "Nadaj plikowi nazwę z kontraktu danych (szablon: `cus templates`) albo usuń go z folderu przyjęć."),
         ("srokowo", "srokowo/2021Q2/wydatki.ods", "plik nie jest czytany: rozszerzenie „.ods” nie jest obsługiwane.",
