@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assets.mart.mart_assets import MART_TABLES
-from assets.mart.sql_tables import prepare, prepare_report_macros, run_table_sql
+from assets.mart.sql_tables import rebuild_in_transaction
 from assets.report.report_tables import REPORT_TABLES
 
 TABLES = MART_TABLES + REPORT_TABLES
@@ -11,10 +11,4 @@ TABLES = MART_TABLES + REPORT_TABLES
 
 def rebuild_tables(conn) -> dict[str, int]:
     """Every mart then report table in dependency order; no transaction of its own (see ingest.py)."""
-    prepare(conn, None, "mart")
-    counts = {}
-    for table in TABLES:
-        if table.layer == "report":
-            prepare_report_macros(conn)
-        counts[f"{table.layer}.{table.name}"] = run_table_sql(conn, table)
-    return counts
+    return rebuild_in_transaction(conn, TABLES)

@@ -231,16 +231,21 @@ def build_table(conn: duckdb.DuckDBPyConnection, table: SqlTable, units=None) ->
         return run_table_sql(conn, table)
 
 
+def rebuild_in_transaction(conn: duckdb.DuckDBPyConnection, tables: list[SqlTable], units=None) -> dict[str, int]:
+    """Rebuild tables (in the given, dependency-respecting order) inside the caller's transaction."""
+    prepare(conn, units, "mart")
+    counts = {}
+    for t in tables:
+        if t.layer == "report":
+            prepare_report_macros(conn)
+        counts[f"{t.layer}.{t.name}"] = run_table_sql(conn, t)
+    return counts
+
+
 def build_tables(conn: duckdb.DuckDBPyConnection, tables: list[SqlTable], units=None) -> dict[str, int]:
     """Rebuild several tables (in the given, dependency-respecting order) in one transaction."""
     with transaction(conn):
-        prepare(conn, units, "mart")
-        counts = {}
-        for t in tables:
-            if t.layer == "report":
-                prepare_report_macros(conn)
-            counts[f"{t.layer}.{t.name}"] = run_table_sql(conn, t)
-        return counts
+        return rebuild_in_transaction(conn, tables, units)
 
 
 def _preview(conn: duckdb.DuckDBPyConnection, table: SqlTable) -> str:
