@@ -5,6 +5,7 @@
     cus run [--unit U] [--quarter Q]   ingest + validate what has landed, then indicators and reports
     cus ingest --unit U --quarter Q    re-run one unit × quarter after a correction
     cus recover                    after a killed run: fail it, free the `warehouse` pool slot
+    cus rotate-key [--delete-old]  a new pseudonym key: rebuild from landing into a new file, check, swap
     cus reports --quarter Q [--unit U] quarterly report files for one quarter
     cus templates [--out DIR]      blank XLSX templates for data providers
     cus publish [--force] [--write-docs]  read-only copy for ad hoc SQL (data/published/current.duckdb)
@@ -129,6 +130,18 @@ def cmd_recover(args) -> int:
     print("Odzyskiwanie: " + ("wykonano powyższe." if done else "nic do zrobienia — brak przerwanych przebiegów "
                                                               "i zajętych miejsc w puli „warehouse”."))
     return 0
+
+
+def cmd_rotate_key(args) -> int:
+    import dagster as dg
+
+    from core.registry import load_units, registry_path
+    from pipelines.tools.rotate_key import run_rotate_key
+
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return run_rotate_key(project_path(os.environ["CUS_WAREHOUSE"]), project_path(os.environ["CUS_LANDING"]),
+                          load_units(registry_path()), dg.DagsterInstance.get(), _published_dir(),
+                          keep_backup=not args.delete_old)
 
 
 def _require_key(allow_demo: bool = False) -> None:
@@ -357,6 +370,23 @@ def build_parser() -> argparse.ArgumentParser:
                        "„warehouse”")
     p.set_defaults(func=cmd_recover)
 
+    p = sub.add_parser(
+        "rotate-key", help="nowy klucz pseudonimizacji: odbuduj hurtownię z plików landing i podmień ją",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Przepseudonimizowuje hurtownię nowym kluczem. Hurtownia nie przechowuje numerów PESEL, więc\n"
+        "jest budowana od nowa z plików landing (wszystkie partycje, hurtownia, wskaźniki i tabele raportów,\n"
+        "jedna transakcja) do nowego pliku obok bieżącego, sprawdzana (te same partycje i liczby wierszy,\n"
+        "te same wartości raportów, każdy pseudonim nowy) i dopiero wtedy podmieniana. Przy błędzie bieżąca\n"
+        "hurtownia zostaje bez zmian. Obecny klucz: CUS_PSEUDONYM_KEY (sprawdzany z odciskiem hurtowni),\n"
+        "nowy: CUS_NEW_PSEUDONYM_KEY (co najmniej 32 znaki). Klucze nie są nigdzie wypisywane.\n"
+        "Szczegóły i RODO: docs/settlement.md („Zmiana klucza”).",
+        epilog="Przykład:\n  export CUS_NEW_PSEUDONYM_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')\n"
+        "  cus rotate-key              stara hurtownia zostaje jako <nazwa>.przed-zmiana-klucza-<czas>.duckdb\n"
+        "  cus rotate-key --delete-old bez kopii starej hurtowni")
+    p.add_argument("--delete-old", action="store_true",
+                   help="usuń starą hurtownię (stare pseudonimy) zamiast zostawić ją jako kopię zapasową")
+    p.set_defaults(func=cmd_rotate_key)
+
     p = sub.add_parser("ingest", help="ponownie wczytaj jednostkę × kwartał (po korekcie pliku), przelicz wskaźniki "
                        "i raporty tego i późniejszych kwartałów",
                        description="Korekta zmienia wartości narastające wszystkich późniejszych kwartałów, dlatego "
@@ -437,9 +467,10 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from core.key_fingerprint import KeyMismatchError
     from core.registry import RegistryError
     from core.settings import SettingsError
+    from pipelines.tools.rotate_check import RotationError
     from pipelines.tools.sql_shell import SqlError
 
-    return CliError, PublishError, RegistryError, SqlError, SettingsError, KeyMismatchError
+    return CliError, PublishError, RegistryError, SqlError, SettingsError, KeyMismatchError, RotationError
 
 
 def main(argv: list[str] | None = None) -> int:
