@@ -275,3 +275,14 @@ def test_the_check_of_the_rebuilt_warehouse_catches_old_pseudonyms_other_figures
         "nowa hurtownia różni się od bieżącej: odcisk klucza w nowej hurtowni nie jest odciskiem nowego klucza; "
         "report.settlement: inne wartości niż w bieżącej hurtowni; staging.expenses: inne partycje lub liczby wierszy "
         "(1 partycji, 2 wierszy → 1 partycji, 1 wierszy); 3 starych pseudonimów nadal w nowej hurtowni.")
+
+
+def test_delete_old_leaves_only_the_new_warehouse(project, capsys, monkeypatch):
+    warehouse = warehouse_file(project)
+    monkeypatch.setenv("CUS_NEW_PSEUDONYM_KEY", NEW_KEY)
+    code, out, err = cus(capsys, "rotate-key", "--delete-old")
+    assert code == 0 and err == "", out + err
+    assert "Stara hurtownia usunięta (--delete-old). Zniszcz stary klucz." in out
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["cus.duckdb"]
+    assert query(warehouse, "SELECT person_key FROM staging.participants WHERE participant_id = 'ELB/0001'") == [
+        (hmac_hex(NEW_KEY, PESEL_A.encode()),)]

@@ -186,45 +186,16 @@ def _published_dir() -> Path:
 
 def _publish_after(summary) -> None:
     """The CLI runs jobs in-process (no daemon, so no publish_sensor): publish here instead."""
-    from assets.publish import PublishError, publish
+    from pipelines.tools.publish_command import publish_after_run
 
-    if not summary.succeeded or not project_path(os.environ["CUS_WAREHOUSE"]).is_file():
-        return
-    print("Publikacja kopii do zapytań SQL (cus sql)")
-    try:
-        result = publish(project_path(os.environ["CUS_WAREHOUSE"]), _published_dir())
-    except PublishError as error:
-        print(f"  Uwaga: kopia SQL nieodświeżona: {error}")
-        return
-    print(f"  {'bez zmian' if result.skipped else 'ok'}     {result.path}")
+    if summary.succeeded:
+        publish_after_run(project_path(os.environ["CUS_WAREHOUSE"]), _published_dir())
 
 
 def cmd_publish(args) -> int:
-    from assets.publish import connect_published, publish, write_table_docs
-    from reports.formatting import row_count
+    from pipelines.tools.publish_command import run_publish
 
-    warehouse = _warehouse_file()
-    folder = _published_dir()
-    print(f"Publikacja {warehouse} → {folder}/current.duckdb")
-    result = publish(warehouse, folder, force=args.force, echo=print)
-    if result.skipped:
-        print(f"Bez zmian: {result.reason} (--force publikuje mimo to). Kopia: {result.path}")
-    else:
-        rows = sum(t.rows for t in result.tables)
-        print(f"Gotowe: {len(result.tables)} tabel, {row_count(rows)} → {result.path}")
-        if result.deleted:
-            print(f"Usunięto stare kopie: {', '.join(result.deleted)}")
-    if args.write_docs:
-        from core.paths import PROJECT_ROOT
-
-        docs = PROJECT_ROOT / "docs" / "sql.md"
-        conn = connect_published(folder)
-        try:
-            changed = write_table_docs(docs, conn)
-        finally:
-            conn.close()
-        print(f"{docs}: {'zaktualizowano' if changed else 'bez zmian'}")
-    return 0
+    return run_publish(_warehouse_file(), _published_dir(), force=args.force, write_docs=args.write_docs)
 
 
 def cmd_sql(args) -> int:
@@ -292,47 +263,14 @@ def cmd_templates(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    """`dagster dev` on this project, with the reports folder served on loopback for the report links.
-
-    Dagster loads a `.env` of its working folder OVER the environment, so it starts in DAGSTER_HOME (no .env
-    there): the settings it sees are exactly the environment (+ config/settings.env defaults) — the environment wins."""
-    import signal
-    import subprocess
-
-    from core.paths import PROJECT_ROOT
-    from core.resources import DEFAULT_REPORTS_PORT, REPORTS_PORT_ENV
     from core.settings import DEMO_PSEUDONYM_KEY, KEY_VARIABLE
-    from pipelines.tools.report_server import start_report_server
+    from pipelines.tools.ui import run_ui
 
     if args.demo:
         os.environ.setdefault(KEY_VARIABLE, DEMO_PSEUDONYM_KEY)
         print("Uwaga: interfejs z kluczem DEMO — tylko dla hurtowni z danymi przykładowymi (cus demo).")
     _require_key(allow_demo=args.demo)
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    port = args.reports_port if args.reports_port is not None else int(os.environ.get(REPORTS_PORT_ENV)
-                                                                        or DEFAULT_REPORTS_PORT)
-    reports_root = project_path(os.environ["CUS_REPORTS"])
-    try:
-        server = start_report_server(reports_root, port)
-    except OSError as error:
-        raise CliError(f"Nie można udostępnić raportów na porcie {port} ({error.strerror}): podaj inny port, "
-                       "np. cus ui --reports-port 3002.") from error
-    print(f"Raporty ({reports_root}) pod adresem {server.url}/ — odnośniki w interfejsie Dagster prowadzą tutaj.")
-    dagster = Path(sys.executable).with_name("dagster")
-    env = {**os.environ, REPORTS_PORT_ENV: str(port)}
-    try:
-        process = subprocess.Popen([str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host,
-                                    "-p", str(args.port)], cwd=home, env=env)
-        # `kill <pid of cus ui>` stops dagster dev too (Ctrl+C reaches both through the terminal).
-        signal.signal(signal.SIGTERM, lambda *_: process.terminate())
-        while True:
-            try:
-                return process.wait()
-            except KeyboardInterrupt:  # wait for dagster dev to shut down its processes
-                continue
-    finally:
-        server.stop()
+    return run_ui(args.host, args.port, args.reports_port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -469,8 +407,9 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from core.settings import SettingsError
     from pipelines.tools.rotate_check import RotationError
     from pipelines.tools.sql_shell import SqlError
+    from pipelines.tools.ui import UiError
 
-    return CliError, PublishError, RegistryError, SqlError, SettingsError, KeyMismatchError, RotationError
+    return CliError, PublishError, RegistryError, SqlError, SettingsError, KeyMismatchError, RotationError, UiError
 
 
 def main(argv: list[str] | None = None) -> int:

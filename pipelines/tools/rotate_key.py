@@ -232,7 +232,7 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def run_rotate_key(warehouse: Path, landing_root: Path, units: tuple[Unit, ...], instance: dg.DagsterInstance,
                    published_dir: Path, keep_backup: bool = True, echo: Callable[[str], None] = print) -> int:
     """`cus rotate-key`: keys from the environment, no run in flight, rotate, then refresh the published copy."""
-    from assets.publish import PublishError, publish
+    from pipelines.tools.publish_command import publish_after_run
 
     old_key, new_key = read_keys()
     for line in refuse_if_run_in_flight(instance):
@@ -249,10 +249,5 @@ def run_rotate_key(warehouse: Path, landing_root: Path, units: tuple[Unit, ...],
         echo("Stara hurtownia usunięta (--delete-old). Zniszcz stary klucz.")
     echo(f"Ustaw teraz nowy klucz w {KEY_VARIABLE} wszędzie, gdzie działa potok (cus, interfejs Dagster, demon), i usuń "
          f"{NEW_KEY_VARIABLE}: przebieg ze starym kluczem zostanie odrzucony.")
-    try:
-        published = publish(warehouse, published_dir, force=True)
-    except PublishError as error:
-        echo(f"Uwaga: kopia SQL nieodświeżona ({error}): uruchom cus publish --force.")
-        return 0
-    echo(f"Kopia do zapytań SQL odświeżona: {published.path}")
+    publish_after_run(warehouse, published_dir, force=True, echo=echo)  # the SQL copy of the new file
     return 0
