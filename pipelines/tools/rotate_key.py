@@ -3,7 +3,8 @@
 The warehouse holds keyed pseudonyms of the PESEL numbers, never the numbers, so pseudonyms cannot be
 converted: the warehouse is rebuilt from the landing files with the new key. The rebuild is the batch
 ingest (assets/batch/ingest.py) with `force` over every landed partition, marts and report tables
-included, written in one transaction into a NEW DuckDB file next to the current one; the file is
+included and the delivery history copied, written in one transaction into a NEW DuckDB file next to
+the current one; the file is
 checked against the current warehouse (pipelines/tools/rotate_check.py) and only then swapped in with
 one `os.replace`. Until that moment the current warehouse is not written at all; any failure deletes
 the new file and says the current one is unchanged.
@@ -31,7 +32,7 @@ from assets.partition_keys import unit_quarter_key
 from core.key_fingerprint import key_fingerprint, stored_fingerprint
 from core.registry import Unit
 from core.settings import DEMO_PSEUDONYM_KEY, KEY_VARIABLE
-from core.warehouse import WAREHOUSE_POOL, transaction
+from core.warehouse import WAREHOUSE_POOL
 from pipelines.recovery import IN_FLIGHT, recover
 from pipelines.tools.rotate_check import RotationError, verify_rebuild
 
@@ -152,17 +153,17 @@ def _open_current(warehouse: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _copy_history(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection) -> None:
-    """The delivery history (every file version, every refusal) as it was: the rebuild knows only the current files."""
-    with transaction(new):
-        for table in HISTORY_TABLES:
-            frame = old.sql(f"SELECT * FROM raw.{table}").pl()
-            new.execute(f"DELETE FROM raw.{table}")
-            if frame.height:
-                new.register("history_rows", frame.to_arrow())
-                try:
-                    new.execute(f"INSERT INTO raw.{table} SELECT * FROM history_rows")
-                finally:
-                    new.unregister("history_rows")
+    """The delivery history (every file version, every refusal) as it was: the rebuild knows only the current
+    files. Runs inside the rebuild's transaction."""
+    for table in HISTORY_TABLES:
+        frame = old.sql(f"SELECT * FROM raw.{table}").pl()
+        new.execute(f"DELETE FROM raw.{table}")
+        if frame.height:
+            new.register("history_rows", frame.to_arrow())
+            try:
+                new.execute(f"INSERT INTO raw.{table} SELECT * FROM history_rows")
+            finally:
+                new.unregister("history_rows")
 
 
 def _remove(path: Path) -> None:
@@ -174,11 +175,15 @@ def _build(old, new_file: Path, plan: BatchPlan, landing_root: Path, units, new_
            echo: Callable[[str], None]) -> tuple[int, int]:
     with duckdb.connect(str(new_file)) as new:
         echo(f"  odbudowa z plików landing nowym kluczem: {len(plan.partitions)} partycji, {len(plan.files)} plików")
-        result = ingest_batch(new, plan, landing_root, units, new_key, rebuild_tables=rebuild_tables)
+
+        def history_and_tables(conn) -> dict[str, int]:  # in the batch's one transaction
+            _copy_history(old, conn)
+            return rebuild_tables(conn)
+
+        result = ingest_batch(new, plan, landing_root, units, new_key, rebuild_tables=history_and_tables)
         if result.refused:
             first = next(iter(result.refused.values()))
             raise RotationError(f"plik odrzucony przy odbudowie: {first}")
-        _copy_history(old, new)
         echo("  sprawdzenie: partycje, liczby wierszy, pseudonimy, odcisk klucza, tabele raportów")
         checked = verify_rebuild(old, new, new_key)
         new.execute("CHECKPOINT")
