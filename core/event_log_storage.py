@@ -26,6 +26,7 @@ from contextlib import contextmanager
 import sqlalchemy as db
 from dagster._config import StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
@@ -125,7 +126,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         a table that exists stays."""
         if table_name in self._tables:
             return True
-        with self.index_connection() as conn:
+        # Not through _connect: Dagster asks while it holds the index transaction (and _db_lock).
+        with self._engine(INDEX_SHARD_NAME).connect() as conn:
             exists = bool(conn.dialect.has_table(conn, table_name))
         if exists:
             self._tables.add(table_name)
