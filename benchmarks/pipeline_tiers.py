@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--reports", help="also build the reports of this quarter, e.g. 2022Q4")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--landing", type=Path, help="copy this landing folder instead of generating sample data "
+                                                     "(a folder kept by an earlier --keep run)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="cus_bench_"))
@@ -56,9 +58,14 @@ def main() -> None:
         from pipelines.tools.sample_data import generate
 
         started = time.perf_counter()
-        summary = generate(work / "landing", units=args.units, scale=args.scale)
+        if args.landing:
+            shutil.copytree(args.landing, work / "landing")
+            registries = sorted(Path(args.landing).parent.glob("units_*.yaml"))  # written by the generator for >4 units
+            registry = registries[0] if registries else REGISTRY_PATH
+        else:
+            summary = generate(work / "landing", units=args.units, scale=args.scale)
+            registry = Path(summary.registry_path) if getattr(summary, "registry_path", None) else REGISTRY_PATH
         generated = time.perf_counter() - started
-        registry = Path(summary.registry_path) if getattr(summary, "registry_path", None) else REGISTRY_PATH
         units = list(load_units(registry))[: args.units]
         defs = build_definitions(registry)
         instance = dg.DagsterInstance.get()

@@ -18,6 +18,7 @@ from core.paths import SCHEMAS_DIR
 CONTRACT_PATH = SCHEMAS_DIR / "contract.yaml"
 
 
+@lru_cache(maxsize=65536)  # called for every header candidate and coded value of every file
 def normalize_label(text: str) -> str:
     """Fold a header or value for tolerant matching: case, accents, ł, dashes, spaces, dots."""
     text = str(text).replace("\ufeff", "").strip().casefold()

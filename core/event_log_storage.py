@@ -46,8 +46,23 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._held: dict[int, dict] = {}
         self._tables: set[str] = set()
         self._asset_key_columns: set[str] = set()
-        base_dir = base_dir or os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
+        if base_dir is None:
+            if not os.environ.get("DAGSTER_HOME"):
+                raise RuntimeError("PooledSqliteEventLogStorage: ustaw DAGSTER_HOME (katalog instancji Dagstera, "
+                                   "np. .dagster_home) albo base_dir w dagster.yaml.")
+            base_dir = os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
+        self._default_dir = inst_data is not None and base_dir == os.path.join(
+            os.environ.get("DAGSTER_HOME", ""), "history", "runs")
         super().__init__(base_dir=base_dir, inst_data=inst_data)
+
+    def register_instance(self, instance) -> None:
+        """The default folder follows DAGSTER_HOME; an instance opened from another folder would read
+        and write another run history than its own runs: refused instead of silently mixed."""
+        super().register_instance(instance)
+        expected = os.path.realpath(os.path.join(instance.root_directory, "history", "runs"))
+        if self._default_dir and os.path.realpath(self._base_dir) != expected:
+            raise RuntimeError(f"Instancja Dagstera z {instance.root_directory}, a DAGSTER_HOME wskazuje "
+                               f"{os.environ.get('DAGSTER_HOME')}: ustaw DAGSTER_HOME na katalog instancji.")
 
     @classmethod
     def config_type(cls):

@@ -165,9 +165,11 @@ def _consistent(db: Path) -> None:
                 )""").fetchone()[0] == 0
 
 
-def test_a_killed_run_leaves_whole_partitions_and_recover_frees_the_warehouse_slot(sample_landing, tmp_path):
+def test_a_killed_run_leaves_whole_partitions_and_recover_frees_the_warehouse_slot(sample_landing, tmp_path,
+                                                                                    monkeypatch):
     home = tmp_path / "dagster_home"
     home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # the project's event log lives under DAGSTER_HOME
     shutil.copy(PROJECT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
     env = {**os.environ, "DAGSTER_HOME": str(home), "CUS_WAREHOUSE": str(tmp_path / "w" / "cus.duckdb"),
            "CUS_LANDING": str(sample_landing), "CUS_REPORTS": str(tmp_path / "reports"),

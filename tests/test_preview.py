@@ -3,7 +3,7 @@
 
 import duckdb
 
-from assets.preview import markdown_preview
+from assets.preview import markdown_preview, partition_previews
 
 
 def _warehouse():
@@ -36,3 +36,17 @@ def test_person_grain_tables_and_empty_partitions_get_no_row_preview():
     conn = _warehouse()
     assert markdown_preview(conn, "staging", "participants", {"unit": "elblag", "quarter": "2021Q3"}) is None
     assert markdown_preview(conn, "staging", "expenses", {"unit": "elblag", "quarter": "2022Q1"}) is None
+
+
+def test_a_batch_gets_each_partitions_preview_from_one_query():
+    conn = _warehouse()
+    keys = [("elblag", "2021Q3"), ("srokowo", "2021Q3"), ("elblag", "2022Q1")]
+    previews = partition_previews(conn, "staging", "expenses", keys, order_by="row_number", limit=1)
+    assert previews[("elblag", "2021Q3")].splitlines()[2] == "| elblag | 2021Q3 | FV/1/2021 | 02.08.2021 | 10,00 |"
+    assert len(previews[("elblag", "2021Q3")].splitlines()) == 3  # limit 1 per partition
+    assert previews[("srokowo", "2021Q3")].splitlines()[2] == "| srokowo | 2021Q3 | X/1 | 01.07.2021 | 5,00 |"
+    assert previews[("elblag", "2022Q1")] is None
+    for key in keys:  # the same text as the one-partition preview
+        assert previews[key] == markdown_preview(conn, "staging", "expenses", {"unit": key[0], "quarter": key[1]},
+                                                 order_by="row_number", limit=1)
+    assert partition_previews(conn, "staging", "participants", keys) == {}

@@ -141,13 +141,14 @@ def test_landing_sensor_and_report_schedule_listed(webserver, page):
     assert "quarterly_reports_schedule" in text
 
 
-def test_status_grid_shows_on_the_status_asset_page(webserver, page):
+def test_status_grid_shows_on_the_status_asset_page(webserver, page, monkeypatch):
     """Issue 13: the coordinator finds report/status and its grid (units × quarters, Polish words)."""
     import dagster as dg
 
     from assets.report.status_asset import build_status_asset
     from core.resources import ReportsResource, WarehouseResource
 
+    monkeypatch.setenv("DAGSTER_HOME", str(SERVER["home"]))  # the project's event log lives under DAGSTER_HOME
     instance = dg.DagsterInstance.from_config(str(SERVER["home"]))
     result = dg.materialize([build_status_asset()], instance=instance,
                             resources={"warehouse": WarehouseResource(path=str(SERVER["data"] / "cus.duckdb")),

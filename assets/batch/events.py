@@ -14,7 +14,7 @@ import dagster as dg
 
 from assets.batch.ingest import BatchResult
 from assets.partition_keys import unit_quarter_key
-from assets.preview import markdown_preview
+from assets.preview import partition_previews
 from assets.raw.raw_assets import raw_metadata
 from assets.staging.staging_assets import check_results, staging_metadata
 
@@ -25,9 +25,14 @@ def partition_events(conn, result: BatchResult) -> Iterator[Event]:
     for ((unit, quarter), dataset), ingested in sorted(result.raw.items(), key=_order):
         yield dg.AssetMaterialization(asset_key=["raw", dataset], partition=unit_quarter_key(unit, quarter),
                                       metadata=raw_metadata(ingested))
+    previews = {}
+    for dataset in sorted({dataset for (_key, dataset) in result.validations}):
+        keys = [key for (key, name) in result.validations if name == dataset]
+        previews.update({(key, dataset): text for key, text in
+                         partition_previews(conn, "staging", dataset, keys, order_by="row_number").items()})
     for ((unit, quarter), dataset), validation in sorted(result.validations.items(), key=_order):
         key = unit_quarter_key(unit, quarter)
-        preview = markdown_preview(conn, "staging", dataset, {"unit": unit, "quarter": quarter}, order_by="row_number")
+        preview = previews.get(((unit, quarter), dataset))
         yield dg.AssetMaterialization(asset_key=["staging", dataset], partition=key,
                                       metadata=staging_metadata(validation, preview))
         for check in check_results(validation):

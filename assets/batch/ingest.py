@@ -38,6 +38,7 @@ from assets.raw.landing_file import LandingFileError, LandingTable, read_landing
 from assets.staging.file_checks import check_landing_file
 from assets.staging.rules import rules_for
 from assets.staging.staging_assets import SUMMARY_SCHEMA, ensure_validation_tables, load_references
+from assets.staging.suites import prepare_in_background
 from assets.staging.typed import ensure_staging_tables
 from assets.staging.validate import PartitionInput, Validation, validate_batch
 from core.contract import Dataset, load_contract
@@ -82,6 +83,7 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
                  loaded_at: datetime | None = None) -> BatchResult:
     """Ingest and validate every planned file, then (optionally) rebuild the tables: all in one transaction."""
     loaded_at = loaded_at or datetime.now().replace(microsecond=0)
+    prepare_in_background()
     tables = read_files(plan.files)
     result = BatchResult()
     datasets = dataset_order()
@@ -95,8 +97,8 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
             planned = [f for f in plan.files if f.dataset.name == dataset.name]
             accepted = _check_files(conn, dataset, planned, tables, landing_root, units, result)
             if accepted:
-                _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result)
-                _validate_and_write(conn, dataset, [(f.unit, f.quarter) for f, _ in accepted], by_key, today, result)
+                written = _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result)
+                _validate_and_write(conn, dataset, _as_stored(conn, dataset, written), by_key, today, result)
         if rebuild_tables is not None:
             result.tables = rebuild_tables(conn)
     return result
@@ -121,7 +123,7 @@ def _check_files(conn, dataset, planned, tables, landing_root, units, result) ->
     return accepted
 
 
-def _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result: BatchResult) -> None:
+def _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result: BatchResult) -> pl.DataFrame:
     frames = []
     for f, table in accepted:
         source_file = Path(f.path).resolve().relative_to(Path(landing_root).resolve()).as_posix()
@@ -130,15 +132,16 @@ def _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result:
         version_no, new_version = record_version(conn, f.unit, f.quarter, dataset, source_file, table, loaded_at)
         result.raw[((f.unit, f.quarter), dataset.name)] = ingest_result(dataset, source_file, table, frame,
                                                                         version_no, new_version)
-    replace_partitions(conn, "raw", dataset.name, pl.concat(frames, how="diagonal_relaxed"),
-                       [(f.unit, f.quarter) for f, _ in accepted])
+    written = pl.concat(frames, how="diagonal_relaxed")
+    replace_partitions(conn, "raw", dataset.name, written, [(f.unit, f.quarter) for f, _ in accepted])
+    return written
 
 
-def _validate_and_write(conn, dataset: Dataset, keys: list[Key], units: dict[str, Unit], today, result) -> None:
+def _validate_and_write(conn, dataset: Dataset, raw: dict[Key, pl.DataFrame], units: dict[str, Unit], today,
+                        result) -> None:
     rules = rules_for(dataset)
-    raw = _read_raw(conn, dataset, keys)
     # a file without data rows leaves staging as it was; quarters in order within each unit
-    keys = sorted((k for k in keys if k in raw), key=lambda k: (k[0], k[1] or ""))
+    keys = sorted(raw, key=lambda k: (k[0], k[1] or ""))
     if not keys:
         return
     parts = [PartitionInput(units[u], q, raw[(u, q)], load_references(conn, rules, u, q)) for u, q in keys]
@@ -194,10 +197,11 @@ def _own_references(conn, dataset: Dataset, rules, keys: list[Key]):
     return chain
 
 
-def _read_raw(conn, dataset: Dataset, keys: list[Key]) -> dict[Key, pl.DataFrame]:
-    """The batch's raw rows as the warehouse holds them (the same typed frame a one-partition run reads)."""
-    wanted = [f"{u}|{q or ''}" for u, q in keys]
-    frame = query_frame(conn, f"SELECT * FROM raw.{identifier(dataset.name)} WHERE list_contains(?, unit || '|' || "
-                              "coalesce(quarter, '')) ORDER BY unit, quarter, row_number", [wanted])
+def _as_stored(conn, dataset: Dataset, written: pl.DataFrame) -> dict[Key, pl.DataFrame]:
+    """The batch's raw rows per partition exactly as the warehouse holds them (the table's column order
+    and types, rows in file order): the same frame a one-partition run reads back, without reading it."""
+    schema = query_frame(conn, f"SELECT * FROM raw.{identifier(dataset.name)} LIMIT 0").schema
+    frame = written.select([(pl.col(name) if name in written.columns else pl.lit(None)).cast(dtype).alias(name)
+                            for name, dtype in schema.items()]).sort("unit", "quarter", "row_number", nulls_last=False)
     return {(part["unit"][0], part["quarter"][0]): part
             for part in frame.partition_by("unit", "quarter", maintain_order=True)}

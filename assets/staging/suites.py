@@ -48,6 +48,13 @@ def _gx():
         return _state["gx"], _state
 
 
+def prepare_in_background() -> None:
+    """Start importing Great Expectations (~5 s of Python imports) in a thread while the batch reads
+    and writes its files (polars and DuckDB release the GIL): the validation then finds it loaded."""
+    if "context" not in _state:
+        threading.Thread(target=_gx, name="gx-import", daemon=True).start()
+
+
 def _class_name(expectation_type: str) -> str:
     return "".join(part.capitalize() for part in expectation_type.split("_"))
 
