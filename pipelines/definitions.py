@@ -84,6 +84,7 @@ def build_definitions(registry: Path | None = None, resources: dict | None = Non
     status_job = dg.define_asset_job(
         "status_job",
         selection=dg.AssetSelection.assets(status),
+        executor_def=dg.in_process_executor,  # one read-only step after every burst of runs
         description="Stan danych każdej jednostki w każdym kwartale (report/status).",
     )
     jobs = [ingest_batch_job, ingest_quarter_job, ingest_agreement_job, indicators_job, reports_job]

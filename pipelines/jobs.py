@@ -55,6 +55,7 @@ def build_publish_job() -> dg.JobDefinition:
             "Uruchamiana przez publish_sensor po udanym przebiegu. Read-only copy for analysts' ad hoc SQL."
         ),
         tags={"cus/kind": "publish"},
+        executor_def=dg.in_process_executor,  # one step: no subprocess re-paying the imports
     )
     def publish_job():
         publish_warehouse()

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.partition_keys import unit_quarter_key
+from assets.report.report_files import REPORT_FILES_KEY
+from assets.report.status_asset import STATUS_KEY
 from core.landing import AGREEMENT_FOLDER, scan_landing
 from core.quarters import quarter_to_partition_key
 from core.registry import Unit
@@ -161,6 +164,11 @@ def build_indicators_sensor(ingest_jobs: list, indicators_job) -> dg.SensorDefin
 
 
 WAREHOUSE_PREFIXES = ("raw", "staging", "mart", "report")
+REPORT_FILES_OP = "__".join(REPORT_FILES_KEY.path)
+# Assets under report/ that only READ the warehouse (report files, the status grid): a run of them
+# leaves the published copy current, so it requests no publish run (which would also wait for the
+# warehouse pool between the coordinator's reports runs).
+READS_WAREHOUSE_ONLY = (REPORT_FILES_KEY, STATUS_KEY)
 
 
 def run_changed_warehouse(instance, run_id: str) -> bool:
@@ -168,7 +176,7 @@ def run_changed_warehouse(instance, run_id: str) -> bool:
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
     for record in records:
         key = record.event_log_entry.dagster_event.asset_key if record.event_log_entry.dagster_event else None
-        if key is not None and key.path and key.path[0] in WAREHOUSE_PREFIXES:
+        if key is not None and key.path and key.path[0] in WAREHOUSE_PREFIXES and key not in READS_WAREHOUSE_ONLY:
             return True
     return False
 
@@ -250,20 +258,31 @@ def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, 
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=LANDING_INTERVAL_S,
         description=(
-            "Po udanym wczytaniu plików (ingest_batch_job) zleca raporty kwartalne (reports_job) kwartału, którego "
-            "dotyczył plik, i każdego późniejszego kwartału z danymi — wartości narastające zmieniają się po korekcie. "
-            "Przebiegi raportów mają znacznik cus/after_run z identyfikatorem przebiegu wczytania."
+            "Po udanym wczytaniu plików (ingest_batch_job) zleca JEDEN przebieg raportów kwartalnych (reports_job) "
+            "dla kwartału, którego dotyczył plik, i każdego późniejszego kwartału z danymi — wartości narastające "
+            "zmieniają się po korekcie; przepisuje raporty zmienionych jednostek i raporty zbiorcze. "
+            "Przebieg raportów ma znacznik cus/after_run z identyfikatorem przebiegu wczytania."
         ),
     )
     def reports_after_batch_sensor(context: dg.RunStatusSensorContext, landing: LandingResource):
         run = context.dagster_run
-        quarters = quarters_to_report(changed_quarters(context.instance, run.run_id), units, landing.folder)
+        changed = changed_quarters(context.instance, run.run_id)
+        quarters = quarters_to_report(changed, units, landing.folder)
         if not quarters:
             return dg.SkipReason(f"przebieg {run.run_id[:8]} nie zmienił żadnego kwartału — raporty bez zmian")
-        return [dg.RunRequest(run_key=f"reports-{quarter}-after-{run.run_id}",
-                              partition_key=quarter_to_partition_key(quarter),
-                              tags={"cus/after_run": run.run_id, "cus/after_job": run.job_name,
-                                    "cus/trigger": "korekta pliku"})
-                for quarter in quarters]
+        return reports_request(quarters, sorted(changed), run)
 
     return reports_after_batch_sensor
+
+
+def reports_request(quarters: list[str], changed_units: list[str], run) -> dg.RunRequest:
+    """ONE reports run for the quarters (a partition range: one process, one browser, one slot of the
+    warehouse pool, instead of a run per quarter each paying the start-up and queueing for the pool),
+    rewriting the changed units' reports and the consolidated ones (the other units' did not change)."""
+    first, last = quarter_to_partition_key(quarters[0]), quarter_to_partition_key(quarters[-1])
+    tags = {"cus/after_run": run.run_id, "cus/after_job": run.job_name, "cus/trigger": "korekta pliku"}
+    range_tags = {} if first == last else {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+    return dg.RunRequest(run_key=f"reports-{quarters[0]}-{quarters[-1]}-after-{run.run_id}",
+                         partition_key=first if first == last else None,
+                         run_config={"ops": {REPORT_FILES_OP: {"config": {"rewrite_units": changed_units}}}},
+                         tags={**tags, **range_tags})

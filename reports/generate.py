@@ -79,22 +79,25 @@ def write_report(report: Report, root: Path, printer: PdfPrinter | None = None) 
 
 
 def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None = None,
-                          generated_at: datetime | None = None) -> list[Report]:
-    """Per-unit reports (in registry order) followed by the consolidated one."""
+                          generated_at: datetime | None = None, only_units: list[str] | None = None) -> list[Report]:
+    """Per-unit reports (in registry order) followed by the consolidated one. `only_units`: the
+    reports of just these units (+ the consolidated one, which still sums every unit's inputs)."""
     settings = settings or default_settings()
     generated_at = generated_at or datetime.now().replace(microsecond=0)
-    reports = [build_report(inputs, "unit", u.key, settings, generated_at) for u in inputs.units]
+    reports = [build_report(inputs, "unit", u.key, settings, generated_at) for u in inputs.units
+               if not only_units or u.key in only_units]
     if inputs.units:
         reports.append(build_report(inputs, "consolidated", None, settings, generated_at))
     return reports
 
 
 def write_quarter_reports(inputs: ReportInputs, root: Path, settings: ReportSettings | None = None,
-                          with_pdf: bool = True) -> list[ReportFiles]:
-    """Every report of the quarter; the PDFs are printed by one browser, `settings.pdf_parallel_pages`
-    pages at a time, while the next reports' HTML and XLSX are written."""
+                          with_pdf: bool = True, only_units: list[str] | None = None) -> list[ReportFiles]:
+    """Every report of the quarter (or those of `only_units` + the consolidated one); the PDFs are
+    printed by one browser, `settings.pdf_parallel_pages` pages at a time, while the next reports'
+    HTML and XLSX are written."""
     settings = settings or default_settings()
-    reports = build_quarter_reports(inputs, settings)
+    reports = build_quarter_reports(inputs, settings, only_units=only_units)
     if not with_pdf:
         return [write_report(r, Path(root))[0] for r in reports]
     with PdfPrinter(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds) as printer:

@@ -322,6 +322,28 @@ def test_sensor_requests_the_pooled_publish_job_after_a_run_that_wrote_the_wareh
     assert _run_sensor(sensor, instance, result.dagster_run, published).__class__ is dg.SkipReason  # no loop
 
 
+def test_report_files_and_status_runs_request_no_publish_and_publish_runs_in_process(tmp_path):
+    """The coordinator's chain (issue 15): the reports runs after a batch only READ the warehouse, so
+    they request no publish run (each would take the warehouse pool between the reports runs), and
+    the publish run does not start a subprocess for its one step."""
+    instance = dg.DagsterInstance.ephemeral()
+
+    @dg.asset(key=["report", "quarterly_reports"])
+    def quarterly_reports():
+        return None
+
+    @dg.asset(key=["report", "status"])
+    def status():
+        return None
+
+    (sensor,) = build_publish_sensors([])
+    for asset in (quarterly_reports, status):
+        run = dg.materialize([asset], instance=instance)
+        skipped = _run_sensor(sensor, instance, run.dagster_run, tmp_path / "published")
+        assert isinstance(skipped, dg.SkipReason) and "nie zmienił hurtowni" in skipped.skip_message
+    assert build_publish_job().executor_def is dg.in_process_executor
+
+
 def test_sensor_is_running_by_default_and_described_in_polish_and_english():
     (sensor,) = build_publish_sensors([])
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

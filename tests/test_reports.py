@@ -814,3 +814,20 @@ def test_persons_in_sensitive_service_areas_are_suppressed(tmp_path):
 
 def suppression_footnote_text(report) -> str:
     return " ".join(report.footnotes)
+
+
+def test_only_the_changed_units_reports_are_built_and_the_consolidated_one_still_sums_every_unit(tmp_path):
+    """The coordinator's chain after a correction (pipelines/sensors.py reports_request) rewrites the
+    corrected unit's reports and the consolidated ones; the other units' reports did not change."""
+    from reports.generate import build_quarter_reports
+
+    inputs = _fixture_inputs(tmp_path)
+    stamp = datetime(2026, 12, 3, 12, 0)
+    every = build_quarter_reports(inputs, generated_at=stamp)
+    only = build_quarter_reports(inputs, generated_at=stamp, only_units=["srokowo"])
+    assert [r.unit_key for r in every] == ["elblag", "srokowo", CONSOLIDATED]
+    assert [r.unit_key for r in only] == ["srokowo", CONSOLIDATED]
+    elblag = next(u.name for u in units() if u.key == "elblag")
+    consolidated = only[-1].table("limity").rows
+    assert f"Cross-financing — {elblag}" in {r["item"] for r in consolidated}  # Elbląg still in the sums
+    assert consolidated == every[-1].table("limity").rows

@@ -45,6 +45,10 @@ class ReportFilesConfig(dg.Config):
     with_pdf: bool = Field(default=True, description="Drukuj PDF przez Chromium.")
     units: list[str] = Field(default_factory=list,
                              description="Tylko te jednostki (puste = wszystkie w okresie).")
+    rewrite_units: list[str] = Field(
+        default_factory=list,
+        description="Przepisz tylko raporty tych jednostek i raport zbiorczy (zbiorczy nadal sumuje wszystkie "
+                    "jednostki; raporty pozostałych się nie zmieniły). Puste = raporty wszystkich jednostek.")
 
     def settings(self) -> ReportSettings:
         base = default_settings()
@@ -103,6 +107,7 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
         deps=[dg.AssetKey(["report", table]) for table in queries.SOURCE_TABLES]
         + [dg.AssetKey(["mart", table]) for table in queries.MART_SOURCE_TABLES],
         pool=WAREHOUSE_POOL,
+        backfill_policy=dg.BackfillPolicy.single_run(),  # many quarters = one run (one process, one pool slot)
         kinds={"html", "pdf", "xlsx"},
         tags={"layer": "report"},
         description=(
@@ -118,58 +123,77 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
     def quarterly_reports(context: dg.AssetExecutionContext, config: ReportFilesConfig,
                           warehouse: WarehouseResource, reports: ReportsResource,
                           landing: LandingResource) -> dg.MaterializeResult:
-        quarter = partition_key_to_quarter(context.partition_key)
-        covered = units_in_quarter(units or registry_units(), quarter)
-        if config.units:
-            unknown = sorted(set(config.units) - {u.key for u in covered})
-            if unknown:
-                raise dg.Failure(f"Jednostki spoza okresu {quarter} lub rejestru: {', '.join(unknown)}.")
-            covered = [u for u in covered if u.key in config.units]
-        if not covered:
-            context.log.info(f"{quarter}: żadna jednostka nie realizuje projektu w tym kwartale — brak raportów.")
-            return dg.MaterializeResult(metadata={"raporty": 0, "kwartał": quarter})
-        if not warehouse.file.exists():
-            raise dg.Failure(
-                f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job).")
-        try:
-            with queries.read_only(warehouse.file) as conn:
-                covered, without_data = split_units_with_data(conn, quarter, covered)
-                if without_data:
-                    context.log.info(f"{quarter}: bez danych za kwartał — bez raportu: {', '.join(without_data)}.")
-                if not covered:
-                    return dg.MaterializeResult(metadata={"raporty": 0, "kwartał": quarter,
-                                                          "bez danych (bez raportu)": ", ".join(without_data)})
-                inputs = queries.load_report_inputs(conn, quarter, covered)
-        except (queries.ReportQueryError, queries.WarehouseBusy) as error:
-            raise dg.Failure(str(error)) from error
-        inputs.landing_problems = landing_problem_rows(landing.folder, units or registry_units(), covered)
-        if inputs.missing:
-            context.log.warning(
-                f"{quarter}: w hurtowni brak tabel {', '.join(inputs.missing)} — odpowiadające im części raportów "
-                "będą puste; uruchom indicators_job.")
-        settings = config.settings()
-        context.log.info(f"{quarter_label(quarter)}: raporty dla {len(covered)} jednostek i zbiorczy.")
-        files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf)
-        metadata: dict = {
-            "kwartał": quarter,
-            "folder": dg.MetadataValue.path(str(reports.folder / quarter)),
-            "raporty": len(files),
-            "pliki": sum(len(f.paths) for f in files),
-            "jednostki": ", ".join(u.key for u in covered),
-            "ukryte komórki (kategorie wrażliwe)": sum(f.suppressed_cells for f in files),
-            "próg ukrywania": settings.suppression_threshold,
-            "podsumowanie": dg.MetadataValue.md(_summary_markdown(files)),
-            "pliki raportów": dg.MetadataValue.md(_files_markdown(files, reports.base_url, reports.folder)),
-            "brakujące tabele": ", ".join(inputs.missing) or "—",
-            "bez danych (bez raportu)": ", ".join(without_data) or "—",
-        }
-        for f in files:
-            for path in f.paths:
-                metadata[f"{f.unit_key} ({path.suffix[1:].upper()})"] = dg.MetadataValue.url(
-                    report_url(reports.base_url, reports.folder, path))
+        quarters = [partition_key_to_quarter(key) for key in context.partition_keys]
+        done = [quarter_reports(context, quarter, config, warehouse, reports, landing, units) for quarter in quarters]
+        if len(done) == 1:
+            return dg.MaterializeResult(metadata=done[0])
+        # a range of quarters in one run (the coordinator's chain after a correction): one summary
+        metadata: dict = {"kwartały": f"{quarters[0]}–{quarters[-1]}",
+                          "raporty": sum(m["raporty"] for m in done),
+                          "pliki": sum(m.get("pliki", 0) for m in done)}
+        for quarter, quarter_metadata in zip(quarters, done, strict=True):
+            metadata[f"{quarter}: raporty"] = quarter_metadata["raporty"]
+            if "pliki raportów" in quarter_metadata:
+                metadata[f"{quarter}: pliki raportów"] = quarter_metadata["pliki raportów"]
         return dg.MaterializeResult(metadata=metadata)
 
     return [quarterly_reports]
+
+
+def quarter_reports(context, quarter: str, config: ReportFilesConfig, warehouse: WarehouseResource,
+                    reports: ReportsResource, landing: LandingResource, units: tuple[Unit, ...] | None) -> dict:
+    """The reports of one quarter; returns the materialization metadata of that quarter."""
+    covered = units_in_quarter(units or registry_units(), quarter)
+    if config.units:
+        unknown = sorted(set(config.units) - {u.key for u in covered})
+        if unknown:
+            raise dg.Failure(f"Jednostki spoza okresu {quarter} lub rejestru: {', '.join(unknown)}.")
+        covered = [u for u in covered if u.key in config.units]
+    if not covered:
+        context.log.info(f"{quarter}: żadna jednostka nie realizuje projektu w tym kwartale — brak raportów.")
+        return {"raporty": 0, "kwartał": quarter}
+    if not warehouse.file.exists():
+        raise dg.Failure(
+            f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job).")
+    try:
+        with queries.read_only(warehouse.file) as conn:
+            covered, without_data = split_units_with_data(conn, quarter, covered)
+            if without_data:
+                context.log.info(f"{quarter}: bez danych za kwartał — bez raportu: {', '.join(without_data)}.")
+            if not covered:
+                return {"raporty": 0, "kwartał": quarter, "bez danych (bez raportu)": ", ".join(without_data)}
+            inputs = queries.load_report_inputs(conn, quarter, covered)
+    except (queries.ReportQueryError, queries.WarehouseBusy) as error:
+        raise dg.Failure(str(error)) from error
+    inputs.landing_problems = landing_problem_rows(landing.folder, units or registry_units(), covered)
+    if inputs.missing:
+        context.log.warning(
+            f"{quarter}: w hurtowni brak tabel {', '.join(inputs.missing)} — odpowiadające im części raportów "
+            "będą puste; uruchom indicators_job.")
+    settings = config.settings()
+    rewritten = [u.key for u in covered if u.key in config.rewrite_units] if config.rewrite_units else None
+    context.log.info(f"{quarter_label(quarter)}: raporty dla "
+                     + (f"jednostek {', '.join(rewritten)}" if rewritten is not None else f"{len(covered)} jednostek")
+                     + " i zbiorczy.")
+    files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf, only_units=rewritten)
+    metadata: dict = {
+        "kwartał": quarter,
+        "folder": dg.MetadataValue.path(str(reports.folder / quarter)),
+        "raporty": len(files),
+        "pliki": sum(len(f.paths) for f in files),
+        "jednostki": ", ".join(u.key for u in covered),
+        "ukryte komórki (kategorie wrażliwe)": sum(f.suppressed_cells for f in files),
+        "próg ukrywania": settings.suppression_threshold,
+        "podsumowanie": dg.MetadataValue.md(_summary_markdown(files)),
+        "pliki raportów": dg.MetadataValue.md(_files_markdown(files, reports.base_url, reports.folder)),
+        "brakujące tabele": ", ".join(inputs.missing) or "—",
+        "bez danych (bez raportu)": ", ".join(without_data) or "—",
+    }
+    for f in files:
+        for path in f.paths:
+            metadata[f"{f.unit_key} ({path.suffix[1:].upper()})"] = dg.MetadataValue.url(
+                report_url(reports.base_url, reports.folder, path))
+    return metadata
 
 
 # ---------------------------------------------------------------------------------------------
