@@ -201,11 +201,16 @@ def build_publish_sensors(jobs: list, publish_job: dg.JobDefinition | None = Non
         ),
     )
     def publish_sensor(context: dg.RunStatusSensorContext, published: PublishedResource):
+        # A run that needs no publication returns None, not a SkipReason: Dagster ends a run-status
+        # sensor's tick at the first run whose evaluation returns something, so a SkipReason per
+        # publish/report/status run would hold the next real publication back a whole interval per run.
         run = context.dagster_run
         if run.job_name == publish_job.name:
-            return dg.SkipReason("przebieg publikacji / the publish run itself")
+            context.log.info("przebieg publikacji / the publish run itself")
+            return None
         if not run_changed_warehouse(context.instance, run.run_id):
-            return dg.SkipReason(f"przebieg {run.run_id[:8]} nie zmienił hurtowni / run did not change the warehouse")
+            context.log.info(f"przebieg {run.run_id[:8]} nie zmienił hurtowni / run did not change the warehouse")
+            return None
         return dg.RunRequest(
             run_key=f"publish-after-{run.run_id}",
             run_config={"ops": {PUBLISH_OP: {"config": {
@@ -280,7 +285,9 @@ def reports_request(quarters: list[str], changed_units: list[str], run) -> dg.Ru
     warehouse pool, instead of a run per quarter each paying the start-up and queueing for the pool),
     rewriting the changed units' reports and the consolidated ones (the other units' did not change)."""
     first, last = quarter_to_partition_key(quarters[0]), quarter_to_partition_key(quarters[-1])
-    tags = {"cus/after_run": run.run_id, "cus/after_job": run.job_name, "cus/trigger": "korekta pliku"}
+    # dagster/priority: when the warehouse slot frees, the reports go before a publish run queued meanwhile
+    tags = {"cus/after_run": run.run_id, "cus/after_job": run.job_name, "cus/trigger": "korekta pliku",
+            "dagster/priority": "1"}
     range_tags = {} if first == last else {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
     return dg.RunRequest(run_key=f"reports-{quarters[0]}-{quarters[-1]}-after-{run.run_id}",
                          partition_key=first if first == last else None,

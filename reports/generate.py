@@ -92,18 +92,25 @@ def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None 
 
 
 def write_quarter_reports(inputs: ReportInputs, root: Path, settings: ReportSettings | None = None,
-                          with_pdf: bool = True, only_units: list[str] | None = None) -> list[ReportFiles]:
+                          with_pdf: bool = True, only_units: list[str] | None = None,
+                          printer: PdfPrinter | None = None) -> list[ReportFiles]:
     """Every report of the quarter (or those of `only_units` + the consolidated one); the PDFs are
     printed by one browser, `settings.pdf_parallel_pages` pages at a time, while the next reports'
-    HTML and XLSX are written."""
+    HTML and XLSX are written. `printer`: a browser already open for several quarters (left open)."""
     settings = settings or default_settings()
     reports = build_quarter_reports(inputs, settings, only_units=only_units)
     if not with_pdf:
         return [write_report(r, Path(root))[0] for r in reports]
-    with PdfPrinter(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds) as printer:
-        written = [write_report(r, Path(root), printer) for r in reports]
-        for files, pdf in written:
-            files.pdf = pdf.result()
+    if printer is not None:
+        return _print_all(reports, Path(root), printer)
+    with PdfPrinter(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds) as own:
+        return _print_all(reports, Path(root), own)
+
+
+def _print_all(reports: list[Report], root: Path, printer: PdfPrinter) -> list[ReportFiles]:
+    written = [write_report(r, root, printer) for r in reports]
+    for files, pdf in written:
+        files.pdf = pdf.result()
     return [files for files, _ in written]
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from conftest import TEST_KEY
-
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG as RANGE_END
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG as RANGE_START
 

@@ -306,7 +306,8 @@ def test_sensor_requests_the_pooled_publish_job_after_a_run_that_wrote_the_wareh
     request = _run_sensor(sensor, instance, wrote.dagster_run, published)
     assert isinstance(request, dg.RunRequest)
     assert request.run_key == f"publish-after-{wrote.run_id}"
-    assert _run_sensor(sensor, instance, idle.dagster_run, published).__class__ is dg.SkipReason
+    # nothing to publish: None, so the daemon's tick goes on to the next finished run (a SkipReason ends it)
+    assert _run_sensor(sensor, instance, idle.dagster_run, published) is None
 
     publish_job = build_publish_job()
     assert publish_job.graph.node_defs[0].pool == "warehouse"  # never reads while a writer runs
@@ -319,7 +320,7 @@ def test_sensor_requests_the_pooled_publish_job_after_a_run_that_wrote_the_wareh
         assert conn.sql("SELECT run_id FROM meta.publication").fetchone()[0] == wrote.run_id
     finally:
         conn.close()
-    assert _run_sensor(sensor, instance, result.dagster_run, published).__class__ is dg.SkipReason  # no loop
+    assert _run_sensor(sensor, instance, result.dagster_run, published) is None  # no loop
 
 
 def test_report_files_and_status_runs_request_no_publish_and_publish_runs_in_process(tmp_path):
@@ -339,9 +340,33 @@ def test_report_files_and_status_runs_request_no_publish_and_publish_runs_in_pro
     (sensor,) = build_publish_sensors([])
     for asset in (quarterly_reports, status):
         run = dg.materialize([asset], instance=instance)
-        skipped = _run_sensor(sensor, instance, run.dagster_run, tmp_path / "published")
-        assert isinstance(skipped, dg.SkipReason) and "nie zmienił hurtowni" in skipped.skip_message
+        assert _run_sensor(sensor, instance, run.dagster_run, tmp_path / "published") is None
     assert build_publish_job().executor_def is dg.in_process_executor
+
+
+def test_one_daemon_tick_looks_past_runs_that_need_no_publication(tmp_path):
+    """Under the daemon a run-status sensor's tick ends at the first run whose evaluation returns
+    something: after a burst of report/status/publish runs, the run that changed the warehouse must
+    still get its publication in the same tick (it waited 30 s per earlier run before)."""
+    instance = dg.DagsterInstance.ephemeral()
+
+    @dg.asset(key=["report", "quarterly_reports"])
+    def quarterly_reports():
+        return None
+
+    @dg.asset(key=["report", "indicators"])
+    def indicators():
+        return None
+
+    (sensor,) = build_publish_sensors([])
+    resources = {"published": PublishedResource(root=str(tmp_path / "published"))}
+    first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources))
+    assert first.run_requests == []  # the first tick only places the cursor
+    for _ in range(3):
+        dg.materialize([quarterly_reports], instance=instance)
+    wrote = dg.materialize([indicators], instance=instance)
+    tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+    assert [r.run_key for r in tick.run_requests] == [f"publish-after-{wrote.run_id}"]
 
 
 def test_sensor_is_running_by_default_and_described_in_polish_and_english():

@@ -7,6 +7,7 @@ quarter closes, once every unit's files for it have arrived and the indicators w
 """
 
 
+import contextlib
 import dataclasses
 import hashlib
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from core.warehouse import WAREHOUSE_POOL
 from reports import queries
 from reports.formatting import money, percent, pl_date, pl_datetime, quarter_label
 from reports.generate import ReportFiles, units_in_quarter, write_quarter_reports
+from reports.pdf import PdfPrinter
 from reports.settings import ReportSettings, default_settings
 
 REPORT_FILES_KEY = dg.AssetKey(["report", "quarterly_reports"])
@@ -124,7 +126,14 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
                           warehouse: WarehouseResource, reports: ReportsResource,
                           landing: LandingResource) -> dg.MaterializeResult:
         quarters = [partition_key_to_quarter(key) for key in context.partition_keys]
-        done = [quarter_reports(context, quarter, config, warehouse, reports, landing, units) for quarter in quarters]
+        with contextlib.ExitStack() as stack:
+            printer = None
+            if config.with_pdf and len(quarters) > 1:  # a range of quarters: one browser for all of them
+                settings = config.settings()
+                printer = stack.enter_context(PdfPrinter(parallel=settings.pdf_parallel_pages,
+                                                         timeout=settings.pdf_timeout_seconds))
+            done = [quarter_reports(context, quarter, config, warehouse, reports, landing, units, printer)
+                    for quarter in quarters]
         if len(done) == 1:
             return dg.MaterializeResult(metadata=done[0])
         # a range of quarters in one run (the coordinator's chain after a correction): one summary
@@ -141,7 +150,8 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
 
 
 def quarter_reports(context, quarter: str, config: ReportFilesConfig, warehouse: WarehouseResource,
-                    reports: ReportsResource, landing: LandingResource, units: tuple[Unit, ...] | None) -> dict:
+                    reports: ReportsResource, landing: LandingResource, units: tuple[Unit, ...] | None,
+                    printer: PdfPrinter | None = None) -> dict:
     """The reports of one quarter; returns the materialization metadata of that quarter."""
     covered = units_in_quarter(units or registry_units(), quarter)
     if config.units:
@@ -175,7 +185,8 @@ def quarter_reports(context, quarter: str, config: ReportFilesConfig, warehouse:
     context.log.info(f"{quarter_label(quarter)}: raporty dla "
                      + (f"jednostek {', '.join(rewritten)}" if rewritten is not None else f"{len(covered)} jednostek")
                      + " i zbiorczy.")
-    files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf, only_units=rewritten)
+    files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf, only_units=rewritten,
+                                  printer=printer)
     metadata: dict = {
         "kwartał": quarter,
         "folder": dg.MetadataValue.path(str(reports.folder / quarter)),
