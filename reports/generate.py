@@ -85,7 +85,7 @@ def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None 
     settings = settings or default_settings()
     generated_at = generated_at or datetime.now().replace(microsecond=0)
     reports = [build_report(inputs, "unit", u.key, settings, generated_at) for u in inputs.units
-               if not only_units or u.key in only_units]
+               if only_units is None or u.key in only_units]
     if inputs.units:
         reports.append(build_report(inputs, "consolidated", None, settings, generated_at))
     return reports

@@ -827,6 +827,8 @@ def test_only_the_changed_units_reports_are_built_and_the_consolidated_one_still
     only = build_quarter_reports(inputs, generated_at=stamp, only_units=["srokowo"])
     assert [r.unit_key for r in every] == ["elblag", "srokowo", CONSOLIDATED]
     assert [r.unit_key for r in only] == ["srokowo", CONSOLIDATED]
+    # a quarter where no changed unit reports (outside its period): the consolidated report only
+    assert [r.unit_key for r in build_quarter_reports(inputs, generated_at=stamp, only_units=[])] == [CONSOLIDATED]
     elblag = next(u.name for u in units() if u.key == "elblag")
     consolidated = only[-1].table("limity").rows
     assert f"Cross-financing — {elblag}" in {r["item"] for r in consolidated}  # Elbląg still in the sums
