@@ -66,6 +66,7 @@ def main() -> None:
             summary = generate(work / "landing", units=args.units, scale=args.scale)
             registry = Path(summary.registry_path) if getattr(summary, "registry_path", None) else REGISTRY_PATH
         generated = time.perf_counter() - started
+        os.environ["CUS_REGISTRY"] = str(registry)  # the runner, the jobs and the ops read the registry in use
         units = list(load_units(registry))[: args.units]
         defs = build_definitions(registry)
         instance = dg.DagsterInstance.get()
