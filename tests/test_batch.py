@@ -64,7 +64,7 @@ def _snapshot(db: Path) -> dict[str, list]:
     return out
 
 
-def test_a_batch_gives_the_warehouse_that_one_partition_runs_give(sample_landing, tmp_path):
+def test_a_batch_gives_the_warehouse_that_one_partition_runs_give(sample_landing, tmp_path, monkeypatch):
     one = _resources(tmp_path / "one", sample_landing)
     defs = build_definitions(resources=one)
     instance = dg.DagsterInstance.ephemeral()
@@ -86,6 +86,13 @@ def test_a_batch_gives_the_warehouse_that_one_partition_runs_give(sample_landing
     assert sorted(got) == sorted(expected)
     for table in expected:
         assert got[table] == expected[table], table
+    # GX in chunks of whole partitions (a batch of many units) gives the same warehouse
+    import assets.staging.validate as validate
+
+    monkeypatch.setattr(validate, "GX_CHUNK_ROWS", 50)
+    chunked = _resources(tmp_path / "chunked", sample_landing)
+    assert _batch(build_definitions(resources=chunked), dg.DagsterInstance.ephemeral()).success
+    assert _snapshot(Path(chunked["warehouse"].path)) == got
     # the sample's bad rows are in the quarantine of both (hand-listed in pipelines/tools/sample_data.py)
     quarantined = {(r[0], r[1], r[2]) for r in got["staging.quarantine"] if r[9] == "error"}
     assert ("starachowice", "2021Q3", "expenses") in quarantined

@@ -288,11 +288,31 @@ def _prepare(dataset: Dataset, part: PartitionInput, rules: list[Rule], row_rule
     return _Prepared(params=params, raw=raw, frame=frame, skipped=skipped)
 
 
+# Rows per Great Expectations run: GX validates a pandas copy of the batch, so memory follows the rows
+# of one run; a batch of many units is validated in chunks of whole partitions (one chunk for the pilot).
+GX_CHUNK_ROWS = 1_000_000
+
+
 def _run_batch_suite(dataset: Dataset, row_rules: list[Rule], prepared: list[_Prepared]) -> list[list[ExpectationOutcome]]:
-    """One suite run over every partition's rows; the outcomes split back per partition with the
-    partition's own row numbers (GX sees the row's position in the batch as `row_number`)."""
+    """One suite run over every partition's rows (in chunks of at most GX_CHUNK_ROWS rows of whole
+    partitions); the outcomes split back per partition with the partition's own row numbers."""
     if not row_rules or not prepared:
         return [[] for _ in prepared]
+    split: list[list[ExpectationOutcome]] = []
+    chunk: list[_Prepared] = []
+    rows = 0
+    for p in prepared:
+        if chunk and rows + p.frame.height > GX_CHUNK_ROWS:
+            split += _run_chunk(dataset, row_rules, chunk)
+            chunk, rows = [], 0
+        chunk.append(p)
+        rows += p.frame.height
+    return split + _run_chunk(dataset, row_rules, chunk)
+
+
+def _run_chunk(dataset: Dataset, row_rules: list[Rule], prepared: list[_Prepared]) -> list[list[ExpectationOutcome]]:
+    """GX sees the row's position in the chunk as `row_number`; failures are mapped back to
+    (partition, file row)."""
     columns = _gx_columns(row_rules)
     frames = [p.frame.select([c for c in p.frame.columns if c in columns])
               .with_columns(pl.lit(i, dtype=pl.Int32).alias("batch_part"), p.frame["row_number"].alias("file_row"))
@@ -301,11 +321,15 @@ def _run_batch_suite(dataset: Dataset, row_rules: list[Rule], prepared: list[_Pr
         pl.col("row_number").cast(pl.Int64))
     positions = batch.select("batch_part", "file_row")
     outcomes = run_suite(f"{dataset.name}__row", row_rules, _to_pandas(batch, columns), {})
+    del batch
     split: list[list[ExpectationOutcome]] = [[] for _ in prepared]
     for outcome in outcomes:
-        failing = positions[sorted(outcome.unexpected_rows)] if outcome.unexpected_rows else positions.clear()
+        failing: dict[int, list[int]] = {}
+        if outcome.unexpected_rows:
+            for part, file_row in positions[sorted(outcome.unexpected_rows)].iter_rows():
+                failing.setdefault(part, []).append(file_row)
         for i, p in enumerate(prepared):
-            rows = failing.filter(pl.col("batch_part") == i)["file_row"].to_list()
+            rows = failing.get(i, [])
             split[i].append(ExpectationOutcome(rule=outcome.rule, column=outcome.column, success=not rows,
                                                element_count=p.frame.height, unexpected_rows=rows))
     return split
