@@ -5,6 +5,7 @@ the Launchpad (config `partitions: ["starachowice|2021Q3"]`, `force: true` re-re
 files). The in-process executor runs its single step in the run's own process.
 """
 
+import time
 
 import dagster as dg
 
@@ -13,7 +14,7 @@ from assets.batch.ingest import ingest_batch
 from assets.batch.plan import plan_batch
 from assets.batch.tables import rebuild_tables
 from assets.partition_keys import unit_quarter_key
-from core.event_log_storage import log_events_grouped
+from core.event_log_batch import log_events_bulk
 from core.key_fingerprint import KeyMismatchError
 from core.registry import load_units
 from core.resources import LandingResource, PseudonymizerResource, WarehouseResource
@@ -53,9 +54,11 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
                                   rebuild_tables=rebuild_tables if config.with_tables else None)
         except KeyMismatchError as error:  # another key than the warehouse's: nothing was written
             raise dg.Failure(description=str(error)) from error
-        logged = log_events_grouped(context, partition_events(conn, result))
-        logged += log_events_grouped(context, table_events(conn, result))
-        context.log.debug(f"Zdarzenia partycji i tabel zapisane w historii: {logged}.")
+        started = time.perf_counter()
+        logged = log_events_bulk(context, partition_events(conn, result))
+        logged += log_events_bulk(context, table_events(conn, result))
+        context.log.debug(f"Materializacje i wyniki sprawdzeń partycji i tabel zapisane w historii zbiorczo: {logged} "
+                          f"({time.perf_counter() - started:.1f} s z podglądami danych).")
     refused = {key: str(error) for key, error in plan.refused.items()}
     refused.update({f"{unit_quarter_key(*key)} {dataset}": str(error) for (key, dataset), error in result.refused.items()})
     partitions = [unit_quarter_key(*key) for key in result.partitions]
