@@ -28,6 +28,7 @@ from contextlib import contextmanager
 import sqlalchemy as db
 from dagster._config import StringSource
 from dagster._core.events.log import EventLogEntry
+from dagster._core.instance.types import MayHaveInstanceWeakref
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -51,23 +52,20 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._held: dict[int, dict] = {}
         self._tables: set[str] = set()
         self._asset_key_columns: set[str] = set()
-        if base_dir is None:
-            if not os.environ.get("DAGSTER_HOME"):
-                raise RuntimeError("PooledSqliteEventLogStorage: ustaw DAGSTER_HOME (katalog instancji Dagstera, "
-                                   "np. .dagster_home) albo base_dir w dagster.yaml.")
-            base_dir = os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
-        self._default_dir = inst_data is not None and base_dir == os.path.join(
-            os.environ.get("DAGSTER_HOME", ""), "history", "runs")
-        super().__init__(base_dir=base_dir, inst_data=inst_data)
+        self._deferred_inst_data = inst_data
+        if base_dir is not None:
+            super().__init__(base_dir=base_dir, inst_data=inst_data)
+        else:  # the instance's own folder, known when the instance registers (register_instance)
+            MayHaveInstanceWeakref.__init__(self)
 
     def register_instance(self, instance) -> None:
-        """The default folder follows DAGSTER_HOME; an instance opened from another folder would read
-        and write another run history than its own runs: refused instead of silently mixed."""
+        """Without `base_dir`, the run history lives where Dagster's default keeps it: `history/runs`
+        of the instance's folder (also for `DagsterInstance.from_config(folder)`, whatever
+        DAGSTER_HOME says)."""
+        if not hasattr(self, "_base_dir"):
+            super().__init__(base_dir=os.path.join(instance.root_directory, "history", "runs"),
+                             inst_data=self._deferred_inst_data)
         super().register_instance(instance)
-        expected = os.path.realpath(os.path.join(instance.root_directory, "history", "runs"))
-        if self._default_dir and os.path.realpath(self._base_dir) != expected:
-            raise RuntimeError(f"Instancja Dagstera z {instance.root_directory}, a DAGSTER_HOME wskazuje "
-                               f"{os.environ.get('DAGSTER_HOME')}: ustaw DAGSTER_HOME na katalog instancji.")
 
     @classmethod
     def config_type(cls):

@@ -83,7 +83,6 @@ def _history(tmp_path: Path, monkeypatch, bulk: bool) -> dict:
         monkeypatch.setattr(core.event_log_batch, "GROUP_SIZE", 7)  # a raw materialization of two partitions in one call
     else:
         (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.from_config(str(home)) as instance:
         if bulk:
             assert type(instance.event_log_storage).__name__ == "PooledSqliteEventLogStorage"
