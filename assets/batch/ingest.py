@@ -37,7 +37,7 @@ from assets.raw.ingest import (
 from assets.raw.landing_file import LandingFileError, LandingTable, read_landing_file
 from assets.staging.file_checks import check_landing_file
 from assets.staging.rules import rules_for
-from assets.staging.staging_assets import SUMMARY_SCHEMA, ensure_validation_tables, load_references
+from assets.staging.staging_assets import IN_SCOPE, SUMMARY_SCHEMA, ensure_validation_tables, load_references_many
 from assets.staging.suites import prepare_in_background
 from assets.staging.typed import ensure_staging_tables
 from assets.staging.validate import PartitionInput, Validation, validate_batch
@@ -144,7 +144,8 @@ def _validate_and_write(conn, dataset: Dataset, raw: dict[Key, pl.DataFrame], un
     keys = sorted(raw, key=lambda k: (k[0], k[1] or ""))
     if not keys:
         return
-    parts = [PartitionInput(units[u], q, raw[(u, q)], load_references(conn, rules, u, q)) for u, q in keys]
+    references = load_references_many(conn, rules, keys)
+    parts = [PartitionInput(units[u], q, raw[(u, q)], references[(u, q)]) for u, q in keys]
     validations = validate_batch(dataset, parts, today=today or date.today(),
                                  chain=_own_references(conn, dataset, rules, keys))
     for key, validation in zip(keys, validations, strict=True):
@@ -157,13 +158,6 @@ def _validate_and_write(conn, dataset: Dataset, raw: dict[Key, pl.DataFrame], un
                        {"dataset": dataset.name})
     summary = pl.DataFrame([v.summary for v in validations], schema=SUMMARY_SCHEMA)
     replace_partitions(conn, "staging", "validation_summary", summary, keys, {"dataset": dataset.name})
-
-
-SCOPES = {
-    "unit": lambda other, quarter: True,
-    "up_to_quarter": lambda other, quarter: other is not None and quarter is not None and other <= quarter,
-    "other_quarters": lambda other, quarter: other != quarter,
-}
 
 
 def _own_references(conn, dataset: Dataset, rules, keys: list[Key]):
@@ -186,7 +180,7 @@ def _own_references(conn, dataset: Dataset, rules, keys: list[Key]):
         earlier = {keys[j][1]: v for j, v in enumerate(done) if keys[j][0] == unit and not v.refused}
         out = {}
         for ref in own:
-            in_scope = SCOPES[ref["scope"]]
+            in_scope = IN_SCOPE[ref["scope"]]
             values = {v for q, v in stored[(unit, ref["parameter"])] if q not in earlier and in_scope(q, quarter)}
             for q, validation in earlier.items():
                 if in_scope(q, quarter):

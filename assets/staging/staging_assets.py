@@ -76,6 +76,45 @@ def load_references(conn, rules: list[Rule], unit: str, quarter: str | None) -> 
     return out
 
 
+IN_SCOPE = {
+    "unit": lambda other, quarter: True,
+    "up_to_quarter": lambda other, quarter: other is not None and quarter is not None and other <= quarter,
+    "other_quarters": lambda other, quarter: other != quarter,
+}
+
+
+def load_references_many(conn, rules: list[Rule], keys: list[tuple[str, str | None]]) -> dict[tuple, dict[str, list]]:
+    """`load_references` of many partitions (a batch): one query per reference instead of one per
+    partition, the scope applied per partition — the same lists, read at the same moment."""
+    if not keys:
+        return {}
+    contract = load_contract()
+    out: dict[tuple, dict[str, list]] = {key: {} for key in keys}
+    units = sorted({unit for unit, _ in keys})
+    for rule in rules:
+        for ref in rule.references:
+            name, column = ref["dataset"], ref["column"]
+            columns = column if isinstance(column, list) else [column]
+            for one in columns:
+                contract[name].column(one)  # an unknown column is a rule-file error
+            if ref["scope"] not in IN_SCOPE:
+                raise ValueError(f"{rule.id}: nieznany zakres odniesienia {ref['scope']!r}")
+            table = identifier(name)
+            col = (identifier(column) if not isinstance(column, list)
+                   else " || '/' || ".join(f"CAST({identifier(one)} AS VARCHAR)" for one in columns))
+            rows = [] if not table_exists(conn, "staging", table) else conn.execute(
+                f"SELECT DISTINCT unit, quarter, {col} FROM staging.{table} WHERE list_contains(?, unit) "
+                f"AND {col} IS NOT NULL", [units]).fetchall()
+            by_unit: dict[str, list[tuple]] = {}
+            for unit, quarter, value in rows:
+                by_unit.setdefault(unit, []).append((quarter, value))
+            in_scope = IN_SCOPE[ref["scope"]]
+            for unit, quarter in keys:
+                out[(unit, quarter)][ref["parameter"]] = sorted(
+                    {value for other, value in by_unit.get(unit, []) if in_scope(other, quarter)})
+    return out
+
+
 def write_validation(conn, dataset: Dataset, unit: str, quarter: str | None, result: Validation) -> None:
     """Accepted rows, quarantine and summary of the partition: delete-then-insert, all or nothing."""
     where = {"unit": unit, "quarter": quarter}
