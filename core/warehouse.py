@@ -68,6 +68,16 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     conn.execute("COMMIT")
 
 
+def insert_frame(conn: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame) -> None:
+    """Insert `frame` into the quoted `schema.table` by column name (nothing for an empty frame)."""
+    if frame.height:
+        conn.register("incoming_rows", frame.to_arrow())
+        try:
+            conn.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
+        finally:
+            conn.unregister("incoming_rows")
+
+
 def delete_insert(
     conn: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame, where: dict[str, object]
 ) -> None:
@@ -75,12 +85,7 @@ def delete_insert(
     target = f"{identifier(schema)}.{identifier(table)}"
     condition = " AND ".join(f"{identifier(col)} IS NOT DISTINCT FROM ?" for col in where) or "TRUE"
     conn.execute(f"DELETE FROM {target} WHERE {condition}", list(where.values()))
-    if frame.height:
-        conn.register("incoming_rows", frame.to_arrow())
-        try:
-            conn.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
-        finally:
-            conn.unregister("incoming_rows")
+    insert_frame(conn, target, frame)
 
 
 def replace_rows(
@@ -109,9 +114,4 @@ def replace_partitions(conn: duckdb.DuckDBPyConnection, schema: str, table: str,
                      list((extra or {}).values()))
     finally:
         conn.unregister("batch_partitions")
-    if frame.height:
-        conn.register("incoming_rows", frame.to_arrow())
-        try:
-            conn.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
-        finally:
-            conn.unregister("incoming_rows")
+    insert_frame(conn, target, frame)

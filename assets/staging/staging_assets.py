@@ -47,33 +47,7 @@ def ensure_validation_tables(conn) -> None:
 
 def load_references(conn, rules: list[Rule], unit: str, quarter: str | None) -> dict[str, list]:
     """Values of other partitions the rules compare with (staging tables: accepted rows only)."""
-    contract = load_contract()
-    out: dict[str, list] = {}
-    for rule in rules:
-        for ref in rule.references:
-            name, column = ref["dataset"], ref["column"]
-            columns = column if isinstance(column, list) else [column]  # a pair: values "a/b"
-            for one in columns:
-                contract[name].column(one)  # an unknown column is a rule-file error
-            table = identifier(name)
-            col = (identifier(column) if not isinstance(column, list)  # a single column keeps its type
-                   else " || '/' || ".join(f"CAST({identifier(one)} AS VARCHAR)" for one in columns))
-            if not table_exists(conn, "staging", table):
-                out[ref["parameter"]] = []
-                continue
-            scope = ref["scope"]
-            if scope == "unit":
-                where, params = "unit = ?", [unit]
-            elif scope == "up_to_quarter":
-                where, params = "unit = ? AND quarter <= ?", [unit, quarter]
-            elif scope == "other_quarters":
-                where, params = "unit = ? AND quarter IS DISTINCT FROM ?", [unit, quarter]
-            else:
-                raise ValueError(f"{rule.id}: nieznany zakres odniesienia {scope!r}")
-            rows = conn.execute(f"SELECT DISTINCT {col} FROM staging.{table} WHERE {where} AND {col} IS NOT NULL "
-                                f"ORDER BY 1", params).fetchall()
-            out[ref["parameter"]] = [r[0] for r in rows]
-    return out
+    return load_references_many(conn, rules, [(unit, quarter)])[(unit, quarter)]
 
 
 IN_SCOPE = {
@@ -84,8 +58,8 @@ IN_SCOPE = {
 
 
 def load_references_many(conn, rules: list[Rule], keys: list[tuple[str, str | None]]) -> dict[tuple, dict[str, list]]:
-    """`load_references` of many partitions (a batch): one query per reference instead of one per
-    partition, the scope applied per partition — the same lists, read at the same moment."""
+    """The reference lists of many partitions (a batch): one query per reference, the scope applied
+    per partition — every list read at the same moment."""
     if not keys:
         return {}
     contract = load_contract()

@@ -32,7 +32,7 @@ from assets.partition_keys import unit_quarter_key
 from core.key_fingerprint import key_fingerprint, stored_fingerprint
 from core.registry import Unit
 from core.settings import DEMO_PSEUDONYM_KEY, KEY_VARIABLE
-from core.warehouse import WAREHOUSE_POOL
+from core.warehouse import WAREHOUSE_POOL, delete_insert, query_frame
 from pipelines.recovery import IN_FLIGHT, recover
 from pipelines.tools.rotate_check import RotationError, verify_rebuild
 
@@ -156,14 +156,7 @@ def _copy_history(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection
     """The delivery history (every file version, every refusal) as it was: the rebuild knows only the current
     files. Runs inside the rebuild's transaction."""
     for table in HISTORY_TABLES:
-        frame = old.sql(f"SELECT * FROM raw.{table}").pl()
-        new.execute(f"DELETE FROM raw.{table}")
-        if frame.height:
-            new.register("history_rows", frame.to_arrow())
-            try:
-                new.execute(f"INSERT INTO raw.{table} SELECT * FROM history_rows")
-            finally:
-                new.unregister("history_rows")
+        delete_insert(new, "raw", table, query_frame(old, f"SELECT * FROM raw.{table}"), {})
 
 
 def _remove(path: Path) -> None:
