@@ -43,15 +43,19 @@ def one_unit_registry(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("cli")
+def tiny_project(root: Path) -> Path:
+    """The tiny Elbląg landing set and a DAGSTER_HOME with the project's dagster.yaml under `root`."""
     landing = root / "landing"
     write_services(landing), write_budget(landing)
     write_participants(landing), write_deliveries(landing), write_expenses(landing), write_tranches(landing)
     (root / "dagster_home").mkdir()
     shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", root / "dagster_home")  # telemetry off, one writer
     return root
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return tiny_project(tmp_path_factory.mktemp("cli"))
 
 
 @pytest.fixture

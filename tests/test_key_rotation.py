@@ -20,20 +20,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from test_cli_end_to_end import one_unit_registry
+from test_cli_end_to_end import one_unit_registry, tiny_project
 from validation_fixtures import (
     PESEL_A,
     PESEL_B,
     PESEL_C,
-    write_budget,
-    write_deliveries,
     write_expenses,
-    write_participants,
-    write_services,
-    write_tranches,
 )
-
-from core.paths import PROJECT_ROOT
 
 OLD_KEY = "rotation-test-old-key-0123456789abcdef"
 NEW_KEY = "rotation-test-new-key-0123456789abcdef"
@@ -71,12 +64,7 @@ def cus(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """The tiny landing set and its warehouse, built with OLD_KEY."""
-    root = tmp_path_factory.mktemp("rotation")
-    landing = root / "landing"
-    write_services(landing), write_budget(landing)
-    write_participants(landing), write_deliveries(landing), write_expenses(landing), write_tranches(landing)
-    (root / "dagster_home").mkdir()
-    shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", root / "dagster_home")
+    root = tiny_project(tmp_path_factory.mktemp("rotation"))
     one_unit_registry(root / "units.yaml")
     with pytest.MonkeyPatch.context() as monkeypatch:
         _set_env(monkeypatch, root)
