@@ -26,6 +26,7 @@ def main() -> int:
     from core.registry import load_units
     from reports import queries
     from reports.generate import units_in_quarter, write_quarter_reports
+    from reports.pdf import PdfPrinter
     from reports.settings import default_settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,6 +41,9 @@ def main() -> int:
     settings = default_settings()
     started = time.perf_counter()
     count = 0
+    printer = None
+    if not args.no_pdf:  # one browser for every quarter, as the asset's run over a range of quarters
+        printer = PdfPrinter(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds).__enter__()
     for quarter in quarters:
         covered = units_in_quarter(units, quarter)
         if not covered:
@@ -48,9 +52,12 @@ def main() -> int:
         with queries.read_only(Path(args.warehouse)) as conn:
             inputs = queries.load_report_inputs(conn, quarter, covered)
         read = time.perf_counter() - t0
-        files = write_quarter_reports(inputs, out, settings, with_pdf=not args.no_pdf)
+        files = write_quarter_reports(inputs, out, settings, with_pdf=not args.no_pdf, printer=printer)
         count += len(files)
         print(f"{quarter}: {len(files)} raportów, odczyt {read:.2f} s, razem {time.perf_counter() - t0:.1f} s")
+    if printer is not None:
+        printer.drain()
+        printer.close()
     elapsed = time.perf_counter() - started
     sizes: dict[str, list[int]] = {}
     for path in out.rglob("raport_*"):

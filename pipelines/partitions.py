@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+# Dagster 1.13 has no public name for a run over a partition range (its backfills and the UI's
+# "launch a range" write these tags); the one place the project uses them.
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
 from assets.partition_keys import unit_quarter_key
 from core.quarters import next_quarter, quarter_of, quarter_start
 from core.registry import Unit
@@ -37,3 +41,11 @@ def unit_quarter_keys(units: tuple[Unit, ...]) -> list[str]:
 
 def unit_quarter_partitions(units: tuple[Unit, ...]) -> dg.StaticPartitionsDefinition:
     return dg.StaticPartitionsDefinition(unit_quarter_keys(units))
+
+
+def partition_range_tags(first: str, last: str) -> dict[str, str]:
+    """Tags of ONE run over the partitions first..last (a single-run backfill policy asset handles
+    them in one step); empty when first == last (give that run `partition_key=first`)."""
+    if first == last:
+        return {}
+    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.partition_keys import unit_quarter_key
 from assets.report.report_files import REPORT_FILES_KEY
@@ -19,6 +18,7 @@ from core.registry import Unit
 from core.resources import LandingResource, PublishedResource, WarehouseResource
 from core.warehouse import table_exists
 from pipelines.jobs import PUBLISH_OP, build_publish_job
+from pipelines.partitions import partition_range_tags
 
 
 def landing_files(root: Path, units: tuple[Unit, ...], problems: list[str] | None = None) -> dict:
@@ -288,7 +288,7 @@ def reports_request(quarters: list[str], changed_units: list[str], run) -> dg.Ru
     # dagster/priority: when the warehouse slot frees, the reports go before a publish run queued meanwhile
     tags = {"cus/after_run": run.run_id, "cus/after_job": run.job_name, "cus/trigger": "korekta pliku",
             "dagster/priority": "1"}
-    range_tags = {} if first == last else {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+    range_tags = partition_range_tags(first, last)
     return dg.RunRequest(run_key=f"reports-{quarters[0]}-{quarters[-1]}-after-{run.run_id}",
                          partition_key=first if first == last else None,
                          run_config={"ops": {REPORT_FILES_OP: {"config": {"rewrite_units": changed_units}}}},

@@ -1,4 +1,5 @@
-"""Plotly charts of the report, as HTML fragments without plotly.js (inlined once per page).
+"""Plotly charts of the report: `Chart`s whose HTML fragment needs plotly.js (inlined once per
+page); the PDF prints the same figures as SVG (reports/pdf.py).
 
 Fixed pixel sizes fit an A4 page, so the same figure is drawn on screen and on paper; the mode
 bar is off (nothing to click on paper). Axis numbers use the Polish separators.
@@ -12,6 +13,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 
 from reports.formatting import PLOTLY_SEPARATORS, money, percent, quantity, quarter_short
+from reports.model import Chart
 
 WIDTH, HEIGHT = 700, 340
 LABEL_WIDTH = 42  # characters per line of a horizontal bar's label (about a third of the chart's width)
@@ -38,7 +40,7 @@ def _layout(fig: go.Figure, title: str, height: int = HEIGHT, **extra) -> go.Fig
     return fig
 
 
-def to_fragment(fig: go.Figure, chart_id: str) -> str:
+def to_fragment(fig: go.Figure, chart_id: str) -> Chart:
     """The chart's box and a call that draws it once the inlined plotly.js is unpacked
     (`cusChart`, reports/templates/report.html.j2). `</` is escaped so no text of the data can
     close the script element."""
@@ -46,8 +48,9 @@ def to_fragment(fig: go.Figure, chart_id: str) -> str:
     figure = fig.to_json().replace("</", "<\\/")
     config = json.dumps(CONFIG)
     size = f"width:{fig.layout.width or WIDTH}px; height:{fig.layout.height or HEIGHT}px;"
-    return (f'<div id="{div_id}" class="plotly-graph-div" style="{size}"></div>'
-            f'<script type="text/javascript">cusChart("{div_id}", {figure}, {config});</script>')
+    return Chart(chart_id, figure,
+                 f'<div id="{div_id}" class="plotly-graph-div" style="{size}"></div>'
+                 f'<script type="text/javascript">cusChart("{div_id}", {figure}, {config});</script>')
 
 
 def _f(value) -> float:
@@ -65,7 +68,7 @@ def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
     return "<br>".join(lines)
 
 
-def spending_vs_plan(rows: list[dict], budget: Decimal | None = None, chart_id: str = "spending") -> str:
+def spending_vs_plan(rows: list[dict], budget: Decimal | None = None, chart_id: str = "spending") -> Chart:
     """rows: quarter, planned_cum, actual_cum (None after the reporting quarter), projected_cum (optional)."""
     quarters = [quarter_short(r["quarter"]) for r in rows]
     fig = go.Figure()
@@ -96,7 +99,7 @@ def spending_vs_plan(rows: list[dict], budget: Decimal | None = None, chart_id: 
     return to_fragment(fig, chart_id)
 
 
-def indicator_progress(rows: list[dict], chart_id: str = "indicators") -> str:
+def indicator_progress(rows: list[dict], chart_id: str = "indicators") -> Chart:
     """rows: label, pct (ratio cumulative/target), cumulative, target."""
     rows = [r for r in rows if r.get("pct") is not None]
     labels = [wrap_label(r["label"]) for r in rows]  # official names are long: wrapped, never cut
@@ -115,7 +118,7 @@ def indicator_progress(rows: list[dict], chart_id: str = "indicators") -> str:
                                showlegend=False), chart_id)
 
 
-def services_by_area(rows: list[dict], chart_id: str = "areas") -> str:
+def services_by_area(rows: list[dict], chart_id: str = "areas") -> Chart:
     """rows: area_label, value (zł, narastająco), deliveries."""
     rows = [r for r in rows if (r.get("value") or 0) > 0 or (r.get("deliveries") or 0) > 0]
     fig = go.Figure(go.Bar(
@@ -130,7 +133,7 @@ def services_by_area(rows: list[dict], chart_id: str = "areas") -> str:
                                showlegend=False), chart_id)
 
 
-def participants_by_sex_age(rows: list[dict], chart_id: str = "participants") -> str:
+def participants_by_sex_age(rows: list[dict], chart_id: str = "participants") -> Chart:
     """rows: age_group, women, men (counts; suppressed cells must be removed by the caller)."""
     groups = [r["age_group"] for r in rows]
     fig = go.Figure()

@@ -74,7 +74,7 @@ def write_report(report: Report, root: Path, printer: PdfPrinter | None = None) 
     os.replace(tmp_xlsx, xlsx)
     pdf = None
     if printer is not None:
-        pdf = printer.submit(html, folder / f"{stem}.pdf", report.running_header, report.title)
+        pdf = printer.submit_report(report, folder / f"{stem}.pdf")
     return ReportFiles(report.unit_key, report.title, html, xlsx, None, report.suppressed_cells, report), pdf
 
 
@@ -96,21 +96,25 @@ def write_quarter_reports(inputs: ReportInputs, root: Path, settings: ReportSett
                           printer: PdfPrinter | None = None) -> list[ReportFiles]:
     """Every report of the quarter (or those of `only_units` + the consolidated one); the PDFs are
     printed by one browser, `settings.pdf_parallel_pages` pages at a time, while the next reports'
-    HTML and XLSX are written. `printer`: a browser already open for several quarters (left open)."""
+    HTML and XLSX are written. `printer`: a browser already open for several quarters (left open;
+    the PDFs may still be printing on return — `printer.drain()` waits for them)."""
     settings = settings or default_settings()
     reports = build_quarter_reports(inputs, settings, only_units=only_units)
     if not with_pdf:
         return [write_report(r, Path(root))[0] for r in reports]
-    if printer is not None:
+    if printer is not None:  # the caller waits (`printer.drain()`): the next quarter is built meanwhile
         return _print_all(reports, Path(root), printer)
     with PdfPrinter(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds) as own:
-        return _print_all(reports, Path(root), own)
+        files = _print_all(reports, Path(root), own)
+        own.drain()
+        return files
 
 
 def _print_all(reports: list[Report], root: Path, printer: PdfPrinter) -> list[ReportFiles]:
+    """HTML and XLSX written, PDFs queued on `printer`; `pdf` is where each PDF is being printed."""
     written = [write_report(r, root, printer) for r in reports]
-    for files, pdf in written:
-        files.pdf = pdf.result()
+    for files, _ in written:
+        files.pdf = files.html.with_suffix(".pdf")
     return [files for files, _ in written]
 
 

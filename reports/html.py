@@ -50,11 +50,16 @@ def plotly_js() -> str:
     return base64.b64encode(packed).decode("ascii")
 
 
-def render_html(report: Report, with_plotlyjs: bool = True) -> str:
+def render_html(report: Report, with_plotlyjs: bool = True, static_charts: dict[str, str] | None = None) -> str:
+    """The report as one HTML page. `static_charts`: chart id -> image URL (the PDF's SVGs,
+    reports/pdf.py) shown instead of the drawn chart; a page whose charts are all images carries
+    no plotly.js and runs no script."""
+    static_charts = static_charts or {}
     css = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")
     template = environment().get_template("report.html.j2")
-    has_charts = any(section.charts for section in report.sections)
-    return template.render(report=report, css=css, plotlyjs=plotly_js() if (with_plotlyjs and has_charts) else "")
+    drawn = any(c.chart_id not in static_charts for section in report.sections for c in section.charts)
+    return template.render(report=report, css=css, static_charts=static_charts,
+                           plotlyjs=plotly_js() if (with_plotlyjs and drawn) else "")
 
 
 def write_html(report: Report, path: Path) -> Path:

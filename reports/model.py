@@ -56,6 +56,17 @@ class Fact:
     status: str | None = None  # "ok" | "warn" | "bad" -> coloured badge
 
 
+@dataclass(frozen=True)
+class Chart:
+    """A Plotly figure of the report (reports/charts.py). The HTML draws `fragment` with the inlined
+    plotly.js; the PDF shows the same figure as an SVG image drawn once by the printer's browser
+    (reports/pdf.py), so a printed page runs no script."""
+
+    chart_id: str
+    figure_json: str  # plotly's figure JSON (data + layout), `</` escaped
+    fragment: str  # the chart's box + the call that draws it (HTML)
+
+
 @dataclass
 class Section:
     id: str
@@ -63,7 +74,7 @@ class Section:
     sheet: str  # XLSX sheet name (≤ 31 characters, no []:*?/\)
     facts: list[Fact] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    charts: list[str] = field(default_factory=list)  # HTML fragments, filled by reports.charts
+    charts: list[Chart] = field(default_factory=list)  # filled by reports.charts
     notes: list[str] = field(default_factory=list)
     page_break: bool = False  # start on a new page when printed
     in_html: bool = True  # False: an XLSX-only annex (e.g. the list of expense documents); HTML/PDF skip it

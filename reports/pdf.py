@@ -2,21 +2,28 @@
 
 `PdfPrinter` starts /usr/bin/chromium once through Playwright (its async API on a thread of its
 own, so the callers stay synchronous) and prints the reports as pages of that one browser, a few
-at a time. Plotly draws the charts with JavaScript after the page loads: the printer waits for
-the page's `data-charts="ready"` (reports/templates/report.html.j2) before printing. Every page
-of the PDF carries a running header (unit, quarter, agreement — the caller's text) and the page
-number "strona X z Y" (Chromium's header/footer templates).
+at a time, reusing its pages. A report's charts are drawn once as SVG by plotly.js in one page of
+the browser that keeps plotly loaded for the whole run (`Plotly.toImage`); the printed page is the
+report's HTML with those SVGs as images (reports/html.py `static_charts`), so it loads no plotly.js
+and runs no script — the figures are the ones the HTML draws. Every page of the PDF carries a
+running header (unit, quarter, agreement — the caller's text) and the page number "strona X z Y"
+(Chromium's header/footer templates). `submit` prints any HTML file as it is (charts drawn by the
+page: the printer waits for its `data-charts="ready"`, reports/templates/report.html.j2).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
 import os
 import shutil
 import threading
 from concurrent.futures import Future
 from pathlib import Path
+
+from reports.html import plotly_source, render_html
+from reports.model import Report
 
 CHROMIUM = os.environ.get("CUS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = (
@@ -38,6 +45,17 @@ _BAND = ('<div style="width: 100%; box-sizing: border-box; padding: 0 12mm; font
          'font-family: \'DejaVu Sans\', \'Liberation Sans\', Arial, sans-serif;">'
          '<div style="display: flex; gap: 6mm; justify-content: space-between; {border}">{content}</div></div>')
 _CHARTS_DRAWN = "() => !window.cusCharts || Boolean(document.body && document.body.dataset.charts)"
+# Every figure of one report as SVG text (plotly.js is loaded in the page once per run).
+_TO_SVG = """async (figures) => {
+  const svgs = [];
+  for (const figure of figures) {
+    const f = JSON.parse(figure.json);
+    const url = await Plotly.toImage({data: f.data, layout: f.layout, config: figure.config},
+                                     {format: "svg", width: f.layout.width, height: f.layout.height});
+    svgs.push(decodeURIComponent(url.slice(url.indexOf(",") + 1)));
+  }
+  return svgs;
+}"""
 
 
 class PdfError(RuntimeError):
@@ -78,6 +96,10 @@ class PdfPrinter:
         self._playwright = None
         self._browser = None
         self._slots: asyncio.Semaphore | None = None
+        self._pages: list = []  # idle pages, reused for the next PDF
+        self._chart_page = None  # plotly.js loaded once; draws every report's charts as SVG
+        self._chart_lock: asyncio.Lock | None = None
+        self._pending: list[Future] = []  # submitted reports not yet waited for (`drain`)
 
     def __enter__(self) -> PdfPrinter:
         self._thread.start()
@@ -99,6 +121,7 @@ class PdfPrinter:
 
         executable = chromium_path()
         self._slots = asyncio.Semaphore(self.parallel)
+        self._chart_lock = asyncio.Lock()
         self._playwright = await async_playwright().start()
         try:
             self._browser = await self._playwright.chromium.launch(executable_path=executable, headless=True,
@@ -123,33 +146,83 @@ class PdfPrinter:
         self._browser = self._playwright = None
 
     def submit(self, html_path: Path, pdf_path: Path, header: tuple[str, str], footer: str) -> Future:
-        """Print `html_path` to `pdf_path` (written under a temporary name, then renamed); a Future of the path."""
-        return self._call(self._print(Path(html_path).resolve(), Path(pdf_path).resolve(), header, footer))
+        """Print the HTML file `html_path` to `pdf_path` as it is; a Future of the path."""
+        html_path = Path(html_path).resolve()
+        return self._call(self._print(html_path.name, self._open_file(html_path), Path(pdf_path).resolve(),
+                                      header, footer))
 
-    async def _print(self, html_path: Path, pdf_path: Path, header: tuple[str, str], footer: str) -> Path:
+    def submit_report(self, report: Report, pdf_path: Path) -> Future:
+        """Print `report` to `pdf_path`: its charts as SVG images, its running header and title; a
+        Future of the path. The PDF is written under a temporary name, then renamed."""
+        future = self._call(self._print(Path(pdf_path).name, self._open_report(report), Path(pdf_path).resolve(),
+                                        report.running_header, report.title))
+        self._pending.append(future)
+        return future
+
+    def drain(self) -> list[Path]:
+        """Wait for every report submitted so far; raises the first printing error."""
+        pending, self._pending = self._pending, []
+        return [future.result() for future in pending]
+
+    def _open_file(self, html_path: Path):
+        async def load(page) -> None:
+            await page.goto(html_path.as_uri(), wait_until="load", timeout=self.timeout_ms)
+            await page.wait_for_function(_CHARTS_DRAWN, timeout=self.timeout_ms)
+            state = await page.evaluate("() => document.body.dataset.charts || ''")
+            if state.startswith("error"):
+                raise PdfError(f"Wykresy w {html_path.name} nie zostały narysowane: {state}")
+        return load
+
+    def _open_report(self, report: Report):
+        async def load(page) -> None:
+            images = await self._chart_images(report)
+            await page.set_content(render_html(report, static_charts=images), wait_until="load",
+                                   timeout=self.timeout_ms)
+        return load
+
+    async def _chart_images(self, report: Report) -> dict[str, str]:
+        """Chart id -> the figure as an SVG image (data URL), drawn by the run's plotly page."""
+        from reports.charts import CONFIG
+
+        charts = [chart for section in report.sections for chart in section.charts]
+        if not charts:
+            return {}
+        async with self._chart_lock:
+            if self._chart_page is None:
+                page = await self._browser.new_page()
+                await page.set_content("<!DOCTYPE html><html><head></head><body></body></html>")
+                await page.add_script_tag(content=plotly_source())
+                self._chart_page = page
+            figures = [{"json": chart.figure_json, "config": CONFIG} for chart in charts]
+            svgs = await self._chart_page.evaluate(_TO_SVG, figures)
+        return {chart.chart_id: "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+                for chart, svg in zip(charts, svgs, strict=True)}
+
+    async def _print(self, name: str, load, pdf_path: Path, header: tuple[str, str], footer: str) -> Path:
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         tmp_pdf = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.tmp")
         async with self._slots:
-            page = await self._browser.new_page()
+            page = self._pages.pop() if self._pages else await self._browser.new_page()
+            reuse = False
             try:
-                await page.goto(html_path.as_uri(), wait_until="load", timeout=self.timeout_ms)
-                await page.wait_for_function(_CHARTS_DRAWN, timeout=self.timeout_ms)
-                state = await page.evaluate("() => document.body.dataset.charts || ''")
-                if state.startswith("error"):
-                    raise PdfError(f"Wykresy w {html_path.name} nie zostały narysowane: {state}")
+                await load(page)
                 await page.pdf(path=str(tmp_pdf), format="A4", print_background=True, margin=MARGIN,
                                display_header_footer=True, header_template=header_template(*header),
                                footer_template=footer_template(footer))
+                reuse = True
             except Exception as error:
                 tmp_pdf.unlink(missing_ok=True)
                 if isinstance(error, PdfError):
                     raise
-                raise PdfError(f"Chromium nie utworzył PDF z {html_path.name}: {error}") from error
+                raise PdfError(f"Chromium nie utworzył PDF {name}: {error}") from error
             finally:
-                await page.close()
+                if reuse:
+                    self._pages.append(page)
+                else:
+                    await page.close()
         if not tmp_pdf.exists() or tmp_pdf.stat().st_size == 0:
             tmp_pdf.unlink(missing_ok=True)
-            raise PdfError(f"Chromium utworzył pusty PDF z {html_path.name}.")
+            raise PdfError(f"Chromium utworzył pusty PDF {name}.")
         tmp_pdf.replace(pdf_path)
         return pdf_path
 

@@ -184,7 +184,8 @@ def write_xlsx(report: Report, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-               "default_date_format": XLSX_FORMATS["date"]}
+               "default_date_format": XLSX_FORMATS["date"],
+               "in_memory": True}  # no temporary file per sheet: the workbook is small, zipped from memory
     workbook = xlsxwriter.Workbook(str(path), options)
     version = f"wersja {report.version}" if report.version else "wersja nieustalona"
     workbook.set_properties({"title": report.document_title,

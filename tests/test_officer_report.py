@@ -319,7 +319,7 @@ def test_chart_labels_are_wrapped_not_cut_and_quarters_slanted():
     rows = [{"quarter": q, "planned_cum": Decimal(i), "actual_cum": None}
             for i, q in enumerate(["2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1", "2022Q2", "2022Q3", "2022Q4",
                                    "2023Q1", "2023Q2", "2023Q3"])]
-    html = spending_vs_plan(rows)
+    html = spending_vs_plan(rows).fragment
     assert '"tickangle":-45' in html.replace(" ", "")
 
 

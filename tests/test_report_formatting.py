@@ -87,6 +87,43 @@ def test_html_escapes_source_text():
     assert f"1{NBSP}234{NBSP}567,89{NBSP}zł" in html and "31.03.2022" in html and ">&lt;5<" in html
 
 
+def _chart_report(label: str) -> Report:
+    from reports.charts import services_by_area
+
+    report = _tiny_report("opis")
+    report.sections[0].charts.append(services_by_area([{"area_label": label, "value": Decimal("1500.00"),
+                                                         "deliveries": 3}]))
+    return report
+
+
+def test_the_printed_page_shows_charts_as_images_and_runs_no_script():
+    from reports.html import render_html
+
+    report = _chart_report("Pomoc <script>alert(1)</script>")
+    drawn = render_html(report)
+    assert 'id="cus-plotly"' in drawn and "cusChart(" in drawn  # the HTML report draws its chart
+    printed = render_html(report, static_charts={"areas": "data:image/svg+xml;base64,PHN2Zy8+"})
+    assert "<script" not in printed and "cus-plotly" not in printed
+    assert '<img class="chart-image" src="data:image/svg+xml;base64,PHN2Zy8+" alt="wykres: areas">' in printed
+
+
+def test_pdf_prints_the_chart_drawn_as_svg_with_its_text(tmp_path):
+    import subprocess
+
+    from reports.pdf import PdfPrinter
+
+    report = _chart_report("Pomoc <b>sąsiedzka</b> & spółka")
+    with PdfPrinter(parallel=1, timeout=60) as printer:
+        pdf = printer.submit_report(report, tmp_path / "r.pdf").result()
+        again = printer.submit_report(report, tmp_path / "r2.pdf").result()  # a reused page prints the same
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    # the chart's title and its bar label are SVG text in the PDF; the label's markup is text, not HTML
+    assert "Wartość usług według obszarów ustawy" in text and "1 500,00 zł" in text.replace("\xa0", " ")
+    assert "Pomoc sąsiedzka & spółka" in text or "Pomoc <b>sąsiedzka</b> & spółka" in text
+    again_text = subprocess.run(["pdftotext", "-layout", str(again), "-"], capture_output=True, text=True).stdout
+    assert again_text == text
+
+
 def test_fractional_service_units_keep_their_decimals_in_html_and_xlsx(tmp_path):
     from reports.html import render_html
     from reports.xlsx import write_xlsx

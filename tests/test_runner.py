@@ -29,3 +29,26 @@ def test_cli_ingest_rebuilds_reports_unless_told_not_to():
     assert args.no_reports is False
     args = build_parser().parse_args(["ingest", "--unit", "srokowo", "--quarter", "2021Q3", "--no-reports"])
     assert args.no_reports is True
+
+
+def test_reports_after_a_run_are_those_of_the_changed_units_and_the_consolidated_one():
+    from pipelines.tools.runner import changed_units
+
+    assert changed_units(["srokowo|2021Q3", "srokowo|2021Q4", "srokowo"]) == ["srokowo"]
+    assert changed_units(["srokowo|2021Q3", "elblag|2022Q1"]) == ["elblag", "srokowo"]
+    every = [f"{u.key}|{u.quarters[0]}" for u in load_units()]
+    assert changed_units(every) is None  # every unit: the whole quarter is rewritten
+
+
+def test_a_run_for_one_unit_does_not_call_the_other_units_folders_unknown(tmp_path):
+    from pipelines.tools.runner import landing_problems
+
+    srokowo = next(u for u in load_units() if u.key == "srokowo")
+    _land(tmp_path, "srokowo", ["2021Q3"])
+    _land(tmp_path, "elblag", ["2021Q3"])
+    (tmp_path / "srokowo" / "kwartal3").mkdir()  # a misnamed folder of the chosen unit
+    (tmp_path / "nieznana").mkdir()  # a folder of no unit of the registry
+    problems = landing_problems(tmp_path, [srokowo])
+    assert any(p.startswith("srokowo/kwartal3/: ") for p in problems), problems
+    assert any(p.startswith("nieznana") for p in problems), problems
+    assert not any(p.startswith("elblag") for p in problems), problems

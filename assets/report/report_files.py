@@ -128,12 +128,14 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
         quarters = [partition_key_to_quarter(key) for key in context.partition_keys]
         with contextlib.ExitStack() as stack:
             printer = None
-            if config.with_pdf and len(quarters) > 1:  # a range of quarters: one browser for all of them
+            if config.with_pdf:  # one browser for every quarter of the run; a quarter prints while the next is built
                 settings = config.settings()
                 printer = stack.enter_context(PdfPrinter(parallel=settings.pdf_parallel_pages,
                                                          timeout=settings.pdf_timeout_seconds))
             done = [quarter_reports(context, quarter, config, warehouse, reports, landing, units, printer)
                     for quarter in quarters]
+            if printer is not None:
+                printer.drain()
         if len(done) == 1:
             return dg.MaterializeResult(metadata=done[0])
         # a range of quarters in one run (the coordinator's chain after a correction): one summary

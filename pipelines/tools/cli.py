@@ -89,10 +89,21 @@ def cmd_sample(args) -> int:
     return 0 if summary is not None else 1
 
 
+def _demo_key(args) -> bool:
+    """`--demo`: the demo key (only for the warehouse `cus demo` built; its fingerprint is checked)."""
+    from core.settings import DEMO_PSEUDONYM_KEY, KEY_VARIABLE
+
+    if getattr(args, "demo", False):
+        os.environ.setdefault(KEY_VARIABLE, DEMO_PSEUDONYM_KEY)
+        print("Uwaga: klucz pseudonimizacji DEMO — tylko dla hurtowni z danymi przykładowymi (cus demo).")
+        return True
+    return False
+
+
 def cmd_run(args) -> int:
     from pipelines.tools.runner import run_pipeline
 
-    _require_key(allow_demo=getattr(args, "demo", False))
+    _require_key(allow_demo=_demo_key(args))
     defs, instance, units, landing = _context()
     summary = run_pipeline(defs, instance, _select_units(units, args.unit), landing,
                            quarters=_parse_quarter_arg(args.quarter), with_reports=not args.no_reports,
@@ -104,7 +115,7 @@ def cmd_run(args) -> int:
 def cmd_ingest(args) -> int:
     from pipelines.tools.runner import run_pipeline
 
-    _require_key()
+    _require_key(allow_demo=_demo_key(args))
     quarters = _parse_quarter_arg(args.quarter)
     (unit,) = _select_units(_units(), args.unit)
     if quarters[0] not in unit.quarters:
@@ -263,13 +274,9 @@ def cmd_templates(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    from core.settings import DEMO_PSEUDONYM_KEY, KEY_VARIABLE
     from pipelines.tools.ui import run_ui
 
-    if args.demo:
-        os.environ.setdefault(KEY_VARIABLE, DEMO_PSEUDONYM_KEY)
-        print("Uwaga: interfejs z kluczem DEMO — tylko dla hurtowni z danymi przykładowymi (cus demo).")
-    _require_key(allow_demo=args.demo)
+    _require_key(allow_demo=_demo_key(args))
     return run_ui(args.host, args.port, args.reports_port)
 
 
@@ -302,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-reports", action="store_true", help="bez generowania raportów")
     p.add_argument("--force", action="store_true",
                    help="wczytaj ponownie także pliki bez zmian (np. po zmianie reguł walidacji)")
+    p.add_argument("--demo", action="store_true",
+                   help="klucz pseudonimizacji DEMO (tylko dla hurtowni zbudowanej przez cus demo)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("recover", help="po przerwanym przebiegu (kill -9): oznacz go jako nieudany i zwolnij pulę "
@@ -332,6 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", required=True, help="klucz jednostki, np. srokowo")
     p.add_argument("--quarter", required=True, help="kwartał, np. 2021Q1")
     p.add_argument("--no-reports", action="store_true", help="bez ponownego generowania raportów")
+    p.add_argument("--demo", action="store_true",
+                   help="klucz pseudonimizacji DEMO (tylko dla hurtowni zbudowanej przez cus demo)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("reports", help="raporty kwartalne (HTML, PDF, XLSX) za jeden kwartał",

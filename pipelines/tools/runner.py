@@ -14,11 +14,13 @@ from pathlib import Path
 import dagster as dg
 
 from assets.partition_keys import split_partition_key, unit_quarter_key
+from core.landing import scan_landing
 from core.quarters import quarter_to_partition_key
 from core.registry import Unit, load_units
 from pipelines.batch import BATCH_JOB
+from pipelines.partitions import partition_range_tags
 from pipelines.recovery import process_tags, recover
-from pipelines.sensors import landing_files
+from pipelines.sensors import REPORT_FILES_OP
 from reports.formatting import number
 
 
@@ -57,13 +59,14 @@ def _progress(step: tuple[int, int] | None) -> str:
 
 def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label: str,
             summary: RunSummary, echo: Callable[[str], None], step: tuple[int, int] | None = None,
-            run_config: dict | None = None) -> dg.ExecuteInProcessResult:
+            run_config: dict | None = None, tags: dict | None = None) -> dg.ExecuteInProcessResult:
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
     # The console shows one line per run; the full event log is in the Dagster UI (DAGSTER_HOME).
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
     result = job.execute_in_process(run_config=quiet, partition_key=partition_key, instance=instance,
-                                    raise_on_error=False, tags={"cus/started_by": "cli", **process_tags()})
+                                    raise_on_error=False,
+                                    tags={"cus/started_by": "cli", **process_tags(), **(tags or {})})
     took = f"({number(time.monotonic() - started, 1)} s)"
     if result.success:
         summary.succeeded.append(label)
@@ -87,6 +90,15 @@ def changed_quarters(ingested: list[str]) -> list[str] | None:
     """Quarters of the ingested partition keys; None (= every quarter) when agreement data changed."""
     quarters = [split_partition_key(k)[1] for k in ingested]
     return None if None in quarters else sorted(set(quarters))
+
+
+def landing_problems(landing_root: Path, units: list[Unit]) -> list[str]:
+    """Entries under the landing root that are not read, for the chosen units (and entries of no
+    unit of the registry): a run for one unit does not call the other units' folders unknown."""
+    registry = load_units()
+    keys = {u.key for u in units}
+    return [p.message for p in scan_landing(landing_root, tuple(registry)).problems
+            if p.unit in keys or p.unit not in {u.key for u in registry}]
 
 
 def batch_partitions(units: list[Unit], landing_root: Path, quarters: list[str] | None, every_unit: bool) -> list[str]:
@@ -116,9 +128,7 @@ def run_pipeline(
     for line in recover(instance):
         echo(f"  Odzyskiwanie: {line}")
     job_names = {job.name for job in defs.jobs or []}
-    problems: list[str] = []
-    landing_files(Path(landing_root), tuple(units), problems)
-    for problem in problems:
+    for problem in landing_problems(Path(landing_root), units):
         echo(f"  Uwaga: {problem}")
     if every_unit is None:
         every_unit = quarters is None and {u.key for u in units} == {u.key for u in load_units()}
@@ -137,13 +147,33 @@ def run_pipeline(
     if with_reports and "reports_job" in job_names:
         report_quarters = reports_to_rebuild(units, landing_root, changed_quarters(ingested)) if ingested else []
         echo(f"2/2 Raporty kwartalne (HTML, PDF, XLSX): {len(report_quarters)} kwartałów")
-        for i, quarter in enumerate(report_quarters, start=1):
-            run_job(defs, "reports_job", quarter_to_partition_key(quarter), instance, f"raporty {quarter}", summary,
-                    echo, step=(i, len(report_quarters)))
+        if report_quarters:
+            run_reports(defs, instance, report_quarters, summary, echo, changed_units(ingested))
     if "status_job" in job_names:
         echo("Stan danych jednostek i kwartałów (report/status; cus status)")
         run_job(defs, "status_job", None, instance, "stan danych", summary, echo, step=(1, 1))
     return summary
+
+
+def changed_units(ingested: list[str]) -> list[str] | None:
+    """Units whose reports change: those of the ingested partitions (a unit's report reads only its
+    own data; the consolidated one is always rewritten). None: every unit of the registry."""
+    keys = sorted({split_partition_key(k)[0] for k in ingested})
+    return None if set(keys) >= {u.key for u in load_units()} else keys
+
+
+def run_reports(defs: dg.Definitions, instance: dg.DagsterInstance, quarters: list[str], summary: RunSummary,
+                echo: Callable[[str], None], rewrite_units: list[str] | None = None) -> dg.ExecuteInProcessResult:
+    """ONE reports run over the quarters first..last (one process, one browser for every PDF), as
+    the coordinator's chain in the UI (pipelines/sensors.py): the reports of `rewrite_units` (None:
+    every unit) and the consolidated ones."""
+    first, last = quarter_to_partition_key(quarters[0]), quarter_to_partition_key(quarters[-1])
+    label = f"raporty {quarters[0]}" if first == last else f"raporty {quarters[0]}–{quarters[-1]}"
+    if rewrite_units:
+        label += f" ({', '.join(rewrite_units)} + zbiorczy)"
+    config = {"ops": {REPORT_FILES_OP: {"config": {"rewrite_units": rewrite_units}}}} if rewrite_units else None
+    return run_job(defs, "reports_job", first if first == last else None, instance, label, summary, echo,
+                   step=(1, 1), tags=partition_range_tags(first, last), run_config=config)
 
 
 def _ingested(result: dg.ExecuteInProcessResult) -> list[str]:
