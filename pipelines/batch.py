@@ -2,7 +2,11 @@
 
 Started by the landing sensor (one run per burst of files), by `cus run` / `cus ingest` and from
 the Launchpad (config `partitions: ["starachowice|2021Q3"]`, `force: true` re-reads unchanged
-files). The in-process executor runs its single step in the run's own process.
+files). Its second step, `batch_reports`, writes the reports the change touches
+(assets/report/rebuild_scope.py) in the same run when `with_reports` is set — the landing sensor
+and the CLI set it, so a dropped file becomes rewritten reports without another run; a Launchpad
+run without it is followed by a reports run (pipelines/sensors.py). The in-process executor runs
+both steps in the run's own process.
 """
 
 import time
@@ -14,13 +18,17 @@ from assets.batch.ingest import ingest_batch
 from assets.batch.plan import plan_batch
 from assets.batch.tables import rebuild_tables
 from assets.partition_keys import unit_quarter_key
+from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite
+from assets.report.report_files import REPORT_FILES_KEY, ReportFilesConfig, write_quarters
 from core.event_log_batch import log_events_bulk
 from core.key_fingerprint import KeyMismatchError
+from core.quarters import quarter_to_partition_key
 from core.registry import load_units
-from core.resources import LandingResource, PseudonymizerResource, WarehouseResource
+from core.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
 
 BATCH_JOB = "ingest_batch_job"
+BATCH_REPORTS_OP = "batch_reports"
 
 
 class BatchConfig(dg.Config):
@@ -73,10 +81,45 @@ def _fail_if_refused(refused: dict[str, str]) -> None:
                          metadata={key: text for key, text in refused.items()})
 
 
+class BatchReportsConfig(dg.Config):
+    with_reports: bool = False  # write the reports of the changed units and quarters in this run
+    with_pdf: bool = True
+
+
+@dg.op(
+    name=BATCH_REPORTS_OP,
+    pool=WAREHOUSE_POOL,
+    description="Raporty kwartalne (HTML, PDF, XLSX), które zmieniają wczytane pliki: jednostki z nowymi danymi "
+                "za ich kwartał i każdy późniejszy kwartał z danymi oraz raporty zbiorcze tych kwartałów — w tym "
+                "samym przebiegu (with_reports: true; ustawia je czujnik plików i cus run).",
+)
+def batch_reports_op(context: dg.OpExecutionContext, config: BatchReportsConfig, ingested: dict,
+                     warehouse: WarehouseResource, reports: ReportsResource, landing: LandingResource) -> dict:
+    if not config.with_reports:
+        context.log.info("Raporty poza tym przebiegiem (with_reports: false): zleci je reports_after_batch_sensor.")
+        return {"kwartały": [], "raporty": 0}
+    units = load_units()
+    changed = changed_by_partition(ingested["partycje"])
+    quarters = quarters_to_report(changed, units, landing.folder)
+    if not quarters:
+        context.log.info("Żaden kwartał się nie zmienił — raporty bez zmian.")
+        return {"kwartały": [], "raporty": 0}
+    rewrite = units_to_rewrite(changed, units)
+    files_config = ReportFilesConfig(rewrite_units=rewrite or [], with_pdf=config.with_pdf)
+    done = write_quarters(context, quarters, files_config, warehouse, reports, landing, None)
+    for quarter, metadata in zip(quarters, done, strict=True):
+        context.log_event(dg.AssetMaterialization(
+            asset_key=REPORT_FILES_KEY, partition=quarter_to_partition_key(quarter), metadata=metadata,
+            description=f"Raporty po wczytaniu plików ({', '.join(rewrite) if rewrite else 'wszystkie jednostki'} "
+                        "+ zbiorczy)."))
+    return {"kwartały": quarters, "raporty": sum(m["raporty"] for m in done)}
+
+
 @dg.job(name=BATCH_JOB, executor_def=dg.in_process_executor,
         description="Wczytanie i walidacja zmienionych plików wielu partycji w jednym przebiegu, z przeliczeniem "
                     "hurtowni i wskaźników w tej samej transakcji (każda jednostka × kwartał cała stara albo cała "
                     "nowa). Konfiguracja `partitions`: wybrane partycje, np. [\"starachowice|2021Q3\"]; "
-                    "`force: true` wczytuje ponownie pliki bez zmian.")
+                    "`force: true` wczytuje ponownie pliki bez zmian; batch_reports `with_reports: true` pisze w tym "
+                    "samym przebiegu raporty, które zmieniają wczytane pliki.")
 def ingest_batch_job():
-    ingest_batch_op()
+    batch_reports_op(ingest_batch_op())

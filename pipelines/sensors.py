@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 
 from assets.partition_keys import unit_quarter_key
+from assets.report.rebuild_scope import changed_by_partition, quarters_to_report
 from assets.report.report_files import REPORT_FILES_KEY
 from assets.report.status_asset import STATUS_KEY
 from core.landing import AGREEMENT_FOLDER, scan_landing
@@ -17,6 +18,7 @@ from core.quarters import quarter_to_partition_key
 from core.registry import Unit
 from core.resources import LandingResource, PublishedResource, WarehouseResource
 from core.warehouse import table_exists
+from pipelines.batch import BATCH_REPORTS_OP
 from pipelines.jobs import PUBLISH_OP, build_publish_job
 from pipelines.partitions import partition_range_tags
 
@@ -54,8 +56,11 @@ def _content_hash(path: Path) -> str:
 
 
 # The landing check is cheap (file sizes and times; a hash only of a file whose size or time
-# changed), so the coordinator's correction is picked up within seconds of the copy.
-LANDING_INTERVAL_S = 5
+# changed), so the coordinator's correction is picked up within seconds of the copy. Dagster's
+# sensor daemon evaluates sensors in a loop of 5 s (dagster._daemon.sensor.MIN_INTERVAL_LOOP_TIME);
+# a minimum interval of 5 s made about every other loop skip the sensor (a tick every ~9 s
+# measured), 2 s lets it tick on every loop: a file is seen 2,5 s after it lands on average.
+LANDING_INTERVAL_S = 2
 
 
 def build_landing_sensor(units: tuple[Unit, ...], batch_job) -> dg.SensorDefinition:
@@ -102,7 +107,8 @@ def build_landing_sensor(units: tuple[Unit, ...], batch_job) -> dg.SensorDefinit
             state = hashlib.sha256("|".join(_state(seen, u, q) for u, q in sorted(
                 requested, key=lambda item: (item[0], item[1] or ""))).encode()).hexdigest()[:16]
             yield dg.RunRequest(job_name=batch_job.name, run_key=f"batch:{state}",
-                                run_config={"ops": {"ingest_batch": {"config": {"partitions": keys}}}},
+                                run_config={"ops": {"ingest_batch": {"config": {"partitions": keys}},
+                                                    BATCH_REPORTS_OP: {"config": {"with_reports": True}}}},
                                 tags={"cus/partitions": str(len(keys))})
         context.update_cursor(json.dumps(seen, sort_keys=True))
 
@@ -192,7 +198,7 @@ def build_publish_sensors(jobs: list, publish_job: dg.JobDefinition | None = Non
         run_status=dg.DagsterRunStatus.SUCCESS,
         request_job=publish_job,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=LANDING_INTERVAL_S,  # the SQL copy follows a correction within seconds
         description=(
             "Po każdym udanym przebiegu, który zmienił hurtownię, zleca publish_job: nowa kopia "
             "data/published/current.duckdb do zapytań SQL (cus sql) bez danych osobowych. "
@@ -225,30 +231,12 @@ def changed_quarters(instance, run_id: str) -> dict[str, list[str]]:
     """unit -> quarters (`2021Q3`) whose staging partitions the run materialized (agreement files:
     every quarter of the unit, since budgets and catalogues feed every quarter's figures)."""
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
-    changed: dict[str, set[str]] = {}
+    partitions = set()
     for record in records:
         event = record.event_log_entry.dagster_event
-        if event is None or not event.asset_key or event.asset_key.path[0] != "staging":
-            continue
-        partition = event.partition or ""
-        unit, _, quarter = partition.partition("|")
-        if unit:
-            changed.setdefault(unit, set()).add(quarter or "")
-    return {unit: sorted(q for q in quarters if q) or [""] for unit, quarters in changed.items()}
-
-
-def quarters_to_report(changed: dict[str, list[str]], units: tuple[Unit, ...], landing_root: Path) -> list[str]:
-    """The changed quarters and every later quarter with data: a correction changes every cumulative
-    figure after it (the unit's reports and the consolidated ones of those quarters)."""
-    by_key = {u.key: u for u in units}
-    out: set[str] = set()
-    for unit_key, quarters in changed.items():
-        unit = by_key.get(unit_key)
-        if unit is None:
-            continue
-        first = min(quarters) if quarters != [""] else unit.quarters[0]
-        out |= {q for q in unit.quarters if q >= first and (Path(landing_root) / unit.key / q).is_dir()}
-    return sorted(out)
+        if event is not None and event.asset_key and event.asset_key.path[0] == "staging" and event.partition:
+            partitions.add(event.partition)
+    return changed_by_partition(partitions)
 
 
 def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, ...]) -> dg.SensorDefinition:
@@ -263,21 +251,34 @@ def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, 
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=LANDING_INTERVAL_S,
         description=(
-            "Po udanym wczytaniu plików (ingest_batch_job) zleca JEDEN przebieg raportów kwartalnych (reports_job) "
+            "Po udanym wczytaniu plików (ingest_batch_job), które nie napisało raportów samo (przebieg z Launchpada "
+            "bez batch_reports.with_reports), zleca JEDEN przebieg raportów kwartalnych (reports_job) "
             "dla kwartału, którego dotyczył plik, i każdego późniejszego kwartału z danymi — wartości narastające "
             "zmieniają się po korekcie; przepisuje raporty zmienionych jednostek i raporty zbiorcze. "
             "Przebieg raportów ma znacznik cus/after_run z identyfikatorem przebiegu wczytania."
         ),
     )
     def reports_after_batch_sensor(context: dg.RunStatusSensorContext, landing: LandingResource):
+        # None, not a SkipReason, for a run that needs nothing: a run-status sensor's tick ends at the
+        # first run whose evaluation returns something (see publish_sensor).
         run = context.dagster_run
+        if reports_written_in_run(run):
+            context.log.info(f"przebieg {run.run_id[:8]} napisał raporty sam (batch_reports)")
+            return None
         changed = changed_quarters(context.instance, run.run_id)
         quarters = quarters_to_report(changed, units, landing.folder)
         if not quarters:
-            return dg.SkipReason(f"przebieg {run.run_id[:8]} nie zmienił żadnego kwartału — raporty bez zmian")
+            context.log.info(f"przebieg {run.run_id[:8]} nie zmienił żadnego kwartału — raporty bez zmian")
+            return None
         return reports_request(quarters, sorted(changed), run)
 
     return reports_after_batch_sensor
+
+
+def reports_written_in_run(run) -> bool:
+    """Did the batch run write its reports itself (its `batch_reports` step with `with_reports`)?"""
+    ops = (run.run_config or {}).get("ops", {})
+    return bool(ops.get(BATCH_REPORTS_OP, {}).get("config", {}).get("with_reports"))
 
 
 def reports_request(quarters: list[str], changed_units: list[str], run) -> dg.RunRequest:

@@ -92,8 +92,9 @@ def load_report_inputs(conn: duckdb.DuckDBPyConnection, quarter: str, units: lis
     """
     params = {"quarter": quarter, "units": [u.key for u in units]}
     inputs = ReportInputs(quarter=quarter, units=list(units))
+    present = set(conn.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall())
     for read in READS:
-        if not table_exists(conn, *read.schema_table):
+        if read.schema_table not in present:
             if read.table not in inputs.missing:
                 inputs.missing.append(read.table)
             continue

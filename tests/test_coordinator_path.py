@@ -1,6 +1,7 @@
 """The coordinator's own path (issue 15), driven through the sensors as the daemon would: a re-sent
-file is picked up by landing_sensor, ingested by ONE batch run, and reports_after_batch_sensor then
-rebuilds the reports of its quarter and of every later quarter — and only those."""
+file is picked up by landing_sensor and ONE batch run ingests it and rebuilds the reports of its
+quarter and of every later quarter — and only those; a batch launched without its reports step
+(Launchpad) is followed by one reports run requested by reports_after_batch_sensor."""
 
 import shutil
 from pathlib import Path
@@ -75,18 +76,24 @@ def test_a_resent_file_rebuilds_the_reports_of_its_quarter_and_the_later_ones(sa
         assert reports.execute_in_process(partition_key=request.partition_key, run_config=request.run_config,
                                           instance=instance, tags=request.tags).success
 
-    # first delivery: one batch run for every landed partition, then the reports of every quarter
+    def reports_materialized(run_id) -> list[str]:
+        records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+        return sorted(r.event_log_entry.dagster_event.partition for r in records
+                      if r.event_log_entry.dagster_event.asset_key == dg.AssetKey(["report", "quarterly_reports"]))
+
+    # first delivery: ONE batch run for every landed partition that also writes every quarter's reports
     (first,), cursor = _landing_tick(landing_sensor, resources, None)
     assert sorted(first.run_config["ops"]["ingest_batch"]["config"]["partitions"]) == [
         "starachowice", "starachowice|2021Q2", "starachowice|2021Q3", "starachowice|2021Q4"]
     ingest = batch.execute_in_process(run_config=first.run_config, instance=instance, tags=first.tags)
     assert ingest.success
-    requested = _reports_after(defs, instance, ingest.run_id, resources)
-    # ONE reports run for the range of quarters (not a run per quarter)
-    assert _quarter_range(requested) == ("2021-04-01", "2021-10-01")
-    run_reports(requested)
+    # the UI shows the report partitions as materialized by that run; no second run is requested
+    assert reports_materialized(ingest.run_id) == ["2021-04-01", "2021-07-01", "2021-10-01"]
+    assert _reports_after(defs, instance, ingest.run_id, resources) is None
     folder = tmp_path / "reports"
     files = {q: folder / q / UNIT / f"raport_{UNIT}_{q}.xlsx" for q in ("2021Q2", "2021Q3", "2021Q4")}
+    pdfs = {q: f.with_suffix(".pdf") for q, f in files.items()}
+    assert all(f.exists() for f in files.values()) and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs.values())
     before = {q: f.read_bytes() for q, f in files.items()}
     stamps = {q: f.stat().st_mtime_ns for q, f in files.items()}
 
@@ -99,13 +106,22 @@ def test_a_resent_file_rebuilds_the_reports_of_its_quarter_and_the_later_ones(sa
     assert second.run_config["ops"]["ingest_batch"]["config"]["partitions"] == ["starachowice|2021Q3"]
     ingest = batch.execute_in_process(run_config=second.run_config, instance=instance, tags=second.tags)
     assert ingest.success
-    requested = _reports_after(defs, instance, ingest.run_id, resources)
-    # 2021Q3 and the later 2021Q4 (cumulative figures change); 2021Q2 stays as it was
-    assert _quarter_range(requested) == ("2021-07-01", "2021-10-01")
-    assert requested.tags["cus/after_run"] == ingest.run_id  # the chain of runs for that file
-    run_reports(requested)
+    # 2021Q3 and the later 2021Q4 (cumulative figures change), in the same run; 2021Q2 stays as it was
+    assert reports_materialized(ingest.run_id) == ["2021-07-01", "2021-10-01"]
     assert files["2021Q2"].stat().st_mtime_ns == stamps["2021Q2"]
     for quarter in ("2021Q3", "2021Q4"):
         assert files[quarter].stat().st_mtime_ns != stamps[quarter]
     # the corrected quarter's figures changed (the re-sent file fixes an amount)
     assert files["2021Q3"].read_bytes() != before["2021Q3"]
+
+    # a batch launched from the Launchpad without its reports step: ONE reports run follows (a range)
+    stamps = {q: f.stat().st_mtime_ns for q, f in files.items()}
+    launchpad = {"ops": {"ingest_batch": {"config": {"partitions": ["starachowice|2021Q3"], "force": True}}}}
+    ingest = batch.execute_in_process(run_config=launchpad, instance=instance)
+    assert ingest.success and reports_materialized(ingest.run_id) == []
+    requested = _reports_after(defs, instance, ingest.run_id, resources)
+    assert _quarter_range(requested) == ("2021-07-01", "2021-10-01")
+    assert requested.tags["cus/after_run"] == ingest.run_id  # the chain of runs for that file
+    run_reports(requested)
+    assert files["2021Q2"].stat().st_mtime_ns == stamps["2021Q2"]
+    assert all(files[q].stat().st_mtime_ns != stamps[q] for q in ("2021Q3", "2021Q4"))

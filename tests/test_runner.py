@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite
 from core.registry import load_units
-from pipelines.tools.runner import landed_quarters, reports_to_rebuild
+from pipelines.tools.runner import landed_quarters
 
 
 def _land(root: Path, unit: str, quarters: list[str]) -> None:
@@ -17,9 +18,13 @@ def test_a_correction_rebuilds_the_reports_of_its_quarter_and_every_later_one(tm
     _land(tmp_path, "elblag", ["2021Q1", "2022Q1"])
     (tmp_path / "srokowo" / "notes").mkdir()  # not a quarter folder
     assert landed_quarters(tmp_path, units[1]) == ["2021Q1", "2021Q2", "2021Q3", "2021Q4"]
-    assert reports_to_rebuild(units, tmp_path, ["2021Q3"]) == ["2021Q3", "2021Q4", "2022Q1"]
-    assert reports_to_rebuild([units[1]], tmp_path, ["2021Q2"]) == ["2021Q2", "2021Q3", "2021Q4"]
-    assert reports_to_rebuild(units, tmp_path, None) == ["2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1"]
+    # srokowo 2021Q3 re-sent: its 2021Q3 and 2021Q4 (elblag's 2022Q1 does not change)
+    assert quarters_to_report(changed_by_partition(["srokowo|2021Q3"]), units, tmp_path) == ["2021Q3", "2021Q4"]
+    assert quarters_to_report(changed_by_partition(["srokowo|2021Q2", "elblag|2021Q1"]), units, tmp_path) == [
+        "2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1"]
+    # agreement data (budget, catalogue) feeds every quarter of the unit
+    assert changed_by_partition(["elblag", "elblag|2022Q1"]) == {"elblag": [""]}
+    assert quarters_to_report(changed_by_partition(["elblag"]), units, tmp_path) == ["2021Q1", "2022Q1"]
 
 
 def test_cli_ingest_rebuilds_reports_unless_told_not_to():
@@ -32,12 +37,11 @@ def test_cli_ingest_rebuilds_reports_unless_told_not_to():
 
 
 def test_reports_after_a_run_are_those_of_the_changed_units_and_the_consolidated_one():
-    from pipelines.tools.runner import changed_units
-
-    assert changed_units(["srokowo|2021Q3", "srokowo|2021Q4", "srokowo"]) == ["srokowo"]
-    assert changed_units(["srokowo|2021Q3", "elblag|2022Q1"]) == ["elblag", "srokowo"]
-    every = [f"{u.key}|{u.quarters[0]}" for u in load_units()]
-    assert changed_units(every) is None  # every unit: the whole quarter is rewritten
+    units = load_units()
+    assert units_to_rewrite(changed_by_partition(["srokowo|2021Q3", "srokowo|2021Q4", "srokowo"]), units) == ["srokowo"]
+    assert units_to_rewrite(changed_by_partition(["srokowo|2021Q3", "elblag|2022Q1"]), units) == ["elblag", "srokowo"]
+    every = [f"{u.key}|{u.quarters[0]}" for u in units]
+    assert units_to_rewrite(changed_by_partition(every), units) is None  # every unit: the whole quarter
 
 
 def test_a_run_for_one_unit_does_not_call_the_other_units_folders_unknown(tmp_path):

@@ -126,16 +126,7 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
                           warehouse: WarehouseResource, reports: ReportsResource,
                           landing: LandingResource) -> dg.MaterializeResult:
         quarters = [partition_key_to_quarter(key) for key in context.partition_keys]
-        with contextlib.ExitStack() as stack:
-            printer = None
-            if config.with_pdf:  # one browser for every quarter of the run; a quarter prints while the next is built
-                settings = config.settings()
-                printer = stack.enter_context(PdfPrinter(parallel=settings.pdf_parallel_pages,
-                                                         timeout=settings.pdf_timeout_seconds))
-            done = [quarter_reports(context, quarter, config, warehouse, reports, landing, units, printer)
-                    for quarter in quarters]
-            if printer is not None:
-                printer.drain()
+        done = write_quarters(context, quarters, config, warehouse, reports, landing, units)
         if len(done) == 1:
             return dg.MaterializeResult(metadata=done[0])
         # a range of quarters in one run (the coordinator's chain after a correction): one summary
@@ -149,6 +140,23 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
         return dg.MaterializeResult(metadata=metadata)
 
     return [quarterly_reports]
+
+
+def write_quarters(context, quarters: list[str], config: ReportFilesConfig, warehouse: WarehouseResource,
+                   reports: ReportsResource, landing: LandingResource, units: tuple[Unit, ...] | None) -> list[dict]:
+    """The reports of every quarter (in order) with one browser for all their PDFs — a quarter prints
+    while the next one is built; the materialization metadata of each quarter."""
+    with contextlib.ExitStack() as stack:
+        printer = None
+        if config.with_pdf:
+            settings = config.settings()
+            printer = stack.enter_context(PdfPrinter(parallel=settings.pdf_parallel_pages,
+                                                     timeout=settings.pdf_timeout_seconds))
+        done = [quarter_reports(context, quarter, config, warehouse, reports, landing, units, printer)
+                for quarter in quarters]
+        if printer is not None:
+            printer.drain()
+    return done
 
 
 def quarter_reports(context, quarter: str, config: ReportFilesConfig, warehouse: WarehouseResource,

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.partition_keys import split_partition_key, unit_quarter_key
+from assets.partition_keys import unit_quarter_key
+from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite
 from core.landing import scan_landing
 from core.quarters import quarter_to_partition_key
 from core.registry import Unit, load_units
-from pipelines.batch import BATCH_JOB
+from pipelines.batch import BATCH_JOB, BATCH_REPORTS_OP
 from pipelines.partitions import partition_range_tags
 from pipelines.recovery import process_tags, recover
 from pipelines.sensors import REPORT_FILES_OP
@@ -77,21 +78,6 @@ def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label:
     return result
 
 
-def reports_to_rebuild(units: list[Unit], landing_root: Path, quarters: list[str] | None) -> list[str]:
-    """Quarters whose reports change when `quarters` were (re)ingested: those quarters and every
-    later quarter with data, because a correction changes every cumulative figure after it."""
-    landed = {q for unit in units for q in landed_quarters(landing_root, unit)}
-    if not quarters:
-        return sorted(landed)
-    return sorted(q for q in landed if q >= min(quarters))
-
-
-def changed_quarters(ingested: list[str]) -> list[str] | None:
-    """Quarters of the ingested partition keys; None (= every quarter) when agreement data changed."""
-    quarters = [split_partition_key(k)[1] for k in ingested]
-    return None if None in quarters else sorted(set(quarters))
-
-
 def landing_problems(landing_root: Path, units: list[Unit]) -> list[str]:
     """Entries under the landing root that are not read, for the chosen units (and entries of no
     unit of the registry): a run for one unit does not call the other units' folders unknown."""
@@ -123,7 +109,8 @@ def run_pipeline(
     force: bool = False,
     every_unit: bool | None = None,
 ) -> RunSummary:
-    """One batch run (ingest + validate + marts and indicators, one transaction), then the reports."""
+    """One batch run: ingest + validate + marts and indicators (one transaction), then in the same run the
+    reports the change touches (assets/report/rebuild_scope.py), then the status grid."""
     summary = RunSummary()
     for line in recover(instance):
         echo(f"  Odzyskiwanie: {line}")
@@ -136,30 +123,31 @@ def run_pipeline(
     if every_unit is False and not partitions:
         echo("Brak plików do wczytania dla wybranych partycji.")
         return summary
-    config = {"ops": {"ingest_batch": {"config": {"partitions": partitions, "force": force, "with_tables": with_tables}}}}
-    echo(f"1/2 Wczytanie, walidacja, hurtownia i wskaźniki (jeden przebieg; "
+    reports_in_run = with_reports and "reports_job" in job_names
+    config = {"ops": {"ingest_batch": {"config": {"partitions": partitions, "force": force, "with_tables": with_tables}},
+                      BATCH_REPORTS_OP: {"config": {"with_reports": reports_in_run}}}}
+    echo(f"Wczytanie, walidacja, hurtownia i wskaźniki{', raporty' if reports_in_run else ''} (jeden przebieg; "
          f"{'wszystkie partycje' if not partitions else f'{len(partitions)} partycji'}, bez zmian pomijane)")
     result = run_job(defs, BATCH_JOB, None, instance, "ingest_batch_job", summary, echo, step=(1, 1),
                      run_config=config)
     ingested = _ingested(result)
     echo(f"  wczytane partycje: {len(ingested)}" + (f" ({', '.join(ingested[:6])}{' …' if len(ingested) > 6 else ''})"
                                                    if ingested else " — brak nowych lub zmienionych plików"))
-    if with_reports and "reports_job" in job_names:
-        report_quarters = reports_to_rebuild(units, landing_root, changed_quarters(ingested)) if ingested else []
-        echo(f"2/2 Raporty kwartalne (HTML, PDF, XLSX): {len(report_quarters)} kwartałów")
-        if report_quarters:
-            run_reports(defs, instance, report_quarters, summary, echo, changed_units(ingested))
+    if reports_in_run:
+        written = _output(result, BATCH_REPORTS_OP)
+        if written is not None:
+            quarters = written["kwartały"]
+            echo(f"  raporty (HTML, PDF, XLSX): {written['raporty']}" + (
+                f" za {quarters[0]}–{quarters[-1]}" if quarters else " — bez zmian"))
+        elif ingested:  # files refused: the batch failed before its reports step; the rest was committed
+            changed = changed_by_partition(ingested)
+            quarters = quarters_to_report(changed, load_units(), landing_root)
+            if quarters:
+                run_reports(defs, instance, quarters, summary, echo, units_to_rewrite(changed, load_units()))
     if "status_job" in job_names:
         echo("Stan danych jednostek i kwartałów (report/status; cus status)")
         run_job(defs, "status_job", None, instance, "stan danych", summary, echo, step=(1, 1))
     return summary
-
-
-def changed_units(ingested: list[str]) -> list[str] | None:
-    """Units whose reports change: those of the ingested partitions (a unit's report reads only its
-    own data; the consolidated one is always rewritten). None: every unit of the registry."""
-    keys = sorted({split_partition_key(k)[0] for k in ingested})
-    return None if set(keys) >= {u.key for u in load_units()} else keys
 
 
 def run_reports(defs: dg.Definitions, instance: dg.DagsterInstance, quarters: list[str], summary: RunSummary,
@@ -176,11 +164,18 @@ def run_reports(defs: dg.Definitions, instance: dg.DagsterInstance, quarters: li
                    step=(1, 1), tags=partition_range_tags(first, last), run_config=config)
 
 
+def _output(result: dg.ExecuteInProcessResult, step: str) -> dict | None:
+    for event in result.all_events:
+        if event.is_successful_output and event.step_key == step:
+            return result.output_for_node(step)
+    return None
+
+
 def _ingested(result: dg.ExecuteInProcessResult) -> list[str]:
     """Partition keys the batch wrote (also when some files were refused: the rest is committed)."""
-    for event in result.all_events:
-        if event.is_successful_output and event.step_key == "ingest_batch":
-            return list(result.output_for_node("ingest_batch")["partycje"])
+    output = _output(result, "ingest_batch")
+    if output is not None:
+        return list(output["partycje"])
     keys = {event.event_specific_data.materialization.partition for event in result.all_events
             if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key
             and event.asset_key.path[0] == "raw"}
