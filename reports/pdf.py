@@ -99,16 +99,20 @@ class PdfPrinter:
         self._pages: list = []  # idle pages, reused for the next PDF
         self._chart_page = None  # plotly.js loaded once; draws every report's charts as SVG
         self._chart_lock: asyncio.Lock | None = None
+        self._starting: asyncio.Future | None = None  # the browser's start (background)
         self._pending: list[Future] = []  # submitted reports not yet waited for (`drain`)
 
     def __enter__(self) -> PdfPrinter:
+        """Starts the browser (and loads plotly.js into its chart page) in the background: the caller
+        reads and builds its first reports meanwhile; a failed start is raised by the first PDF."""
         self._thread.start()
-        try:
-            self._call(self._start()).result()
-        except BaseException:
-            self.close()
-            raise
+        self._call(self._begin()).result()
         return self
+
+    async def _begin(self) -> None:
+        self._slots = asyncio.Semaphore(self.parallel)
+        self._chart_lock = asyncio.Lock()
+        self._starting = asyncio.ensure_future(self._start())
 
     def __exit__(self, *exc) -> None:
         self.close()
@@ -120,16 +124,20 @@ class PdfPrinter:
         from playwright.async_api import async_playwright
 
         executable = chromium_path()
-        self._slots = asyncio.Semaphore(self.parallel)
-        self._chart_lock = asyncio.Lock()
         self._playwright = await async_playwright().start()
         try:
             self._browser = await self._playwright.chromium.launch(executable_path=executable, headless=True,
                                                                    args=list(CHROMIUM_FLAGS))
         except Exception as error:
             raise PdfError(f"Nie udało się uruchomić Chromium ({executable}): {error}") from error
+        page = await self._browser.new_page()  # the chart page: plotly.js loaded once for the whole run
+        await page.set_content("<!DOCTYPE html><html><head></head><body></body></html>")
+        await page.add_script_tag(content=plotly_source())
+        self._chart_page = page
 
     async def _stop(self) -> None:
+        if self._starting is not None:
+            await asyncio.gather(self._starting, return_exceptions=True)  # a failed start was raised to a caller
         if self._browser is not None:
             await self._browser.close()
         if self._playwright is not None:
@@ -187,12 +195,8 @@ class PdfPrinter:
         charts = [chart for section in report.sections for chart in section.charts]
         if not charts:
             return {}
+        await self._starting
         async with self._chart_lock:
-            if self._chart_page is None:
-                page = await self._browser.new_page()
-                await page.set_content("<!DOCTYPE html><html><head></head><body></body></html>")
-                await page.add_script_tag(content=plotly_source())
-                self._chart_page = page
             figures = [{"json": chart.figure_json, "config": CONFIG} for chart in charts]
             svgs = await self._chart_page.evaluate(_TO_SVG, figures)
         return {chart.chart_id: "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -201,6 +205,7 @@ class PdfPrinter:
     async def _print(self, name: str, load, pdf_path: Path, header: tuple[str, str], footer: str) -> Path:
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         tmp_pdf = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.tmp")
+        await self._starting
         async with self._slots:
             page = self._pages.pop() if self._pages else await self._browser.new_page()
             reuse = False

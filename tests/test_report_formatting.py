@@ -234,3 +234,51 @@ def test_delivery_modes_and_dataset_labels_come_from_the_contract():
     assert delivery_modes()["own"] == "samodzielnie" and mode_label("ngo") == "zlecenie NGO"
     assert DATASETS["budget"] == "budżet (umowa/budzet.csv)"
     assert DATASETS["participants"] == "uczestnicy (uczestnicy.xlsx)"
+
+
+def test_every_chart_is_a_valid_plotly_figure():
+    """The charts are written as plain plotly JSON (reports/charts.py): plotly.py's graph objects
+    check every property here, so a misspelt one fails this test instead of vanishing in the browser."""
+    import json
+
+    import plotly.graph_objects as go
+
+    from reports import charts
+
+    quarters = ["2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1", "2022Q2", "2022Q3"]
+    built = [
+        charts.spending_vs_plan([{"quarter": q, "planned_cum": Decimal(100 * i), "actual_cum": Decimal(90 * i) if i < 3
+                                  else None, "projected_cum": Decimal(95 * i)} for i, q in enumerate(quarters)],
+                                Decimal("1000.00")),
+        charts.indicator_progress([{"label": "Liczba osób objętych usługami społecznymi świadczonymi w interesie "
+                                    "ogólnym", "pct": Decimal("0.5"), "cumulative": 5, "target": 10},
+                                   {"label": "Liczba CUS", "pct": Decimal("1.2"), "cumulative": 12, "target": 10}]),
+        charts.services_by_area([{"area_label": "4. pomoc społeczna", "value": Decimal("10.00"), "deliveries": 2}]),
+        charts.participants_by_sex_age([{"age_group": "poniżej 25 lat", "women": 3, "men": Decimal(4)},
+                                        {"age_group": "25–54 lata", "women": None, "men": 1}]),
+    ]
+    for chart in built:
+        spec = json.loads(chart.figure_json)
+        figure = go.Figure(spec)  # raises ValueError on any property plotly.js does not know
+        assert figure.layout.width == 700 and figure.layout.separators == ",\u00a0"
+        assert figure.layout.template.layout.colorway  # plotly.py's default template, as before
+        assert f'id="chart-{chart.chart_id}"' in chart.fragment and "cusChart(" in chart.fragment
+    spending = json.loads(built[0].figure_json)
+    assert spending["layout"]["shapes"][0]["y0"] == 1000.0 and "budżet 1" in spending["layout"]["annotations"][0]["text"]
+    assert spending["layout"]["xaxis"]["tickangle"] == -45  # seven quarters: slanted labels
+    assert [t["name"] for t in spending["data"]] == ["plan (harmonogram)", "wydatki kwalifikowalne (narastająco)",
+                                                     "prognoza (tempo wydatków)"]
+    assert json.loads(built[1].figure_json)["data"][0]["marker"]["color"] == ["#0b4f8a", "#2e8b57"]  # ≥ 100%: green
+
+
+def test_a_browser_that_cannot_start_fails_the_pdf_with_a_clear_message(tmp_path, monkeypatch):
+    import reports.pdf as pdf
+
+    monkeypatch.setattr(pdf, "CHROMIUM", str(tmp_path / "brak-chromium"))
+    with pdf.PdfPrinter(parallel=1, timeout=10) as printer:  # the start runs in the background
+        future = printer.submit_report(_chart_report("Pomoc"), tmp_path / "r.pdf")
+        with pytest.raises(pdf.PdfError, match="Brak przeglądarki Chromium"):
+            future.result(timeout=30)
+        with pytest.raises(pdf.PdfError):
+            printer.drain()
+    assert not (tmp_path / "r.pdf").exists()

@@ -146,23 +146,31 @@ def write_quarters(context, quarters: list[str], config: ReportFilesConfig, ware
                    reports: ReportsResource, landing: LandingResource, units: tuple[Unit, ...] | None) -> list[dict]:
     """The reports of every quarter (in order) with one browser for all their PDFs — a quarter prints
     while the next one is built; the materialization metadata of each quarter."""
+    if not warehouse.file.exists():
+        raise dg.Failure(
+            f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job).")
     with contextlib.ExitStack() as stack:
         printer = None
         if config.with_pdf:
             settings = config.settings()
             printer = stack.enter_context(PdfPrinter(parallel=settings.pdf_parallel_pages,
                                                      timeout=settings.pdf_timeout_seconds))
-        done = [quarter_reports(context, quarter, config, warehouse, reports, landing, units, printer)
+        try:  # one read-only connection for every quarter (opening one costs more than a quarter's queries)
+            conn = stack.enter_context(queries.read_only(warehouse.file))
+        except queries.WarehouseBusy as error:
+            raise dg.Failure(str(error)) from error
+        done = [quarter_reports(context, quarter, config, conn, reports, landing, units, printer)
                 for quarter in quarters]
         if printer is not None:
             printer.drain()
     return done
 
 
-def quarter_reports(context, quarter: str, config: ReportFilesConfig, warehouse: WarehouseResource,
-                    reports: ReportsResource, landing: LandingResource, units: tuple[Unit, ...] | None,
+def quarter_reports(context, quarter: str, config: ReportFilesConfig, conn, reports: ReportsResource,
+                    landing: LandingResource, units: tuple[Unit, ...] | None,
                     printer: PdfPrinter | None = None) -> dict:
-    """The reports of one quarter; returns the materialization metadata of that quarter."""
+    """The reports of one quarter from the read-only connection `conn`; returns the materialization
+    metadata of that quarter."""
     covered = units_in_quarter(units or registry_units(), quarter)
     if config.units:
         unknown = sorted(set(config.units) - {u.key for u in covered})
@@ -172,18 +180,14 @@ def quarter_reports(context, quarter: str, config: ReportFilesConfig, warehouse:
     if not covered:
         context.log.info(f"{quarter}: żadna jednostka nie realizuje projektu w tym kwartale — brak raportów.")
         return {"raporty": 0, "kwartał": quarter}
-    if not warehouse.file.exists():
-        raise dg.Failure(
-            f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job).")
     try:
-        with queries.read_only(warehouse.file) as conn:
-            covered, without_data = split_units_with_data(conn, quarter, covered)
-            if without_data:
-                context.log.info(f"{quarter}: bez danych za kwartał — bez raportu: {', '.join(without_data)}.")
-            if not covered:
-                return {"raporty": 0, "kwartał": quarter, "bez danych (bez raportu)": ", ".join(without_data)}
-            inputs = queries.load_report_inputs(conn, quarter, covered)
-    except (queries.ReportQueryError, queries.WarehouseBusy) as error:
+        covered, without_data = split_units_with_data(conn, quarter, covered)
+        if without_data:
+            context.log.info(f"{quarter}: bez danych za kwartał — bez raportu: {', '.join(without_data)}.")
+        if not covered:
+            return {"raporty": 0, "kwartał": quarter, "bez danych (bez raportu)": ", ".join(without_data)}
+        inputs = queries.load_report_inputs(conn, quarter, covered)
+    except queries.ReportQueryError as error:
         raise dg.Failure(str(error)) from error
     inputs.landing_problems = landing_problem_rows(landing.folder, units or registry_units(), covered)
     if inputs.missing:
