@@ -451,6 +451,7 @@ def test_cli_usage_errors_are_polish(capsys):
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.splitlines() == [
         "użycie: cus ingest [-h] --unit JEDNOSTKA --quarter KWARTAŁ [--no-reports]",
+        "                   [--demo]",
         "cus ingest: błąd: brak wymaganych argumentów: --quarter"]
     with pytest.raises(SystemExit):
         main(["nic"])
