@@ -93,7 +93,7 @@ def build_definitions(registry: Path | None = None, resources: dict | None = Non
         jobs=[*jobs, status_job],
         schedules=build_report_schedules(reports_job, units),
         sensors=[build_landing_sensor(units, ingest_batch_job),
-                 build_reports_after_batch_sensor(ingest_batch_job, reports_job, units),
+                 *build_reports_after_batch_sensor(ingest_batch_job, reports_job, units),
                  build_indicators_sensor([ingest_quarter_job, ingest_agreement_job], indicators_job),
                  *build_publish_sensors(jobs), build_status_sensor(jobs, status_job)],
         resources=resources or default_resources(),

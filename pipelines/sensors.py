@@ -189,24 +189,13 @@ def run_changed_warehouse(instance, run_id: str) -> bool:
 
 def build_publish_sensors(jobs: list, publish_job: dg.JobDefinition | None = None) -> list:
     """`publish_sensor`: after every successful run in this code location that materialized a
-    warehouse asset (jobs below, or assets materialized from the UI), request `publish_job`."""
+    warehouse asset (jobs below, or assets materialized from the UI), request `publish_job`;
+    `publish_after_failure_sensor` does the same after a failed run that still committed data (a
+    batch with a refused file: the other partitions are written; a batch whose reports step failed)."""
     publish_job = publish_job or build_publish_job()
     job_names = ", ".join(getattr(j, "name", str(j)) for j in jobs) or "—"
 
-    @dg.run_status_sensor(
-        name="publish_sensor",
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        request_job=publish_job,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=LANDING_INTERVAL_S,  # the SQL copy follows a correction within seconds
-        description=(
-            "Po każdym udanym przebiegu, który zmienił hurtownię, zleca publish_job: nowa kopia "
-            "data/published/current.duckdb do zapytań SQL (cus sql) bez danych osobowych. "
-            f"After every successful run that changed the warehouse (jobs: {job_names}, or assets "
-            "materialized from the UI), publishes the read-only copy for ad hoc SQL."
-        ),
-    )
-    def publish_sensor(context: dg.RunStatusSensorContext, published: PublishedResource):
+    def publish_after(context: dg.RunStatusSensorContext, published: PublishedResource):
         # A run that needs no publication returns None, not a SkipReason: Dagster ends a run-status
         # sensor's tick at the first run whose evaluation returns something, so a SkipReason per
         # publish/report/status run would hold the next real publication back a whole interval per run.
@@ -224,7 +213,27 @@ def build_publish_sensors(jobs: list, publish_job: dg.JobDefinition | None = Non
             tags={"cus/after_run": run.run_id, "cus/after_job": run.job_name},
         )
 
-    return [publish_sensor]
+    sensors = []
+    for name, status, when, english in (
+            ("publish_sensor", dg.DagsterRunStatus.SUCCESS,
+             "Po każdym udanym przebiegu, który zmienił hurtownię", "After every successful run"),
+            ("publish_after_failure_sensor", dg.DagsterRunStatus.FAILURE,
+             "Po przebiegu zakończonym błędem, który mimo to zapisał dane (np. wczytanie z odrzuconym plikiem: "
+             "pozostałe partycje są zapisane; wczytanie, którego krok raportów się nie udał)",
+             "After a failed run that still committed data")):
+        sensors.append(dg.run_status_sensor(
+            name=name,
+            run_status=status,
+            request_job=publish_job,
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            minimum_interval_seconds=LANDING_INTERVAL_S,  # the SQL copy follows a correction within seconds
+            description=(
+                f"{when}, zleca publish_job: nowa kopia data/published/current.duckdb do zapytań SQL (cus sql) bez "
+                f"danych osobowych. {english} that changed the warehouse (jobs: {job_names}, or assets "
+                "materialized from the UI), publishes the read-only copy for ad hoc SQL."
+            ),
+        )(publish_after))
+    return sensors
 
 
 def changed_quarters(instance, run_id: str) -> dict[str, list[str]]:
@@ -239,30 +248,19 @@ def changed_quarters(instance, run_id: str) -> dict[str, list[str]]:
     return changed_by_partition(partitions)
 
 
-def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, ...]) -> dg.SensorDefinition:
-    """The coordinator's path: a batch that changed a unit × quarter requests the reports of that
-    quarter and of every later quarter with data (each unit's and the consolidated ones)."""
+def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, ...]) -> list[dg.SensorDefinition]:
+    """The coordinator's path when a batch did not write its reports itself: a batch launched from
+    the Launchpad without `batch_reports.with_reports` (`reports_after_batch_sensor`), or one that
+    failed after committing — a refused file fails the run, the other partitions are written
+    (`reports_after_failed_batch_sensor`) — requests the reports of the changed quarters and of
+    every later quarter with data (the changed units' and the consolidated ones)."""
 
-    @dg.run_status_sensor(
-        name="reports_after_batch_sensor",
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        monitored_jobs=[batch_job],
-        request_job=reports_job,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=LANDING_INTERVAL_S,
-        description=(
-            "Po udanym wczytaniu plików (ingest_batch_job), które nie napisało raportów samo (przebieg z Launchpada "
-            "bez batch_reports.with_reports), zleca JEDEN przebieg raportów kwartalnych (reports_job) "
-            "dla kwartału, którego dotyczył plik, i każdego późniejszego kwartału z danymi — wartości narastające "
-            "zmieniają się po korekcie; przepisuje raporty zmienionych jednostek i raporty zbiorcze. "
-            "Przebieg raportów ma znacznik cus/after_run z identyfikatorem przebiegu wczytania."
-        ),
-    )
-    def reports_after_batch_sensor(context: dg.RunStatusSensorContext, landing: LandingResource):
+    def reports_after(context: dg.RunStatusSensorContext, landing: LandingResource):
         # None, not a SkipReason, for a run that needs nothing: a run-status sensor's tick ends at the
         # first run whose evaluation returns something (see publish_sensor).
         run = context.dagster_run
-        if reports_written_in_run(run):
+        failed = run.status == dg.DagsterRunStatus.FAILURE
+        if reports_materialized(context.instance, run.run_id) if failed else reports_written_in_run(run):
             context.log.info(f"przebieg {run.run_id[:8]} napisał raporty sam (batch_reports)")
             return None
         changed = changed_quarters(context.instance, run.run_id)
@@ -272,7 +270,36 @@ def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, 
             return None
         return reports_request(quarters, sorted(changed), run)
 
-    return reports_after_batch_sensor
+    sensors = []
+    for name, status, when in (
+            ("reports_after_batch_sensor", dg.DagsterRunStatus.SUCCESS,
+             "Po udanym wczytaniu plików (ingest_batch_job), które nie napisało raportów samo (przebieg z "
+             "Launchpada bez batch_reports.with_reports)"),
+            ("reports_after_failed_batch_sensor", dg.DagsterRunStatus.FAILURE,
+             "Po wczytaniu zakończonym błędem, które mimo to zapisało partycje (np. jeden plik odrzucony), "
+             "zanim doszło do raportów")):
+        sensors.append(dg.run_status_sensor(
+            name=name,
+            run_status=status,
+            monitored_jobs=[batch_job],
+            request_job=reports_job,
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            minimum_interval_seconds=LANDING_INTERVAL_S,
+            description=(
+                f"{when}, zleca JEDEN przebieg raportów kwartalnych (reports_job) dla kwartału, którego dotyczył "
+                "plik, i każdego późniejszego kwartału z danymi — wartości narastające zmieniają się po korekcie; "
+                "przepisuje raporty zmienionych jednostek i raporty zbiorcze. Przebieg raportów ma znacznik "
+                "cus/after_run z identyfikatorem przebiegu wczytania."
+            ),
+        )(reports_after))
+    return sensors
+
+
+def reports_materialized(instance, run_id: str) -> bool:
+    """Did the run record any quarterly report files (its batch_reports step got to write some)?"""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    return any(r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.asset_key == REPORT_FILES_KEY
+               for r in records)
 
 
 def reports_written_in_run(run) -> bool:

@@ -12,7 +12,7 @@ from conftest import TEST_KEY
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG as RANGE_END
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG as RANGE_START
 
-from core.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
+from core.resources import LandingResource, PseudonymizerResource, PublishedResource, ReportsResource, WarehouseResource
 from pipelines.definitions import build_definitions
 from pipelines.tools.sample_data import generate
 
@@ -42,14 +42,20 @@ def _landing_tick(sensor, resources, cursor):
     return requests, context.cursor
 
 
-def _reports_after(defs, instance, run_id, resources):
-    sensor = defs.resolve_sensor_def("reports_after_batch_sensor")
+def _after(defs, instance, run_id, resources, name="reports_after_batch_sensor",
+           ended=dg.DagsterEventType.RUN_SUCCESS):
+    sensor = defs.resolve_sensor_def(name)
     run = instance.get_run_by_id(run_id)
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_SUCCESS).records
+    records = instance.get_records_for_run(run_id, of_type=ended).records
     context = dg.build_run_status_sensor_context(
         sensor_name=sensor.name, dagster_instance=instance, dagster_run=run,
-        dagster_event=records[-1].event_log_entry.dagster_event, resources={"landing": resources["landing"]})
+        dagster_event=records[-1].event_log_entry.dagster_event,
+        resources={"landing": resources["landing"], "published": PublishedResource(root=str(resources["tmp"]))})
     return sensor(context)
+
+
+def _reports_after(defs, instance, run_id, resources):
+    return _after(defs, instance, run_id, resources)
 
 
 def _quarter_range(request) -> tuple[str, str]:
@@ -64,6 +70,8 @@ def test_a_resent_file_rebuilds_the_reports_of_its_quarter_and_the_later_ones(sa
                  "reports": ReportsResource(root=str(tmp_path / "reports")),
                  "pseudonymizer": PseudonymizerResource(secret=TEST_KEY)}
     defs = build_definitions(resources=resources)
+    resources["tmp"] = tmp_path / "published"
+    original = (sample / "landing" / UNIT / "2021Q3" / "wydatki.csv").read_bytes()
     instance = dg.DagsterInstance.ephemeral()
     landing_sensor = defs.resolve_sensor_def("landing_sensor")
     batch = defs.resolve_job_def("ingest_batch_job")
@@ -125,3 +133,21 @@ def test_a_resent_file_rebuilds_the_reports_of_its_quarter_and_the_later_ones(sa
     run_reports(requested)
     assert files["2021Q2"].stat().st_mtime_ns == stamps["2021Q2"]
     assert all(files[q].stat().st_mtime_ns != stamps[q] for q in ("2021Q3", "2021Q4"))
+
+    # a burst with a refused file: the batch fails, the other partition is committed; its reports
+    # and the SQL copy follow from the failure sensors (the batch never got to its reports step)
+    stamps = {q: f.stat().st_mtime_ns for q, f in files.items()}
+    (sample / "landing" / UNIT / "2021Q3" / "wydatki.csv").write_bytes(original)
+    (sample / "landing" / UNIT / "2021Q4" / "wydatki.csv").write_bytes(b"")  # refused: empty file
+    (third,), cursor = _landing_tick(landing_sensor, resources, cursor)
+    ingest = batch.execute_in_process(run_config=third.run_config, instance=instance, tags=third.tags,
+                                      raise_on_error=False)
+    assert not ingest.success and reports_materialized(ingest.run_id) == []
+    failed = dg.DagsterEventType.RUN_FAILURE
+    requested = _after(defs, instance, ingest.run_id, resources, "reports_after_failed_batch_sensor", failed)
+    assert _quarter_range(requested) == ("2021-07-01", "2021-10-01")
+    publish = _after(defs, instance, ingest.run_id, resources, "publish_after_failure_sensor", failed)
+    assert publish.tags["cus/after_run"] == ingest.run_id and publish.job_name in (None, "publish_job")
+    run_reports(requested)
+    assert files["2021Q3"].stat().st_mtime_ns != stamps["2021Q3"]
+    assert files["2021Q3"].read_bytes() != files["2021Q2"].read_bytes()

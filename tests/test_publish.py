@@ -300,7 +300,7 @@ def test_sensor_requests_the_pooled_publish_job_after_a_run_that_wrote_the_wareh
 
     wrote = dg.materialize([indicators], instance=instance, resources={"warehouse": wh})
     idle = idle_job.execute_in_process(instance=instance)
-    (sensor,) = build_publish_sensors([])
+    sensor, _after_failure = build_publish_sensors([])
     published = tmp_path / "published"
 
     request = _run_sensor(sensor, instance, wrote.dagster_run, published)
@@ -337,7 +337,7 @@ def test_report_files_and_status_runs_request_no_publish_and_publish_runs_in_pro
     def status():
         return None
 
-    (sensor,) = build_publish_sensors([])
+    sensor, _after_failure = build_publish_sensors([])
     for asset in (quarterly_reports, status):
         run = dg.materialize([asset], instance=instance)
         assert _run_sensor(sensor, instance, run.dagster_run, tmp_path / "published") is None
@@ -358,7 +358,7 @@ def test_one_daemon_tick_looks_past_runs_that_need_no_publication(tmp_path):
     def indicators():
         return None
 
-    (sensor,) = build_publish_sensors([])
+    sensor, _after_failure = build_publish_sensors([])
     resources = {"published": PublishedResource(root=str(tmp_path / "published"))}
     first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources))
     assert first.run_requests == []  # the first tick only places the cursor
@@ -370,7 +370,7 @@ def test_one_daemon_tick_looks_past_runs_that_need_no_publication(tmp_path):
 
 
 def test_sensor_is_running_by_default_and_described_in_polish_and_english():
-    (sensor,) = build_publish_sensors([])
+    sensor, _after_failure = build_publish_sensors([])
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert "Po każdym udanym przebiegu" in sensor.description and "After every successful run" in sensor.description
 
