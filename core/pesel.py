@@ -64,26 +64,38 @@ def age_on(birth: date | None, day: date | None) -> int | None:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+def _person(text: str | None, secret: bytes) -> tuple[str | None, str, date | None, str | None]:
+    """(person_key, pesel_status, birth_date, sex) of one PESEL cell."""
+    digits, status = pesel_digits(text)
+    if digits is None:
+        return None, status, None, None
+    sex = "K" if stdnum_pesel.get_gender(digits) == "F" else "M"
+    return pseudonym(digits, secret), status, stdnum_pesel.get_birth_date(digits), sex
+
+
 def pseudonymize(pesel_text: pl.Series, start_dates: pl.Series, secret: bytes) -> pl.DataFrame:
-    """person_key, pesel_status, birth_date, sex_from_pesel, age_at_entry_from_pesel for each row."""
-    keys, statuses, births, sexes, ages = [], [], [], [], []
-    for text, start in zip(pesel_text.to_list(), start_dates.to_list()):
-        digits, status = pesel_digits(text)
-        statuses.append(status)
-        if digits is None:
-            keys.append(None), births.append(None), sexes.append(None), ages.append(None)
-            continue
-        birth = stdnum_pesel.get_birth_date(digits)
-        keys.append(pseudonym(digits, secret))
-        births.append(birth)
-        sexes.append("K" if stdnum_pesel.get_gender(digits) == "F" else "M")
-        ages.append(age_on(birth, start))
-    return pl.DataFrame(
-        {"person_key": keys, "pesel_status": statuses, "birth_date": births,
-         "sex_from_pesel": sexes, "age_at_entry_from_pesel": ages},
-        schema={"person_key": pl.Utf8, "pesel_status": pl.Utf8, "birth_date": pl.Date,
-                "sex_from_pesel": pl.Utf8, "age_at_entry_from_pesel": pl.Int64},
-    )
+    """person_key, pesel_status, birth_date, sex_from_pesel, age_at_entry_from_pesel for each row.
+
+    Vectorized: each distinct cell is checked and hashed once (a participant is in every quarterly
+    file); the age at entry (`age_on`) is computed by polars for all rows."""
+    texts = pesel_text.cast(pl.Utf8)
+    distinct = [None, *texts.drop_nulls().unique().to_list()]
+    people = [_person(text, secret) for text in distinct]
+    lookup = pl.DataFrame(
+        {"text": distinct, "person_key": [p[0] for p in people], "pesel_status": [p[1] for p in people],
+         "birth_date": [p[2] for p in people], "sex_from_pesel": [p[3] for p in people]},
+        schema={"text": pl.Utf8, "person_key": pl.Utf8, "pesel_status": pl.Utf8, "birth_date": pl.Date,
+                "sex_from_pesel": pl.Utf8})
+    rows = pl.DataFrame({"text": texts, "start": start_dates.cast(pl.Date)})
+    out = rows.join(lookup, on="text", how="left", nulls_equal=True, maintain_order="left")
+    birth, day = pl.col("birth_date"), pl.col("start")
+    def month_day(d: pl.Expr) -> pl.Expr:
+        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+    before_birthday = month_day(day) < month_day(birth)
+    age = (day.dt.year().cast(pl.Int64) - birth.dt.year().cast(pl.Int64) - before_birthday.cast(pl.Int64))
+    return out.select("person_key", "pesel_status", "birth_date", "sex_from_pesel",
+                      age.alias("age_at_entry_from_pesel"))
 
 
 # ------------------------------------------------------------- a PESEL outside the PESEL column

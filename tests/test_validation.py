@@ -11,8 +11,9 @@ import pytest
 from validation_fixtures import PESEL_A, expense, folder, participant, write_expenses, write_participants_xlsx
 
 from assets.raw.landing_file import LandingFileError, read_landing_file
+from assets.staging.computed_rules import COMPUTE
 from assets.staging.file_checks import check_landing_file, file_checks
-from assets.staging.rules import COMPUTE, dataset_rules, rules_for
+from assets.staging.rules import dataset_rules, rules_for
 from assets.staging.staging_assets import build_staging_assets, check_results
 from assets.staging.validate import money_pl, validate_partition
 from core.contract import dataset, load_contract

@@ -1,12 +1,17 @@
 """Ingest a batch of partitions in set-based passes, published whole in ONE transaction.
 
-1. every planned file is read in parallel (threads; reading and pseudonymizing release the GIL in
-   polars and hashlib) and checked at file level before anything is written;
-2. dataset by dataset (agreement data first, then participants before deliveries, as the staging
-   dependencies require), the raw rows of all partitions are replaced in one delete + insert, then
-   validated with one Great Expectations run (`validate_batch`) and staging, quarantine and the
-   summary written the same way;
-3. optionally the marts and report tables are rebuilt in the same transaction.
+Dataset by dataset (agreement data first, then participants before deliveries, as the staging
+dependencies require):
+1. the dataset's planned files are read in parallel (threads; reading releases the GIL in polars)
+   and checked at file level before anything is written;
+2. their rows become ONE frame with unit, quarter, file and row as columns: PESEL scrubbed and
+   pseudonymized once for the whole frame, the raw rows of all partitions replaced in one
+   delete + insert, every file version recorded in one statement set;
+3. the frame is typed and validated set-based (`validate_batch`: one pass for the rule columns,
+   one Great Expectations run) and staging, quarantine and the summary written the same way;
+4. the dataset's frames are released before the next dataset is read (memory follows the largest
+   dataset, not the batch).
+Then, optionally, the marts and report tables are rebuilt in the same transaction.
 
 A kill at any moment leaves every unit × quarter entirely as before (nothing committed) or entirely
 new across raw, staging and the marts. A refused file (unreadable, another unit's) leaves its
@@ -27,20 +32,23 @@ import polars as pl
 from assets.batch.plan import BatchPlan, PlannedFile
 from assets.raw.ingest import (
     IngestResult,
+    LoadedFile,
     ensure_raw_tables,
     ingest_result,
     landing_folder,
-    raw_frame,
+    raw_rows,
     record_refusal,
-    record_version,
+    record_versions,
+    with_lineage,
 )
 from assets.raw.landing_file import LandingFileError, LandingTable, read_landing_file
 from assets.staging.file_checks import check_landing_file
+from assets.staging.prepare import Partition, with_partition_index
 from assets.staging.rules import rules_for
 from assets.staging.staging_assets import IN_SCOPE, SUMMARY_SCHEMA, ensure_validation_tables, load_references_many
 from assets.staging.suites import prepare_in_background
 from assets.staging.typed import ensure_staging_tables
-from assets.staging.validate import PartitionInput, Validation, validate_batch
+from assets.staging.validate import Validation, validate_batch
 from core.contract import Dataset, load_contract
 from core.key_fingerprint import ensure_key_fingerprint
 from core.registry import Unit
@@ -84,7 +92,6 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
     """Ingest and validate every planned file, then (optionally) rebuild the tables: all in one transaction."""
     loaded_at = loaded_at or datetime.now().replace(microsecond=0)
     prepare_in_background()
-    tables = read_files(plan.files)
     result = BatchResult()
     datasets = dataset_order()
     ensure_raw_tables(conn, datasets)
@@ -95,10 +102,14 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
         ensure_key_fingerprint(conn, secret)  # one warehouse = one key: another key is refused, nothing written
         for dataset in datasets:
             planned = [f for f in plan.files if f.dataset.name == dataset.name]
-            accepted = _check_files(conn, dataset, planned, tables, landing_root, units, result)
+            if not planned:
+                continue
+            accepted = _check_files(conn, dataset, planned, read_files(planned), landing_root, units, result)
             if accepted:
                 written = _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result)
+                del accepted  # the files' frames: the dataset's rows are in `written` now
                 _validate_and_write(conn, dataset, _as_stored(conn, dataset, written), by_key, today, result)
+                del written
         if rebuild_tables is not None:
             result.tables = rebuild_tables(conn)
     return result
@@ -124,40 +135,50 @@ def _check_files(conn, dataset, planned, tables, landing_root, units, result) ->
 
 
 def _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result: BatchResult) -> pl.DataFrame:
-    frames = []
-    for f, table in accepted:
-        source_file = Path(f.path).resolve().relative_to(Path(landing_root).resolve()).as_posix()
-        frame = raw_frame(table, dataset, source_file, f.unit, f.quarter, secret, loaded_at)
-        frames.append(frame)
-        version_no, new_version = record_version(conn, f.unit, f.quarter, dataset, source_file, table, loaded_at)
-        result.raw[((f.unit, f.quarter), dataset.name)] = ingest_result(dataset, source_file, table, frame,
-                                                                        version_no, new_version)
-    written = pl.concat(frames, how="diagonal_relaxed")
-    replace_partitions(conn, "raw", dataset.name, written, [(f.unit, f.quarter) for f, _ in accepted])
+    """The raw rows of every accepted file, as one frame written at once; the file versions in one statement set."""
+    root = Path(landing_root).resolve()
+    files = [LoadedFile(f.unit, f.quarter, Path(f.path).resolve().relative_to(root).as_posix(), table)
+             for f, table in accepted]
+    written = raw_rows(pl.concat([with_lineage(file, secret, loaded_at) for file in files], how="diagonal_relaxed"),
+                       dataset, secret)
+    versions = record_versions(conn, dataset, files, loaded_at)
+    offset = 0
+    for file, (version_no, new_version) in zip(files, versions, strict=True):
+        rows = file.table.frame.height
+        result.raw[((file.unit, file.quarter), dataset.name)] = ingest_result(
+            dataset, file.source_file, file.table, written.slice(offset, rows), version_no, new_version)
+        offset += rows
+    replace_partitions(conn, "raw", dataset.name, written, [(f.unit, f.quarter) for f in files])
     return written
 
 
-def _validate_and_write(conn, dataset: Dataset, raw: dict[Key, pl.DataFrame], units: dict[str, Unit], today,
-                        result) -> None:
+def _validate_and_write(conn, dataset: Dataset, raw: pl.DataFrame, units: dict[str, Unit], today, result) -> None:
+    """Validate the batch's raw rows of `dataset` (all partitions in one frame) and write staging,
+    quarantine and summary; the accepted rows are released once written (the events need the rest)."""
     rules = rules_for(dataset)
     # a file without data rows leaves staging as it was; quarters in order within each unit
-    keys = sorted(raw, key=lambda k: (k[0], k[1] or ""))
+    keys = sorted({(u, q) for u, q in raw.select("unit", "quarter").unique().iter_rows()},
+                  key=lambda k: (k[0], k[1] or ""))
     if not keys:
         return
     references = load_references_many(conn, rules, keys)
-    parts = [PartitionInput(units[u], q, raw[(u, q)], references[(u, q)]) for u, q in keys]
-    validations = validate_batch(dataset, parts, today=today or date.today(),
+    partitions = [Partition(units[u], q, references[(u, q)]) for u, q in keys]
+    validations = validate_batch(dataset, with_partition_index(raw, keys), partitions, today=today or date.today(),
                                  chain=_own_references(conn, dataset, rules, keys))
+    del raw
     for key, validation in zip(keys, validations, strict=True):
         result.validations[(key, dataset.name)] = validation
     written = [k for k, v in zip(keys, validations, strict=True) if not v.refused]
     accepted = [v.accepted for v in validations if not v.refused]
     if written:
         replace_partitions(conn, "staging", dataset.name, pl.concat(accepted, how="diagonal_relaxed"), written)
+    del accepted
     replace_partitions(conn, "staging", "quarantine", pl.concat([v.quarantine for v in validations]), keys,
                        {"dataset": dataset.name})
     summary = pl.DataFrame([v.summary for v in validations], schema=SUMMARY_SCHEMA)
     replace_partitions(conn, "staging", "validation_summary", summary, keys, {"dataset": dataset.name})
+    for validation in validations:
+        validation.accepted = validation.accepted.clear()  # written: the events read summary and checks
 
 
 def _own_references(conn, dataset: Dataset, rules, keys: list[Key]):
@@ -191,11 +212,9 @@ def _own_references(conn, dataset: Dataset, rules, keys: list[Key]):
     return chain
 
 
-def _as_stored(conn, dataset: Dataset, written: pl.DataFrame) -> dict[Key, pl.DataFrame]:
-    """The batch's raw rows per partition exactly as the warehouse holds them (the table's column order
-    and types, rows in file order): the same frame a one-partition run reads back, without reading it."""
+def _as_stored(conn, dataset: Dataset, written: pl.DataFrame) -> pl.DataFrame:
+    """The batch's raw rows exactly as the warehouse holds them (the table's column order and types,
+    rows in file order): the frame one-partition runs read back, without reading it."""
     schema = query_frame(conn, f"SELECT * FROM raw.{identifier(dataset.name)} LIMIT 0").schema
-    frame = written.select([(pl.col(name) if name in written.columns else pl.lit(None)).cast(dtype).alias(name)
-                            for name, dtype in schema.items()]).sort("unit", "quarter", "row_number", nulls_last=False)
-    return {(part["unit"][0], part["quarter"][0]): part
-            for part in frame.partition_by("unit", "quarter", maintain_order=True)}
+    return written.select([(pl.col(name) if name in written.columns else pl.lit(None)).cast(dtype).alias(name)
+                           for name, dtype in schema.items()])

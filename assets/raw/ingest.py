@@ -22,6 +22,7 @@ from core.pesel import PESEL_FOUND_IN, pseudonymize, scrub_pesel, scrub_text
 from core.warehouse import delete_insert, identifier, run_sql_file, transaction
 
 FILE_VERSIONS_SQL = Path(__file__).with_name("file_versions.sql")
+RECORD_VERSIONS_SQL = Path(__file__).with_name("record_versions.sql")
 AGREEMENT_FOLDER = "umowa"
 
 LINEAGE_COLUMNS = [
@@ -132,34 +133,41 @@ def _without_pesel(frame: pl.DataFrame, dataset: Dataset, secret: bytes) -> pl.D
     return scrub_pesel(frame, columns, secret)
 
 
+@dataclass(frozen=True)
+class LoadedFile:
+    """One file of a batch as the raw step writes it: where it belongs and what was read."""
+
+    unit: str
+    quarter: str | None
+    source_file: str  # path below the landing folder
+    table: LandingTable
+
+
+def record_versions(conn, dataset: Dataset, files: list[LoadedFile], loaded_at: datetime) -> list[tuple[int, bool]]:
+    """Record the versions of many files of one dataset in one statement set (record_versions.sql):
+    (version_no, new_version) of each file, in the order of `files`."""
+    incoming = pl.DataFrame(
+        {"unit": [f.unit for f in files], "quarter": [f.quarter for f in files], "dataset": dataset.name,
+         "source_file": [f.source_file for f in files], "file_sha256": [f.table.sha256 for f in files],
+         "size_bytes": [f.table.size_bytes for f in files], "encoding": [f.table.encoding for f in files],
+         "rows_loaded": [f.table.frame.height for f in files],
+         "ignored_columns": [list(f.table.ignored_columns) for f in files], "loaded_at": loaded_at},
+        schema={"unit": pl.Utf8, "quarter": pl.Utf8, "dataset": pl.Utf8, "source_file": pl.Utf8,
+                "file_sha256": pl.Utf8, "size_bytes": pl.Int64, "encoding": pl.Utf8, "rows_loaded": pl.Int64,
+                "ignored_columns": pl.List(pl.Utf8), "loaded_at": pl.Datetime("us")})
+    conn.register("incoming_files", incoming.to_arrow())
+    try:
+        rows = conn.execute(RECORD_VERSIONS_SQL.read_text(encoding="utf-8")).fetchall()
+        conn.execute("DROP TABLE batch_file_versions")
+    finally:
+        conn.unregister("incoming_files")
+    versions = {(unit, quarter): (version_no, new_version) for unit, quarter, _, version_no, new_version in rows}
+    return [versions[(f.unit, f.quarter)] for f in files]
+
+
 def record_version(conn, unit, quarter, dataset, source_file, table, loaded_at) -> tuple[int, bool]:
-    existing = conn.execute(
-        "SELECT version_no FROM raw.file_versions WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? "
-        "AND dataset = ? AND file_sha256 = ?",
-        [unit, quarter, dataset.name, table.sha256],
-    ).fetchone()
-    conn.execute(
-        "UPDATE raw.file_versions SET is_current = false WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? AND dataset = ?",
-        [unit, quarter, dataset.name],
-    )
-    if existing:
-        conn.execute(
-            "UPDATE raw.file_versions SET is_current = true, last_loaded_at = ?, source_file = ?, rows_loaded = ? "
-            "WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? AND dataset = ? AND file_sha256 = ?",
-            [loaded_at, source_file, table.frame.height, unit, quarter, dataset.name, table.sha256],
-        )
-        return existing[0], False
-    version_no = conn.execute(
-        "SELECT coalesce(max(version_no), 0) + 1 FROM raw.file_versions "
-        "WHERE unit = ? AND quarter IS NOT DISTINCT FROM ? AND dataset = ?",
-        [unit, quarter, dataset.name],
-    ).fetchone()[0]
-    conn.execute(
-        "INSERT INTO raw.file_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true)",
-        [unit, quarter, dataset.name, source_file, table.sha256, version_no, table.size_bytes, table.encoding,
-         table.frame.height, table.ignored_columns, loaded_at, loaded_at],
-    )
-    return version_no, True
+    (version,) = record_versions(conn, dataset, [LoadedFile(unit, quarter, source_file, table)], loaded_at)
+    return version
 
 
 def ingest_file(
@@ -195,15 +203,26 @@ def ingest_file(
 def raw_frame(table: LandingTable, dataset: Dataset, source_file: str, unit: str, quarter: str | None, secret: bytes,
               loaded_at: datetime) -> pl.DataFrame:
     """The rows of a read file as stored in raw: PESEL pseudonymized, lineage columns added."""
-    frame = _with_pseudonyms(_without_pesel(table.frame, dataset, secret), dataset, secret)
+    return raw_rows(with_lineage(LoadedFile(unit, quarter, source_file, table), secret, loaded_at), dataset, secret)
+
+
+def with_lineage(file: LoadedFile, secret: bytes, loaded_at: datetime) -> pl.DataFrame:
+    """The file's rows as read (text) + its lineage columns; the names of its ignored columns lose any PESEL."""
+    table = file.table
     table.ignored_columns = [scrub_text(name, secret) for name in table.ignored_columns]
-    return frame.with_columns(
-        pl.lit(unit).alias("unit"),
-        pl.lit(quarter, dtype=pl.Utf8).alias("quarter"),
-        pl.lit(source_file).alias("source_file"),
+    return table.frame.with_columns(
+        pl.lit(file.unit).alias("unit"),
+        pl.lit(file.quarter, dtype=pl.Utf8).alias("quarter"),
+        pl.lit(file.source_file).alias("source_file"),
         pl.lit(table.sha256).alias("file_sha256"),
         pl.lit(loaded_at).alias("loaded_at"),
     )
+
+
+def raw_rows(frame: pl.DataFrame, dataset: Dataset, secret: bytes) -> pl.DataFrame:
+    """Rows of one or many files of `dataset` (`with_lineage`) as stored in raw: no PESEL in clear,
+    the PESEL column replaced by its pseudonym and derived columns — once for the whole frame."""
+    return _with_pseudonyms(_without_pesel(frame, dataset, secret), dataset, secret)
 
 
 def ingest_result(dataset: Dataset, source_file: str, table: LandingTable, frame: pl.DataFrame, version_no: int,

@@ -8,24 +8,23 @@ Two sources, one `Rule` type:
 
 A rule becomes one or more Great Expectations expectations (`Rule.expectations`) and one Dagster
 asset check (name = rule id). Rules that need more than one column (VAT = gross − net, EU split,
-sex vs PESEL, …) are vectorized polars functions here (`COMPUTE`) that add the boolean helper
-column `chk__ok__<rule>` (True = the rule holds) and optionally `chk__expected__<rule>` (text for
-the message); the expectation then checks that column.
+sex vs PESEL, …) are vectorized polars functions (`COMPUTE`, assets/staging/computed_rules.py)
+that add the boolean helper column `chk__ok__<rule>` (True = the rule holds) and optionally
+`chk__expected__<rule>` (text for the message); the expectation then checks that column.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 import yaml
 
-from core.contract import Column, Dataset, load_contract
-from core.money import eu_part
+from assets.staging.computed_rules import COMPUTE
+from core.contract import Column, Dataset
 from core.paths import SCHEMAS_DIR
 
 VALIDATION_DIR = SCHEMAS_DIR / "validation"
@@ -237,196 +236,8 @@ def rules_for(dataset: Dataset) -> list[Rule]:
         if unknown:
             raise ValueError(f"{dataset.name}/{rule.id}: nieznane kolumny {unknown}")
         if rule.compute and rule.compute != CONTRACT and rule.compute not in COMPUTE:
-            raise ValueError(f"{dataset.name}/{rule.id}: brak funkcji compute {rule.compute!r} w rules.py")
+            raise ValueError(f"{dataset.name}/{rule.id}: brak funkcji compute {rule.compute!r} w computed_rules.py")
     return rules
-
-
-# ----------------------------------------------------------------- computed rules (vectorized)
-
-def _money_text(expr: pl.Expr) -> pl.Expr:
-    return expr.cast(pl.Utf8).str.replace(r"\.", ",")
-
-
-AMOUNTS = ("gross_amount", "net_amount", "eligible_amount", "vat_amount")
-
-
-def _is_correction() -> pl.Expr:
-    return pl.col("correction").fill_null(False)
-
-
-def _size(name: str) -> pl.Expr:
-    """The amount as the claim compares it: a correction document's negative amounts by their size
-    (docs/settlement.md: a correction lowers costs, its internal relations are those of an invoice)."""
-    return pl.when(_is_correction()).then(pl.col(name).abs()).otherwise(pl.col(name))
-
-
-def vat_consistent(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    """SL2014 "W tym VAT" = VAT included in the eligible amount: 0 ≤ VAT ≤ gross − net and VAT ≤ eligible
-    (0 when VAT is recoverable: eligible = net while gross ≠ net)."""
-    vat, limit = _size("vat_amount"), pl.min_horizontal(_size("gross_amount") - _size("net_amount"),
-                                                         _size("eligible_amount"))
-    # a negative limit means wrong signs or net > gross: reported by their own rules, not twice here
-    ok = vat.is_null() | limit.is_null() | (limit < 0) | ((vat >= 0) & (vat <= limit))
-    return frame.select(ok.alias("ok"), _money_text(pl.max_horizontal(limit, pl.lit(0)).cast(pl.Decimal(18, 2)))
-                        .alias("expected"))
-
-
-def eligible_le_gross(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    ok = _size("eligible_amount").is_null() | _size("gross_amount").is_null() | (
-        _size("eligible_amount") <= _size("gross_amount"))
-    return frame.select(ok.alias("ok"))
-
-
-def net_le_gross(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    ok = _size("net_amount").is_null() | _size("gross_amount").is_null() | (_size("net_amount") <= _size("gross_amount"))
-    return frame.select(ok.alias("ok"))
-
-
-def _negative_columns(frame: pl.DataFrame, negative: bool) -> pl.Expr:
-    """`Kwota …: -50,00; …` of the amounts that are negative (negative=True) or positive."""
-    parts = []
-    for name in AMOUNTS:
-        if name not in frame.columns:
-            continue
-        header = load_contract()["expenses"].column(name).header
-        hit = (pl.col(name) < 0) if negative else (pl.col(name) > 0)
-        parts.append(pl.when(hit).then(pl.lit(f"„{header}” ") + _money_text(pl.col(name))))
-    return pl.concat_str(parts, separator="; ", ignore_nulls=True) if parts else pl.lit("")
-
-
-def negative_only_on_correction(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    """A negative amount is allowed only on a document marked "Faktura korygująca" = T."""
-    negative = pl.any_horizontal(pl.col(n) < 0 for n in AMOUNTS if n in frame.columns).fill_null(False)
-    ok = ~negative | _is_correction()
-    return frame.select(ok.alias("ok"), _negative_columns(frame, True).alias("expected"))
-
-
-def correction_one_sign(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    """A correction's amounts are all ≤ 0 (lowers costs) or all ≥ 0 (raises them), never mixed."""
-    names = [n for n in AMOUNTS if n in frame.columns]
-    negative = pl.any_horizontal(pl.col(n) < 0 for n in names).fill_null(False)
-    positive = pl.any_horizontal(pl.col(n) > 0 for n in names).fill_null(False)
-    ok = ~(_is_correction() & negative & positive)
-    return frame.select(ok.alias("ok"), _negative_columns(frame, False).alias("expected"))
-
-
-MAX_LISTED = 40  # allowed values named in a message (a longer list ends with "…")
-
-
-def _listing(values) -> str:
-    shown = [str(v) for v in values]
-    return ", ".join(shown[:MAX_LISTED]) + (", …" if len(shown) > MAX_LISTED else "") if shown else "(brak)"
-
-
-def _in_list(frame: pl.DataFrame, column: str, allowed: list) -> pl.DataFrame:
-    ok = pl.col(column).is_null() | pl.col(column).cast(pl.Utf8).is_in([str(v) for v in allowed])
-    return frame.select(ok.alias("ok"), pl.lit(_listing(allowed)).alias("expected"))
-
-
-def indicator_targets_file_codes() -> list[str]:
-    """Codes of schemas/indicators.yaml whose target comes from umowa/wskazniki.csv (`target: file`)."""
-    path = SCHEMAS_DIR / "indicators.yaml"
-    catalogue = yaml.safe_load(path.read_text(encoding="utf-8"))["indicators"]
-    return [c["code"] for c in catalogue if c.get("target") == "file"]
-
-
-def indicator_in_catalogue(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    return _in_list(frame, "indicator_code", indicator_targets_file_codes())
-
-
-def service_in_catalogue(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    return _in_list(frame, "service_code", sorted(params.get("service_catalogue") or []))
-
-
-def task_in_budget(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    return _in_list(frame, "task_no", sorted(params.get("budget_tasks") or []))
-
-
-def category_in_budget(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    """The (task, cost category) pair is a line of the agreement's budget; `expected` = the categories
-    of that task (or of the whole budget when the task itself is unknown: task_in_budget says so)."""
-    pairs = [str(p).split("/", 1) for p in params.get("budget_lines") or []]
-    by_task: dict[str, list[str]] = {}
-    for task, category in pairs:
-        by_task.setdefault(task, []).append(category)
-    keys = pl.DataFrame({"chk_task": list(by_task), "chk_allowed": [_listing(sorted(v)) for v in by_task.values()]},
-                        schema={"chk_task": pl.Utf8, "chk_allowed": pl.Utf8})
-    rows = frame.select(pl.col("task_no").cast(pl.Utf8).alias("chk_task"), pl.col("cost_category"))
-    joined = rows.with_row_index("i").join(keys, on="chk_task", how="left").sort("i")
-    pair = pl.col("chk_task") + "/" + pl.col("cost_category")
-    known = [f"{t}/{c}" for t, c in pairs]
-    ok = pl.col("chk_task").is_null() | pl.col("cost_category").is_null() | pl.col("chk_allowed").is_null() | \
-        pair.is_in(known)
-    return joined.select(ok.alias("ok"), pl.col("chk_allowed").fill_null(_listing(sorted({c for _, c in pairs})))
-                         .alias("expected"))
-
-
-def tranche_sum(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    parts = pl.col("amount_eu") + pl.col("amount_state")
-    ok = parts.is_null() | pl.col("amount_total").is_null() | (parts == pl.col("amount_total"))
-    return frame.select(ok.alias("ok"), _money_text(parts).alias("expected"))
-
-
-def tranche_eu_share(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    rate = Decimal(str(params["eu_rate"]))
-    expected = [None if t is None else eu_part(t, rate) for t in frame["amount_total"].to_list()]
-    out = pl.DataFrame({"expected_value": pl.Series(expected, dtype=pl.Decimal(18, 2)), "eu": frame["amount_eu"]})
-    return out.select(
-        (pl.col("eu").is_null() | pl.col("expected_value").is_null() | (pl.col("eu") == pl.col("expected_value")))
-        .alias("ok"),
-        _money_text(pl.col("expected_value")).alias("expected"),
-    )
-
-
-def pesel_missing_allowed(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    ok = (pl.col("pesel_status") != "missing") | (pl.col("no_pesel") == "tak")
-    return frame.select(ok.fill_null(True).alias("ok"))
-
-
-def sex_matches_pesel(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    ok = pl.col("sex").is_null() | pl.col("sex_from_pesel").is_null() | (pl.col("sex") == pl.col("sex_from_pesel"))
-    return frame.select(ok.alias("ok"))
-
-
-def age_matches_pesel(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    age, derived = pl.col("age_at_entry"), pl.col("age_at_entry_from_pesel")
-    ok = age.is_null() | derived.is_null() | (age == derived.cast(pl.Int64))
-    return frame.select(ok.alias("ok"), derived.cast(pl.Utf8).alias("expected"))
-
-
-def unique_key(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    """Different rows sharing the key: all of them fail (exact repeats are `duplicate_row`'s job)."""
-    key = list(params["key"])
-    firsts = frame.filter(pl.col("chk__first_copy")).group_by(key).agg(pl.len().alias("n"))
-    joined = (frame.select(key + ["chk__first_copy"]).with_row_index("i")
-              .join(firsts, on=key, how="left").sort("i"))
-    any_null = pl.any_horizontal(pl.col(k).is_null() for k in key)
-    ok = ~pl.col("chk__first_copy") | any_null | (pl.col("n").fill_null(1) <= 1)
-    return joined.select(ok.alias("ok"))
-
-
-def no_read_error(frame: pl.DataFrame, params: dict) -> pl.DataFrame:
-    return frame.select(pl.col(READ_ERROR).is_null().alias("ok"))
-
-
-COMPUTE = {
-    "no_read_error": no_read_error,
-    "vat_consistent": vat_consistent,
-    "eligible_le_gross": eligible_le_gross,
-    "net_le_gross": net_le_gross,
-    "negative_only_on_correction": negative_only_on_correction,
-    "correction_one_sign": correction_one_sign,
-    "tranche_sum": tranche_sum,
-    "tranche_eu_share": tranche_eu_share,
-    "pesel_missing_allowed": pesel_missing_allowed,
-    "sex_matches_pesel": sex_matches_pesel,
-    "age_matches_pesel": age_matches_pesel,
-    "unique_key": unique_key,
-    "indicator_in_catalogue": indicator_in_catalogue,
-    "service_in_catalogue": service_in_catalogue,
-    "task_in_budget": task_in_budget,
-    "category_in_budget": category_in_budget,
-}
 
 
 def content_columns(dataset: Dataset, frame: pl.DataFrame) -> list[str]:

@@ -60,20 +60,33 @@ ERROR_SCHEMA = {"row_number": pl.Int64, "column": pl.Utf8, "header": pl.Utf8, "r
                 "message": pl.Utf8, "value": pl.Utf8}
 
 
+def typed_columns(dataset: Dataset, raw: pl.DataFrame) -> list[Column]:
+    """The stored columns that are typed (PESEL is replaced by its derived columns in raw)."""
+    return [c for c in dataset.stored_columns if c.pii != "pesel" and c.name in raw.columns]
+
+
+def unparsed(column: Column, text: pl.Expr, typed: pl.Expr) -> pl.Expr:
+    """True where the cell is present but could not be read as the column's type (a `type` error)."""
+    if column.type == "string":
+        return pl.lit(False)
+    return text.is_not_null() & typed.is_null()
+
+
+def typed_frame(dataset: Dataset, raw: pl.DataFrame) -> pl.DataFrame:
+    """`raw` with every stored column in its type (same rows, order and other columns)."""
+    return raw.with_columns([typed_series(column, raw[column.name]) for column in typed_columns(dataset, raw)])
+
+
 def typed_rows(dataset: Dataset, raw: pl.DataFrame) -> TypedRows:
-    """Type every stored column; a present-but-unparsable cell is an error row (`rule` = `type`)."""
-    typed = raw
+    """Type every stored column; a present-but-unparsable cell is an error row (`rule` = `type`).
+
+    `raw` may hold many partitions (a batch): every column is typed once over all of them."""
+    columns = typed_columns(dataset, raw)
+    typed = typed_frame(dataset, raw)
     errors = []
-    for column in dataset.stored_columns:
-        if column.pii == "pesel" or column.name not in raw.columns:
-            continue
-        parsed = typed_series(column, raw[column.name])
-        typed = typed.with_columns(parsed)
-        if column.type == "string":
-            continue
+    for column in columns:
         bad = raw.select("row_number", pl.col(column.name).alias("value")).filter(
-            pl.col("value").is_not_null() & parsed.is_null()
-        )
+            unparsed(column, raw[column.name], typed[column.name]))
         if bad.height:
             errors.append(bad.with_columns(
                 pl.lit(column.name).alias("column"), pl.lit(column.header).alias("header"),

@@ -6,37 +6,32 @@ the reference lists from the warehouse, calls it, and writes the three outputs i
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 import polars as pl
 
+from assets.staging.batch_params import BatchParameters
 from assets.staging.bound import bind_row_rules, bound_expectations, dataset_rule_holds, helper_column, is_bound
+from assets.staging.prepare import Partition, Prepared, prepare_batch, skipped_rules
 from assets.staging.rules import (
-    COMPUTE,
     CONTRACT,
     ERROR,
-    PESEL_FOUND_IN,
     READ_ERROR,
     READ_RULES,
     WARNING,
     WHOLE_ROW,
     Rule,
     column_of,
-    content_columns,
-    contract_checks,
     is_private,
     rules_for,
 )
 from assets.staging.suites import ExpectationOutcome, run_suite
-from assets.staging.typed import PARSE_MESSAGES, staging_columns, typed_rows
+from assets.staging.typed import PARSE_MESSAGES, staging_columns
 from core.contract import Dataset
 from core.models import validation_polars_schema
-from core.quarters import quarter_end, quarter_start
 from core.registry import Unit
 from reports.formatting import percent
 from reports.formatting import pl_date as date_pl  # babel: the one Polish formatter
@@ -65,20 +60,6 @@ class Validation:
     summary: dict
     results: list[RuleResult]
     refused: bool  # a blocking dataset-level rule failed: staging keeps its earlier rows
-
-
-def partition_parameters(unit: Unit, quarter: str | None, today: date) -> dict:
-    """Suite parameters of one partition (README: `Suite parameters`)."""
-    half_grosz = Decimal("0.005")
-    params = {
-        "period_start": unit.period_start, "period_end": unit.period_end, "today": today,
-        "agreement_total_min": float(unit.total - half_grosz), "agreement_total_max": float(unit.total + half_grosz),
-        "eu_rate": unit.eu_rate, "total": unit.total,
-    }
-    if quarter:
-        params.update(quarter=quarter, quarter_start=quarter_start(quarter), quarter_end=quarter_end(quarter),
-                      latest_date=min(quarter_end(quarter), today))  # not after the quarter, not in the future
-    return params
 
 
 def _latest_date_text(params: dict) -> str:
@@ -143,34 +124,6 @@ def _to_pandas(frame: pl.DataFrame, columns: set[str]):
     return pdf
 
 
-def prepare_frame(dataset: Dataset, raw: pl.DataFrame, typed: pl.DataFrame, type_errors: pl.DataFrame,
-                  rules: list[Rule], params: dict) -> pl.DataFrame:
-    """Typed rows + helper columns chk__* the expectations read (never stored)."""
-    absent = [pl.lit(None, dtype=pl.Utf8).alias(c) for c in (READ_ERROR, PESEL_FOUND_IN) if c not in typed.columns]
-    typed = typed.with_columns(absent) if absent else typed  # raw frames made without the reading step
-    frame = typed.with_columns(pl.struct(content_columns(dataset, raw)).is_first_distinct().alias("chk__first_copy"))
-    helpers = []
-    for column in dataset.stored_columns:
-        if column.name in raw.columns:
-            helpers.append(raw[column.name].alias(f"chk__text__{column.name}"))
-            bad = type_errors.filter(pl.col("column") == column.name)["row_number"]
-            helpers.append((~raw["row_number"].is_in(bad.implode())).alias(f"chk__parsed__{column.name}"))
-    frame = frame.with_columns(helpers)
-    for rule in rules:
-        if rule.compute == CONTRACT:
-            checks = contract_checks(dataset, rule)
-            frame = frame.with_columns([expr.fill_null(True).alias(f"chk__ok__{rule.id}__{name}")
-                                        for name, expr in checks.items()])
-            frame = frame.with_columns(pl.all_horizontal(f"chk__ok__{rule.id}__{name}" for name in checks)
-                                       .alias(f"chk__ok__{rule.id}"))
-        elif rule.compute:
-            out = COMPUTE[rule.compute](frame, {**params, "key": dataset.key})
-            frame = frame.with_columns(out["ok"].fill_null(True).alias(f"chk__ok__{rule.id}"))
-            if "expected" in out.columns:
-                frame = frame.with_columns(out["expected"].alias(f"chk__expected__{rule.id}"))
-    return frame
-
-
 def _failures(dataset: Dataset, raw: pl.DataFrame, frame: pl.DataFrame, rule: Rule, column: str, rows: list[int],
               params: dict) -> pl.DataFrame:
     template = _static_text(rule.message, dataset, column, params)
@@ -200,29 +153,11 @@ def _failures(dataset: Dataset, raw: pl.DataFrame, frame: pl.DataFrame, rule: Ru
     )
 
 
-@dataclass
-class PartitionInput:
-    """One partition handed to `validate_batch`: its raw rows and the reference lists of its rules."""
-
-    unit: Unit
-    quarter: str | None
-    raw: pl.DataFrame
-    references: dict[str, list] = field(default_factory=dict)
-
-
-@dataclass
-class _Prepared:
-    params: dict
-    raw: pl.DataFrame
-    frame: pl.DataFrame  # typed rows + helper columns chk__* (parameters of this partition bound)
-    skipped: set[str]  # rules not checked: their reference data is absent
-
-
 def validate_partition(dataset: Dataset, raw: pl.DataFrame, unit: Unit, quarter: str | None,
                        references: dict[str, list] | None = None, today: date | None = None,
                        checked_at: datetime | None = None) -> Validation:
     """One partition: a batch of one (the staging asset of a single unit × quarter)."""
-    (result,) = validate_batch(dataset, [PartitionInput(unit, quarter, raw, references or {})], today, checked_at)
+    (result,) = validate_batch(dataset, raw, [Partition(unit, quarter, references or {})], today, checked_at)
     return result
 
 
@@ -231,11 +166,14 @@ def validate_partition(dataset: Dataset, raw: pl.DataFrame, unit: Unit, quarter:
 Chain = Callable[[int, list[Validation]], dict[str, list]]
 
 
-def validate_batch(dataset: Dataset, parts: list[PartitionInput], today: date | None = None,
+def validate_batch(dataset: Dataset, raw: pl.DataFrame, partitions: list[Partition], today: date | None = None,
                    checked_at: datetime | None = None, chain: Chain | None = None) -> list[Validation]:
     """Type, validate and split accepted / quarantined rows of many partitions of one dataset.
 
-    1. each partition is typed and gets its helper columns, its own parameters bound per row;
+    `raw` holds the rows of every partition, with `chk__part` = the partition's index in `partitions`
+    (`prepare.with_partition_index`; not needed for one partition).
+    1. all partitions are typed and get their helper columns in one pass, each row with its own
+       partition's parameters (`prepare.prepare_batch`);
     2. Great Expectations runs ONCE over the whole batch (the row-level rules);
     3. partition after partition (in the given order): the rules whose references `chain` gives are
        evaluated again with them, then its quarantine rows, dataset-level rules, summary and checks.
@@ -244,9 +182,7 @@ def validate_batch(dataset: Dataset, parts: list[PartitionInput], today: date | 
     checked_at = checked_at or datetime.now().replace(microsecond=0)
     rules = rules_for(dataset)
     row_rules = [r for r in rules if r.level == "row"]
-    # partitions typed side by side: polars computes outside the GIL (one thread per core)
-    with ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1) or 1) as pool:
-        prepared = list(pool.map(lambda part: _prepare(dataset, part, rules, row_rules, today), parts))
+    prepared = prepare_batch(dataset, raw, partitions, rules, today)
     outcomes = _run_batch_suite(dataset, row_rules, prepared)
     results: list[Validation] = []
     for i, (p, outs) in enumerate(zip(prepared, outcomes, strict=True)):
@@ -256,12 +192,12 @@ def validate_batch(dataset: Dataset, parts: list[PartitionInput], today: date | 
     return results
 
 
-def _rebind(rules: list[Rule], p: _Prepared, outcomes: list[ExpectationOutcome],
-            references: dict[str, list]) -> tuple[_Prepared, list[ExpectationOutcome]]:
+def _rebind(rules: list[Rule], p: Prepared, outcomes: list[ExpectationOutcome],
+            references: dict[str, list]) -> tuple[Prepared, list[ExpectationOutcome]]:
     """Evaluate again the rules that read `references` (their GX outcome used provisional values)."""
     params = {**p.params, **references}
     rebound = [r for r in rules if r.level == "row" and any(ref["parameter"] in references for ref in r.references)]
-    frame = bind_row_rules(p.frame, rebound, params)
+    frame = bind_row_rules(p.frame, rebound, BatchParameters({p.part: params}))
     replaced = {}
     for rule in rebound:
         for expectation in rule.expectations():
@@ -271,21 +207,7 @@ def _rebind(rules: list[Rule], p: _Prepared, outcomes: list[ExpectationOutcome],
     outcomes = [ExpectationOutcome(rule=o.rule, column=o.column, success=not replaced[(o.rule, o.column)],
                                    element_count=o.element_count, unexpected_rows=replaced[(o.rule, o.column)])
                 if (o.rule, o.column) in replaced else o for o in outcomes]
-    skipped = {r.id for r in rules if r.skip_when_reference_empty
-               and any(not params.get(ref["parameter"]) for ref in r.references)}
-    return _Prepared(params=params, raw=p.raw, frame=frame, skipped=skipped), outcomes
-
-
-def _prepare(dataset: Dataset, part: PartitionInput, rules: list[Rule], row_rules: list[Rule],
-             today: date) -> _Prepared:
-    params = {**partition_parameters(part.unit, part.quarter, today), **part.references}
-    raw = part.raw.sort("row_number")
-    typed = typed_rows(dataset, raw)
-    frame = prepare_frame(dataset, raw, typed.frame, typed.errors, rules, params)
-    frame = bind_row_rules(frame, row_rules, params)
-    skipped = {r.id for r in rules if r.skip_when_reference_empty
-               and any(not params.get(ref["parameter"]) for ref in r.references)}
-    return _Prepared(params=params, raw=raw, frame=frame, skipped=skipped)
+    return Prepared(part=p.part, params=params, raw=p.raw, frame=frame, skipped=skipped_rules(rules, params)), outcomes
 
 
 # Rows per Great Expectations run: GX validates a pandas copy of the batch, so memory follows the rows
@@ -293,13 +215,13 @@ def _prepare(dataset: Dataset, part: PartitionInput, rules: list[Rule], row_rule
 GX_CHUNK_ROWS = 1_000_000
 
 
-def _run_batch_suite(dataset: Dataset, row_rules: list[Rule], prepared: list[_Prepared]) -> list[list[ExpectationOutcome]]:
+def _run_batch_suite(dataset: Dataset, row_rules: list[Rule], prepared: list[Prepared]) -> list[list[ExpectationOutcome]]:
     """One suite run over every partition's rows (in chunks of at most GX_CHUNK_ROWS rows of whole
     partitions); the outcomes split back per partition with the partition's own row numbers."""
     if not row_rules or not prepared:
         return [[] for _ in prepared]
     split: list[list[ExpectationOutcome]] = []
-    chunk: list[_Prepared] = []
+    chunk: list[Prepared] = []
     rows = 0
     for p in prepared:
         if chunk and rows + p.frame.height > GX_CHUNK_ROWS:
@@ -310,7 +232,7 @@ def _run_batch_suite(dataset: Dataset, row_rules: list[Rule], prepared: list[_Pr
     return split + _run_chunk(dataset, row_rules, chunk)
 
 
-def _run_chunk(dataset: Dataset, row_rules: list[Rule], prepared: list[_Prepared]) -> list[list[ExpectationOutcome]]:
+def _run_chunk(dataset: Dataset, row_rules: list[Rule], prepared: list[Prepared]) -> list[list[ExpectationOutcome]]:
     """GX sees the row's position in the chunk as `row_number`; failures are mapped back to
     (partition, file row)."""
     columns = _gx_columns(row_rules)
@@ -335,7 +257,7 @@ def _run_chunk(dataset: Dataset, row_rules: list[Rule], prepared: list[_Prepared
     return split
 
 
-def _row_failures(dataset: Dataset, rules: list[Rule], p: _Prepared, outcomes: list[ExpectationOutcome]) -> pl.DataFrame:
+def _row_failures(dataset: Dataset, rules: list[Rule], p: Prepared, outcomes: list[ExpectationOutcome]) -> pl.DataFrame:
     parts = []
     for outcome in outcomes:
         rule = next(r for r in rules if r.id == outcome.rule)
@@ -360,7 +282,7 @@ def _row_failures(dataset: Dataset, rules: list[Rule], p: _Prepared, outcomes: l
     return failures
 
 
-def _dataset_failures(dataset: Dataset, rules: list[Rule], p: _Prepared, accepted: pl.DataFrame,
+def _dataset_failures(dataset: Dataset, rules: list[Rule], p: Prepared, accepted: pl.DataFrame,
                       by_rule: dict[str, list], observed_by_rule: dict) -> tuple[list[dict], bool]:
     """Rules on the whole file's accepted rows (e.g. the budget adds up to the agreement total)."""
     failures, refused = [], False
@@ -385,7 +307,7 @@ def _dataset_failures(dataset: Dataset, rules: list[Rule], p: _Prepared, accepte
     return failures, refused
 
 
-def _partition_result(dataset: Dataset, rules: list[Rule], p: _Prepared, outcomes: list[ExpectationOutcome],
+def _partition_result(dataset: Dataset, rules: list[Rule], p: Prepared, outcomes: list[ExpectationOutcome],
                       checked_at: datetime) -> Validation:
     by_rule: dict[str, list] = {r.id: [] for r in rules}
     for outcome in outcomes:
