@@ -104,7 +104,7 @@ def _totals_rows(body: pl.DataFrame, cells: list[str], dataset: Dataset, present
                      if c.required and c.type not in ("decimal", "integer") and c.name in present]
     pattern = re.compile(r"^\s*(" + "|".join(TOTALS_WORDS) + r")\b", re.IGNORECASE)
     found = []
-    for row in reversed(body.select(["row_number"] + cells).rows(named=True)):
+    for row in _last_rows_first(body.select(["row_number"] + cells)):
         texts = [str(row[c]).strip() for c in cells if row[c] is not None and str(row[c]).strip()]
         worded = [c for c in cells if row[c] is not None and pattern.match(str(row[c]))]
         if not worded:
@@ -113,6 +113,15 @@ def _totals_rows(body: pl.DataFrame, cells: list[str], dataset: Dataset, present
             break
         found.append(row["row_number"])
     return sorted(found)
+
+
+def _last_rows_first(frame: pl.DataFrame, step: int = 16):
+    """The rows from the last one up, as dicts, a few at a time (only the end of a table is looked at)."""
+    end = frame.height
+    while end > 0:
+        start = max(0, end - step)
+        yield from reversed(frame.slice(start, end - start).rows(named=True))
+        end = start
 
 
 def _sniff_separator(lines: list[str]) -> str:

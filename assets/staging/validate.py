@@ -276,7 +276,7 @@ def _row_failures(dataset: Dataset, rules: list[Rule], p: Prepared, outcomes: li
                                                   "message", "value")})
     # A row whose cells are shifted (more cells than the header) is reported by the reading rules only:
     # the other rules would judge values that sit in the wrong columns.
-    unreadable = p.frame.filter(pl.col(READ_ERROR).is_not_null())["row_number"]
+    unreadable = p.frame["row_number"].filter(p.frame[READ_ERROR].is_not_null())
     if unreadable.len():
         failures = failures.filter(~pl.col("row_number").is_in(unreadable.implode()) | pl.col("rule").is_in(READ_RULES))
     return failures
@@ -314,7 +314,7 @@ def _partition_result(dataset: Dataset, rules: list[Rule], p: Prepared, outcomes
         by_rule[outcome.rule].append(outcome)
     failures = _row_failures(dataset, rules, p, outcomes)
     rejected = set(failures.filter(pl.col("severity") == ERROR)["row_number"].to_list())
-    accepted_frame = p.frame.filter(~pl.col("row_number").is_in(list(rejected)))
+    accepted_frame = p.frame.filter(~pl.col("row_number").is_in(list(rejected))) if rejected else p.frame
     observed_by_rule: dict = {rule_id: "nie sprawdzano: brak danych odniesienia" for rule_id in p.skipped}
     dataset_failures, refused = _dataset_failures(dataset, rules, p, accepted_frame, by_rule, observed_by_rule)
     if dataset_failures:
@@ -343,8 +343,9 @@ def _partition_result(dataset: Dataset, rules: list[Rule], p: Prepared, outcomes
     }
 
     results = []
+    failures_by_rule = failures.partition_by("rule", as_dict=True) if failures.height else {}
     for rule in rules:
-        rule_failures = failures.filter(pl.col("rule") == rule.id)
+        rule_failures = failures_by_rule.get((rule.id,), failures.clear())
         failing_rows = rule_failures["row_number"].drop_nulls().n_unique()
         checked = max((o.element_count for o in by_rule[rule.id]), default=received)
         examples = [
