@@ -85,16 +85,14 @@ def canonical_nip(text: str) -> str | None:
     return cleaned if cleaned.isdigit() and stdnum_nip.is_valid(cleaned) else None
 
 
+PARSERS = {"date": parse_date, "decimal": parse_decimal, "integer": parse_integer}  # vectorized: polars expressions
+
+
 def typed_series(column: Column, series: pl.Series) -> pl.Series:
     """The typed values of one text column (null where absent or unparsable)."""
     kind = column.type
-    frame = series.to_frame("v")
-    if kind == "date":
-        return frame.select(parse_date(pl.col("v"))).to_series().alias(column.name)
-    if kind == "decimal":
-        return frame.select(parse_decimal(pl.col("v"))).to_series().alias(column.name)
-    if kind == "integer":
-        return frame.select(parse_integer(pl.col("v"))).to_series().alias(column.name)
+    if kind in PARSERS:
+        return series.to_frame("v").select(PARSERS[kind](pl.col("v"))).to_series().alias(column.name)
     if kind == "flag_tn":
         lookup = column.value_lookup()
         mapped = _map_unique(series, lambda v: lookup.get(normalize_label(v)))

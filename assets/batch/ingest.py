@@ -42,7 +42,7 @@ from assets.raw.ingest import (
     with_lineage,
 )
 from assets.raw.landing_file import LandingFileError, LandingTable, read_landing_file
-from assets.staging.file_checks import check_landing_file
+from assets.staging.file_checks import FileToCheck, check_landing_files
 from assets.staging.prepare import Partition, with_partition_index
 from assets.staging.rules import rules_for
 from assets.staging.staging_assets import IN_SCOPE, SUMMARY_SCHEMA, ensure_validation_tables, load_references_many
@@ -101,30 +101,56 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
     with transaction(conn):
         ensure_key_fingerprint(conn, secret)  # one warehouse = one key: another key is refused, nothing written
         for dataset in datasets:
-            planned = [f for f in plan.files if f.dataset.name == dataset.name]
-            if not planned:
-                continue
-            accepted = _check_files(conn, dataset, planned, read_files(planned), landing_root, units, result)
-            if accepted:
-                written = _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result)
-                del accepted  # the files' frames: the dataset's rows are in `written` now
-                _validate_and_write(conn, dataset, _as_stored(conn, dataset, written), by_key, today, result)
-                del written
+            for chunk in unit_chunks([f for f in plan.files if f.dataset.name == dataset.name]):
+                accepted = _check_files(conn, dataset, chunk, read_files(chunk), landing_root, units, result)
+                if accepted:
+                    written = _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result)
+                    del accepted  # the files' frames: the rows are in `written` now
+                    _validate_and_write(conn, dataset, _as_stored(conn, dataset, written), by_key, today, result)
+                    del written
         if rebuild_tables is not None:
             result.tables = rebuild_tables(conn)
     return result
 
 
+# Landing bytes of one set-based pass: a dataset of a large batch (100 units, every gmina) is read,
+# written and validated in passes of whole units of about this size, so memory follows this size
+# (about 20× it at the peak), not the batch; the pilot is one pass per dataset.
+CHUNK_BYTES = 48 * 2**20
+
+
+def unit_chunks(files: list[PlannedFile], limit: int | None = None) -> list[list[PlannedFile]]:
+    """The files of one dataset in passes of whole units (a unit's quarters are validated together:
+    rules that compare a quarter with the unit's other quarters see the batch's earlier quarters)."""
+    limit = limit or CHUNK_BYTES
+    by_unit: dict[str, list[PlannedFile]] = {}
+    for f in files:
+        by_unit.setdefault(f.unit, []).append(f)
+    chunks: list[list[PlannedFile]] = []
+    current: list[PlannedFile] = []
+    size = 0
+    for unit_files in by_unit.values():
+        unit_size = sum(Path(f.path).stat().st_size for f in unit_files)
+        if current and size + unit_size > limit:
+            chunks.append(current)
+            current, size = [], 0
+        current += unit_files
+        size += unit_size
+    return chunks + [current] if current else chunks
+
+
 def _check_files(conn, dataset, planned, tables, landing_root, units, result) -> list[tuple[PlannedFile, LandingTable]]:
+    """The files that are read and pass the file-level checks (all of them checked at once); the others
+    are recorded as refused and leave their partition's data as it was."""
+    read = [f for f in planned if isinstance(tables[f], LandingTable)]
+    refusals = check_landing_files(conn, dataset, [
+        FileToCheck(tables[f], f.unit, f.quarter, landing_folder(landing_root, f.unit, f.quarter)) for f in read],
+        units)
+    for i, error in refusals.items():
+        tables[read[i]] = error
     accepted = []
     for f in planned:
         table = tables[f]
-        if isinstance(table, LandingTable):
-            try:
-                check_landing_file(conn, dataset, table, f.unit, f.quarter, units,
-                                   landing_folder(landing_root, f.unit, f.quarter))
-            except LandingFileError as error:
-                table = error
         if isinstance(table, LandingFileError):
             result.refused[((f.unit, f.quarter), dataset.name)] = table
             # the refusal is shown by report/status and `cus status`; the partition's data is untouched
@@ -138,7 +164,8 @@ def _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result:
     """The raw rows of every accepted file, as one frame written at once; the file versions in one statement set."""
     root = Path(landing_root).resolve()
     files = [LoadedFile(f.unit, f.quarter, Path(f.path).resolve().relative_to(root).as_posix(), table)
-             for f, table in accepted]
+             for f, table in sorted(accepted, key=lambda item: (item[0].unit, item[0].quarter or ""))]
+    # in partition order: the frame needs no sorting for validation
     written = raw_rows(pl.concat([with_lineage(file, secret, loaded_at) for file in files], how="diagonal_relaxed"),
                        dataset, secret)
     versions = record_versions(conn, dataset, files, loaded_at)

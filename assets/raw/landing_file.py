@@ -48,6 +48,7 @@ class LandingTable:
     ignored_columns: list[str] = field(default_factory=list)
     missing_optional: list[str] = field(default_factory=list)
     totals_rows: list[int] = field(default_factory=list)  # totals rows ("Razem") skipped, file row numbers
+    header_block: list[list] | None = None  # the rows above the header row (project / agreement lines)
 
 
 def file_sha256(path: Path) -> str:
@@ -342,7 +343,7 @@ def _read_csv(path: Path, data: bytes, dataset: Dataset):
                                "Zapisz plik ponownie jako CSV (UTF-8 lub Windows-1250, separator ;) z arkusza "
                                "albo dostarcz go jako .xlsx (szablon z polecenia `cus templates`).") from exc
     body = body.with_columns(pl.Series(READ_ERROR, read_errors, dtype=pl.Utf8))
-    return body, header_index, header_cells, encoding
+    return body, header_index, head_rows[:header_index], header_cells, encoding
 
 
 def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
@@ -360,8 +361,9 @@ def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
         header_index = _find_header_row(rows, dataset, path)
         body = cells.slice(header_index + 1).with_columns(pl.lit(None, dtype=pl.Utf8).alias(READ_ERROR))
         header_cells = rows[header_index]
+        header_block = rows[:header_index]
     else:
-        body, header_index, header_cells, encoding = _read_csv(path, data, dataset)
+        body, header_index, header_block, header_cells, encoding = _read_csv(path, data, dataset)
     first_row_number = header_index + 2  # 1-based row of the first data row (sheet row / CSV record)
 
     matched = _match_headers(header_cells, dataset)
@@ -398,4 +400,5 @@ def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
     frame = body.select(selected)
     missing_optional = [c.header for c in dataset.stored_columns if c.name not in present]
     return LandingTable(path=path, sha256=sha256, size_bytes=len(data), encoding=encoding, frame=frame,
-                        ignored_columns=ignored, missing_optional=missing_optional, totals_rows=totals)
+                        ignored_columns=ignored, missing_optional=missing_optional, totals_rows=totals,
+                        header_block=header_block)

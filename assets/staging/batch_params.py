@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 PART = "chk__part"  # the row's partition: a key of BatchParameters.by_part
-_SEP = "\x1f"  # between the partition and a value in the membership keys (never in a cell)
+SEPARATOR = "\x1f"  # between the partition and a value in the membership keys (never in a cell or a key)
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ class BatchParameters:
         if self.single:
             params = next(iter(self.by_part.values()), {})
             return cell_text.is_in(value_text(list(params.get(name) or [])).implode())
-        keys = [pl.Series([f"{part}{_SEP}"] * len(values), dtype=pl.Utf8) + value_text(list(values))
+        keys = [pl.Series([f"{part}{SEPARATOR}"] * len(values), dtype=pl.Utf8) + value_text(list(values))
                 for part, values in ((part, params.get(name) or []) for part, params in self.by_part.items())
                 if values]
         allowed = pl.concat(keys) if keys else pl.Series([], dtype=pl.Utf8)
-        return pl.concat_str([pl.col(PART).cast(pl.Utf8), pl.lit(_SEP), cell_text]).is_in(allowed.implode())
+        return pl.concat_str([pl.col(PART).cast(pl.Utf8), pl.lit(SEPARATOR), cell_text]).is_in(allowed.implode())

@@ -7,6 +7,7 @@ Raises `LandingFileError` (-> `dg.Failure` in the raw asset) naming the file and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,25 +39,30 @@ def file_checks(path: Path = FILE_CHECKS_PATH) -> dict[str, dict]:
     return {check["id"]: check for check in spec["file_checks"]}
 
 
-def _refuse(table: LandingTable, check_id: str, **values) -> None:
+def _refusal(table: LandingTable, check_id: str, **values) -> LandingFileError:
     check = file_checks()[check_id]
     problem, fix = check["problem"], check["fix"]
     for name, value in values.items():
         problem = problem.replace("{" + name + "}", str(value))
         fix = fix.replace("{" + name + "}", str(value))
-    raise LandingFileError(table.path, problem, fix)
+    return LandingFileError(table.path, problem, fix)
 
 
 def header_block_text(table: LandingTable, dataset: Dataset) -> str:
     """The text of the rows above the table's header row (project / agreement lines), folded."""
+    if table.header_block is not None:  # kept by the reader
+        return _folded(table.header_block)
     path = Path(table.path)
     if path.suffix.lower() == ".xlsx":
         rows = [list(r) for r in _frame_from_xlsx(path).head(HEADER_SEARCH_ROWS).iter_rows()]
     else:  # the same lines and cells the reader found the header in
         text, _ = decode_text(path, path.read_bytes())
         _, rows, _ = csv_head_rows(text)
-    header_index = _find_header_row(rows, dataset, path)
-    cells = [str(c) for row in rows[:header_index] for c in row if c is not None and str(c).strip()]
+    return _folded(rows[:_find_header_row(rows, dataset, path)])
+
+
+def _folded(rows: list[list]) -> str:
+    cells = [str(c) for row in rows for c in row if c is not None and str(c).strip()]
     return normalize_label(" ".join(cells))
 
 
@@ -67,41 +73,96 @@ def _mentions(text: str, unit: Unit) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class FileToCheck:
+    table: LandingTable
+    unit: str
+    quarter: str | None
+    folder: Path | str  # the landing folder it was found in (named in the message)
+
+
 def check_landing_file(conn, dataset: Dataset, table: LandingTable, unit_key: str, quarter: str | None,
                        units: tuple[Unit, ...], folder: Path | str) -> None:
     """Refuse a file that belongs to another unit (see file_checks.yaml for the three signals)."""
+    refused = check_landing_files(conn, dataset, [FileToCheck(table, unit_key, quarter, folder)], units)
+    if refused:
+        raise refused[0]
+
+
+def check_landing_files(conn, dataset: Dataset, files: list[FileToCheck],
+                        units: tuple[Unit, ...]) -> dict[int, LandingFileError]:
+    """The refusal of every refused file of `files` (by index): the checks of file_checks.yaml in their
+    order, each for all files at once (one query, one date pass)."""
     checks = file_checks()
     by_key = {u.key: u for u in units}
-    unit = by_key.get(unit_key)
-    common = {"unit": unit_key, "unit_name": unit.name if unit else unit_key, "folder": folder,
-              "quarter": quarter or "umowa"}
+    refused: dict[int, LandingFileError] = {}
+
+    def refuse(i: int, check_id: str, **values) -> None:
+        f = files[i]
+        unit = by_key.get(f.unit)
+        refused.setdefault(i, _refusal(f.table, check_id, unit=f.unit, unit_name=unit.name if unit else f.unit,
+                                       folder=f.folder, quarter=f.quarter or "umowa", **values))
 
     if dataset.name in checks["same_file_as_other_unit"]["applies_to"] and table_exists(conn, "raw", "file_versions"):
-        other = conn.execute(
-            "SELECT unit FROM raw.file_versions WHERE dataset = ? AND file_sha256 = ? AND unit <> ? ORDER BY unit LIMIT 1",
-            [dataset.name, table.sha256, unit_key],
-        ).fetchone()
-        if other:
-            other_unit = by_key.get(other[0])
-            _refuse(table, "same_file_as_other_unit", other_unit=other[0],
-                    other_name=other_unit.name if other_unit else other[0], **common)
+        for i, other in _loaded_for_other_unit(conn, dataset, files).items():
+            other_unit = by_key.get(other)
+            refuse(i, "same_file_as_other_unit", other_unit=other, other_name=other_unit.name if other_unit else other)
 
     if dataset.name in checks["header_names_other_unit"]["applies_to"]:
-        text = header_block_text(table, dataset)
-        if text and not (unit and _mentions(text, unit)):
+        for i, f in enumerate(files):
+            text = header_block_text(f.table, dataset)
+            unit = by_key.get(f.unit)
+            if i in refused or not text or (unit and _mentions(text, unit)):
+                continue
             for other_unit in units:
-                found = other_unit.key != unit_key and _mentions(text, other_unit)
+                found = other_unit.key != f.unit and _mentions(text, other_unit)
                 if found:
-                    _refuse(table, "header_names_other_unit", found=found, other_unit=other_unit.key,
-                            other_name=other_unit.name, **common)
+                    refuse(i, "header_names_other_unit", found=found, other_unit=other_unit.key,
+                           other_name=other_unit.name)
+                    break
 
-    if unit and dataset.name in checks["all_dates_outside_period"]["applies_to"]:
-        date_columns = [c.name for c in dataset.stored_columns if c.type == "date" and c.name in table.frame.columns]
-        if date_columns:
-            dates = table.frame.select(pl.concat_list([parse_date(pl.col(c)) for c in date_columns])
-                                       .alias("d")).explode("d").drop_nulls()["d"]
-            inside = dates.is_between(unit.period_start, unit.period_end).sum()
-            if dates.len() and inside == 0:
-                _refuse(table, "all_dates_outside_period", dates=dates.len(), first_date=date_pl(dates.min()),
-                        last_date=date_pl(dates.max()), period_start=date_pl(unit.period_start),
-                        period_end=date_pl(unit.period_end), **common)
+    if dataset.name in checks["all_dates_outside_period"]["applies_to"]:
+        dated = [i for i, f in enumerate(files) if i not in refused and f.unit in by_key]
+        for i, count, first, last in _dates_all_outside_period(dataset, files, dated, by_key):
+            unit = by_key[files[i].unit]
+            refuse(i, "all_dates_outside_period", dates=count, first_date=date_pl(first), last_date=date_pl(last),
+                   period_start=date_pl(unit.period_start), period_end=date_pl(unit.period_end))
+    return refused
+
+
+def _loaded_for_other_unit(conn, dataset: Dataset, files: list[FileToCheck]) -> dict[int, str]:
+    """Files whose content was loaded before for another unit: index -> that unit (the first by name)."""
+    incoming = pl.DataFrame({"file": range(len(files)), "file_sha256": [f.table.sha256 for f in files],
+                             "unit": [f.unit for f in files]},
+                            schema={"file": pl.Int64, "file_sha256": pl.Utf8, "unit": pl.Utf8})
+    conn.register("files_to_check", incoming.to_arrow())
+    try:
+        rows = conn.execute(
+            "SELECT f.file, min(v.unit) FROM files_to_check AS f JOIN raw.file_versions AS v "
+            "ON v.file_sha256 = f.file_sha256 AND v.unit <> f.unit WHERE v.dataset = ? GROUP BY f.file",
+            [dataset.name]).fetchall()
+    finally:
+        conn.unregister("files_to_check")
+    return dict(rows)
+
+
+def _dates_all_outside_period(dataset: Dataset, files: list[FileToCheck], dated: list[int], units: dict[str, Unit]):
+    """(index, dates, first, last) of the files none of whose dates is in their unit's project period."""
+    columns = [c.name for c in dataset.stored_columns if c.type == "date"]
+    if not columns or not dated:
+        return []
+    frames = [files[i].table.frame.select([pl.col(c) for c in columns if c in files[i].table.frame.columns])
+              .with_columns(pl.lit(i, dtype=pl.Int64).alias("file")) for i in dated]
+    periods = pl.DataFrame({"file": dated, "start": [units[files[i].unit].period_start for i in dated],
+                            "end": [units[files[i].unit].period_end for i in dated]},
+                           schema={"file": pl.Int64, "start": pl.Date, "end": pl.Date})
+    present = [c for c in columns if any(c in frame.columns for frame in frames)]
+    if not present:
+        return []
+    dates = (pl.concat(frames, how="diagonal_relaxed")
+             .select("file", pl.concat_list([parse_date(pl.col(c)) for c in present]).alias("d"))
+             .explode("d").drop_nulls("d").join(periods, on="file"))
+    stats = dates.group_by("file").agg(pl.len().alias("n"), pl.col("d").is_between(pl.col("start"), pl.col("end"))
+                                       .sum().alias("inside"), pl.col("d").min().alias("first"),
+                                       pl.col("d").max().alias("last"))
+    return stats.filter(pl.col("inside") == 0).sort("file").select("file", "n", "first", "last").rows()

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from assets.staging.batch_params import PART, BatchParameters
+from assets.staging.batch_params import PART, SEPARATOR, BatchParameters
 from assets.staging.bound import bind_row_rules
 from assets.staging.rules import COMPUTE, CONTRACT, PESEL_FOUND_IN, READ_ERROR, Rule, content_columns, contract_checks
 from assets.staging.typed import typed_columns, typed_frame, unparsed
@@ -58,10 +58,18 @@ def partition_parameters(unit: Unit, quarter: str | None, today: date) -> dict:
 
 
 def with_partition_index(raw: pl.DataFrame, keys: list[tuple[str, str | None]]) -> pl.DataFrame:
-    """`raw` (rows of the partitions `keys`, by unit and quarter) with `chk__part` = the key's index."""
-    index = pl.DataFrame({"unit": [u for u, _ in keys], "quarter": [q for _, q in keys], PART: range(len(keys))},
-                         schema={"unit": pl.Utf8, "quarter": pl.Utf8, PART: pl.Int64})
-    return raw.join(index, on=["unit", "quarter"], how="left", nulls_equal=True, maintain_order="left")
+    """`raw` (rows of the partitions `keys`, by unit and quarter) with `chk__part` = the key's index
+    (one new column: the other columns are not copied)."""
+    index = {f"{unit}{SEPARATOR}{quarter or ''}": i for i, (unit, quarter) in enumerate(keys)}
+    key = pl.concat_str([pl.col("unit"), pl.col("quarter").fill_null("")], separator=SEPARATOR)
+    return raw.with_columns(key.replace_strict(index, return_dtype=pl.Int64).alias(PART))
+
+
+def _in_partition_order(raw: pl.DataFrame) -> bool:
+    """Rows already by partition, then file row (a batch writes its files in partition order)."""
+    order = raw.select((pl.col(PART) * 2**32 + pl.col("row_number")).is_sorted().alias("sorted") if raw.height
+                       else pl.lit(True).alias("sorted"))
+    return bool(order.item())
 
 
 def skipped_rules(rules: list[Rule], params: dict) -> set[str]:
@@ -107,7 +115,8 @@ def prepare_batch(dataset: Dataset, raw: pl.DataFrame, partitions: list[Partitio
         if len(partitions) != 1:
             raise ValueError("wiersze wielu partycji bez kolumny chk__part")
         raw = raw.with_columns(pl.lit(0, dtype=pl.Int64).alias(PART))
-    raw = raw.sort(PART, "row_number")
+    if not _in_partition_order(raw):
+        raw = raw.sort(PART, "row_number")
     by_part = {i: {**partition_parameters(p.unit, p.quarter, today), **p.references} for i, p in enumerate(partitions)}
     params = BatchParameters(by_part, tuple(dataset.key or ()))
     frame = prepare_frame(dataset, raw, rules, params)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from assets.raw.ingest import LINEAGE_COLUMNS, PESEL_DERIVED_COLUMNS
-from assets.values import typed_series
+from assets.values import PARSERS, typed_series
 from core.contract import Column, Dataset
 
 SQL_TYPES = {
@@ -74,7 +74,10 @@ def unparsed(column: Column, text: pl.Expr, typed: pl.Expr) -> pl.Expr:
 
 def typed_frame(dataset: Dataset, raw: pl.DataFrame) -> pl.DataFrame:
     """`raw` with every stored column in its type (same rows, order and other columns)."""
-    return raw.with_columns([typed_series(column, raw[column.name]) for column in typed_columns(dataset, raw)])
+    columns = typed_columns(dataset, raw)
+    # dates and numbers as expressions of one pass (polars runs them side by side), the rest per column
+    parsed = [PARSERS[c.type](pl.col(c.name)).alias(c.name) for c in columns if c.type in PARSERS]
+    return raw.with_columns(parsed + [typed_series(c, raw[c.name]) for c in columns if c.type not in PARSERS])
 
 
 def typed_rows(dataset: Dataset, raw: pl.DataFrame) -> TypedRows:
