@@ -149,7 +149,9 @@ def check_results(result: Validation) -> list[dg.AssetCheckResult]:
 def staging_metadata(result: Validation, rows_preview: str | None) -> dict:
     """Materialization metadata of one validated partition; a partition with rejected rows says so first."""
     summary = result.summary
-    by_rule = result.quarantine.group_by("rule", "severity").agg(pl.col("row_number").n_unique().alias("n"))
+    by_rule = (result.quarantine.group_by("rule", "severity").agg(pl.col("row_number").n_unique().alias("n"))
+               if result.quarantine.height else  # most partitions of a batch: nothing to count
+               pl.DataFrame(schema={"rule": pl.Utf8, "severity": pl.Utf8, "n": pl.UInt32}))
     metadata = {"status": partition_status(result)}
     metadata.update({
         "dagster/row_count": summary["accepted"],
