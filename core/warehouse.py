@@ -6,6 +6,7 @@ always bound parameters.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,12 +29,28 @@ def identifier(name: str) -> str:
     return name
 
 
+MEMORY_LIMIT_VARIABLE = "CUS_DUCKDB_MEMORY_LIMIT"
+MEMORY_SHARE = 0.25  # of the machine's memory, when the variable is not set
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for the warehouse: CUS_DUCKDB_MEMORY_LIMIT (e.g. `6GB`), else a quarter
+    of the machine's memory. DuckDB's own default (80 %) beside a batch's frames killed the national
+    tier's run by the out-of-memory killer while the marts were rebuilt (24 GB machine); with 6 GB
+    DuckDB spills the large joins to `<warehouse>.tmp/` and the same rebuild fits (docs/scaling.md)."""
+    configured = os.environ.get(MEMORY_LIMIT_VARIABLE, "").strip()
+    if configured:
+        return configured
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(1, int(total * MEMORY_SHARE / 2**30))}GiB"
+
+
 @contextmanager
 def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(str(path), read_only=read_only)
+    conn = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit()})
     try:
         yield conn
     finally:

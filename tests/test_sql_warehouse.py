@@ -213,3 +213,18 @@ def test_lineage_macros_of_the_copy_return_the_warehouse_rows_without_personal_c
     finally:
         copy.close()
     assert [r[2] for r in expected] == ["Koszty pośrednie", "Diagnoza i program usług", "Usługi społeczne"]
+
+
+def test_the_warehouse_connection_has_a_memory_limit(tmp_path, monkeypatch):
+    """DuckDB's own default (80 % of the machine) beside a batch's frames got the national run
+    killed; the warehouse connection takes CUS_DUCKDB_MEMORY_LIMIT or a quarter of the memory."""
+    import os
+
+    from core.warehouse import connect, memory_limit
+
+    monkeypatch.setenv("CUS_DUCKDB_MEMORY_LIMIT", "3GB")
+    with connect(tmp_path / "w.duckdb") as conn:
+        assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "2.7 GiB"  # 3 GB = 2,79 GiB
+    monkeypatch.delenv("CUS_DUCKDB_MEMORY_LIMIT")
+    quarter = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4 // 2**30
+    assert memory_limit() == f"{max(1, quarter)}GiB"
