@@ -11,7 +11,6 @@ sees half a report. One Chromium prints all PDFs of the quarter (reports/pdf.py)
 from __future__ import annotations
 
 import os
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,8 +59,9 @@ def _write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report(report: Report, root: Path, printer: PdfPrinter | None = None) -> tuple[ReportFiles, Future | None]:
-    """HTML and XLSX now; the PDF is queued on `printer` (its Future is returned) when one is given."""
+def write_report(report: Report, root: Path, printer: PdfPrinter | None = None) -> ReportFiles:
+    """HTML and XLSX now; with a `printer` the PDF is queued on it (`pdf` is where it is being
+    printed; `printer.drain()` waits for it)."""
     folder = report_folder(root, report.quarter, report.unit_key)
     folder.mkdir(parents=True, exist_ok=True)
     stamp_version(report, folder)  # reports/versioning.py: +1 when the content changed since the last build
@@ -74,8 +74,9 @@ def write_report(report: Report, root: Path, printer: PdfPrinter | None = None) 
     os.replace(tmp_xlsx, xlsx)
     pdf = None
     if printer is not None:
-        pdf = printer.submit_report(report, folder / f"{stem}.pdf")
-    return ReportFiles(report.unit_key, report.title, html, xlsx, None, report.suppressed_cells, report), pdf
+        pdf = folder / f"{stem}.pdf"
+        printer.submit_report(report, pdf)
+    return ReportFiles(report.unit_key, report.title, html, xlsx, pdf, report.suppressed_cells, report)
 
 
 def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None = None,
@@ -101,21 +102,13 @@ def write_quarter_reports(inputs: ReportInputs, root: Path, settings: ReportSett
     settings = settings or default_settings()
     reports = build_quarter_reports(inputs, settings, only_units=only_units)
     if not with_pdf:
-        return [write_report(r, Path(root))[0] for r in reports]
+        return [write_report(r, Path(root)) for r in reports]
     if printer is not None:  # the caller waits (`printer.drain()`): the next quarter is built meanwhile
-        return _print_all(reports, Path(root), printer)
+        return [write_report(r, Path(root), printer) for r in reports]
     with PdfPrinter(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds) as own:
-        files = _print_all(reports, Path(root), own)
+        files = [write_report(r, Path(root), own) for r in reports]
         own.drain()
         return files
-
-
-def _print_all(reports: list[Report], root: Path, printer: PdfPrinter) -> list[ReportFiles]:
-    """HTML and XLSX written, PDFs queued on `printer`; `pdf` is where each PDF is being printed."""
-    written = [write_report(r, root, printer) for r in reports]
-    for files, _ in written:
-        files.pdf = files.html.with_suffix(".pdf")
-    return [files for files, _ in written]
 
 
 __all__ = ["CONSOLIDATED", "ReportFiles", "build_quarter_reports", "report_folder", "report_stem",

@@ -7,8 +7,7 @@ the browser that keeps plotly loaded for the whole run (`Plotly.toImage`); the p
 report's HTML with those SVGs as images (reports/html.py `static_charts`), so it loads no plotly.js
 and runs no script — the figures are the ones the HTML draws. Every page of the PDF carries a
 running header (unit, quarter, agreement — the caller's text) and the page number "strona X z Y"
-(Chromium's header/footer templates). `submit` prints any HTML file as it is (charts drawn by the
-page: the printer waits for its `data-charts="ready"`, reports/templates/report.html.j2).
+(Chromium's header/footer templates).
 """
 
 from __future__ import annotations
@@ -44,7 +43,6 @@ MARGIN = {"top": "18mm", "right": "12mm", "bottom": "16mm", "left": "12mm"}
 _BAND = ('<div style="width: 100%; box-sizing: border-box; padding: 0 12mm; font-size: 7.5pt; color: #5b6775; '
          'font-family: \'DejaVu Sans\', \'Liberation Sans\', Arial, sans-serif;">'
          '<div style="display: flex; gap: 6mm; justify-content: space-between; {border}">{content}</div></div>')
-_CHARTS_DRAWN = "() => !window.cusCharts || Boolean(document.body && document.body.dataset.charts)"
 # Every figure of one report as SVG text (plotly.js is loaded in the page once per run).
 _TO_SVG = """async (figures) => {
   const svgs = [];
@@ -83,7 +81,7 @@ def footer_template(left: str) -> str:
 
 
 class PdfPrinter:
-    """One Chromium for many PDFs: `with PdfPrinter() as printer: printer.submit(...).result()`.
+    """One Chromium for many PDFs: `with PdfPrinter() as printer: printer.submit_report(...); printer.drain()`.
 
     `parallel` pages are loaded and printed at once (the machine's cores do the layout work);
     `timeout` seconds is the limit for one page (load, charts, print)."""
@@ -153,17 +151,10 @@ class PdfPrinter:
                 self._thread.join(timeout=60)
         self._browser = self._playwright = None
 
-    def submit(self, html_path: Path, pdf_path: Path, header: tuple[str, str], footer: str) -> Future:
-        """Print the HTML file `html_path` to `pdf_path` as it is; a Future of the path."""
-        html_path = Path(html_path).resolve()
-        return self._call(self._print(html_path.name, self._open_file(html_path), Path(pdf_path).resolve(),
-                                      header, footer))
-
     def submit_report(self, report: Report, pdf_path: Path) -> Future:
         """Print `report` to `pdf_path`: its charts as SVG images, its running header and title; a
         Future of the path. The PDF is written under a temporary name, then renamed."""
-        future = self._call(self._print(Path(pdf_path).name, self._open_report(report), Path(pdf_path).resolve(),
-                                        report.running_header, report.title))
+        future = self._call(self._print(report, Path(pdf_path).resolve()))
         self._pending.append(future)
         return future
 
@@ -172,22 +163,6 @@ class PdfPrinter:
         pending, self._pending = self._pending, []
         return [future.result() for future in pending]
 
-    def _open_file(self, html_path: Path):
-        async def load(page) -> None:
-            await page.goto(html_path.as_uri(), wait_until="load", timeout=self.timeout_ms)
-            await page.wait_for_function(_CHARTS_DRAWN, timeout=self.timeout_ms)
-            state = await page.evaluate("() => document.body.dataset.charts || ''")
-            if state.startswith("error"):
-                raise PdfError(f"Wykresy w {html_path.name} nie zostały narysowane: {state}")
-        return load
-
-    def _open_report(self, report: Report):
-        async def load(page) -> None:
-            images = await self._chart_images(report)
-            await page.set_content(render_html(report, static_charts=images), wait_until="load",
-                                   timeout=self.timeout_ms)
-        return load
-
     async def _chart_images(self, report: Report) -> dict[str, str]:
         """Chart id -> the figure as an SVG image (data URL), drawn by the run's plotly page."""
         from reports.charts import CONFIG
@@ -195,14 +170,13 @@ class PdfPrinter:
         charts = [chart for section in report.sections for chart in section.charts]
         if not charts:
             return {}
-        await self._starting
         async with self._chart_lock:
             figures = [{"json": chart.figure_json, "config": CONFIG} for chart in charts]
             svgs = await self._chart_page.evaluate(_TO_SVG, figures)
         return {chart.chart_id: "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
                 for chart, svg in zip(charts, svgs, strict=True)}
 
-    async def _print(self, name: str, load, pdf_path: Path, header: tuple[str, str], footer: str) -> Path:
+    async def _print(self, report: Report, pdf_path: Path) -> Path:
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         tmp_pdf = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.tmp")
         await self._starting
@@ -210,16 +184,18 @@ class PdfPrinter:
             page = self._pages.pop() if self._pages else await self._browser.new_page()
             reuse = False
             try:
-                await load(page)
+                images = await self._chart_images(report)
+                await page.set_content(render_html(report, static_charts=images), wait_until="load",
+                                       timeout=self.timeout_ms)
                 await page.pdf(path=str(tmp_pdf), format="A4", print_background=True, margin=MARGIN,
-                               display_header_footer=True, header_template=header_template(*header),
-                               footer_template=footer_template(footer))
+                               display_header_footer=True, header_template=header_template(*report.running_header),
+                               footer_template=footer_template(report.title))
                 reuse = True
             except Exception as error:
                 tmp_pdf.unlink(missing_ok=True)
                 if isinstance(error, PdfError):
                     raise
-                raise PdfError(f"Chromium nie utworzył PDF {name}: {error}") from error
+                raise PdfError(f"Chromium nie utworzył PDF {pdf_path.name}: {error}") from error
             finally:
                 if reuse:
                     self._pages.append(page)
@@ -227,13 +203,7 @@ class PdfPrinter:
                     await page.close()
         if not tmp_pdf.exists() or tmp_pdf.stat().st_size == 0:
             tmp_pdf.unlink(missing_ok=True)
-            raise PdfError(f"Chromium utworzył pusty PDF {name}.")
+            raise PdfError(f"Chromium utworzył pusty PDF {pdf_path.name}.")
         tmp_pdf.replace(pdf_path)
         return pdf_path
 
-
-def html_to_pdf(html_path: Path, pdf_path: Path, header: tuple[str, str] = ("", ""), footer: str = "",
-                timeout: float = 120) -> Path:
-    """One PDF with a browser of its own (a single report; many reports share a `PdfPrinter`)."""
-    with PdfPrinter(parallel=1, timeout=timeout) as printer:
-        return printer.submit(html_path, pdf_path, header, footer).result()
