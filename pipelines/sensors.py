@@ -177,14 +177,17 @@ REPORT_FILES_OP = "__".join(REPORT_FILES_KEY.path)
 READS_WAREHOUSE_ONLY = (REPORT_FILES_KEY, STATUS_KEY)
 
 
+def materializations(instance, run_id: str) -> list[tuple[dg.AssetKey, str | None]]:
+    """(asset key, partition) of every materialization the run recorded."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    events = [record.event_log_entry.dagster_event for record in records]
+    return [(event.asset_key, event.partition) for event in events if event is not None and event.asset_key]
+
+
 def run_changed_warehouse(instance, run_id: str) -> bool:
     """Did the run materialize any warehouse asset (key starting with a layer name)?"""
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
-    for record in records:
-        key = record.event_log_entry.dagster_event.asset_key if record.event_log_entry.dagster_event else None
-        if key is not None and key.path and key.path[0] in WAREHOUSE_PREFIXES and key not in READS_WAREHOUSE_ONLY:
-            return True
-    return False
+    return any(key.path and key.path[0] in WAREHOUSE_PREFIXES and key not in READS_WAREHOUSE_ONLY
+               for key, _ in materializations(instance, run_id))
 
 
 def build_publish_sensors(jobs: list, publish_job: dg.JobDefinition | None = None) -> list:
@@ -239,13 +242,8 @@ def build_publish_sensors(jobs: list, publish_job: dg.JobDefinition | None = Non
 def changed_quarters(instance, run_id: str) -> dict[str, list[str]]:
     """unit -> quarters (`2021Q3`) whose staging partitions the run materialized (agreement files:
     every quarter of the unit, since budgets and catalogues feed every quarter's figures)."""
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
-    partitions = set()
-    for record in records:
-        event = record.event_log_entry.dagster_event
-        if event is not None and event.asset_key and event.asset_key.path[0] == "staging" and event.partition:
-            partitions.add(event.partition)
-    return changed_by_partition(partitions)
+    return changed_by_partition({partition for key, partition in materializations(instance, run_id)
+                                 if key.path[0] == "staging" and partition})
 
 
 def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, ...]) -> list[dg.SensorDefinition]:
@@ -259,8 +257,7 @@ def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, 
         # None, not a SkipReason, for a run that needs nothing: a run-status sensor's tick ends at the
         # first run whose evaluation returns something (see publish_sensor).
         run = context.dagster_run
-        failed = run.status == dg.DagsterRunStatus.FAILURE
-        if reports_materialized(context.instance, run.run_id) if failed else reports_written_in_run(run):
+        if any(key == REPORT_FILES_KEY for key, _ in materializations(context.instance, run.run_id)):
             context.log.info(f"przebieg {run.run_id[:8]} napisał raporty sam (batch_reports)")
             return None
         changed = changed_quarters(context.instance, run.run_id)
@@ -295,29 +292,22 @@ def build_reports_after_batch_sensor(batch_job, reports_job, units: tuple[Unit, 
     return sensors
 
 
-def reports_materialized(instance, run_id: str) -> bool:
-    """Did the run record any quarterly report files (its batch_reports step got to write some)?"""
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
-    return any(r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.asset_key == REPORT_FILES_KEY
-               for r in records)
-
-
-def reports_written_in_run(run) -> bool:
-    """Did the batch run write its reports itself (its `batch_reports` step with `with_reports`)?"""
-    ops = (run.run_config or {}).get("ops", {})
-    return bool(ops.get(BATCH_REPORTS_OP, {}).get("config", {}).get("with_reports"))
+def reports_run(quarters: list[str], rewrite_units: list[str] | None) -> tuple[str | None, dict, dict]:
+    """(partition key or None, tags, run config) of ONE reports run over the quarters first..last (a
+    partition range: one process, one browser, one slot of the warehouse pool, instead of a run per
+    quarter each paying the start-up and queueing for the pool), rewriting `rewrite_units`' reports
+    (None: every unit's) and the consolidated ones."""
+    first, last = quarter_to_partition_key(quarters[0]), quarter_to_partition_key(quarters[-1])
+    config = {"ops": {REPORT_FILES_OP: {"config": {"rewrite_units": rewrite_units}}}} if rewrite_units else {}
+    return (first if first == last else None), partition_range_tags(first, last), config
 
 
 def reports_request(quarters: list[str], changed_units: list[str], run) -> dg.RunRequest:
-    """ONE reports run for the quarters (a partition range: one process, one browser, one slot of the
-    warehouse pool, instead of a run per quarter each paying the start-up and queueing for the pool),
-    rewriting the changed units' reports and the consolidated ones (the other units' did not change)."""
-    first, last = quarter_to_partition_key(quarters[0]), quarter_to_partition_key(quarters[-1])
+    """The reports run after `run` (see `reports_run`): the changed units' reports and the consolidated
+    ones (the other units' did not change)."""
+    partition_key, range_tags, run_config = reports_run(quarters, changed_units)
     # dagster/priority: when the warehouse slot frees, the reports go before a publish run queued meanwhile
     tags = {"cus/after_run": run.run_id, "cus/after_job": run.job_name, "cus/trigger": "korekta pliku",
             "dagster/priority": "1"}
-    range_tags = partition_range_tags(first, last)
     return dg.RunRequest(run_key=f"reports-{quarters[0]}-{quarters[-1]}-after-{run.run_id}",
-                         partition_key=first if first == last else None,
-                         run_config={"ops": {REPORT_FILES_OP: {"config": {"rewrite_units": changed_units}}}},
-                         tags={**tags, **range_tags})
+                         partition_key=partition_key, run_config=run_config, tags={**tags, **range_tags})

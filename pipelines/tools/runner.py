@@ -16,12 +16,10 @@ import dagster as dg
 from assets.partition_keys import unit_quarter_key
 from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite
 from core.landing import scan_landing
-from core.quarters import quarter_to_partition_key
 from core.registry import Unit, load_units
 from pipelines.batch import BATCH_JOB, BATCH_REPORTS_OP
-from pipelines.partitions import partition_range_tags
 from pipelines.recovery import process_tags, recover
-from pipelines.sensors import REPORT_FILES_OP
+from pipelines.sensors import reports_run
 from reports.formatting import number
 
 
@@ -82,9 +80,9 @@ def landing_problems(landing_root: Path, units: list[Unit]) -> list[str]:
     """Entries under the landing root that are not read, for the chosen units (and entries of no
     unit of the registry): a run for one unit does not call the other units' folders unknown."""
     registry = load_units()
-    keys = {u.key for u in units}
+    chosen, known = {u.key for u in units}, {u.key for u in registry}
     return [p.message for p in scan_landing(landing_root, tuple(registry)).problems
-            if p.unit in keys or p.unit not in {u.key for u in registry}]
+            if p.unit in chosen or p.unit not in known]
 
 
 def batch_partitions(units: list[Unit], landing_root: Path, quarters: list[str] | None, every_unit: bool) -> list[str]:
@@ -140,10 +138,10 @@ def run_pipeline(
             echo(f"  raporty (HTML, PDF, XLSX): {written['raporty']}" + (
                 f" za {quarters[0]}–{quarters[-1]}" if quarters else " — bez zmian"))
         elif ingested:  # files refused: the batch failed before its reports step; the rest was committed
-            changed = changed_by_partition(ingested)
-            quarters = quarters_to_report(changed, load_units(), landing_root)
+            changed, registry = changed_by_partition(ingested), load_units()
+            quarters = quarters_to_report(changed, registry, landing_root)
             if quarters:
-                run_reports(defs, instance, quarters, summary, echo, units_to_rewrite(changed, load_units()))
+                run_reports(defs, instance, quarters, summary, echo, units_to_rewrite(changed, registry))
     if "status_job" in job_names:
         echo("Stan danych jednostek i kwartałów (report/status; cus status)")
         run_job(defs, "status_job", None, instance, "stan danych", summary, echo, step=(1, 1))
@@ -152,16 +150,13 @@ def run_pipeline(
 
 def run_reports(defs: dg.Definitions, instance: dg.DagsterInstance, quarters: list[str], summary: RunSummary,
                 echo: Callable[[str], None], rewrite_units: list[str] | None = None) -> dg.ExecuteInProcessResult:
-    """ONE reports run over the quarters first..last (one process, one browser for every PDF), as
-    the coordinator's chain in the UI (pipelines/sensors.py): the reports of `rewrite_units` (None:
-    every unit) and the consolidated ones."""
-    first, last = quarter_to_partition_key(quarters[0]), quarter_to_partition_key(quarters[-1])
-    label = f"raporty {quarters[0]}" if first == last else f"raporty {quarters[0]}–{quarters[-1]}"
+    """ONE reports run over the quarters first..last, as the sensors request it (`reports_run`)."""
+    partition_key, tags, run_config = reports_run(quarters, rewrite_units)
+    label = f"raporty {quarters[0]}" if quarters[0] == quarters[-1] else f"raporty {quarters[0]}–{quarters[-1]}"
     if rewrite_units:
         label += f" ({', '.join(rewrite_units)} + zbiorczy)"
-    config = {"ops": {REPORT_FILES_OP: {"config": {"rewrite_units": rewrite_units}}}} if rewrite_units else None
-    return run_job(defs, "reports_job", first if first == last else None, instance, label, summary, echo,
-                   step=(1, 1), tags=partition_range_tags(first, last), run_config=config)
+    return run_job(defs, "reports_job", partition_key, instance, label, summary, echo, step=(1, 1), tags=tags,
+                   run_config=run_config)
 
 
 def _output(result: dg.ExecuteInProcessResult, step: str) -> dict | None:
