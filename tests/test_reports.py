@@ -538,6 +538,22 @@ def test_suppression_threshold_is_a_setting(produced):
 # fresh warehouse, schedule
 
 
+def test_a_quarter_no_unit_reports_for_is_zero_reports_even_without_a_warehouse(tmp_path):
+    from assets.report.report_files import ReportFilesConfig, write_quarters
+
+    missing = tmp_path / "no" / "cus.duckdb"
+    done = write_quarters(dg.build_op_context(), ["2015Q1"], ReportFilesConfig(with_pdf=False),
+                          WarehouseResource(path=str(missing)), ReportsResource(root=str(tmp_path / "reports")),
+                          LandingResource(root=str(tmp_path / "landing")), tuple(load_units()))
+    assert done == [{"raporty": 0, "kwartał": "2015Q1"}]
+    assert not missing.exists() and not (tmp_path / "reports").exists()
+    # a quarter some unit reports for still needs the warehouse: a clear failure, not an empty result
+    with pytest.raises(dg.Failure, match="Brak hurtowni"):
+        write_quarters(dg.build_op_context(), ["2015Q1", "2021Q3"], ReportFilesConfig(with_pdf=False),
+                       WarehouseResource(path=str(missing)), ReportsResource(root=str(tmp_path / "reports")),
+                       LandingResource(root=str(tmp_path / "landing")), tuple(load_units()))
+
+
 def test_missing_report_tables_leave_a_clear_note_not_a_crash(tmp_path):
     warehouse = fx.build_warehouse(tmp_path / "cus.duckdb", skip=("report.flags", "report.advances"))
     with queries.read_only(warehouse) as conn:

@@ -146,6 +146,9 @@ def write_quarters(context, quarters: list[str], config: ReportFilesConfig, ware
                    reports: ReportsResource, landing: LandingResource, units: tuple[Unit, ...] | None) -> list[dict]:
     """The reports of every quarter (in order) with one browser for all their PDFs — a quarter prints
     while the next one is built; the materialization metadata of each quarter."""
+    if not any(units_in_quarter(units or registry_units(), quarter) for quarter in quarters):
+        # no unit runs the project in these quarters: "0 reports" each, nothing to read (also without a warehouse)
+        return [quarter_reports(context, quarter, config, None, reports, landing, units) for quarter in quarters]
     if not warehouse.file.exists():
         raise dg.Failure(
             f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job).")
