@@ -106,6 +106,7 @@ def test_a_batch_gives_the_warehouse_that_one_partition_runs_give(sample_landing
     import assets.batch.ingest as batch_ingest
 
     monkeypatch.setattr(batch_ingest, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(batch_ingest, "READ_AHEAD_FROM_BYTES", 0)  # files read one pass ahead, in worker processes
     assert [len(c) for c in batch_ingest.unit_chunks(
         [f for f in _plan(sample_landing) if f.dataset.name == "expenses"])] == [1, 3]  # myslenice, starachowice (registry order)
     passes = _resources(tmp_path / "passes", sample_landing)
@@ -116,6 +117,35 @@ def test_a_batch_gives_the_warehouse_that_one_partition_runs_give(sample_landing
     assert ("starachowice", "2021Q3", "expenses") in quarantined
     assert ("starachowice", "2022Q1", "participants") in quarantined
     assert ("myslenice", "2022Q1", "expenses") in quarantined
+
+
+def test_reading_ahead_in_worker_processes_gives_what_threads_give(sample_landing, tmp_path, monkeypatch):
+    import dataclasses
+
+    import assets.batch.ingest as batch_ingest
+    from assets.raw.landing_file import LandingFileError
+
+    files = _plan(sample_landing)
+    empty = tmp_path / "wydatki.csv"
+    empty.write_text(" \n", encoding="utf-8")
+    expenses = next(f for f in files if f.dataset.name == "expenses")
+    files.append(dataclasses.replace(expenses, path=empty, quarter="2022Q2"))
+    passes = [files[:3], files[3:]]
+    threads = list(batch_ingest.read_passes(passes))
+    monkeypatch.setattr(batch_ingest, "READ_AHEAD_FROM_BYTES", 0)
+    processes = list(batch_ingest.read_passes(passes))
+    assert [list(p) for p in processes] == [list(p) for p in threads] == passes
+    for by_threads, by_processes in zip(threads, processes, strict=True):
+        for planned, table in by_threads.items():
+            other = by_processes[planned]
+            if isinstance(table, LandingFileError):  # the refusal crosses the process boundary whole
+                assert isinstance(other, LandingFileError) and str(other) == str(table)
+                assert (other.path, other.problem, other.fix) == (table.path, table.problem, table.fix)
+            else:
+                assert other.frame.equals(table.frame) and other.sha256 == table.sha256
+                assert (other.ignored_columns, other.totals_rows, other.header_block) == (
+                    table.ignored_columns, table.totals_rows, table.header_block)
+    assert isinstance(threads[-1][files[-1]], LandingFileError)
 
 
 def test_every_partition_of_a_batch_gets_its_materializations_and_check_results(sample_landing, tmp_path):

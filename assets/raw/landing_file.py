@@ -15,6 +15,7 @@ import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -34,6 +35,9 @@ class LandingFileError(Exception):
         self.problem = problem
         self.fix = fix
         super().__init__(f"Plik {self.path}: {problem} Co zrobić: {fix}")
+
+    def __reduce__(self):  # pickled back from a reading worker process (assets/batch/ingest.py)
+        return type(self), (self.path, self.problem, self.fix)
 
 
 @dataclass
@@ -131,8 +135,9 @@ def _sniff_separator(lines: list[str]) -> str:
     return max(counts, key=counts.get) if any(counts.values()) else ","
 
 
-def _match_headers(cells: list[str | None], dataset: Dataset) -> dict[int, Column]:
-    lookup = dataset.header_lookup()
+def _match_headers(cells: list[str | None], dataset: Dataset, lookup: dict[str, Column] | None = None
+                   ) -> dict[int, Column]:
+    lookup = lookup or dataset.header_lookup()
     matched: dict[int, Column] = {}
     for position, cell in enumerate(cells):
         if cell is None:
@@ -144,11 +149,15 @@ def _match_headers(cells: list[str | None], dataset: Dataset) -> dict[int, Colum
 
 
 def _find_header_row(rows: list[list[str | None]], dataset: Dataset, path: Path) -> int:
+    """The first of the top rows that names the most of the dataset's columns."""
+    lookup = dataset.header_lookup()
     best_index, best_count = -1, 0
     for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        count = len(_match_headers(cells, dataset))
+        count = len(_match_headers(cells, dataset, lookup))
         if count > best_count:
             best_index, best_count = index, count
+            if count == len(dataset.columns):  # every column named: no later row can name more
+                break
     if best_index < 0:
         expected = ", ".join(c.header for c in dataset.columns if c.required)
         raise LandingFileError(path, "nie znaleziono wiersza nagłówków tabeli.",
@@ -346,6 +355,28 @@ def _read_csv(path: Path, data: bytes, dataset: Dataset):
     return body, header_index, head_rows[:header_index], header_cells, encoding
 
 
+@lru_cache(maxsize=256)  # the same few layouts in every file of a batch: expressions built once
+def _kept_rows(cells: tuple[str, ...]) -> pl.Expr:
+    """Trailing or spacer rows (every cell of the table empty) are not data; anything else is kept."""
+    blank = pl.all_horizontal(pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") == "" for c in cells)
+    return ~blank | pl.col(READ_ERROR).is_not_null()
+
+
+@lru_cache(maxsize=256)
+def _stored_selection(dataset: Dataset, present: tuple[tuple[str, int], ...]) -> list[pl.Expr]:
+    """row_number, every stored column of the contract (trimmed text, empty = null; a column the file
+    lacks = null) and the read error, from the cells c0… at the columns' positions `present`."""
+    positions = dict(present)
+    selected = [pl.col("row_number").cast(pl.Int64)]
+    for column in dataset.stored_columns:
+        if column.name in positions:
+            expr = pl.col(f"c{positions[column.name]}").cast(pl.Utf8).str.strip_chars()
+            selected.append(pl.when(expr == "").then(None).otherwise(expr).alias(column.name))
+        else:
+            selected.append(pl.lit(None, dtype=pl.Utf8).alias(column.name))
+    return selected + [pl.col(READ_ERROR)]
+
+
 def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
     """Read `path` as `dataset`; raise LandingFileError for anything that is not a readable table."""
     path = Path(path)
@@ -377,8 +408,7 @@ def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
     body = body.with_row_index("row_number", offset=first_row_number)
     # Trailing or spacer rows (every cell of the table empty) are not data; anything else is kept.
     all_cells = [f"c{i}" for i in range(len(header_cells)) if f"c{i}" in body.columns]
-    blank = pl.all_horizontal(pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") == "" for c in all_cells)
-    body = body.filter(~blank | pl.col(READ_ERROR).is_not_null())
+    body = body.filter(_kept_rows(tuple(all_cells)))
     if body.height == 0:
         raise LandingFileError(path, "plik nie zawiera żadnych wierszy danych pod nagłówkiem.",
                                "Uzupełnij dane albo nie przesyłaj pliku za ten kwartał.")
@@ -389,15 +419,7 @@ def read_landing_file(path: Path, dataset: Dataset) -> LandingTable:
         if body.height == 0:
             raise LandingFileError(path, "plik zawiera tylko wiersz podsumowania („Razem”), bez wierszy danych.",
                                    "Uzupełnij dane albo nie przesyłaj pliku za ten kwartał.")
-    selected = [pl.col("row_number").cast(pl.Int64)]
-    for column in dataset.stored_columns:
-        if column.name in present:
-            expr = pl.col(f"c{present[column.name]}").cast(pl.Utf8).str.strip_chars()
-            selected.append(pl.when(expr == "").then(None).otherwise(expr).alias(column.name))
-        else:
-            selected.append(pl.lit(None, dtype=pl.Utf8).alias(column.name))
-    selected.append(pl.col(READ_ERROR))
-    frame = body.select(selected)
+    frame = body.select(_stored_selection(dataset, tuple(sorted(present.items()))))
     missing_optional = [c.header for c in dataset.stored_columns if c.name not in present]
     return LandingTable(path=path, sha256=sha256, size_bytes=len(data), encoding=encoding, frame=frame,
                         ignored_columns=ignored, missing_optional=missing_optional, totals_rows=totals,
