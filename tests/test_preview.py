@@ -50,3 +50,17 @@ def test_a_batch_gets_each_partitions_preview_from_one_query():
         assert previews[key] == markdown_preview(conn, "staging", "expenses", {"unit": key[0], "quarter": key[1]},
                                                  order_by="row_number", limit=1)
     assert partition_previews(conn, "staging", "participants", keys) == {}
+
+
+def test_batch_previews_keep_file_order_and_agreement_partitions():
+    conn = _warehouse()
+    conn.execute("INSERT INTO staging.expenses VALUES ('elblag', NULL, 'elblag/umowa/x.csv', 4, 'U/1', 'x', "
+                 "DATE '2021-01-04', 7)")
+    keys = [("elblag", "2021Q3"), ("elblag", None)]
+    previews = partition_previews(conn, "staging", "expenses", keys)  # first 5 rows by row_number
+    for unit, quarter in keys:
+        assert previews[(unit, quarter)] == markdown_preview(
+            conn, "staging", "expenses", {"unit": unit, "quarter": quarter}, order_by="row_number")
+    lines = previews[("elblag", "2021Q3")].splitlines()
+    assert [line.split(" | ")[2] for line in lines[2:]] == ["FV/1/2021", "FV/2\\|2021"]  # row 2 before row 3
+    assert "U/1" in previews[("elblag", None)]
