@@ -25,10 +25,13 @@ not written: the caller logs one summary line.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from itertools import islice
 
 import dagster as dg
@@ -38,6 +41,7 @@ from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+from dagster._serdes import serialize_value
 from sqlalchemy.engine import Connection
 
 GROUP_SIZE = 250  # events per store_event_batch: one commit, short enough that readers and the daemon never wait long
@@ -50,26 +54,65 @@ EVENT_COLUMNS = ("run_id", "event", "dagster_event_type", "timestamp", "step_key
 Event = dg.AssetMaterialization | dg.AssetCheckEvaluation
 
 
-def log_events_bulk(context, events: Iterable[Event]) -> int:
-    """`context.log_event` for many events of one step: the same events in the run history and in the
-    step's event stream (run results, hooks), stored GROUP_SIZE at a time through the event log's
-    `store_event_batch` (Dagster's default stores them one by one). Returns how many were logged."""
+def log_events_bulk(context, events: Iterable[Event], serializer: Executor | None = None) -> int:
+    """`context.log_event` for many events of one step, into the run history (what the UI, the sensors
+    and `instance.get_records_for_run` read), stored GROUP_SIZE at a time through the event log's
+    `store_event_batch` (Dagster's default stores them one by one). Unlike `context.log_event` they
+    are not kept for the step's event stream: a national batch logs millions, which the run's process
+    would hold until the step ends (and an in-process run's result for good). With `serializer`
+    (`event_serializer`) each group is serialized in that process while the previous one is stored.
+    Returns how many were logged."""
     step_context = context.get_step_execution_context()
-    op_context = getattr(context, "op_execution_context", context)
     instance = step_context.instance
+    storage = instance.event_log_storage
     count = 0
-    iterator = iter(events)
-    while chunk := list(islice(iterator, GROUP_SIZE)):
-        entries = list(step_event_entries(step_context, chunk))
-        instance.event_log_storage.store_event_batch(entries)
+
+    def store(entries: list[EventLogEntry], serialized: list[str] | None) -> None:
+        if serialized is not None and hasattr(storage, "store_serialized_batch"):
+            storage.store_serialized_batch(entries, serialized)
+        else:
+            storage.store_event_batch(entries)
         # the rest of DagsterInstance.handle_new_event (run listeners: only external step launchers add any)
         for subscriber in instance._subscribers.get(step_context.run_id) or ():
             for entry in entries:
                 subscriber(entry)
-        # the rest of OpExecutionContext.log_event: the step yields the events after its compute function
-        op_context._events.extend(entry.get_dagster_event() for entry in entries)
+
+    iterator = iter(events)
+    previous = None  # with a serializer: a group is stored while the next one is serialized
+    while chunk := list(islice(iterator, GROUP_SIZE)):
+        entries = list(step_event_entries(step_context, chunk))
+        if serializer is None:
+            store(entries, None)
+        else:
+            if previous is not None:
+                store(previous[0], previous[1].result())
+            previous = (entries, serializer.submit(serialize_entries, entries))
         count += len(entries)
+    if previous is not None:
+        store(previous[0], previous[1].result())
     return count
+
+
+def serialize_entries(entries: list[EventLogEntry]) -> list[str]:
+    """Each entry as the event log stores it (`serialize_value`: what `_event_to_row` writes)."""
+    return [serialize_value(entry) for entry in entries]
+
+
+# A step logging at least this many events serializes them in a second process while it stores them:
+# serializing is about half of the write and holds the GIL (the national tier: ~600 000 events per
+# 500 units, ~2 minutes). Fewer events are serialized inline: the worker's start (~3 s) would cost more.
+PARALLEL_FROM_EVENTS = 50_000
+
+
+@contextmanager
+def event_serializer(expected_events: int) -> Iterator[Executor | None]:
+    """The process that serializes a large step's events (None: inline)."""
+    if expected_events < PARALLEL_FROM_EVENTS or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    # spawn: the run's process has threads (polars, DuckDB, Dagster) that a forked child would inherit locked
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
 
 
 def step_event_entries(step_context, events: Iterable[Event]) -> Iterator[EventLogEntry]:
@@ -94,6 +137,16 @@ def step_event_entries(step_context, events: Iterable[Event]) -> Iterator[EventL
                             dagster_event=dagster_event)
 
 
+def _event_row(storage, entry: EventLogEntry, event_json: str) -> dict:
+    """`SqlEventLogStorage._event_to_row` of a run's materialization or check result, with the event
+    already serialized."""
+    dagster_event = entry.get_dagster_event()
+    return {"run_id": entry.run_id, "event": event_json, "dagster_event_type": dagster_event.event_type_value,
+            "timestamp": storage._event_insert_timestamp(entry), "step_key": dagster_event.step_key,
+            "asset_key": dagster_event.asset_key.to_string() if dagster_event.asset_key else None,
+            "partition": dagster_event.partition or None}
+
+
 def _materialization_message(event: dg.AssetMaterialization) -> str:
     # DagsterEvent.asset_materialization
     return event.description or "Materialized value{}.".format(f" {event.label}" if event.label else "")
@@ -116,16 +169,19 @@ def is_bulk_event(event: EventLogEntry) -> bool:
     return dagster_event.event_type_value == CHECK_EVALUATION
 
 
-def write_bulk_events(storage, entries: Sequence[EventLogEntry], connect: Callable[[str], Connection]) -> None:
+def write_bulk_events(storage, entries: Sequence[EventLogEntry], connect: Callable[[str], Connection],
+                      serialized: Sequence[str] | None = None) -> None:
     """Store `entries` (each `is_bulk_event`) as `SqliteEventLogStorage.store_event` stores them one by
-    one. `connect(shard)` gives the open connection of a shard; the caller commits."""
+    one (`serialized`: their `serialize_value`, when already made). `connect(shard)` gives the open
+    connection of a shard; the caller commits."""
     index_conn = connect(INDEX_SHARD_NAME)
     index, statements = _cursor(index_conn), _Statements(index_conn.dialect)  # ~0.5 ms per call
     run_cursors: dict[str, sqlite3.Cursor] = {}
     materializations: list[tuple[EventLogEntry, int]] = []
     checks: list[tuple[EventLogEntry, dict, int]] = []
-    for entry in entries:
-        row = storage._event_to_row(entry)  # Dagster's columns; the event serialized once for all rows
+    for position, entry in enumerate(entries):
+        # Dagster's columns; the event serialized once for all rows (or before, in the serializer process)
+        row = storage._event_to_row(entry) if serialized is None else _event_row(storage, entry, serialized[position])
         row["timestamp"] = statements.timestamp(row["timestamp"])
         if entry.run_id not in run_cursors:
             run_cursors[entry.run_id] = _cursor(connect(entry.run_id))

@@ -145,6 +145,17 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             if pending:
                 write_bulk_events(self, pending, lambda shard: self._held_connection(held, shard))
 
+    def store_serialized_batch(self, events: Sequence[EventLogEntry], serialized: Sequence[str]) -> None:
+        """`store_event_batch` of events already serialized (`serialize_value`, in the process of
+        core/event_log_batch.event_serializer); events that are not a run's materializations or
+        check results are stored by `store_event_batch`."""
+        if not all(is_bulk_event(event) for event in events):
+            self.store_event_batch(events)
+            return
+        with self.grouped_writes():
+            held = self._held[threading.get_ident()]
+            write_bulk_events(self, events, lambda shard: self._held_connection(held, shard), serialized)
+
     def _held_connection(self, held: dict, shard: str) -> Connection:
         if shard not in held:
             engine = self._engine(shard)

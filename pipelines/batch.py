@@ -13,14 +13,14 @@ import time
 
 import dagster as dg
 
-from assets.batch.events import partition_events, table_events
+from assets.batch.events import expected_events, partition_events, table_events
 from assets.batch.ingest import ingest_batch
 from assets.batch.plan import plan_batch
 from assets.batch.tables import rebuild_tables
 from assets.partition_keys import unit_quarter_key
 from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite
 from assets.report.report_files import REPORT_FILES_KEY, ReportFilesConfig, write_quarters
-from core.event_log_batch import log_events_bulk
+from core.event_log_batch import event_serializer, log_events_bulk
 from core.key_fingerprint import KeyMismatchError
 from core.quarters import quarter_to_partition_key
 from core.registry import load_units
@@ -63,7 +63,8 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
         except KeyMismatchError as error:  # another key than the warehouse's: nothing was written
             raise dg.Failure(description=str(error)) from error
         started = time.perf_counter()
-        logged = log_events_bulk(context, partition_events(conn, result))
+        with event_serializer(expected_events(result)) as serializer:
+            logged = log_events_bulk(context, partition_events(conn, result), serializer)
         logged += log_events_bulk(context, table_events(conn, result))
         context.log.debug(f"Materializacje i wyniki sprawdzeń partycji i tabel zapisane w historii zbiorczo: {logged} "
                           f"({time.perf_counter() - started:.1f} s z podglądami danych).")

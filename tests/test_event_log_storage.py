@@ -16,7 +16,7 @@ from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 import core.event_log_batch
-from core.event_log_batch import log_events_bulk
+from core.event_log_batch import event_serializer, log_events_bulk
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS = ["gdansk|2021Q1", "gdansk|2021Q2", "torun|2021Q1"]
@@ -59,12 +59,16 @@ def _events(run: int) -> list:
 class Mode(dg.Config):
     run: int
     bulk: bool
+    serialize: bool = False  # bulk, each group serialized in a second process while the previous is stored
 
 
 @dg.op(name="ingest_batch")
 def report_events(context: dg.OpExecutionContext, config: Mode) -> None:
     if config.bulk:
-        assert log_events_bulk(context, _events(config.run)) == len(_events(config.run))
+        events = _events(config.run)
+        with event_serializer(len(events) if config.serialize else 0) as serializer:
+            assert (serializer is not None) == config.serialize
+            assert log_events_bulk(context, events, serializer) == len(events)
         return
     for event in _events(config.run):
         context.log_event(event)
@@ -75,12 +79,13 @@ def events_job():
     report_events()
 
 
-def _history(tmp_path: Path, monkeypatch, bulk: bool) -> dict:
-    home = tmp_path / ("bulk" if bulk else "dagster")
+def _history(tmp_path: Path, monkeypatch, bulk: bool, serialize: bool = False) -> dict:
+    home = tmp_path / ("serialized" if serialize else "bulk" if bulk else "dagster")
     home.mkdir()
     if bulk:
         shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
         monkeypatch.setattr(core.event_log_batch, "GROUP_SIZE", 7)  # a raw materialization of two partitions in one call
+        monkeypatch.setattr(core.event_log_batch, "PARALLEL_FROM_EVENTS", 1)
     else:
         (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -88,12 +93,17 @@ def _history(tmp_path: Path, monkeypatch, bulk: bool) -> dict:
             assert type(instance.event_log_storage).__name__ == "PooledSqliteEventLogStorage"
         runs = {}
         for run in (1, 2):
-            result = events_job.execute_in_process(instance=instance,
-                                                   run_config={"ops": {"ingest_batch": {"config": {"run": run, "bulk": bulk}}}})
+            config = {"run": run, "bulk": bulk, "serialize": serialize}
+            result = events_job.execute_in_process(instance=instance, run_config={"ops": {"ingest_batch": {"config": config}}})
             assert result.success
             runs[result.run_id] = f"run{run}"
-            runs[f"events{run}"] = [(e.event_type_value, e.asset_key, e.partition, e.message) for e in result.all_events
-                                    if e.event_type_value in ("ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION")]
+            logged = [r.event_log_entry.dagster_event for r in instance.get_records_for_run(result.run_id).records]
+            runs[f"events{run}"] = [(e.event_type_value, e.asset_key, e.partition, e.message) for e in logged
+                                    if e is not None and e.event_type_value in ("ASSET_MATERIALIZATION",
+                                                                                  "ASSET_CHECK_EVALUATION")]
+            streamed = [e for e in result.all_events if e.event_type_value in ("ASSET_MATERIALIZATION",
+                                                                                 "ASSET_CHECK_EVALUATION")]
+            assert len(streamed) == (0 if bulk else len(runs[f"events{run}"]))  # bulk: the history only
         return _read(instance, runs)
 
 
@@ -113,7 +123,7 @@ def _read(instance: dg.DagsterInstance, runs: dict) -> dict:
         return r.id, runs[r.run_id], r.status, r.partition, plain(r.event)
 
     storage = instance.event_log_storage
-    out: dict = {"events in the step stream": [runs["events1"], runs["events2"]]}
+    out: dict = {"events in the run's history": [runs["events1"], runs["events2"]]}
     for key in (RAW, STAGING, MART):
         out[f"{key} materializations"] = [record(r) for r in instance.fetch_materializations(key, limit=100).records]
         out[f"{key} latest"] = plain(instance.get_latest_materialization_event(key))
@@ -155,6 +165,13 @@ def test_bulk_events_leave_the_run_history_dagster_leaves(histories):
     assert list(bulk_path) == list(dagster_path)
     for what in dagster_path:
         assert bulk_path[what] == dagster_path[what], what
+
+
+def test_events_serialized_in_a_second_process_leave_the_same_history(histories, tmp_path, monkeypatch):
+    dagster_path, _bulk = histories
+    serialized = _history(tmp_path, monkeypatch, bulk=True, serialize=True)
+    for what in dagster_path:
+        assert serialized[what] == dagster_path[what], what
 
 
 def test_the_history_shows_each_partition_and_each_rule_result(histories):

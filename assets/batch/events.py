@@ -41,6 +41,12 @@ def partition_events(conn, result: BatchResult) -> Iterator[Event]:
                                           description=check.description, partition=key)
 
 
+def expected_events(result: BatchResult) -> int:
+    """How many events `partition_events` gives: one materialization per raw and staging partition,
+    one check result per rule of each validated partition."""
+    return len(result.raw) + sum(1 + len(v.results) for v in result.validations.values())
+
+
 def table_events(conn, result: BatchResult) -> Iterator[Event]:
     """The mart and report tables rebuilt in the batch's transaction, with their SQL checks."""
     from assets.batch.tables import TABLES

@@ -41,6 +41,9 @@ MAX_EXAMPLES = 5
 HIDDEN = "(wartość ukryta — dane osobowe)"
 
 QUARANTINE_SCHEMA = validation_polars_schema("quarantine")  # schemas/warehouse/staging.yaml
+# The quarantine of a partition without failures (most of a batch), shared: an empty polars frame
+# still costs ~5 KB, and a national batch holds ~300 000 partition results until its events are logged.
+NO_QUARANTINE = pl.DataFrame(schema=QUARANTINE_SCHEMA)
 
 
 @dataclass
@@ -323,7 +326,8 @@ def _partition_result(dataset: Dataset, rules: list[Rule], p: Prepared, outcomes
     raw = p.raw
     lineage = raw.select("row_number", "unit", "quarter", "source_file", "file_sha256").head(1)
     first = lineage.row(0, named=True) if lineage.height else {}
-    quarantine = failures.with_columns(
+    clean = failures.height == 0  # most partitions of a batch: nothing to split per rule or to quarantine
+    quarantine = NO_QUARANTINE if clean else failures.with_columns(
         pl.lit(first.get("unit")).alias("unit"), pl.lit(first.get("quarter"), dtype=pl.Utf8).alias("quarter"),
         pl.lit(dataset.name).alias("dataset"), pl.lit(first.get("source_file")).alias("source_file"),
         pl.lit(first.get("file_sha256")).alias("file_sha256"), pl.lit(checked_at).alias("checked_at"),
@@ -333,7 +337,8 @@ def _partition_result(dataset: Dataset, rules: list[Rule], p: Prepared, outcomes
     names = [name for name, _ in staging_columns(dataset)]
     accepted = (accepted_frame.select([n for n in names if n in accepted_frame.columns])
                 if not refused else accepted_frame.clear().select([n for n in names if n in accepted_frame.columns]))
-    warned = set(failures.filter(pl.col("severity") == WARNING)["row_number"].drop_nulls().to_list()) - rejected
+    warned = set() if clean else (
+        set(failures.filter(pl.col("severity") == WARNING)["row_number"].drop_nulls().to_list()) - rejected)
     received = raw.height
     summary = {
         "unit": first.get("unit"), "quarter": first.get("quarter"), "dataset": dataset.name,
@@ -343,11 +348,15 @@ def _partition_result(dataset: Dataset, rules: list[Rule], p: Prepared, outcomes
     }
 
     results = []
-    failures_by_rule = failures.partition_by("rule", as_dict=True) if failures.height else {}
+    failures_by_rule = {} if clean else failures.partition_by("rule", as_dict=True)
     for rule in rules:
-        rule_failures = failures_by_rule.get((rule.id,), failures.clear())
-        failing_rows = rule_failures["row_number"].drop_nulls().n_unique()
         checked = max((o.element_count for o in by_rule[rule.id]), default=received)
+        if (rule.id,) not in failures_by_rule:  # the rule found nothing here
+            results.append(RuleResult(rule=rule, passed=True, failing_rows=0, checked_rows=checked,
+                                      observed=observed_by_rule.get(rule.id)))
+            continue
+        rule_failures = failures_by_rule[(rule.id,)]
+        failing_rows = rule_failures["row_number"].drop_nulls().n_unique()
         examples = [
             {"wiersz": r["row_number"], "kolumna": r["header"],
              "wartość": None if is_private(dataset, r["column_name"]) else r["value"],

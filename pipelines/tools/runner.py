@@ -19,7 +19,7 @@ from core.landing import scan_landing
 from core.registry import Unit, load_units
 from pipelines.batch import BATCH_JOB, BATCH_REPORTS_OP
 from pipelines.recovery import process_tags, recover
-from pipelines.sensors import reports_run
+from pipelines.sensors import materializations, reports_run
 from reports.formatting import number
 
 
@@ -128,7 +128,7 @@ def run_pipeline(
          f"{'wszystkie partycje' if not partitions else f'{len(partitions)} partycji'}, bez zmian pomijane)")
     result = run_job(defs, BATCH_JOB, None, instance, "ingest_batch_job", summary, echo, step=(1, 1),
                      run_config=config)
-    ingested = _ingested(result)
+    ingested = _ingested(instance, result)
     echo(f"  wczytane partycje: {len(ingested)}" + (f" ({', '.join(ingested[:6])}{' …' if len(ingested) > 6 else ''})"
                                                    if ingested else " — brak nowych lub zmienionych plików"))
     if reports_in_run:
@@ -166,12 +166,11 @@ def _output(result: dg.ExecuteInProcessResult, step: str) -> dict | None:
     return None
 
 
-def _ingested(result: dg.ExecuteInProcessResult) -> list[str]:
-    """Partition keys the batch wrote (also when some files were refused: the rest is committed)."""
+def _ingested(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> list[str]:
+    """Partition keys the batch wrote (also when some files were refused: the rest is committed; the
+    batch's materializations are in the run's history, not in its result)."""
     output = _output(result, "ingest_batch")
     if output is not None:
         return list(output["partycje"])
-    keys = {event.event_specific_data.materialization.partition for event in result.all_events
-            if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key
-            and event.asset_key.path[0] == "raw"}
-    return sorted(k for k in keys if k)
+    return sorted({partition for key, partition in materializations(instance, result.run_id)
+                   if partition and key.path[0] == "raw"})
