@@ -113,7 +113,7 @@ def main() -> None:
 
         print(f"tier: {args.units} units × scale {args.scale}")
         print(f"rows (staging): {counts}")
-        print(f"generate sample data:        {generated:8.1f} s")
+        print(f"{'copy the landing folder:' if args.landing else 'generate sample data:':28s} {generated:8.1f} s")
         print(f"floor (polars + DuckDB):     {floor['seconds']:8.1f} s  peak RSS {floor['peak_rss_mb']} MB")
         runs = "one batch run" if len(groups) == 1 else f"{len(groups)} batch runs of ≤ {size} units"
         print(f"ingest + validate + indicators ({runs}): {ingest:8.1f} s  "
