@@ -3,6 +3,7 @@ with Dagster's own event log, the same with the project's pooled one (core/event
 250 events per commit), and the batch's set-based path (`log_events_bulk`, core/event_log_batch.py).
 
     .venv/bin/python benchmarks/event_log.py            # 300 materializations + 300 check results each
+    .venv/bin/python benchmarks/event_log.py --events 150000 --bulk-only   # a large batch's path only
 
 A batch run logs a materialization per unit × quarter × dataset and a check result per rule
 (about 3 000 events for the pilot), so this cost multiplies. Prints numbers only (never a test).
@@ -28,11 +29,12 @@ PROJECT = (ROOT / ".dagster_home" / "dagster.yaml").read_text(encoding="utf-8")
 def _child(n: int, bulk: bool) -> None:
     import dagster as dg
 
-    from core.event_log_batch import GROUP_SIZE, log_events_bulk
+    from core.event_log_batch import GROUP_SIZE, event_serializer, log_events_bulk
 
     def log_events(context, events) -> None:
-        if bulk:
-            log_events_bulk(context, events)
+        if bulk:  # as the batch does: a second process serializes when the step logs many events
+            with event_serializer(n) as serializer:
+                log_events_bulk(context, events, serializer)
             return
         group = getattr(context.instance.event_log_storage, "grouped_writes", contextlib.nullcontext)
         events = list(events)
@@ -73,6 +75,7 @@ def _child(n: int, bulk: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--bulk-only", action="store_true", help="only the batch's path (for many events)")
     parser.add_argument("--child", choices=["per-event", "bulk"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -82,7 +85,7 @@ def main() -> None:
     variants = (("log_event, Dagster's SqliteEventLogStorage", DAGSTER_DEFAULT, "per-event"),
                 ("log_event, project's pooled storage", PROJECT, "per-event"),
                 ("log_events_bulk, project's pooled storage", PROJECT, "bulk"))
-    for name, config, mode in variants:
+    for name, config, mode in variants[2:] if args.bulk_only else variants:
         with tempfile.TemporaryDirectory(prefix="cus_events_") as home:
             Path(home, "dagster.yaml").write_text(config, encoding="utf-8")
             env = {**os.environ, "DAGSTER_HOME": home, "PYTHONPATH": str(ROOT)}

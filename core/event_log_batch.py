@@ -42,6 +42,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._serdes import serialize_value
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 GROUP_SIZE = 250  # events per store_event_batch: one commit, short enough that readers and the daemon never wait long
@@ -216,7 +217,12 @@ def _store_check_evaluation(cursor: sqlite3.Cursor, statements: _Statements, ent
         "materialization_event_storage_id": target.storage_id if target else None,
         "partition": evaluation.partition, "asset_key": evaluation.asset_key.to_string(),
         "check_name": evaluation.check_name, "run_id": entry.run_id}
-    cursor.execute(*statements.update_check(values))
+    if evaluation.partition is not None:
+        # one upsert on Dagster's unique index (asset_key, check_name, run_id, partition): the same row as
+        # update-then-insert, one statement (a batch run plans no evaluations, so the update always missed)
+        cursor.execute(*statements.upsert_check(values))
+        return
+    cursor.execute(*statements.update_check(values))  # unpartitioned: NULL is never a conflict in the index
     if cursor.rowcount > 1:
         raise dg.DagsterInvariantViolationError(
             f"Updated {cursor.rowcount} rows for asset check evaluation {evaluation.asset_check_key} "
@@ -238,6 +244,10 @@ class _Statements:
             table.c.run_id == db.bindparam("key_run_id"), table.c.partition.is_(db.bindparam("key_partition")))
         self.insert_event = _compile(SqlEventLogStorageTable.insert(), dialect, EVENT_COLUMNS)
         self.insert_check = _compile(table.insert(), dialect, check_values + check_key)
+        upsert = sqlite_insert(table)
+        upsert = upsert.on_conflict_do_update(index_elements=[table.c[name] for name in (*check_key, "partition")],
+                                              set_={column: upsert.excluded[column] for column in check_values})
+        self.upsert_check = _compile(upsert, dialect, check_values + check_key)
         self.update_check = _compile(update, dialect, None, rename=lambda name: name.removeprefix("key_"))
         self.timestamp = table.c.evaluation_event_timestamp.type.dialect_impl(dialect).bind_processor(dialect)
 

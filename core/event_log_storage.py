@@ -10,7 +10,8 @@ the connections kept open, well under 1 ms written set-based (measured by `bench
 This subclass changes how connections are made: one engine per shard (the index and each run's
 file), kept open in a small pool, with `PRAGMA synchronous=NORMAL`, which in WAL mode never
 corrupts the log and loses nothing when a process is killed; only an operating-system crash or a
-power cut can lose the last events (Dagster's run monitoring then marks such a run as failed).
+power cut can lose the last events (Dagster's run monitoring then marks such a run as failed); and
+a 64 MB write-ahead log between checkpoints (`WAL_AUTOCHECKPOINT_PAGES`).
 Schema, migrations and queries stay Dagster's. Engines of runs not touched recently are closed
 (at most `MAX_OPEN_SHARDS` files open per process: the webserver and the daemon read many runs).
 And `store_event_batch` writes a batch's materializations and check results set-based, leaving the
@@ -202,5 +203,14 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             engine.dispose()
 
 
+# Pages of write-ahead log after which a commit copies them into the database file (SQLite's default
+# 1 000 = 4 MB). A national batch writes ~15 GB of history; with a 64 MB log the index pages that
+# successive groups touch are copied once per checkpoint, not once per few groups: ~5 % less time per
+# event (300 000 check results of 2 assets × 14 rules over 2 477 × 16 partitions, bulk path with the
+# serializer: 57,2 s → 54,3 s, two runs each, 2026-12-04).
+WAL_AUTOCHECKPOINT_PAGES = 16_384
+
+
 def _set_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
