@@ -25,12 +25,11 @@ not written: the caller logs one summary line.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from itertools import islice
 
@@ -44,6 +43,8 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_
 from dagster._serdes import serialize_value
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+
+from core.worker_processes import worker_processes
 
 GROUP_SIZE = 250  # events per store_event_batch: one commit, short enough that readers and the daemon never wait long
 
@@ -69,8 +70,8 @@ def log_events_bulk(context, events: Iterable[Event], serializer: Executor | Non
     count = 0
 
     def store(entries: list[EventLogEntry], serialized: list[str] | None) -> None:
-        if serialized is not None and hasattr(storage, "store_serialized_batch"):
-            storage.store_serialized_batch(entries, serialized)
+        if serialized is not None and getattr(storage, "stores_serialized", False):
+            storage.store_event_batch(entries, serialized)
         else:
             storage.store_event_batch(entries)
         # the rest of DagsterInstance.handle_new_event (run listeners: only external step launchers add any)
@@ -111,8 +112,7 @@ def event_serializer(expected_events: int) -> Iterator[Executor | None]:
     if expected_events < PARALLEL_FROM_EVENTS or (os.cpu_count() or 1) < 2:
         yield None
         return
-    # spawn: the run's process has threads (polars, DuckDB, Dagster) that a forked child would inherit locked
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with worker_processes(1) as pool:
         yield pool
 
 

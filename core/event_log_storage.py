@@ -129,33 +129,31 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                     transaction.rollback()
                 conn.close()
 
-    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+    # log_events_bulk may hand over events already serialized (core/event_log_batch.event_serializer)
+    stores_serialized = True
+
+    def store_event_batch(self, events: Sequence[EventLogEntry], serialized: Sequence[str] | None = None) -> None:
         """Materializations and check results of runs written set-based (core/event_log_batch.py),
-        other events by `store_event`, in order; one transaction per SQLite file."""
+        other events by `store_event`, in order; one transaction per SQLite file. `serialized`: the
+        events' `serialize_value`, when made beforehand (in the process of `event_serializer`)."""
         with self.grouped_writes():
             held = self._held[threading.get_ident()]
-            pending: list[EventLogEntry] = []
-            for event in events:
+            pending: list[int] = []  # positions of consecutive bulk events
+
+            def write_pending() -> None:
+                write_bulk_events(self, [events[i] for i in pending], lambda shard: self._held_connection(held, shard),
+                                  None if serialized is None else [serialized[i] for i in pending])
+                pending.clear()
+
+            for position, event in enumerate(events):
                 if is_bulk_event(event):
-                    pending.append(event)
+                    pending.append(position)
                     continue
                 if pending:
-                    write_bulk_events(self, pending, lambda shard: self._held_connection(held, shard))
-                    pending = []
+                    write_pending()
                 self.store_event(event)
             if pending:
-                write_bulk_events(self, pending, lambda shard: self._held_connection(held, shard))
-
-    def store_serialized_batch(self, events: Sequence[EventLogEntry], serialized: Sequence[str]) -> None:
-        """`store_event_batch` of events already serialized (`serialize_value`, in the process of
-        core/event_log_batch.event_serializer); events that are not a run's materializations or
-        check results are stored by `store_event_batch`."""
-        if not all(is_bulk_event(event) for event in events):
-            self.store_event_batch(events)
-            return
-        with self.grouped_writes():
-            held = self._held[threading.get_ident()]
-            write_bulk_events(self, events, lambda shard: self._held_connection(held, shard), serialized)
+                write_pending()
 
     def _held_connection(self, held: dict, shard: str) -> Connection:
         if shard not in held:

@@ -21,10 +21,9 @@ partition's dataset as it was and is reported; the rest of the batch goes on.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -55,6 +54,7 @@ from core.contract import Dataset, load_contract
 from core.key_fingerprint import ensure_key_fingerprint
 from core.registry import Unit
 from core.warehouse import identifier, query_frame, replace_partitions, transaction
+from core.worker_processes import worker_processes
 
 Key = tuple[str, str | None]
 
@@ -96,8 +96,7 @@ def read_passes(passes: list[list[PlannedFile]]) -> Iterator[dict[PlannedFile, L
         for files in passes:
             yield read_files(files)
         return
-    # spawn, not fork: the run's process has polars' and DuckDB's threads, which a forked child inherits locked
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with worker_processes(os.cpu_count() or 2) as pool:
         ahead = pool.map(read_file, passes[0], chunksize=8)
         for index, files in enumerate(passes):
             current = ahead
