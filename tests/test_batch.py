@@ -270,3 +270,28 @@ def test_a_killed_run_leaves_whole_partitions_and_recover_frees_the_warehouse_sl
                               cwd=PROJECT, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stdout + finished.stderr
     _consistent(tmp_path / "w" / "cus.duckdb")
+
+
+def test_the_raw_write_in_the_background_is_awaited_and_its_error_raised():
+    """The pass's raw insert runs in a writer thread while the pass is validated: a failing validation
+    still waits for it (the rollback needs the connection), and a failing insert fails the batch."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assets.batch.ingest import _in_background
+
+    written = []
+
+    def slow_write(rows):
+        time.sleep(0.2)
+        written.append(rows)
+
+    def failing_write():
+        raise RuntimeError("insert failed")
+
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        with pytest.raises(ValueError, match="validation"), _in_background(writer, slow_write, 3):
+            raise ValueError("validation failed")
+        assert written == [3]
+        with pytest.raises(RuntimeError, match="insert failed"), _in_background(writer, failing_write):
+            pass

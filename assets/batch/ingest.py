@@ -6,10 +6,11 @@ dependencies require):
    reading the next pass while this one is written: `read_passes`) and checked at file level before
    anything is written;
 2. their rows become ONE frame with unit, quarter, file and row as columns: PESEL scrubbed and
-   pseudonymized once for the whole frame, the raw rows of all partitions replaced in one
-   delete + insert, every file version recorded in one statement set;
+   pseudonymized once for the whole frame, every file version recorded in one statement set, the
+   raw rows of all partitions replaced in one delete + insert — run by a writer thread while
+   step 3 validates (DuckDB writes on both cores without the GIL; validation is mostly Python);
 3. the frame is typed and validated set-based (`validate_batch`: one pass for the rule columns,
-   one Great Expectations run) and staging, quarantine and the summary written the same way;
+   one Great Expectations run), then staging, quarantine and the summary written the same way;
 4. the dataset's frames are released before the next dataset is read (memory follows the largest
    dataset, not the batch).
 Then, optionally, the marts and report tables are rebuilt in the same transaction.
@@ -23,7 +24,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -117,7 +119,7 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
     ensure_staging_tables(conn, datasets)
     ensure_validation_tables(conn)
     by_key = {u.key: u for u in units}
-    with transaction(conn):
+    with transaction(conn), ThreadPoolExecutor(max_workers=1, thread_name_prefix="raw-writer") as writer:
         ensure_key_fingerprint(conn, secret)  # one warehouse = one key: another key is refused, nothing written
         passes = [(dataset, chunk) for dataset in datasets
                   for chunk in unit_chunks([f for f in plan.files if f.dataset.name == dataset.name])]
@@ -125,10 +127,16 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
             accepted = _check_files(conn, dataset, chunk, tables, landing_root, units, result)
             del tables
             if accepted:
-                written = _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result)
+                written, keys = _raw_rows(conn, dataset, accepted, landing_root, secret, loaded_at, result)
                 del accepted  # the files' frames: the rows are in `written` now
-                _validate_and_write(conn, dataset, _as_stored(conn, dataset, written), by_key, today, result)
-                del written
+                stored = _as_stored(conn, dataset, written)
+                inputs = _validation_inputs(conn, dataset, stored, by_key)
+                # the raw rows are inserted (DuckDB, without the GIL) while the pass is validated (Python,
+                # one core); the connection is the writer's until then
+                with _in_background(writer, replace_partitions, conn, "raw", dataset.name, written, keys):
+                    validations = _validate(dataset, stored, inputs, today)
+                del written, stored
+                _write_validations(conn, dataset, inputs, validations, result)
         if rebuild_tables is not None:
             result.tables = rebuild_tables(conn)
     return result
@@ -188,8 +196,9 @@ def _check_files(conn, dataset, planned, tables, landing_root, units, result) ->
     return accepted
 
 
-def _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result: BatchResult) -> pl.DataFrame:
-    """The raw rows of every accepted file, as one frame written at once; the file versions in one statement set."""
+def _raw_rows(conn, dataset, accepted, landing_root, secret, loaded_at, result: BatchResult) -> tuple[pl.DataFrame, list[Key]]:
+    """The raw rows of every accepted file as one frame (to be written at once) and their partitions; the
+    file versions are recorded in one statement set."""
     root = Path(landing_root).resolve()
     files = [LoadedFile(f.unit, f.quarter, Path(f.path).resolve().relative_to(root).as_posix(), table)
              for f, table in sorted(accepted, key=lambda item: (item[0].unit, item[0].quarter or ""))]
@@ -203,24 +212,56 @@ def _write_raw(conn, dataset, accepted, landing_root, secret, loaded_at, result:
         result.raw[((file.unit, file.quarter), dataset.name)] = ingest_result(
             dataset, file.source_file, file.table, written.slice(offset, rows), version_no, new_version)
         offset += rows
-    replace_partitions(conn, "raw", dataset.name, written, [(f.unit, f.quarter) for f in files])
-    return written
+    return written, [(f.unit, f.quarter) for f in files]
 
 
-def _validate_and_write(conn, dataset: Dataset, raw: pl.DataFrame, units: dict[str, Unit], today, result) -> None:
-    """Validate the batch's raw rows of `dataset` (all partitions in one frame) and write staging,
-    quarantine and summary; the accepted rows are released once written (the events need the rest)."""
+@contextmanager
+def _in_background(writer: ThreadPoolExecutor, write: Callable, *args) -> Iterator[None]:
+    """`write(*args)` in the writer thread while the caller's block runs (which must not use the
+    connection); on leaving, the write has finished, and its error is raised."""
+    future = writer.submit(write, *args)
+    try:
+        yield
+    finally:
+        wait([future])  # also when the block failed: the transaction's rollback needs the connection
+    future.result()
+
+
+@dataclass
+class _ValidationInputs:
+    keys: list[Key]  # the pass's partitions with rows, quarters in order within each unit
+    partitions: list[Partition]
+    chain: Callable | None
+
+
+def _validation_inputs(conn, dataset: Dataset, raw: pl.DataFrame, units: dict[str, Unit]) -> _ValidationInputs:
+    """What validating the pass needs from the warehouse (read before the raw rows are written)."""
     rules = rules_for(dataset)
-    # a file without data rows leaves staging as it was; quarters in order within each unit
+    # a file without data rows leaves staging as it was
     keys = sorted({(u, q) for u, q in raw.select("unit", "quarter").unique().iter_rows()},
                   key=lambda k: (k[0], k[1] or ""))
     if not keys:
-        return
+        return _ValidationInputs([], [], None)
     references = load_references_many(conn, rules, keys)
-    partitions = [Partition(units[u], q, references[(u, q)]) for u, q in keys]
-    validations = validate_batch(dataset, with_partition_index(raw, keys), partitions, today=today or date.today(),
-                                 chain=_own_references(conn, dataset, rules, keys))
-    del raw
+    return _ValidationInputs(keys, [Partition(units[u], q, references[(u, q)]) for u, q in keys],
+                             _own_references(conn, dataset, rules, keys))
+
+
+def _validate(dataset: Dataset, raw: pl.DataFrame, inputs: _ValidationInputs, today) -> list[Validation]:
+    """The pass's raw rows of `dataset` (all partitions in one frame) validated; no warehouse access."""
+    if not inputs.keys:
+        return []
+    return validate_batch(dataset, with_partition_index(raw, inputs.keys), inputs.partitions,
+                          today=today or date.today(), chain=inputs.chain)
+
+
+def _write_validations(conn, dataset: Dataset, inputs: _ValidationInputs, validations: list[Validation],
+                       result: BatchResult) -> None:
+    """Staging, quarantine and summary of the pass; the accepted rows are released once written (the
+    events need the rest)."""
+    keys = inputs.keys
+    if not keys:
+        return
     for key, validation in zip(keys, validations, strict=True):
         result.validations[(key, dataset.name)] = validation
     written = [k for k, v in zip(keys, validations, strict=True) if not v.refused]
