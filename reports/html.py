@@ -10,6 +10,7 @@ own DecompressionStream before the charts are drawn; see reports/templates/repor
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 from functools import lru_cache
 from pathlib import Path
@@ -50,10 +51,36 @@ def plotly_js() -> str:
     return base64.b64encode(packed).decode("ascii")
 
 
+# A consolidated report's table with more rows than this (its rows are per unit: 100 units make
+# 700–1 600 rows of indicators, service catalogues, costs by category, files) shows on the page only
+# its total and where the rows are: in the XLSX and in each unit's own report. Measured at 100 units:
+# the page was a 299-page PDF (6,5 s to print) and a 3,2 MB HTML; the pilot's largest such table has
+# ~70 rows, so its reports are unchanged. The XLSX and the content fingerprint keep every row.
+PAGE_TABLE_MAX_ROWS = 250
+
+
+def page_view(report: Report) -> Report:
+    """The report as the HTML/PDF page shows it: consolidated tables longer than PAGE_TABLE_MAX_ROWS
+    reduced to their total (the rows stay in the workbook)."""
+    if report.scope != "consolidated":
+        return report
+    sections = []
+    for section in report.sections:
+        long = [t for t in section.tables if len(t.rows) > PAGE_TABLE_MAX_ROWS]
+        if not long:
+            sections.append(section)
+            continue
+        tables = [dataclasses.replace(t, rows=[], rows_in_workbook_only=len(t.rows)) if t in long else t
+                  for t in section.tables]
+        sections.append(dataclasses.replace(section, tables=tables))
+    return dataclasses.replace(report, sections=sections)
+
+
 def render_html(report: Report, with_plotlyjs: bool = True, static_charts: dict[str, str] | None = None) -> str:
-    """The report as one HTML page. `static_charts`: chart id -> image URL (the PDF's SVGs,
-    reports/pdf.py) shown instead of the drawn chart; a page whose charts are all images carries
+    """The report as one HTML page (`page_view`). `static_charts`: chart id -> image URL (the PDF's
+    SVGs, reports/pdf.py) shown instead of the drawn chart; a page whose charts are all images carries
     no plotly.js and runs no script."""
+    report = page_view(report)
     static_charts = static_charts or {}
     css = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")
     template = environment().get_template("report.html.j2")

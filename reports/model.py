@@ -37,6 +37,7 @@ class Table:
     total: dict[str, Any] | None = None
     note: str | None = None
     empty_text: str = "Brak danych za ten okres."
+    rows_in_workbook_only: int = 0  # HTML/PDF: this many rows not shown on the page (reports/html.py)
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)

@@ -849,3 +849,32 @@ def test_only_the_changed_units_reports_are_built_and_the_consolidated_one_still
     consolidated = only[-1].table("limity").rows
     assert f"Cross-financing — {elblag}" in {r["item"] for r in consolidated}  # Elbląg still in the sums
     assert consolidated == every[-1].table("limity").rows
+
+
+def test_a_long_consolidated_table_shows_its_total_and_where_its_rows_are(tmp_path, monkeypatch):
+    """Many units make per-unit tables of hundreds of rows (100 units: a 299-page PDF); the consolidated
+    page then shows such a table's total and a note, and the workbook keeps every row."""
+    import reports.html
+    from reports.versioning import fingerprint
+    from reports.xlsx import write_xlsx
+
+    inputs = _fixture_inputs(tmp_path)
+    consolidated, unit = build_report(inputs, "consolidated"), build_report(inputs, "unit", "elblag")
+    longest = max((t for s in consolidated.sections if s.in_html for t in s.tables if t.total),
+                  key=lambda t: len(t.rows))
+    assert len(longest.rows) >= 2
+    before = fingerprint(consolidated), render_html(unit)
+    monkeypatch.setattr(reports.html, "PAGE_TABLE_MAX_ROWS", len(longest.rows) - 1)
+    page = render_html(consolidated)
+    table = page.split(f'data-table="{longest.id}"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr") == 2 and 'class="total"' in table  # the header and the total, no unit rows
+    note = re.search(rf'data-table-rows="{longest.id}">([^<]*)<', page).group(1)
+    assert f"Wierszy po jednostkach: {len(longest.rows)}" in note and "XLSX" in note
+    assert (fingerprint(consolidated), render_html(unit)) == before  # content, version, unit reports: unchanged
+    workbook = openpyxl.load_workbook(write_xlsx(consolidated, tmp_path / "z.xlsx"), read_only=True)
+    (rows,) = [rows for sheet in workbook.worksheets
+               if longest.title in (rows := [r[0] for r in sheet.iter_rows(values_only=True)])]
+    after_header = rows[rows.index(longest.title) + 2:]
+    shown = after_header[:after_header.index(None)] if None in after_header else after_header
+    first = longest.columns[0].key
+    assert shown[:len(longest.rows)] == [row[first] for row in longest.rows]  # every row, then the total
