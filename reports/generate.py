@@ -22,7 +22,7 @@ from reports.model import Report
 from reports.pdf import PdfPrinter
 from reports.settings import ReportSettings, default_settings
 from reports.versioning import stamp_version
-from reports.xlsx import write_xlsx
+from reports.workbooks import WorkbookWriter, write_workbook
 
 
 @dataclass
@@ -59,9 +59,11 @@ def _write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report(report: Report, root: Path, printer: PdfPrinter | None = None) -> ReportFiles:
+def write_report(report: Report, root: Path, printer: PdfPrinter | None = None,
+                 workbooks: WorkbookWriter | None = None) -> ReportFiles:
     """HTML and XLSX now; with a `printer` the PDF is queued on it (`pdf` is where it is being
-    printed; `printer.drain()` waits for it)."""
+    printed; `printer.drain()` waits for it); with `workbooks` a large XLSX may be written in its
+    worker process (`workbooks.drain()` waits for it)."""
     folder = report_folder(root, report.quarter, report.unit_key)
     folder.mkdir(parents=True, exist_ok=True)
     stamp_version(report, folder)  # reports/versioning.py: +1 when the content changed since the last build
@@ -69,9 +71,10 @@ def write_report(report: Report, root: Path, printer: PdfPrinter | None = None) 
     html = folder / f"{stem}.html"
     _write_text_atomic(html, render_html(report))
     xlsx = folder / f"{stem}.xlsx"
-    tmp_xlsx = folder / f".{stem}.{os.getpid()}.xlsx"
-    write_xlsx(report, tmp_xlsx)
-    os.replace(tmp_xlsx, xlsx)
+    if workbooks is None:
+        write_workbook(report, xlsx)
+    else:
+        workbooks.write(report, xlsx)
     pdf = None
     if printer is not None:
         pdf = folder / f"{stem}.pdf"
@@ -94,19 +97,21 @@ def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None 
 
 def write_quarter_reports(inputs: ReportInputs, root: Path, settings: ReportSettings | None = None,
                           with_pdf: bool = True, only_units: list[str] | None = None,
-                          printer: PdfPrinter | None = None) -> list[ReportFiles]:
+                          printer: PdfPrinter | None = None,
+                          workbooks: WorkbookWriter | None = None) -> list[ReportFiles]:
     """Every report of the quarter (or those of `only_units` + the consolidated one); the PDFs are
     printed by one browser, `settings.pdf_parallel_pages` pages at a time, while the next reports'
     HTML and XLSX are written. `printer`: a browser already open for several quarters (left open;
-    the PDFs may still be printing on return — `printer.drain()` waits for them)."""
+    the PDFs may still be printing on return — `printer.drain()` waits for them); `workbooks`: the
+    run's workbook writer (large XLSX in its worker process — `workbooks.drain()` waits for them)."""
     settings = settings or default_settings()
     reports = build_quarter_reports(inputs, settings, only_units=only_units)
     if not with_pdf:
-        return [write_report(r, Path(root)) for r in reports]
+        return [write_report(r, Path(root), None, workbooks) for r in reports]
     if printer is not None:  # the caller waits (`printer.drain()`): the next quarter is built meanwhile
-        return [write_report(r, Path(root), printer) for r in reports]
+        return [write_report(r, Path(root), printer, workbooks) for r in reports]
     with PdfPrinter(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds) as own:
-        files = [write_report(r, Path(root), own) for r in reports]
+        files = [write_report(r, Path(root), own, workbooks) for r in reports]
         own.drain()
         return files
 

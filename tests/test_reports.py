@@ -878,3 +878,39 @@ def test_a_long_consolidated_table_shows_its_total_and_where_its_rows_are(tmp_pa
     shown = after_header[:after_header.index(None)] if None in after_header else after_header
     first = longest.columns[0].key
     assert shown[:len(longest.rows)] == [row[first] for row in longest.rows]  # every row, then the total
+
+
+def test_a_large_workbook_written_in_the_worker_process_is_the_one_written_at_once(tmp_path):
+    """The run's WorkbookWriter hands large workbooks (a consolidated report of many units) to a worker
+    process: the file is the same as written in the run's own process, and small ones stay inline."""
+    import zipfile
+
+    from reports.generate import build_quarter_reports
+    from reports.workbooks import WorkbookWriter, table_rows, write_workbook
+
+    reports = build_quarter_reports(_fixture_inputs(tmp_path))
+    consolidated = reports[-1]
+    inline = write_workbook(consolidated, tmp_path / "inline.xlsx")
+    with WorkbookWriter(offload_from_rows=table_rows(consolidated)) as workbooks:
+        for number, report in enumerate(reports):
+            workbooks.write(report, tmp_path / f"worker_{number}.xlsx")
+    assert workbooks.offloaded == 1  # only the consolidated one reaches the threshold
+    worker = tmp_path / f"worker_{len(reports) - 1}.xlsx"
+    with zipfile.ZipFile(inline) as a, zipfile.ZipFile(worker) as b:
+        names = [n for n in a.namelist() if n != "docProps/core.xml"]  # core.xml: the creation time
+        assert names == [n for n in b.namelist() if n != "docProps/core.xml"]
+        assert any(n.startswith("xl/worksheets/") for n in names)
+        for name in names:
+            assert a.read(name) == b.read(name), name
+    assert not list(tmp_path.glob(".*.xlsx"))  # no temporary file left
+
+
+def test_a_failing_workbook_in_the_worker_fails_the_run(tmp_path):
+    from reports.generate import build_quarter_reports
+    from reports.workbooks import WorkbookWriter
+
+    consolidated = build_quarter_reports(_fixture_inputs(tmp_path))[-1]
+    taken = tmp_path / "raport.xlsx"
+    taken.mkdir()  # a folder where the workbook should go: the rename fails in the worker
+    with pytest.raises(OSError), WorkbookWriter(offload_from_rows=0) as workbooks:
+        workbooks.write(consolidated, taken)

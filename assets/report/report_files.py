@@ -26,6 +26,7 @@ from reports.formatting import money, percent, pl_date, pl_datetime, quarter_lab
 from reports.generate import ReportFiles, units_in_quarter, write_quarter_reports
 from reports.pdf import PdfPrinter
 from reports.settings import ReportSettings, default_settings
+from reports.workbooks import WorkbookWriter
 
 REPORT_FILES_KEY = dg.AssetKey(["report", "quarterly_reports"])
 TIMEZONE = "Europe/Warsaw"
@@ -162,16 +163,18 @@ def write_quarters(context, quarters: list[str], config: ReportFilesConfig, ware
             conn = stack.enter_context(queries.read_only(warehouse.file))
         except queries.WarehouseBusy as error:
             raise dg.Failure(str(error)) from error
-        done = [quarter_reports(context, quarter, config, conn, reports, landing, units, printer)
+        workbooks = stack.enter_context(WorkbookWriter())  # a consolidated workbook of many units: another core
+        done = [quarter_reports(context, quarter, config, conn, reports, landing, units, printer, workbooks)
                 for quarter in quarters]
         if printer is not None:
             printer.drain()
+        workbooks.drain()
     return done
 
 
 def quarter_reports(context, quarter: str, config: ReportFilesConfig, conn, reports: ReportsResource,
                     landing: LandingResource, units: tuple[Unit, ...] | None,
-                    printer: PdfPrinter | None = None) -> dict:
+                    printer: PdfPrinter | None = None, workbooks: WorkbookWriter | None = None) -> dict:
     """The reports of one quarter from the read-only connection `conn`; returns the materialization
     metadata of that quarter."""
     covered = units_in_quarter(units or registry_units(), quarter)
@@ -203,7 +206,7 @@ def quarter_reports(context, quarter: str, config: ReportFilesConfig, conn, repo
                      + (f"jednostek {', '.join(rewritten)}" if rewritten is not None else f"{len(covered)} jednostek")
                      + " i zbiorczy.")
     files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf, only_units=rewritten,
-                                  printer=printer)
+                                  printer=printer, workbooks=workbooks)
     metadata: dict = {
         "kwartał": quarter,
         "folder": dg.MetadataValue.path(str(reports.folder / quarter)),
