@@ -67,13 +67,15 @@ def log_events_bulk(context, events: Iterable[Event], serializer: Executor | Non
     step_context = context.get_step_execution_context()
     instance = step_context.instance
     storage = instance.event_log_storage
+    if not getattr(storage, "stores_serialized", False):
+        serializer = None  # a storage that serializes the events itself: the worker's would be wasted
     count = 0
 
     def store(entries: list[EventLogEntry], serialized: list[str] | None) -> None:
-        if serialized is not None and getattr(storage, "stores_serialized", False):
-            storage.store_event_batch(entries, serialized)
-        else:
+        if serialized is None:
             storage.store_event_batch(entries)
+        else:
+            storage.store_event_batch(entries, serialized)
         # the rest of DagsterInstance.handle_new_event (run listeners: only external step launchers add any)
         for subscriber in instance._subscribers.get(step_context.run_id) or ():
             for entry in entries:

@@ -18,7 +18,7 @@ from pathlib import Path
 import jinja2
 
 from reports.formatting import jinja_filters
-from reports.model import Report
+from reports.model import Report, Table
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 PLOTLY_BUNDLE = Path(__file__).parent / "vendor" / "plotly-basic.min.js"
@@ -64,16 +64,14 @@ def page_view(report: Report) -> Report:
     reduced to their total (the rows stay in the workbook)."""
     if report.scope != "consolidated":
         return report
-    sections = []
-    for section in report.sections:
-        long = [t for t in section.tables if len(t.rows) > PAGE_TABLE_MAX_ROWS]
-        if not long:
-            sections.append(section)
-            continue
-        tables = [dataclasses.replace(t, rows=[], rows_in_workbook_only=len(t.rows)) if t in long else t
-                  for t in section.tables]
-        sections.append(dataclasses.replace(section, tables=tables))
-    return dataclasses.replace(report, sections=sections)
+    return dataclasses.replace(report, sections=[dataclasses.replace(s, tables=[_on_page(t) for t in s.tables])
+                                                 for s in report.sections])
+
+
+def _on_page(table: Table) -> Table:
+    if len(table.rows) <= PAGE_TABLE_MAX_ROWS:
+        return table
+    return dataclasses.replace(table, rows=[], rows_in_workbook_only=len(table.rows))
 
 
 def render_html(report: Report, with_plotlyjs: bool = True, static_charts: dict[str, str] | None = None) -> str:
