@@ -59,6 +59,7 @@ class TableDoc:
     grain: str
     columns: tuple[Column, ...]
     checks: tuple[Check, ...] = ()
+    per_unit: bool = False  # `rebuild: per_unit`: a correction rebuilds only the changed units' rows
 
     @property
     def qualified(self) -> str:
@@ -116,8 +117,24 @@ def layer_tables(layer: str, models_dir: Path = MODELS_DIR) -> tuple[TableDoc, .
                              c["sql"].strip(), bool(c.get("blocking", True)))
                        for c in spec.get("checks") or ())
         tables.append(TableDoc(layer, name, _text(spec.get("description"), f"{layer}.{name}", path),
-                               _text(spec.get("grain"), f"{layer}.{name} grain", path), columns, checks))
+                               _text(spec.get("grain"), f"{layer}.{name} grain", path), columns, checks,
+                               _per_unit(layer, name, spec, columns, path)))
     return tuple(tables)
+
+
+REBUILD_MODES = ("full", "per_unit")
+
+
+def _per_unit(layer: str, table: str, spec: dict, columns: tuple[Column, ...], path: Path) -> bool:
+    """`rebuild: per_unit` (default `full`): every row belongs to one unit (a `unit` column) and is
+    computed from that unit's rows only, so the rows of the changed units can be rebuilt alone
+    (assets/mart/incremental.py)."""
+    mode = spec.get("rebuild", "full")
+    if mode not in REBUILD_MODES:
+        raise ModelsError(f"{path.name}: {layer}.{table} rebuild: {mode!r} — dozwolone: {', '.join(REBUILD_MODES)}.")
+    if mode == "per_unit" and not any(c.name == "unit" for c in columns):
+        raise ModelsError(f"{path.name}: {layer}.{table} rebuild: per_unit wymaga kolumny unit (wiersz = jedna jednostka).")
+    return mode == "per_unit"
 
 
 def table_doc(layer: str, name: str) -> TableDoc:

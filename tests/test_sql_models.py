@@ -159,6 +159,10 @@ def test_column_descriptions_resolve_the_shared_meanings():
      "nowa_kolumna ma ~"),
     ({"description": "**Pogrubiony** opis.", "grain": "wiersz", "columns": {"unit": None}}, "bez markdown"),
     ({"description": "Opis tabeli testowej.", "grain": "wiersz", "columns": {"unit": ""}}, "brak opisu"),
+    ({"description": "Opis tabeli testowej.", "grain": "wiersz", "rebuild": "per_unit", "columns": {"code": "Kod."}},
+     "per_unit wymaga kolumny unit"),
+    ({"description": "Opis tabeli testowej.", "grain": "wiersz", "rebuild": "daily", "columns": {"unit": None}},
+     "dozwolone: full, per_unit"),
 ])
 def test_a_wrong_models_file_is_a_clear_error(tmp_path, entry, message):
     (tmp_path / "columns.yaml").write_text("columns:\n  unit: Klucz jednostki.\n", encoding="utf-8")

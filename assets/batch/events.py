@@ -56,7 +56,11 @@ def table_events(conn, result: BatchResult) -> Iterator[Event]:
         rows = result.tables.get(f"{table.layer}.{table.name}")
         if rows is None:
             continue
-        yield dg.AssetMaterialization(asset_key=table.key, metadata={"dagster/row_count": rows})
+        metadata = {"dagster/row_count": rows}
+        if table.doc is not None and table.doc.per_unit:  # assets/mart/incremental.py
+            units = result.table_scopes.get(f"{table.layer}.{table.name}")
+            metadata["przebudowa"] = "cała tabela" if units is None else "wiersze jednostek: " + (", ".join(units) or "—")
+        yield dg.AssetMaterialization(asset_key=table.key, metadata=metadata)
         for check in run_checks(conn, table):
             yield dg.AssetCheckEvaluation(asset_key=table.key, check_name=check.check_name, passed=check.passed,
                                           metadata=check.metadata, severity=check.severity)

@@ -29,10 +29,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from assets.batch.plan import BatchPlan, PlannedFile
+from assets.mart.incremental import mark_changed
 from assets.raw.ingest import (
     IngestResult,
     LoadedFile,
@@ -58,6 +60,9 @@ from core.registry import Unit
 from core.warehouse import identifier, query_frame, replace_partitions, transaction
 from core.worker_processes import worker_processes
 
+if TYPE_CHECKING:
+    from assets.batch.tables import TablesBuilt
+
 Key = tuple[str, str | None]
 
 
@@ -67,6 +72,7 @@ class BatchResult:
     validations: dict[tuple[Key, str], Validation] = field(default_factory=dict)
     refused: dict[tuple[Key, str], LandingFileError] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)  # mart/report table -> rows, when rebuilt
+    table_scopes: dict[str, list[str] | None] = field(default_factory=dict)  # table -> units rebuilt (None: whole)
 
     @property
     def partitions(self) -> list[Key]:
@@ -108,7 +114,7 @@ def read_passes(passes: list[list[PlannedFile]]) -> Iterator[dict[PlannedFile, L
 
 
 def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, ...], secret: bytes,
-                 rebuild_tables: Callable[[object], dict[str, int]] | None = None, today: date | None = None,
+                 rebuild_tables: Callable[[object], TablesBuilt] | None = None, today: date | None = None,
                  loaded_at: datetime | None = None) -> BatchResult:
     """Ingest and validate every planned file, then (optionally) rebuild the tables: all in one transaction."""
     loaded_at = loaded_at or datetime.now().replace(microsecond=0)
@@ -137,8 +143,10 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
                     validations = _validate(dataset, stored, inputs, today)
                 del written, stored
                 _write_validations(conn, dataset, inputs, validations, result)
+        mark_changed(conn, {unit for (unit, _), _ in result.validations}, loaded_at)
         if rebuild_tables is not None:
-            result.tables = rebuild_tables(conn)
+            built = rebuild_tables(conn)
+            result.tables, result.table_scopes = built.rows, built.scopes
     return result
 
 

@@ -225,25 +225,21 @@ def run_table_sql(conn: duckdb.DuckDBPyConnection, table: SqlTable) -> int:
 
 
 def build_table(conn: duckdb.DuckDBPyConnection, table: SqlTable, units=None) -> int:
-    """Rebuild one table in one transaction; returns its row count."""
+    """Rebuild one table whole in one transaction; returns its row count."""
     with transaction(conn):
-        prepare(conn, units, table.layer)
-        return run_table_sql(conn, table)
+        return rebuild_in_transaction(conn, [table], units)[f"{table.layer}.{table.name}"]
 
 
 def rebuild_in_transaction(conn: duckdb.DuckDBPyConnection, tables: list[SqlTable], units=None) -> dict[str, int]:
-    """Rebuild tables (in the given, dependency-respecting order) inside the caller's transaction."""
-    prepare(conn, units, "mart")
-    counts = {}
-    for t in tables:
-        if t.layer == "report":
-            prepare_report_macros(conn)
-        counts[f"{t.layer}.{t.name}"] = run_table_sql(conn, t)
-    return counts
+    """Rebuild tables whole (in the given, dependency-respecting order) inside the caller's transaction;
+    each records what it was built from (assets/mart/incremental.py)."""
+    from assets.mart.incremental import build  # it builds on this module
+
+    return build(conn, tables, units if units is not None else registry_units(), partial=False)[0]
 
 
 def build_tables(conn: duckdb.DuckDBPyConnection, tables: list[SqlTable], units=None) -> dict[str, int]:
-    """Rebuild several tables (in the given, dependency-respecting order) in one transaction."""
+    """Rebuild several tables whole (in the given, dependency-respecting order) in one transaction."""
     with transaction(conn):
         return rebuild_in_transaction(conn, tables, units)
 

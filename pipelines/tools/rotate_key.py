@@ -27,7 +27,7 @@ import duckdb
 
 from assets.batch.ingest import ingest_batch
 from assets.batch.plan import BatchPlan, current_versions, plan_batch
-from assets.batch.tables import rebuild_tables
+from assets.batch.tables import TablesBuilt, rebuild_tables
 from assets.partition_keys import unit_quarter_key
 from core.key_fingerprint import key_fingerprint, stored_fingerprint
 from core.registry import Unit
@@ -169,7 +169,7 @@ def _build(old, new_file: Path, plan: BatchPlan, landing_root: Path, units, new_
     with duckdb.connect(str(new_file)) as new:
         echo(f"  odbudowa z plików landing nowym kluczem: {len(plan.partitions)} partycji, {len(plan.files)} plików")
 
-        def history_and_tables(conn) -> dict[str, int]:  # in the batch's one transaction
+        def history_and_tables(conn) -> TablesBuilt:  # in the batch's one transaction
             _copy_history(old, conn)
             return rebuild_tables(conn)
 
