@@ -11,6 +11,23 @@ TEST_KEY = "test-key-not-secret"
 INSTALL_HINT = "run `bash scripts/install.sh` (it installs the Debian packages: chromium, poppler-utils, fonts)"
 
 
+def small_sample(root: Path, keep: dict[str, list[str]]) -> Path:
+    """Sample data at scale 0.05 under `root` (landing/ and resent/) with only the units and folders
+    (`umowa`, quarters) of `keep`; returns `root`."""
+    import shutil
+
+    from pipelines.tools.sample_data import generate
+
+    generate(root / "landing", seed=2028, scale=0.05, resent_dir=root / "resent")
+    for unit_dir in (root / "landing").iterdir():
+        for folder in unit_dir.iterdir():
+            if folder.name not in keep.get(unit_dir.name, []):
+                shutil.rmtree(folder)
+        if not any(unit_dir.iterdir()):
+            unit_dir.rmdir()
+    return root
+
+
 def require_chromium(path: str = "/usr/bin/chromium") -> None:
     """Fail (never skip) when Debian's Chromium is missing: PDF reports and the UI test need it."""
     if not Path(path).exists():

@@ -12,11 +12,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import TEST_KEY
+from conftest import TEST_KEY, small_sample
 
 from core.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
 from pipelines.definitions import build_definitions
-from pipelines.tools.sample_data import generate
 
 # Agreement + quarters of two units, holding sample bad rows: starachowice 2021Q3 (eligible > gross),
 # 2022Q1 (participant with a bad PESEL), myslenice 2022Q1 (NIP checksum); expenses of several quarters
@@ -27,13 +26,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def sample_landing(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("sample")
-    generate(root / "landing", seed=2028, scale=0.05, resent_dir=root / "resent")
-    for unit_dir in (root / "landing").iterdir():
-        for folder in unit_dir.iterdir():
-            if folder.name not in KEEP.get(unit_dir.name, []):
-                shutil.rmtree(folder)
-    return root / "landing"
+    return small_sample(tmp_path_factory.mktemp("sample"), KEEP) / "landing"
 
 
 def _resources(root: Path, landing: Path) -> dict:

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from conftest import TEST_KEY
+from conftest import TEST_KEY, small_sample
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG as RANGE_END
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG as RANGE_START
 
 from core.resources import LandingResource, PseudonymizerResource, PublishedResource, ReportsResource, WarehouseResource
 from pipelines.definitions import build_definitions
-from pipelines.tools.sample_data import generate
 
 UNIT = "starachowice"
 KEEP = ["umowa", "2021Q2", "2021Q3", "2021Q4"]
@@ -22,16 +21,7 @@ KEEP = ["umowa", "2021Q2", "2021Q3", "2021Q4"]
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("coordinator")
-    generate(root / "landing", seed=2028, scale=0.05, resent_dir=root / "resent")
-    for unit_dir in (root / "landing").iterdir():
-        if unit_dir.name != UNIT:
-            shutil.rmtree(unit_dir)
-            continue
-        for folder in unit_dir.iterdir():
-            if folder.name not in KEEP:
-                shutil.rmtree(folder)
-    return root
+    return small_sample(tmp_path_factory.mktemp("coordinator"), {UNIT: KEEP})
 
 
 def _landing_tick(sensor, resources, cursor):

@@ -8,13 +8,12 @@ import dagster as dg
 import duckdb
 import openpyxl
 import pytest
-from conftest import TEST_KEY
+from conftest import TEST_KEY, small_sample
 
 import assets.mart.incremental as incremental
 from assets.batch.tables import TABLES
 from core.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
 from pipelines.definitions import build_definitions
-from pipelines.tools.sample_data import generate
 
 KEEP = {"starachowice": ["umowa", "2021Q2", "2021Q3", "2021Q4"], "myslenice": ["umowa", "2021Q3"],
         "elblag": ["umowa", "2021Q3"]}
@@ -23,13 +22,7 @@ PER_UNIT = [t for t in TABLES if t.doc is not None and t.doc.per_unit]
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("incremental")
-    generate(root / "landing", seed=2028, scale=0.05, resent_dir=root / "resent")
-    for unit_dir in (root / "landing").iterdir():
-        for folder in unit_dir.iterdir():
-            if folder.name not in KEEP.get(unit_dir.name, []):
-                shutil.rmtree(folder)
-    return root
+    return small_sample(tmp_path_factory.mktemp("incremental"), KEEP)
 
 
 def _correct(landing: Path, resent: Path) -> None:
