@@ -27,7 +27,7 @@ def sample(tmp_path_factory) -> Path:
 
 def _correct(landing: Path, resent: Path) -> None:
     """A coordinator's corrections of one unit: the re-sent expenses of 2021Q3, half of the deliveries of
-    2021Q3 and, in the participants of 2021Q4, every path marked as completed."""
+    2021Q3 and, in the participants of 2021Q4, every path completed and every person with a disability."""
     unit = "starachowice"
     shutil.copy(resent / unit / "2021Q3" / "wydatki.csv", landing / unit / "2021Q3" / "wydatki.csv")
     deliveries = landing / unit / "2021Q3" / "swiadczenia.csv"
@@ -37,9 +37,10 @@ def _correct(landing: Path, resent: Path) -> None:
     workbook = openpyxl.load_workbook(path)
     sheet = workbook.active
     header = next(i for i, row in enumerate(sheet.iter_rows(values_only=True), 1) if row[0] == "Identyfikator uczestnika")
-    column = [c.value for c in sheet[header]].index("Zakończenie udziału zgodnie ze ścieżką") + 1
-    for row in range(header + 1, sheet.max_row + 1):
-        sheet.cell(row=row, column=column, value="Tak")
+    names = [c.value for c in sheet[header]]
+    for answer in ("Zakończenie udziału zgodnie ze ścieżką", "Osoba z niepełnosprawnościami"):
+        for row in range(header + 1, sheet.max_row + 1):
+            sheet.cell(row=row, column=names.index(answer) + 1, value="Tak")
     workbook.save(path)
 
 
@@ -82,18 +83,42 @@ def test_a_correction_rebuilds_the_changed_units_rows_and_equals_a_whole_rebuild
     instance, first = _run(tmp_path / "step", landing)
     assert _rebuilt(instance, first) == "cała tabela"  # a new warehouse: everything
     before = _tables(tmp_path / "step" / "cus.duckdb")
+    _filtered_queries_give_the_whole_tables(tmp_path / "step" / "cus.duckdb", before)
 
     _correct(landing, sample / "resent")
     instance, second = _run(tmp_path / "step", landing)
     assert _rebuilt(instance, second) == "wiersze jednostek: starachowice"
     stepwise = _tables(tmp_path / "step" / "cus.duckdb")
-    for table in ("mart.fact_delivery", "mart.fact_expense", "mart.dim_participant", "mart.person_count"):
+    for table in [f"{t.layer}.{t.name}" for t in PER_UNIT]:
         assert stepwise[table] != before[table], f"{table}: the correction changed nothing — the test proves nothing"
 
     _, whole = _run(tmp_path / "whole", landing)
     assert _tables(tmp_path / "whole" / "cus.duckdb") == stepwise
     with duckdb.connect(str(tmp_path / "step" / "cus.duckdb"), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM raw.units_to_rebuild").fetchone()[0] == 0
+
+
+def _filtered_queries_give_the_whole_tables(db: Path, tables: dict[str, list]) -> None:
+    """Each per-unit model, reading only the rows of every unit (its SQL rewritten by sqlglot), gives the
+    table its whole build gave: the rewrite keeps the model's meaning."""
+    from assets.mart.sql_tables import prepare, prepare_report_macros
+    from core.registry import load_units
+
+    units = [u.key for u in load_units()]
+    with duckdb.connect(str(db)) as conn:
+        prepare(conn, load_units(), "mart")
+        prepare_report_macros(conn)
+        relations = incremental.unit_relations(conn)
+        for t in PER_UNIT:
+            query = incremental.filtered_query(t, units, relations)
+            assert f"WHERE unit IN ('{units[0]}'" in query, t.name
+            columns = [c for c, kind in conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+                "AND table_name = ? ORDER BY ordinal_position", [t.layer, t.name]).fetchall()
+                if not kind.startswith("TIMESTAMP") and c != "generated_at"]
+            select = ", ".join(f'"{c}"' for c in columns)
+            rows = conn.execute(f"SELECT {select} FROM (\n{query}\n) ORDER BY ALL").fetchall()
+            assert rows == tables[f"{t.layer}.{t.name}"], t.name
 
 
 def test_anything_but_staging_changed_rebuilds_every_table_whole(sample, tmp_path, monkeypatch):
@@ -140,4 +165,7 @@ def test_the_fingerprint_covers_models_schemas_and_the_registry():
 
 
 def test_the_large_tables_are_rebuilt_per_unit():
-    assert {t.name for t in PER_UNIT} == {"fact_delivery", "fact_expense", "dim_participant", "person_count"}
+    assert {f"{t.layer}.{t.name}" for t in PER_UNIT} == {
+        "mart.fact_delivery", "mart.fact_expense", "mart.dim_participant", "mart.person_count",
+        "report.services_by_area", "report.services_by_mode", "report.services_by_service", "report.indicators",
+        "report.participant_profile"}
