@@ -7,13 +7,15 @@ grows — ~10 of 11,6 s at 100 units, ~2 minutes nationally. Their rows of the u
 changed are deleted and inserted again from the same SQL model, reading only those units' rows;
 every other table is rebuilt whole (cheap).
 
-When it is safe:
-- `raw.units_to_rebuild` lists the units whose staging rows changed since their mart rows were
-  built (written by the batch in the transaction that writes staging, emptied by the rebuild);
-- `raw.table_builds` holds the fingerprint of what the tables were last built from besides staging:
-  the SQL models and macros, schemas/ (contract, indicators, flags, warehouse), the unit registry and
-  this code. Any difference — or a missing table, or changed units covering half of the registry —
-  rebuilds everything, as before.
+When it is safe, per table:
+- `raw.units_to_rebuild` lists, for every per-unit table, the units whose staging rows changed since
+  the table's rows of them were built (written by the batch in the transaction that writes staging,
+  emptied for a table by its rebuild);
+- `raw.table_builds` holds, per table, the fingerprint of what its last whole rebuild was built from
+  besides staging: the SQL models and macros, schemas/ (contract, indicators, flags, warehouse), the
+  unit registry and this code. Any difference — or a missing table, or changed units covering half of
+  the registry — rebuilds the table whole, as before. Every whole rebuild records it: the batch's,
+  the UI's mart and report assets', `indicators_job`'s.
 """
 
 from __future__ import annotations
