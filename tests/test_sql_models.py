@@ -286,3 +286,19 @@ def test_model_reads_are_cached_by_content(tmp_path, monkeypatch):
     assert [(m.name, m.reads) for m in same] == [("m", ("mart.dim_unit",))]  # same content: from the cache
     with pytest.raises(AssertionError, match="parsed again"):  # changed content: parsed
         write_models(tmp_path / "three", {"m": "CREATE OR REPLACE TABLE mart.m AS SELECT * FROM mart.dim_quarter;"})
+
+
+def test_the_raw_layers_bookkeeping_tables_are_described_column_for_column():
+    """schemas/warehouse/raw.yaml (docs/warehouse.md) lists exactly the columns the DDL creates."""
+    from assets.mart.incremental import BUILD_STATE_SQL
+    from assets.raw.ingest import FILE_VERSIONS_SQL
+
+    with duckdb.connect() as conn:
+        conn.execute("CREATE SCHEMA raw")
+        for path in (FILE_VERSIONS_SQL, BUILD_STATE_SQL):
+            conn.execute(path.read_text(encoding="utf-8"))
+        for table in layer_tables("raw"):
+            columns = [r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+                "ORDER BY ordinal_position", [table.name]).fetchall()]
+            assert columns == [c.name for c in table.columns], table.name
