@@ -22,6 +22,12 @@ WAREHOUSE_POOL = "warehouse"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
+def sql_literal(text: str) -> str:
+    """A string literal for SQL where DuckDB binds no parameters (DDL, COMMENT ON, ATTACH, generated SQL);
+    texts from code-side lists and the catalog, never from data."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def identifier(name: str) -> str:
     """Guard for identifiers that come from code-side lists (never from data)."""
     if not _IDENTIFIER.match(name):

@@ -140,6 +140,7 @@ def test_units_to_rebuild_follows_the_fingerprint_the_table_and_the_share_of_cha
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
         conn.execute("CREATE SCHEMA raw; CREATE SCHEMA mart; CREATE SCHEMA report")
         conn.execute("CREATE TABLE mart.fact_expense (unit VARCHAR)")
+        incremental.ensure_build_state(conn)  # as `build` does once per rebuild
         assert incremental.units_to_rebuild(conn, table, units, "abc") is None  # never built whole
         incremental.record_build(conn, table, "abc", at, None)
         assert incremental.units_to_rebuild(conn, table, units, "abc") == []

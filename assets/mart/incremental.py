@@ -21,7 +21,6 @@ When it is safe, per table:
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime
 from pathlib import Path
 
@@ -37,13 +36,12 @@ from assets.mart.sql_tables import (
 )
 from core.paths import SCHEMAS_DIR
 from core.registry import Unit
-from core.warehouse import identifier, run_sql_file, table_exists
+from core.warehouse import identifier, run_sql_file, sql_literal, table_exists
 
 BUILD_STATE_SQL = Path(__file__).with_name("build_state.sql")
 FORMAT = 1  # part of the fingerprint: raise it when this module changes what a partial rebuild writes
 # Changed units covering at least this share of the registry: a full rebuild (no slower, simpler).
 FULL_FROM_SHARE = 0.5
-_CREATE = re.compile(r"CREATE\s+OR\s+REPLACE\s+TABLE\s+(\w+)\.(\w+)\s+AS\s", re.IGNORECASE)
 
 
 def ensure_build_state(conn) -> None:
@@ -80,11 +78,10 @@ def fingerprint(units: tuple[Unit, ...] | list[Unit]) -> str:
 
 
 def units_to_rebuild(conn, table: SqlTable, units: tuple[Unit, ...] | list[Unit], built_from: str) -> list[str] | None:
-    """The units whose rows of `table` must be rebuilt; None = rebuild the table whole (not a per-unit
+    """(The build state's tables exist: `ensure_build_state`.) The units whose rows of `table` must be rebuilt; None = rebuild the table whole (not a per-unit
     table, missing, last built whole from something else, or changed units covering half of the registry)."""
     if table.doc is None or not table.doc.per_unit or not table_exists(conn, table.layer, table.name):
         return None
-    ensure_build_state(conn)
     qualified = f"{table.layer}.{table.name}"
     last = conn.execute("SELECT fingerprint FROM raw.table_builds WHERE table_name = ?", [qualified]).fetchall()
     if last != [(built_from,)]:
@@ -96,7 +93,6 @@ def units_to_rebuild(conn, table: SqlTable, units: tuple[Unit, ...] | list[Unit]
 
 def record_build(conn, table: SqlTable, built_from: str, built_at: datetime, units: list[str] | None) -> None:
     """`table` is rebuilt for `units` (None: whole, from `built_from`)."""
-    ensure_build_state(conn)
     qualified = f"{table.layer}.{table.name}"
     if units is None:
         conn.execute("DELETE FROM raw.units_to_rebuild WHERE table_name = ?", [qualified])
@@ -107,18 +103,8 @@ def record_build(conn, table: SqlTable, built_from: str, built_at: datetime, uni
                      [qualified, units])
 
 
-def model_query(table: SqlTable) -> str:
-    """The SELECT of the table's model (its `CREATE OR REPLACE TABLE ... AS` and final `;` removed)."""
-    text = table.sql_path.read_text(encoding="utf-8")
-    match = _CREATE.search(text)
-    if match is None or (match.group(1), match.group(2)) != (table.layer, table.name):
-        raise ValueError(f"{table.sql_path}: brak CREATE OR REPLACE TABLE {table.layer}.{table.name} AS")
-    body = text[match.end():]
-    return body[: body.rindex(";")] if ";" in body else body
-
-
 def _unit_keys(units: list[str]) -> str:
-    return ", ".join("'" + u.replace("'", "''") + "'" for u in units)
+    return ", ".join(sql_literal(u) for u in units)
 
 
 def unit_relations(conn) -> set[str]:
@@ -137,7 +123,9 @@ def filtered_query(table: SqlTable, units: list[str], relations: set[str]) -> st
     import sqlglot  # only a partial rebuild needs it (~0,25 s to import)
     from sqlglot import exp
 
-    tree = sqlglot.parse_one(model_query(table), read="duckdb")
+    [create] = [statement for statement in sqlglot.parse(table.sql_path.read_text(encoding="utf-8"), read="duckdb")
+                if isinstance(statement, exp.Create)]  # one CREATE OR REPLACE TABLE per model (sql_graph.py)
+    tree = create.expression
     keys = _unit_keys(units)
     for source in list(tree.find_all(exp.Table)):
         qualified = f"{source.db}.{source.name}"
@@ -147,12 +135,12 @@ def filtered_query(table: SqlTable, units: list[str], relations: set[str]) -> st
     return tree.sql(dialect="duckdb")
 
 
-def rebuild_units(conn, table: SqlTable, units: list[str], relations: set[str] | None = None) -> int:
+def rebuild_units(conn, table: SqlTable, units: list[str], relations: set[str]) -> int:
     """Delete and insert again the rows of `units` (the table keeps the other units' rows)."""
     target = f"{identifier(table.layer)}.{identifier(table.name)}"
     if units:
         keys = _unit_keys(units)
-        query = filtered_query(table, units, relations if relations is not None else unit_relations(conn))
+        query = filtered_query(table, units, relations)
         conn.execute(f"DELETE FROM {target} WHERE unit IN ({keys})")
         conn.execute(f"INSERT INTO {target} SELECT * FROM (\n{query}\n) WHERE unit IN ({keys})")
     return conn.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
@@ -165,6 +153,7 @@ def build(conn, tables: list[SqlTable], units: tuple[Unit, ...] | list[Unit], bu
     the units whose rows were rebuilt (None: the whole table)."""
     built_at = built_at or datetime.now().replace(microsecond=0)
     prepare(conn, units, "mart")
+    ensure_build_state(conn)
     built_from = fingerprint(units)
     counts, scopes = {}, {}
     relations = unit_relations(conn) if partial else set()

@@ -26,7 +26,7 @@ from core.models import Check, TableDoc, comment_statements, layer_tables, table
 from core.paths import SCHEMAS_DIR
 from core.registry import Unit, load_units
 from core.resources import WarehouseResource
-from core.warehouse import WAREHOUSE_POOL, identifier, table_exists, transaction
+from core.warehouse import WAREHOUSE_POOL, identifier, sql_literal, table_exists, transaction
 
 MART_DIR = Path(__file__).parent
 MART_SQL_DIR = MART_DIR / "sql"
@@ -144,12 +144,8 @@ def delivery_modes_frame() -> pl.DataFrame:
 def dataset_label_macro() -> str:
     """`report.dataset_label(d)`: the contract's short dataset labels as a scalar macro (a pure CASE,
     so the published copy can recreate it). Labels come from schemas/contract.yaml, never from data."""
-    whens = " ".join(f"WHEN {_sql_text(d.name)} THEN {_sql_text(d.label)}" for d in load_contract().values())
+    whens = " ".join(f"WHEN {sql_literal(d.name)} THEN {sql_literal(d.label)}" for d in load_contract().values())
     return f"CREATE OR REPLACE MACRO report.dataset_label(d) AS CASE d {whens} ELSE d END"
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def load_flag_rules(path: Path = FLAGS_PATH) -> list[dict]:

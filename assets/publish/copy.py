@@ -38,7 +38,7 @@ import duckdb
 from assets.publish.column_docs import describe, docs_fingerprint, table_description
 from assets.publish.macros import copy_scalar_macros, create_lineage_macros, lineage_macro_statements
 from assets.publish.meta import META_DOCS, META_SCHEMA, comment_meta_tables, create_meta_tables
-from assets.publish.quoting import quote_ident, sql_literal
+from assets.publish.quoting import quote_ident
 from assets.publish.store import (
     KEEP,
     PublishError,
@@ -51,6 +51,7 @@ from assets.publish.store import (
     warehouse_fingerprint,
 )
 from core.privacy import PublishPolicy, load_policy
+from core.warehouse import sql_literal
 from reports.formatting import row_count
 from reports.settings import default_settings
 from reports.suppression import disclosure_by_series

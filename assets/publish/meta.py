@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from assets.publish.quoting import sql_literal
+from core.warehouse import sql_literal
 
 META_SCHEMA = "meta"
 

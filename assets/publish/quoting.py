@@ -1,4 +1,5 @@
-"""Quoting for the catalog names and texts the copy writes into DDL (never user input)."""
+"""Quoting for the catalog names the copy writes into DDL (never user input); string literals:
+core.warehouse.sql_literal."""
 
 
 def quote_ident(name: str) -> str:
@@ -6,6 +7,3 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def sql_literal(text: str) -> str:
-    """A string literal for COMMENT ON and ATTACH (DuckDB does not bind parameters there)."""
-    return "'" + text.replace("'", "''") + "'"
