@@ -8,17 +8,26 @@ report's HTML with those SVGs as images (reports/html.py `static_charts`), so it
 and runs no script — the figures are the ones the HTML draws. Every page of the PDF carries a
 running header (unit, quarter, agreement — the caller's text) and the page number "strona X z Y"
 (Chromium's header/footer templates).
+
+Order: a unit's report waiting for a page is printed before a waiting consolidated one, otherwise
+in the order submitted (`PrintSlots`): after a correction the coordinator who re-sent the file waits
+for the unit's reports, the consolidated ones (the ministry's) follow; the browser is the slow part
+of a run's reports, so this order decides when the unit's last PDF is ready.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import heapq
 import html
+import itertools
 import os
 import shutil
 import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import Future
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from reports.html import plotly_source, render_html
@@ -60,6 +69,46 @@ class PdfError(RuntimeError):
     pass
 
 
+# Print priority (lower first): a unit's report before the consolidated one.
+UNIT_FIRST = {"unit": 0, "consolidated": 1}
+
+
+class PrintSlots:
+    """`parallel` pages at a time; a free page goes to the waiting report of the lowest priority
+    number, among equals to the one submitted first (an asyncio.Semaphore serves only in order)."""
+
+    def __init__(self, parallel: int) -> None:
+        self._free = parallel
+        self._waiting: list[tuple[int, int, asyncio.Future]] = []
+        self._order = itertools.count()
+
+    @asynccontextmanager
+    async def slot(self, priority: int) -> AsyncIterator[None]:
+        if self._free and not self._waiting:
+            self._free -= 1
+        else:
+            turn = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiting, (priority, next(self._order), turn))
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():  # handed the slot just as it was cancelled
+                    self._release()
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiting:
+            _, _, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                turn.set_result(None)  # the slot passes straight to the next report
+                return
+        self._free += 1
+
+
 def chromium_path() -> str:
     found = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).exists() else None)
     if not found:
@@ -93,7 +142,7 @@ class PdfPrinter:
         self._thread = threading.Thread(target=self._loop.run_forever, name="cus-pdf-printer", daemon=True)
         self._playwright = None
         self._browser = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: PrintSlots | None = None
         self._pages: list = []  # idle pages, reused for the next PDF
         self._chart_page = None  # plotly.js loaded once; draws every report's charts as SVG
         self._chart_lock: asyncio.Lock | None = None
@@ -108,7 +157,7 @@ class PdfPrinter:
         return self
 
     async def _begin(self) -> None:
-        self._slots = asyncio.Semaphore(self.parallel)
+        self._slots = PrintSlots(self.parallel)
         self._chart_lock = asyncio.Lock()
         self._starting = asyncio.ensure_future(self._start())
 
@@ -180,7 +229,7 @@ class PdfPrinter:
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         tmp_pdf = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.tmp")
         await self._starting
-        async with self._slots:
+        async with self._slots.slot(UNIT_FIRST.get(report.scope, 1)):
             page = self._pages.pop() if self._pages else await self._browser.new_page()
             reuse = False
             try:

@@ -124,6 +124,54 @@ def test_pdf_prints_the_chart_drawn_as_svg_with_its_text(tmp_path):
     assert again_text == text
 
 
+def test_a_free_page_goes_to_a_waiting_unit_report_before_a_consolidated_one():
+    import asyncio
+
+    from reports.pdf import UNIT_FIRST, PrintSlots
+
+    async def scenario() -> list[str]:
+        slots, order = PrintSlots(1), []
+        release = asyncio.Event()
+
+        async def report(name: str, scope: str, hold: bool = False) -> None:
+            async with slots.slot(UNIT_FIRST[scope]):
+                order.append(name)
+                if hold:
+                    await release.wait()
+
+        first = asyncio.ensure_future(report("zbiorczy 2021Q3", "consolidated", hold=True))
+        await asyncio.sleep(0)
+        waiting = [asyncio.ensure_future(report(name, scope)) for name, scope in [
+            ("zbiorczy 2021Q4", "consolidated"), ("jednostka 2021Q4", "unit"), ("zbiorczy 2022Q1", "consolidated"),
+            ("jednostka 2022Q1", "unit")]]
+        cancelled = asyncio.ensure_future(report("anulowany", "unit"))  # gives up waiting: its turn is skipped
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        release.set()
+        await asyncio.gather(first, *waiting)
+        async with slots.slot(1):  # the page is free again: nothing leaked by the cancelled waiter
+            order.append("później")
+        return order
+
+    assert asyncio.run(scenario()) == ["zbiorczy 2021Q3", "jednostka 2021Q4", "jednostka 2022Q1", "zbiorczy 2021Q4",
+                                       "zbiorczy 2022Q1", "później"]
+
+
+def test_the_printer_prints_a_unit_report_before_consolidated_ones_submitted_earlier(tmp_path):
+    from reports.pdf import PdfPrinter
+
+    consolidated = [_chart_report(f"Zbiorczy {i}") for i in range(3)]
+    for report in consolidated:
+        report.scope = "consolidated"
+    with PdfPrinter(parallel=1, timeout=60) as printer:
+        futures = [printer.submit_report(r, tmp_path / f"zbiorczy{i}.pdf") for i, r in enumerate(consolidated)]
+        unit = printer.submit_report(_chart_report("Jednostka"), tmp_path / "jednostka.pdf")
+        printer.drain()
+    finished = sorted([f.result() for f in futures] + [unit.result()], key=lambda path: path.stat().st_mtime_ns)
+    # the first consolidated report had the page (or waited for the browser first); the unit's came next
+    assert finished.index(tmp_path / "jednostka.pdf") <= 1
+
+
 def test_fractional_service_units_keep_their_decimals_in_html_and_xlsx(tmp_path):
     from reports.html import render_html
     from reports.xlsx import write_xlsx
