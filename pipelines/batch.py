@@ -19,7 +19,13 @@ from assets.batch.plan import plan_batch
 from assets.batch.tables import rebuild_tables
 from assets.partition_keys import unit_quarter_key
 from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite
-from assets.report.report_files import REPORT_FILES_KEY, ReportFilesConfig, write_quarters
+from assets.report.report_files import (
+    REPORT_FILES_KEY,
+    ReportFilesConfig,
+    close_printer_early,
+    start_printer_early,
+    write_quarters,
+)
 from core.event_log_batch import event_serializer, log_events_bulk
 from core.key_fingerprint import KeyMismatchError
 from core.quarters import quarter_to_partition_key
@@ -57,11 +63,17 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
             return {"partycje": [], "bez zmian": plan.unchanged}
         if pseudonymizer.is_demo:
             context.log.warning("Klucz pseudonimizacji DEMO (dane przykładowe) — nie używać z danymi rzeczywistymi.")
+        if _prints_reports(context):
+            start_printer_early()  # the browser starts on the other core while this step works on one
         try:
             result = ingest_batch(conn, plan, landing.folder, units, pseudonymizer.key,
                                   rebuild_tables=rebuild_tables if config.with_tables else None)
         except KeyMismatchError as error:  # another key than the warehouse's: nothing was written
+            close_printer_early()
             raise dg.Failure(description=str(error)) from error
+        except BaseException:
+            close_printer_early()  # no reports follow a failed batch
+            raise
         started = time.perf_counter()
         with event_serializer(expected_events(result)) as serializer:
             logged = log_events_bulk(context, partition_events(conn, result), serializer)
@@ -74,6 +86,13 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
     context.log.info(f"Wczytano {len(partitions)} partycji w jednej transakcji; tabele: {len(result.tables)}.")
     _fail_if_refused(refused)
     return {"partycje": partitions, "bez zmian": plan.unchanged}
+
+
+def _prints_reports(context: dg.OpExecutionContext) -> bool:
+    """Whether this run's reports step writes reports with PDFs (its run config)."""
+    step = (context.run_config.get("ops") or {}).get(BATCH_REPORTS_OP) or {}
+    config = step.get("config") or {}
+    return bool(config.get("with_reports", False)) and bool(config.get("with_pdf", True))
 
 
 def _fail_if_refused(refused: dict[str, str]) -> None:
@@ -103,6 +122,7 @@ def batch_reports_op(context: dg.OpExecutionContext, config: BatchReportsConfig,
     changed = changed_by_partition(ingested["partycje"])
     quarters = quarters_to_report(changed, units, landing.folder)
     if not quarters:
+        close_printer_early()
         context.log.info("Żaden kwartał się nie zmienił — raporty bez zmian.")
         return {"kwartały": [], "raporty": 0}
     rewrite = units_to_rewrite(changed, units)

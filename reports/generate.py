@@ -83,14 +83,16 @@ def write_report(report: Report, root: Path, printer: PdfPrinter | None = None,
 
 
 def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None = None,
-                          generated_at: datetime | None = None, only_units: list[str] | None = None) -> list[Report]:
+                          generated_at: datetime | None = None, only_units: list[str] | None = None,
+                          consolidated: bool = True) -> list[Report]:
     """Per-unit reports (in registry order) followed by the consolidated one. `only_units`: the
-    reports of just these units (+ the consolidated one, which still sums every unit's inputs)."""
+    reports of just these units (+ the consolidated one, which still sums every unit's inputs);
+    `consolidated=False`: without it."""
     settings = settings or default_settings()
     generated_at = generated_at or datetime.now().replace(microsecond=0)
     reports = [build_report(inputs, "unit", u.key, settings, generated_at) for u in inputs.units
                if only_units is None or u.key in only_units]
-    if inputs.units:
+    if inputs.units and consolidated:
         reports.append(build_report(inputs, "consolidated", None, settings, generated_at))
     return reports
 
@@ -98,14 +100,15 @@ def build_quarter_reports(inputs: ReportInputs, settings: ReportSettings | None 
 def write_quarter_reports(inputs: ReportInputs, root: Path, settings: ReportSettings | None = None,
                           with_pdf: bool = True, only_units: list[str] | None = None,
                           printer: PdfPrinter | None = None,
-                          workbooks: WorkbookWriter | None = None) -> list[ReportFiles]:
+                          workbooks: WorkbookWriter | None = None, consolidated: bool = True) -> list[ReportFiles]:
     """Every report of the quarter (or those of `only_units` + the consolidated one); the PDFs are
     printed by one browser, `settings.pdf_parallel_pages` pages at a time, while the next reports'
     HTML and XLSX are written. `printer`: a browser already open for several quarters (left open;
     the PDFs may still be printing on return — `printer.drain()` waits for them); `workbooks`: the
-    run's workbook writer (large XLSX in its worker process — `workbooks.drain()` waits for them)."""
+    run's workbook writer (large XLSX in its worker process — `workbooks.drain()` waits for them);
+    `consolidated=False`: the units' reports only."""
     settings = settings or default_settings()
-    reports = build_quarter_reports(inputs, settings, only_units=only_units)
+    reports = build_quarter_reports(inputs, settings, only_units=only_units, consolidated=consolidated)
     if not with_pdf:
         return [write_report(r, Path(root), None, workbooks) for r in reports]
     if printer is not None:  # the caller waits (`printer.drain()`): the next quarter is built meanwhile

@@ -9,6 +9,12 @@ and runs no script — the figures are the ones the HTML draws. Every page of th
 running header (unit, quarter, agreement — the caller's text) and the page number "strona X z Y"
 (Chromium's header/footer templates).
 
+Early start: starting the browser and loading plotly.js take ~1,2 s on an idle machine and 2–3 s
+beside the Python that builds the reports, before the first PDF. A run that knows it will print
+(the batch run of a correction: files read, reports follow in its next step) calls
+`start_early()` while it still validates and writes on one core; the next `printer()` of the
+process takes that browser. One not taken is closed at the process's exit or by `close_early()`.
+
 Order: a unit's report waiting for a page is printed before a waiting consolidated one, otherwise
 in the order submitted (`PrintSlots`): after a correction the coordinator who re-sent the file waits
 for the unit's reports, the consolidated ones (the ministry's) follow; the browser is the slow part
@@ -18,6 +24,7 @@ of a run's reports, so this order decides when the unit's last PDF is ready.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import base64
 import heapq
 import html
@@ -25,9 +32,9 @@ import itertools
 import os
 import shutil
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from reports.html import plotly_source, render_html
@@ -256,3 +263,45 @@ class PdfPrinter:
         tmp_pdf.replace(pdf_path)
         return pdf_path
 
+
+
+_early: PdfPrinter | None = None  # started by start_early(), taken by the next printer()
+_early_lock = threading.Lock()
+
+
+def start_early(parallel: int = 2, timeout: float = 120) -> None:
+    """Start a browser now, in the background, for the next `printer()` of this process."""
+    global _early
+    with _early_lock:
+        if _early is not None:
+            return
+        _early = PdfPrinter(parallel=parallel, timeout=timeout).__enter__()
+
+
+def close_early() -> None:
+    """Close a browser started early and not taken (e.g. the batch failed before its reports)."""
+    global _early
+    with _early_lock:
+        early, _early = _early, None
+    if early is not None:
+        early.close()
+
+
+atexit.register(close_early)
+
+
+@contextmanager
+def printer(parallel: int = 2, timeout: float = 120) -> Iterator[PdfPrinter]:
+    """A printer for one run's PDFs: the browser started early if there is one with these settings,
+    else a new one; closed on leaving."""
+    global _early
+    with _early_lock:
+        early, _early = _early, None
+    if early is not None and (early.parallel, early.timeout_ms) != (max(1, parallel), timeout * 1000):
+        early.close()
+        early = None
+    chosen = early if early is not None else PdfPrinter(parallel=parallel, timeout=timeout).__enter__()
+    try:
+        yield chosen
+    finally:
+        chosen.close()

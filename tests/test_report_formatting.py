@@ -172,6 +172,27 @@ def test_the_printer_prints_a_unit_report_before_consolidated_ones_submitted_ear
     assert finished.index(tmp_path / "jednostka.pdf") <= 1
 
 
+def test_a_browser_started_early_is_the_next_printers_and_closed_when_nobody_takes_it(tmp_path):
+    from reports import pdf
+
+    pdf.start_early(parallel=1, timeout=60)
+    early = pdf._early
+    pdf.start_early(parallel=1, timeout=60)  # one at a time
+    assert early is not None and pdf._early is early
+    with pdf.printer(parallel=1, timeout=60) as chosen:
+        assert chosen is early
+        assert chosen.submit_report(_chart_report("Wcześnie"), tmp_path / "r.pdf").result().read_bytes()[:5] == b"%PDF-"
+    assert pdf._early is None and not early._thread.is_alive()  # taken, then closed with the run's reports
+    pdf.start_early(parallel=2, timeout=60)
+    other = pdf._early
+    with pdf.printer(parallel=1, timeout=60) as chosen:  # other settings: a browser of its own
+        assert chosen is not other and chosen.parallel == 1 and not other._thread.is_alive()
+    pdf.start_early(parallel=1, timeout=60)
+    unused = pdf._early
+    pdf.close_early()  # e.g. the batch failed: no reports follow
+    assert pdf._early is None and not unused._thread.is_alive()
+
+
 def test_fractional_service_units_keep_their_decimals_in_html_and_xlsx(tmp_path):
     from reports.html import render_html
     from reports.xlsx import write_xlsx

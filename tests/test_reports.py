@@ -554,6 +554,37 @@ def test_a_quarter_no_unit_reports_for_is_zero_reports_even_without_a_warehouse(
                        LandingResource(root=str(tmp_path / "landing")), tuple(load_units()))
 
 
+def test_a_corrections_chain_writes_the_units_reports_of_every_quarter_before_the_consolidated_ones(
+        tmp_path, monkeypatch):
+    """The coordinator who re-sent a file waits for the unit's reports: over several quarters they are
+    written first, the consolidated ones after them; each quarter's metadata lists both."""
+    import assets.report.report_files as rf
+    from reports.generate import ReportFiles
+
+    warehouse = fx.build_warehouse(tmp_path / "cus.duckdb")
+    calls = []
+
+    def write(inputs, root, settings, with_pdf, only_units, printer, workbooks, consolidated):
+        calls.append((inputs.quarter, only_units, consolidated))
+        keys = list(only_units if only_units is not None else ["elblag"]) + [CONSOLIDATED] * consolidated
+        return [ReportFiles(key, f"Raport {key}", root / f"{key}.html", root / f"{key}.xlsx") for key in keys]
+
+    monkeypatch.setattr(rf, "write_quarter_reports", write)
+    monkeypatch.setattr(rf, "split_units_with_data", lambda conn, quarter, covered: (covered, []))
+    resources = (WarehouseResource(path=str(warehouse)), ReportsResource(root=str(tmp_path / "reports")),
+                 LandingResource(root=str(tmp_path / "landing")), tuple(load_units()))
+    quarters = ["2021Q3", "2021Q4", "2022Q1"]
+    done = rf.write_quarters(dg.build_op_context(), quarters,
+                             rf.ReportFilesConfig(with_pdf=False, rewrite_units=["elblag"]), *resources)
+    assert calls == [(q, ["elblag"], False) for q in quarters] + [(q, [], True) for q in quarters]
+    assert [(d["kwartał"], d["raporty"], d["pliki"]) for d in done] == [(q, 2, 4) for q in quarters]
+    assert all("elblag (HTML)" in d and f"{CONSOLIDATED} (XLSX)" in d for d in done)
+    # one quarter, or every unit's reports (a quarter's run): each quarter whole, in order
+    calls.clear()
+    rf.write_quarters(dg.build_op_context(), quarters[:2], rf.ReportFilesConfig(with_pdf=False), *resources)
+    assert calls == [(q, None, True) for q in quarters[:2]]
+
+
 def test_missing_report_tables_leave_a_clear_note_not_a_crash(tmp_path):
     warehouse = fx.build_warehouse(tmp_path / "cus.duckdb", skip=("report.flags", "report.advances"))
     with queries.read_only(warehouse) as conn:

@@ -21,7 +21,7 @@ from core.quarters import partition_key_to_quarter, quarter_end, quarter_of, qua
 from core.registry import Unit, load_units
 from core.resources import LandingResource, ReportsResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
-from reports import queries
+from reports import pdf, queries
 from reports.formatting import money, percent, pl_date, pl_datetime, quarter_label
 from reports.generate import ReportFiles, units_in_quarter, write_quarter_reports
 from reports.pdf import PdfPrinter
@@ -146,30 +146,72 @@ def build_report_file_assets(by_quarter: dg.PartitionsDefinition, units: tuple[U
 def write_quarters(context, quarters: list[str], config: ReportFilesConfig, warehouse: WarehouseResource,
                    reports: ReportsResource, landing: LandingResource, units: tuple[Unit, ...] | None) -> list[dict]:
     """The reports of every quarter (in order) with one browser for all their PDFs — a quarter prints
-    while the next one is built; the materialization metadata of each quarter."""
+    while the next one is built; the materialization metadata of each quarter.
+
+    A correction's chain (`rewrite_units` over several quarters) writes the rewritten units' reports
+    of every quarter first and the consolidated ones after them (each quarter's inputs read again,
+    so memory stays one quarter's): the coordinator who re-sent the file waits for the unit's reports
+    only (the browser prints them first too, reports/pdf.py)."""
     if not any(units_in_quarter(units or registry_units(), quarter) for quarter in quarters):
         # no unit runs the project in these quarters: "0 reports" each, nothing to read (also without a warehouse)
         return [quarter_reports(context, quarter, config, None, reports, landing, units) for quarter in quarters]
     if not warehouse.file.exists():
         raise dg.Failure(
             f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job).")
+    parts = ([(q, UNITS) for q in quarters] + [(q, CONSOLIDATED_PART) for q in quarters]
+             if config.rewrite_units and len(quarters) > 1 else [(q, ALL_PARTS) for q in quarters])
     with contextlib.ExitStack() as stack:
         printer = None
         if config.with_pdf:
             settings = config.settings()
-            printer = stack.enter_context(PdfPrinter(parallel=settings.pdf_parallel_pages,
-                                                     timeout=settings.pdf_timeout_seconds))
+            printer = stack.enter_context(pdf.printer(parallel=settings.pdf_parallel_pages,
+                                                      timeout=settings.pdf_timeout_seconds))
         try:  # one read-only connection for every quarter (opening one costs more than a quarter's queries)
             conn = stack.enter_context(queries.read_only(warehouse.file))
         except queries.WarehouseBusy as error:
             raise dg.Failure(str(error)) from error
         workbooks = stack.enter_context(WorkbookWriter())  # a consolidated workbook of many units: another core
-        done = [quarter_reports(context, quarter, config, conn, reports, landing, units, printer, workbooks)
-                for quarter in quarters]
+        written: dict[str, QuarterFiles | dict] = {}
+        for quarter, part in parts:
+            earlier = written.get(quarter)
+            if isinstance(earlier, dict):  # nothing to write in this quarter (said by its first part)
+                continue
+            done = quarter_files(context, quarter, config, conn, reports, landing, units, printer, workbooks, part)
+            written[quarter] = done if earlier is None or isinstance(done, dict) else earlier.add(done)
         if printer is not None:
             printer.drain()
         workbooks.drain()
-    return done
+    return [done if isinstance(done, dict) else quarter_metadata(done, reports)
+            for done in (written[quarter] for quarter in quarters)]
+
+
+# Which reports of a quarter `quarter_files` writes (the covered or rewritten units', the consolidated one).
+ALL_PARTS, UNITS, CONSOLIDATED_PART = "all", "units", "consolidated"
+
+
+@dataclasses.dataclass
+class QuarterFiles:
+    """The report files written for one quarter and what its materialization metadata says."""
+    quarter: str
+    covered: list[Unit]
+    without_data: list[str]
+    missing: list[str]
+    settings: ReportSettings
+    files: list[ReportFiles]
+
+    def add(self, other: "QuarterFiles") -> "QuarterFiles":
+        """This quarter's files followed by another part's, in report order (units, then consolidated)."""
+        return dataclasses.replace(self, files=self.files + other.files)
+
+
+def start_printer_early() -> None:
+    """Start the browser of the reports that follow in this process (a correction's batch run: its
+    reports step takes it), with the settings `write_quarters` will ask for (reports/config.yaml)."""
+    settings = default_settings()
+    pdf.start_early(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds)
+
+
+close_printer_early = pdf.close_early
 
 
 def quarter_reports(context, quarter: str, config: ReportFilesConfig, conn, reports: ReportsResource,
@@ -177,6 +219,14 @@ def quarter_reports(context, quarter: str, config: ReportFilesConfig, conn, repo
                     printer: PdfPrinter | None = None, workbooks: WorkbookWriter | None = None) -> dict:
     """The reports of one quarter from the read-only connection `conn`; returns the materialization
     metadata of that quarter."""
+    done = quarter_files(context, quarter, config, conn, reports, landing, units, printer, workbooks, ALL_PARTS)
+    return done if isinstance(done, dict) else quarter_metadata(done, reports)
+
+
+def quarter_files(context, quarter: str, config: ReportFilesConfig, conn, reports: ReportsResource,
+                  landing: LandingResource, units: tuple[Unit, ...] | None, printer: PdfPrinter | None,
+                  workbooks: WorkbookWriter | None, part: str) -> QuarterFiles | dict:
+    """The `part` of one quarter's reports; the quarter's metadata instead when it has nothing to write."""
     covered = units_in_quarter(units or registry_units(), quarter)
     if config.units:
         unknown = sorted(set(config.units) - {u.key for u in covered})
@@ -188,7 +238,7 @@ def quarter_reports(context, quarter: str, config: ReportFilesConfig, conn, repo
         return {"raporty": 0, "kwartał": quarter}
     try:
         covered, without_data = split_units_with_data(conn, quarter, covered)
-        if without_data:
+        if without_data and part != CONSOLIDATED_PART:
             context.log.info(f"{quarter}: bez danych za kwartał — bez raportu: {', '.join(without_data)}.")
         if not covered:
             return {"raporty": 0, "kwartał": quarter, "bez danych (bez raportu)": ", ".join(without_data)}
@@ -196,29 +246,37 @@ def quarter_reports(context, quarter: str, config: ReportFilesConfig, conn, repo
     except queries.ReportQueryError as error:
         raise dg.Failure(str(error)) from error
     inputs.landing_problems = landing_problem_rows(landing.folder, units or registry_units(), covered)
-    if inputs.missing:
+    if inputs.missing and part != CONSOLIDATED_PART:
         context.log.warning(
             f"{quarter}: w hurtowni brak tabel {', '.join(inputs.missing)} — odpowiadające im części raportów "
             "będą puste; uruchom indicators_job.")
     settings = config.settings()
     rewritten = [u.key for u in covered if u.key in config.rewrite_units] if config.rewrite_units else None
-    context.log.info(f"{quarter_label(quarter)}: raporty dla "
-                     + (f"jednostek {', '.join(rewritten)}" if rewritten is not None else f"{len(covered)} jednostek")
-                     + " i zbiorczy.")
+    if part == CONSOLIDATED_PART:
+        rewritten = []
+    named = [f"{len(covered)} jednostek"] if rewritten is None else [f"jednostek {', '.join(rewritten)}"] * bool(rewritten)
+    whom = named + ["zbiorczy"] * (part != UNITS)
+    context.log.info(f"{quarter_label(quarter)}: raporty dla {' i '.join(whom)}.")
     files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf, only_units=rewritten,
-                                  printer=printer, workbooks=workbooks)
+                                  printer=printer, workbooks=workbooks, consolidated=part != UNITS)
+    return QuarterFiles(quarter, covered, without_data, inputs.missing, settings, files)
+
+
+def quarter_metadata(done: QuarterFiles, reports: ReportsResource) -> dict:
+    """The materialization metadata of one quarter's written reports."""
+    files = done.files
     metadata: dict = {
-        "kwartał": quarter,
-        "folder": dg.MetadataValue.path(str(reports.folder / quarter)),
+        "kwartał": done.quarter,
+        "folder": dg.MetadataValue.path(str(reports.folder / done.quarter)),
         "raporty": len(files),
         "pliki": sum(len(f.paths) for f in files),
-        "jednostki": ", ".join(u.key for u in covered),
+        "jednostki": ", ".join(u.key for u in done.covered),
         "ukryte komórki (kategorie wrażliwe)": sum(f.suppressed_cells for f in files),
-        "próg ukrywania": settings.suppression_threshold,
+        "próg ukrywania": done.settings.suppression_threshold,
         "podsumowanie": dg.MetadataValue.md(_summary_markdown(files)),
         "pliki raportów": dg.MetadataValue.md(_files_markdown(files, reports.base_url, reports.folder)),
-        "brakujące tabele": ", ".join(inputs.missing) or "—",
-        "bez danych (bez raportu)": ", ".join(without_data) or "—",
+        "brakujące tabele": ", ".join(done.missing) or "—",
+        "bez danych (bez raportu)": ", ".join(done.without_data) or "—",
     }
     for f in files:
         for path in f.paths:
