@@ -89,8 +89,13 @@ def sql(project: Path, query: str) -> list[tuple]:
         return conn.execute(query).fetchall()
 
 
-def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys):
+def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys, monkeypatch):
+    from reports import pdf
+
     project = env
+    started = []  # browsers the batch started early for its reports step (reports/pdf.py start_early)
+    start_early = pdf.start_early
+    monkeypatch.setattr(pdf, "start_early", lambda **settings: (started.append(settings), start_early(**settings)))
     # cus run --no-reports: the agreement and quarter partitions, marts and indicators, the SQL copy
     code, out, err = cus(capsys, "run", "--no-reports")
     assert code == 0 and err == "", out + err
@@ -131,6 +136,7 @@ def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys):
     os.environ["CUS_PSEUDONYM_KEY"] = DEMO_KEY_PREFIX + "cli-test"
     code, out, err = cus(capsys, "demo")
     assert code == 1 and "innym kluczem pseudonimizacji" in out + err
+    assert not started and pdf._early is None  # refused before any run: no browser
     # cus demo on landed data in its own warehouse: no sample data written over the landing files;
     # the demo-key warning and where things are
     os.environ["CUS_WAREHOUSE"] = str(project / "warehouse_demo" / "cus.duckdb")
@@ -139,6 +145,7 @@ def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys):
     assert f"Hurtownia: {project / 'warehouse_demo' / 'cus.duckdb'}" in out and "Raporty:" in out
     assert sorted(p.name for p in (project / "landing").iterdir()) == ["elblag"]
     assert sql(project, "SELECT count(*) FROM staging.expenses") == [(1,)]
+    assert len(started) == 1 and pdf._early is None  # taken by the run's reports step, closed with it
 
 
 def test_templates_write_one_workbook_per_file_and_print_them(env, capsys, tmp_path):
