@@ -8,6 +8,7 @@ values, charts are drawn, no personal data, small sensitive counts suppressed, n
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import socket
 import subprocess
@@ -569,20 +570,26 @@ def test_a_corrections_chain_writes_the_units_reports_of_every_quarter_before_th
         keys = list(only_units if only_units is not None else ["elblag"]) + [CONSOLIDATED] * consolidated
         return [ReportFiles(key, f"Raport {key}", root / f"{key}.html", root / f"{key}.xlsx") for key in keys]
 
+    class Printer:  # records when the run waits for the PDFs printed so far
+        def drain(self):
+            calls.append("PDF")
+
     monkeypatch.setattr(rf, "write_quarter_reports", write)
     monkeypatch.setattr(rf, "split_units_with_data", lambda conn, quarter, covered: (covered, []))
+    monkeypatch.setattr(rf.pdf, "printer", lambda **settings: contextlib.nullcontext(Printer()))
     resources = (WarehouseResource(path=str(warehouse)), ReportsResource(root=str(tmp_path / "reports")),
                  LandingResource(root=str(tmp_path / "landing")), tuple(load_units()))
     quarters = ["2021Q3", "2021Q4", "2022Q1"]
-    done = rf.write_quarters(dg.build_op_context(), quarters,
-                             rf.ReportFilesConfig(with_pdf=False, rewrite_units=["elblag"]), *resources)
-    assert calls == [(q, ["elblag"], False) for q in quarters] + [(q, [], True) for q in quarters]
+    done = rf.write_quarters(dg.build_op_context(), quarters, rf.ReportFilesConfig(rewrite_units=["elblag"]),
+                             *resources)
+    # the unit's PDFs are waited for (the browser gets the machine) before the consolidated reports are built
+    assert calls == [(q, ["elblag"], False) for q in quarters] + ["PDF"] + [(q, [], True) for q in quarters] + ["PDF"]
     assert [(d["kwartał"], d["raporty"], d["pliki"]) for d in done] == [(q, 2, 4) for q in quarters]
     assert all("elblag (HTML)" in d and f"{CONSOLIDATED} (XLSX)" in d for d in done)
     # one quarter, or every unit's reports (a quarter's run): each quarter whole, in order
     calls.clear()
-    rf.write_quarters(dg.build_op_context(), quarters[:2], rf.ReportFilesConfig(with_pdf=False), *resources)
-    assert calls == [(q, None, True) for q in quarters[:2]]
+    rf.write_quarters(dg.build_op_context(), quarters[:2], rf.ReportFilesConfig(), *resources)
+    assert calls == [(q, None, True) for q in quarters[:2]] + ["PDF"]
 
 
 def test_missing_report_tables_leave_a_clear_note_not_a_crash(tmp_path):

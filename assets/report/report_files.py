@@ -149,9 +149,10 @@ def write_quarters(context, quarters: list[str], config: ReportFilesConfig, ware
     while the next one is built; the materialization metadata of each quarter.
 
     A correction's chain (`rewrite_units` over several quarters) writes the rewritten units' reports
-    of every quarter first and the consolidated ones after them (each quarter's inputs read again,
-    so memory stays one quarter's): the coordinator who re-sent the file waits for the unit's reports
-    only (the browser prints them first too, reports/pdf.py)."""
+    of every quarter first, waits for their PDFs (the browser then has both cores), and writes the
+    consolidated ones after them (each quarter's inputs read again, so memory stays one quarter's):
+    the coordinator who re-sent the file waits for the unit's reports only (the browser prints them
+    first too, reports/pdf.py)."""
     if not any(units_in_quarter(units or registry_units(), quarter) for quarter in quarters):
         # no unit runs the project in these quarters: "0 reports" each, nothing to read (also without a warehouse)
         return [quarter_reports(context, quarter, config, None, reports, landing, units) for quarter in quarters]
@@ -172,10 +173,12 @@ def write_quarters(context, quarters: list[str], config: ReportFilesConfig, ware
             raise dg.Failure(str(error)) from error
         workbooks = stack.enter_context(WorkbookWriter())  # a consolidated workbook of many units: another core
         written: dict[str, QuarterFiles | dict] = {}
-        for quarter, part in parts:
+        for index, (quarter, part) in enumerate(parts):
             earlier = written.get(quarter)
             if isinstance(earlier, dict):  # nothing to write in this quarter (said by its first part)
                 continue
+            if part == CONSOLIDATED_PART and parts[index - 1][1] == UNITS and printer is not None:
+                printer.drain()  # the units' PDFs get both cores before the consolidated reports are built
             done = quarter_files(context, quarter, config, conn, reports, landing, units, printer, workbooks, part)
             written[quarter] = done if earlier is None or isinstance(done, dict) else earlier.add(done)
         if printer is not None:
