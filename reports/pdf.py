@@ -264,7 +264,6 @@ class PdfPrinter:
         return pdf_path
 
 
-
 _early: PdfPrinter | None = None  # started by start_early(), taken by the next printer()
 _early_lock = threading.Lock()
 

@@ -214,7 +214,9 @@ def start_printer_early() -> None:
     pdf.start_early(parallel=settings.pdf_parallel_pages, timeout=settings.pdf_timeout_seconds)
 
 
-close_printer_early = pdf.close_early
+def close_printer_early() -> None:
+    """Close the browser `start_printer_early` started when no reports follow (failed batch, nothing changed)."""
+    pdf.close_early()
 
 
 def quarter_reports(context, quarter: str, config: ReportFilesConfig, conn, reports: ReportsResource,
@@ -257,8 +259,10 @@ def quarter_files(context, quarter: str, config: ReportFilesConfig, conn, report
     rewritten = [u.key for u in covered if u.key in config.rewrite_units] if config.rewrite_units else None
     if part == CONSOLIDATED_PART:
         rewritten = []
-    named = [f"{len(covered)} jednostek"] if rewritten is None else [f"jednostek {', '.join(rewritten)}"] * bool(rewritten)
-    whom = named + ["zbiorczy"] * (part != UNITS)
+    whom = [f"{len(covered)} jednostek"] if rewritten is None else [f"jednostek {', '.join(rewritten)}"] if rewritten \
+        else []
+    if part != UNITS:
+        whom.append("zbiorczy")
     context.log.info(f"{quarter_label(quarter)}: raporty dla {' i '.join(whom)}.")
     files = write_quarter_reports(inputs, reports.folder, settings, with_pdf=config.with_pdf, only_units=rewritten,
                                   printer=printer, workbooks=workbooks, consolidated=part != UNITS)
