@@ -870,6 +870,20 @@ def suppression_footnote_text(report) -> str:
     return " ".join(report.footnotes)
 
 
+def test_a_units_report_from_its_own_rows_alone_is_the_report_from_every_units_rows(tmp_path):
+    """A correction's chain reads only the rewritten unit's rows for its reports (report_files.py,
+    the units' part): a unit's report must not depend on the other units' rows (ReportInputs.for_unit)."""
+    warehouse = fx.build_warehouse(tmp_path / "cus.duckdb")
+    stamp = datetime(2026, 12, 3, 12, 0)
+    with queries.read_only(warehouse) as conn:
+        every = queries.load_report_inputs(conn, QUARTER, units())
+        assert len({r["unit"] for r in every.settlement}) > 1  # the fixture has several units' rows
+        for unit in units():
+            alone = queries.load_report_inputs(conn, QUARTER, [unit])
+            assert build_report(alone, "unit", unit.key, generated_at=stamp) == \
+                build_report(every, "unit", unit.key, generated_at=stamp), unit.key
+
+
 def test_only_the_changed_units_reports_are_built_and_the_consolidated_one_still_sums_every_unit(tmp_path):
     """The coordinator's chain after a correction (pipelines/sensors.py reports_request) rewrites the
     corrected unit's reports and the consolidated ones; the other units' reports did not change."""

@@ -149,8 +149,8 @@ def write_quarters(context, quarters: list[str], config: ReportFilesConfig, ware
     while the next one is built; the materialization metadata of each quarter.
 
     A correction's chain (`rewrite_units` over several quarters) writes the rewritten units' reports
-    of every quarter first, waits for their PDFs (the browser then has both cores), and writes the
-    consolidated ones after them (each quarter's inputs read again, so memory stays one quarter's):
+    of every quarter first (reading only those units' rows), waits for their PDFs (the browser then
+    has both cores), and writes the consolidated ones after them (every unit's rows read then):
     the coordinator who re-sent the file waits for the unit's reports only (the browser prints them
     first too, reports/pdf.py)."""
     if not any(units_in_quarter(units or registry_units(), quarter) for quarter in quarters):
@@ -247,10 +247,13 @@ def quarter_files(context, quarter: str, config: ReportFilesConfig, conn, report
             context.log.info(f"{quarter}: bez danych za kwartał — bez raportu: {', '.join(without_data)}.")
         if not covered:
             return {"raporty": 0, "kwartał": quarter, "bez danych (bez raportu)": ", ".join(without_data)}
-        inputs = queries.load_report_inputs(conn, quarter, covered)
+        # the units' part reads only the rewritten units' rows: a unit's report is built from its own
+        # rows alone (ReportInputs.for_unit), so it is the same as from every unit's inputs (tested)
+        read = [u for u in covered if u.key in config.rewrite_units] if part == UNITS else covered
+        inputs = queries.load_report_inputs(conn, quarter, read)
     except queries.ReportQueryError as error:
         raise dg.Failure(str(error)) from error
-    inputs.landing_problems = landing_problem_rows(landing.folder, units or registry_units(), covered)
+    inputs.landing_problems = landing_problem_rows(landing.folder, units or registry_units(), read)
     if inputs.missing and part != CONSOLIDATED_PART:
         context.log.warning(
             f"{quarter}: w hurtowni brak tabel {', '.join(inputs.missing)} — odpowiadające im części raportów "
