@@ -78,8 +78,9 @@ def fingerprint(units: tuple[Unit, ...] | list[Unit]) -> str:
 
 
 def units_to_rebuild(conn, table: SqlTable, units: tuple[Unit, ...] | list[Unit], built_from: str) -> list[str] | None:
-    """(The build state's tables exist: `ensure_build_state`.) The units whose rows of `table` must be rebuilt; None = rebuild the table whole (not a per-unit
-    table, missing, last built whole from something else, or changed units covering half of the registry)."""
+    """The units whose rows of `table` must be rebuilt; None = rebuild the table whole (not a per-unit
+    table, missing, last built whole from something else, or changed units covering half of the
+    registry). The build state's tables exist (`ensure_build_state`)."""
     if table.doc is None or not table.doc.per_unit or not table_exists(conn, table.layer, table.name):
         return None
     qualified = f"{table.layer}.{table.name}"
@@ -157,9 +158,11 @@ def build(conn, tables: list[SqlTable], units: tuple[Unit, ...] | list[Unit], bu
     built_from = fingerprint(units)
     counts, scopes = {}, {}
     relations = unit_relations(conn) if partial else set()
+    macros_stale = True  # the lineage macros appear once the mart tables they read exist
     for t in tables:
-        if t.layer == "report":
+        if t.layer == "report" and macros_stale:
             prepare_report_macros(conn)
+        macros_stale = t.layer != "report"
         qualified = f"{t.layer}.{t.name}"
         changed = units_to_rebuild(conn, t, units, built_from) if partial else None
         counts[qualified] = run_table_sql(conn, t) if changed is None else rebuild_units(conn, t, changed, relations)
