@@ -159,8 +159,7 @@ def write_quarters(context, quarters: list[str], config: ReportFilesConfig, ware
     if not warehouse.file.exists():
         raise dg.Failure(
             f"Brak hurtowni {warehouse.file}: najpierw wczytaj dane i przelicz wskaźniki (ingest, indicators_job).")
-    parts = ([(q, UNITS) for q in quarters] + [(q, CONSOLIDATED_PART) for q in quarters]
-             if config.rewrite_units and len(quarters) > 1 else [(q, ALL_PARTS) for q in quarters])
+    parts = [UNITS, CONSOLIDATED_PART] if config.rewrite_units and len(quarters) > 1 else [ALL_PARTS]
     with contextlib.ExitStack() as stack:
         printer = None
         if config.with_pdf:
@@ -173,14 +172,16 @@ def write_quarters(context, quarters: list[str], config: ReportFilesConfig, ware
             raise dg.Failure(str(error)) from error
         workbooks = stack.enter_context(WorkbookWriter())  # a consolidated workbook of many units: another core
         written: dict[str, QuarterFiles | dict] = {}
-        for index, (quarter, part) in enumerate(parts):
-            earlier = written.get(quarter)
-            if isinstance(earlier, dict):  # nothing to write in this quarter (said by its first part)
-                continue
-            if part == CONSOLIDATED_PART and parts[index - 1][1] == UNITS and printer is not None:
+        for part in parts:
+            if part == CONSOLIDATED_PART and printer is not None:
                 printer.drain()  # the units' PDFs get both cores before the consolidated reports are built
-            done = quarter_files(context, quarter, config, conn, reports, landing, units, printer, workbooks, part)
-            written[quarter] = done if earlier is None or isinstance(done, dict) else earlier.add(done)
+            for quarter in quarters:
+                earlier = written.get(quarter)
+                if isinstance(earlier, dict):  # nothing to write in this quarter (said by its first part)
+                    continue
+                done = quarter_files(context, quarter, config, conn, reports, landing, units, printer, workbooks,
+                                     part)
+                written[quarter] = done if earlier is None or isinstance(done, dict) else earlier.add(done)
         if printer is not None:
             printer.drain()
         workbooks.drain()
