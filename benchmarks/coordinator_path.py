@@ -229,6 +229,11 @@ def report_files(reports: Path, landing: Path) -> list[Path]:
                   for path in (reports / q / folder).glob("raport_*"))
 
 
+def unit_files(paths: list[Path]) -> list[Path]:
+    """The unit's own report files among `paths` (the coordinator's reports; the rest are consolidated)."""
+    return [p for p in paths if p.parent.name == UNIT]
+
+
 def runs_since(instance, since: float) -> list:
     import dagster as dg
 
@@ -298,7 +303,7 @@ def measure(instance, work: Path, timeout: float, watch: Watch, processes) -> bo
         watch.sample()
         records = runs_since(instance, drop - 1)
         fresh = [p for p in expected if p.is_file() and p.stat().st_mtime > drop]
-        own = [p for p in expected if p.parent.name == UNIT]
+        own = unit_files(expected)
         if all(p in fresh for p in own) and "jednostka" not in marks:  # the coordinator's own reports
             marks["jednostka"] = max(p.stat().st_mtime for p in own)
         if len(fresh) == len(expected) and "raporty" not in marks:

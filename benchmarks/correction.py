@@ -62,9 +62,8 @@ def run_cli(work: Path, env: dict[str, str]) -> tuple[float, float | None, float
     took = time.time() - started
     fresh = [p for p in expected if p.is_file() and p.stat().st_mtime > started]
     reports_at = max(p.stat().st_mtime for p in fresh) - started if len(fresh) == len(expected) and fresh else None
-    own = [p for p in fresh if p.parent.name == UNIT]
-    unit_at = (max(p.stat().st_mtime for p in own) - started
-               if reports_at is not None and len(own) == sum(p.parent.name == UNIT for p in expected) else None)
+    own = demo.unit_files(expected)
+    unit_at = max(p.stat().st_mtime for p in own) - started if reports_at is not None and own else None
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024  # the largest process waited for
     if process.returncode != 0:
         print(output)
