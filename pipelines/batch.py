@@ -26,6 +26,7 @@ from assets.report.report_files import (
     start_printer_early,
     write_quarters,
 )
+from assets.staging.suites import stop_validation_process
 from core.event_log_batch import event_serializer, log_events_bulk
 from core.key_fingerprint import KeyMismatchError
 from core.quarters import quarter_to_partition_key
@@ -57,6 +58,7 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
         if plan.unchanged:
             context.log.info(f"Bez zmian (pliki już wczytane w tej treści): {len(plan.unchanged)} partycji.")
         if not plan.files:
+            stop_validation_process()  # started with the command (pipelines/tools/runner.py): nothing to validate
             context.log.info("Brak nowych lub zmienionych plików — nic do wczytania.")
             refused = {key: str(error) for key, error in plan.refused.items()}
             _fail_if_refused(refused)

@@ -51,7 +51,7 @@ from assets.staging.file_checks import FileToCheck, check_landing_files
 from assets.staging.prepare import Partition, with_partition_index
 from assets.staging.rules import rules_for
 from assets.staging.staging_assets import IN_SCOPE, SUMMARY_SCHEMA, ensure_validation_tables, load_references_many
-from assets.staging.suites import prepare_in_background
+from assets.staging.suites import start_validation_process
 from assets.staging.typed import ensure_staging_tables
 from assets.staging.validate import Validation, validate_batch
 from core.contract import Dataset, load_contract
@@ -101,8 +101,12 @@ def read_passes(passes: list[list[PlannedFile]]) -> Iterator[dict[PlannedFile, L
     """The read files of each pass, in order; a large batch reads pass k + 1 in worker processes
     while the caller works on pass k."""
     if sum(Path(f.path).stat().st_size for files in passes for f in files) < READ_AHEAD_FROM_BYTES:
-        for files in passes:
-            yield read_files(files)
+        # a small batch: every pass read at once in threads, while the caller validates the first ones
+        # (its first validation waits for Great Expectations' worker to import)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            reads = [[pool.submit(read_file, f) for f in files] for files in passes]
+            for files, futures in zip(passes, reads, strict=True):
+                yield dict(zip(files, (future.result() for future in futures), strict=True))
         return
     with worker_processes(os.cpu_count() or 2) as pool:
         ahead = pool.map(read_file, passes[0], chunksize=8)
@@ -118,7 +122,7 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
                  loaded_at: datetime | None = None) -> BatchResult:
     """Ingest and validate every planned file, then (optionally) rebuild the tables: all in one transaction."""
     loaded_at = loaded_at or datetime.now().replace(microsecond=0)
-    prepare_in_background()
+    start_validation_process()
     result = BatchResult()
     datasets = dataset_order()
     ensure_raw_tables(conn, datasets)

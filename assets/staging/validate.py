@@ -28,7 +28,7 @@ from assets.staging.rules import (
     is_private,
     rules_for,
 )
-from assets.staging.suites import ExpectationOutcome, run_suite
+from assets.staging.suites import ExpectationOutcome, validate_frame
 from assets.staging.typed import PARSE_MESSAGES, staging_columns
 from core.contract import Dataset
 from core.models import validation_polars_schema
@@ -110,21 +110,6 @@ def _gx_columns(rules: list[Rule]) -> set[str]:
                     names.add(expectation.kwargs[key])
             names.update(expectation.kwargs.get("column_list", []))
     return names
-
-
-def _to_pandas(frame: pl.DataFrame, columns: set[str]):
-    """The frame GX validates: `row_number` (here the row's position in the batch) + the columns the
-    expectations read; decimals as floats, dates as Python dates."""
-    import pandas as pd
-
-    selected = frame.select(["row_number"] + sorted(c for c in columns if c in frame.columns and c != "row_number"))
-    dates = [c for c, t in selected.schema.items() if t == pl.Date]
-    decimals = [c for c, t in selected.schema.items() if isinstance(t, pl.Decimal)]
-    selected = selected.with_columns([pl.col(c).cast(pl.Float64) for c in decimals])
-    pdf = selected.drop(dates).to_pandas()
-    for name in dates:
-        pdf[name] = pd.Series(selected[name].to_list(), dtype=object)
-    return pdf
 
 
 def _failures(dataset: Dataset, raw: pl.DataFrame, frame: pl.DataFrame, rule: Rule, column: str, rows: list[int],
@@ -245,7 +230,7 @@ def _run_chunk(dataset: Dataset, row_rules: list[Rule], prepared: list[Prepared]
     batch = pl.concat(frames, how="diagonal_relaxed").with_row_index("row_number").with_columns(
         pl.col("row_number").cast(pl.Int64))
     positions = batch.select("batch_part", "file_row")
-    outcomes = run_suite(f"{dataset.name}__row", row_rules, _to_pandas(batch, columns), {})
+    outcomes = validate_frame(f"{dataset.name}__row", row_rules, batch, columns)
     del batch
     split: list[list[ExpectationOutcome]] = [[] for _ in prepared]
     for outcome in outcomes:

@@ -15,6 +15,7 @@ import dagster as dg
 
 from assets.partition_keys import unit_quarter_key
 from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite
+from assets.staging.suites import start_validation_process
 from core.landing import scan_landing
 from core.registry import Unit, load_units
 from pipelines.batch import BATCH_JOB, BATCH_REPORTS_OP
@@ -110,6 +111,7 @@ def run_pipeline(
     """One batch run: ingest + validate + marts and indicators (one transaction), then in the same run the
     reports the change touches (assets/report/rebuild_scope.py), then the status grid."""
     summary = RunSummary()
+    start_validation_process()  # GX imports in its worker while the run starts and plans (killed if nothing is new)
     for line in recover(instance):
         echo(f"  Odzyskiwanie: {line}")
     job_names = {job.name for job in defs.jobs or []}

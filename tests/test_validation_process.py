@@ -1,0 +1,111 @@
+"""Great Expectations in the batch's worker process (assets/staging/suites.py): the same outcomes as in
+the calling process, a worker that never outlives its parent, and a clear error when it dies. Each case
+runs in a fresh interpreter: whether GX is already imported depends on what the test process did."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {"PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}", "GX_ANALYTICS_ENABLED": "False", "PATH": "/usr/bin:/bin"}
+
+VALIDATE = """
+from datetime import date
+from test_validation import CHECKED_AT, ELBLAG, raw_frame
+from assets.staging import suites
+from assets.staging.validate import validate_partition
+from core.contract import dataset
+
+ok = {"document_no": "FV/1", "issuer_nip": "5260001246", "issue_date": "02.08.2021", "task_no": "1",
+      "cost_category": "3.1", "item_name": "Usługa", "gross_amount": "123,00", "net_amount": "100,00",
+      "eligible_amount": "123,00", "vat_amount": "23,00"}
+rows = [ok, {**ok, "document_no": "FV/2", "task_no": "9"}, {**ok, "document_no": "FV/3", "gross_amount": "1,00"},
+        {**ok, "document_no": "FV/4", "issue_date": "31.02.2021"}]
+
+def validate():
+    result = validate_partition(dataset("expenses"), raw_frame("expenses", rows), ELBLAG, "2021Q3",
+                                {"documents_other_quarters": [], "budget_tasks": [1]}, today=date(2021, 10, 5),
+                                checked_at=CHECKED_AT)
+    return (result.accepted.to_dicts(), result.quarantine.to_dicts(),
+            [(r.rule.id, r.passed, r.failing_rows, r.checked_rows) for r in result.results])
+"""
+
+
+def run_python(code: str, timeout: int = 120) -> str:
+    done = subprocess.run([sys.executable, "-c", VALIDATE + code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=ENV)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_worker_process_validates_as_the_calling_process_does():
+    out = run_python("""
+import sys
+suites.start_validation_process()
+in_worker = validate()
+assert "great_expectations" not in sys.modules  # the worker ran the suite, not this process
+suites.stop_validation_process()
+here = validate()
+assert "great_expectations" in sys.modules
+assert in_worker == here, (in_worker, here)
+accepted, quarantine, results = here
+print(sorted(r["document_no"] for r in accepted), sorted({r["rule"] for r in quarantine}))
+""")
+    accepted, rules = out.strip().split("] [")
+    assert accepted == "['FV/1'"
+    assert "task_in_budget" in rules and "eligible_le_gross" in rules  # the suite did find the bad rows
+
+
+def test_a_dead_worker_fails_the_validation_with_a_message_and_the_next_batch_starts_a_new_one():
+    out = run_python("""
+import os, signal
+suites.start_validation_process()
+(worker,) = suites._process._processes.values()
+worker.join(0.1)
+os.kill(worker.pid, signal.SIGKILL)
+worker.join(10)
+try:
+    validate()
+except RuntimeError as error:
+    print(error)
+suites.start_validation_process()
+assert suites._process is not None
+print(len(validate()[0]))
+""")
+    message, accepted = out.strip().splitlines()
+    assert message.startswith("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie")
+    assert "nic z tej partii nie zostało zapisane" in message
+    assert accepted == "1"
+
+
+def test_the_worker_ends_with_its_parent_killed_by_sigkill():
+    parent = subprocess.Popen([sys.executable, "-c", """
+import time
+from assets.staging import suites
+suites.start_validation_process()
+(worker,) = suites._process._processes.values()
+print(worker.pid, flush=True)
+time.sleep(120)
+"""], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+        os.kill(worker, 0)  # running
+        parent.send_signal(signal.SIGKILL)  # like `kill -9` of a run: no one shuts the pool down
+        parent.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _alive(worker):
+            time.sleep(0.1)
+        assert not _alive(worker)
+    finally:
+        parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
