@@ -29,6 +29,18 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _running_workers_peak_mb() -> float:
+    """Peak RSS (VmHWM) of the worker processes still running: Great Expectations' validation worker,
+    kept for the next batch. (RUSAGE_CHILDREN cannot tell the workers that have ended: Linux carries a
+    parent's peak over fork + exec into the child's.)"""
+    running = 0.0
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            status = Path(f"/proc/{pid}/status").read_text()
+            running += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+    return running
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=4)
@@ -120,7 +132,8 @@ def main() -> None:
               f"({'FAILED' if failed else 'ok'}) = {ingest / max(floor['seconds'], 0.01):.1f}× the floor")
         if reports is not None:
             print(f"reports {args.reports} (HTML+PDF+XLSX): {reports:6.1f} s")
-        print(f"peak memory (this process):  {_peak_mb():8.0f} MB")
+        print(f"peak memory (this process):  {_peak_mb():8.0f} MB; + validation worker process "
+              f"{_running_workers_peak_mb():.0f} MB")
         print(f"warehouse file:              {Path(os.environ['CUS_WAREHOUSE']).stat().st_size / 2**20:8.1f} MB")
         for line in lines:
             if "BŁĄD" in line:

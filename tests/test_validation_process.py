@@ -109,3 +109,24 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     except (FileNotFoundError, IndexError):
         return False
+
+
+def test_a_small_batch_validates_in_the_worker_a_large_one_in_its_own_process(tmp_path, monkeypatch):
+    """The choice `ingest_batch` makes (a large batch: no second copy of its largest chunk in a worker)."""
+    import duckdb
+
+    from assets.batch import ingest
+    from assets.batch.plan import BatchPlan
+    from core.registry import load_units
+
+    calls = []
+    monkeypatch.setattr(ingest, "start_validation_process", lambda: calls.append("worker"))
+    monkeypatch.setattr(ingest, "stop_validation_process", lambda: calls.append("stop worker"))
+    monkeypatch.setattr(ingest, "prepare_in_background", lambda: calls.append("GX here"))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        ingest.ingest_batch(conn, BatchPlan([], [], {}), tmp_path, tuple(load_units()), b"key")
+        assert calls == ["worker"]
+        monkeypatch.setattr(ingest, "READ_AHEAD_FROM_BYTES", 0)  # every batch counts as large
+        calls.clear()
+        ingest.ingest_batch(conn, BatchPlan([], [], {}), tmp_path, tuple(load_units()), b"key")
+        assert calls == ["stop worker", "GX here"]

@@ -51,7 +51,7 @@ from assets.staging.file_checks import FileToCheck, check_landing_files
 from assets.staging.prepare import Partition, with_partition_index
 from assets.staging.rules import rules_for
 from assets.staging.staging_assets import IN_SCOPE, SUMMARY_SCHEMA, ensure_validation_tables, load_references_many
-from assets.staging.suites import start_validation_process
+from assets.staging.suites import prepare_in_background, start_validation_process, stop_validation_process
 from assets.staging.typed import ensure_staging_tables
 from assets.staging.validate import Validation, validate_batch
 from core.contract import Dataset, load_contract
@@ -100,7 +100,9 @@ def read_files(files: list[PlannedFile], workers: int | None = None) -> dict[Pla
 def read_passes(passes: list[list[PlannedFile]]) -> Iterator[dict[PlannedFile, LandingTable | LandingFileError]]:
     """The read files of each pass, in order; a large batch reads pass k + 1 in worker processes
     while the caller works on pass k."""
-    if sum(Path(f.path).stat().st_size for files in passes for f in files) < READ_AHEAD_FROM_BYTES:
+    if not passes:
+        return
+    if is_small([f for files in passes for f in files]):
         # a small batch: every pass read at once in threads, while the caller validates the first ones
         # (its first validation waits for Great Expectations' worker to import)
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -117,12 +119,24 @@ def read_passes(passes: list[list[PlannedFile]]) -> Iterator[dict[PlannedFile, L
             yield dict(zip(files, current, strict=True))
 
 
+def is_small(files: list[PlannedFile]) -> bool:
+    """A batch of fewer landing bytes than READ_AHEAD_FROM_BYTES (a correction, the pilot)."""
+    return sum(Path(f.path).stat().st_size for f in files) < READ_AHEAD_FROM_BYTES
+
+
 def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, ...], secret: bytes,
                  rebuild_tables: Callable[[object], TablesBuilt] | None = None, today: date | None = None,
                  loaded_at: datetime | None = None) -> BatchResult:
     """Ingest and validate every planned file, then (optionally) rebuild the tables: all in one transaction."""
     loaded_at = loaded_at or datetime.now().replace(microsecond=0)
-    start_validation_process()
+    # A small batch validates in Great Expectations' worker process (its import on the other core); a large
+    # one in this process: its time is the data's, and a second process would hold a copy of the largest
+    # validated chunk (~0,7 GB at 100 units) — the national tier's memory is close to its limit.
+    if is_small(plan.files):
+        start_validation_process()
+    else:
+        stop_validation_process()
+        prepare_in_background()
     result = BatchResult()
     datasets = dataset_order()
     ensure_raw_tables(conn, datasets)
@@ -163,7 +177,7 @@ CHUNK_BYTES = 48 * 2**20
 # pass being validated and written: reading a file is mostly Python (the csv module, per-file polars
 # calls) that holds the GIL, so threads barely use the second core — the national tier's 115 818 small
 # files. Smaller batches (a correction, the pilot) read in threads: starting the workers (~1 s) would
-# cost more than it saves.
+# cost more than it saves; they validate in Great Expectations' worker process (`ingest_batch`).
 READ_AHEAD_FROM_BYTES = 4 * CHUNK_BYTES
 
 

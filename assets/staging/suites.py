@@ -5,11 +5,11 @@ suite and one validation definition per dataset and level (row / dataset). Per-p
 (period dates, reference lists) are passed as `expectation_parameters` ({"$PARAMETER": name}).
 Analytics and progress bars are off.
 
-A batch validates in a worker process (`start_validation_process`, `validate_frame`): GX's import
-(~2 s) and its runs take the second core while the run's process reads, pseudonymizes and writes.
-In a thread of the run's process they would hold the same GIL as that work: measured on the pilot,
-a thread hid none of the import (9,5 s with it, 7,9 s with GX imported beforehand). Without a
-started worker (one partition's asset, the rules' tests) GX runs in the calling process.
+A small batch validates in a worker process (`start_validation_process`, `validate_frame`): GX's
+import (~2 s) and its runs take the second core while the run's process reads, pseudonymizes and
+writes. In a thread of the run's process they would hold the same GIL as that work: measured on the
+pilot, a thread hid none of the import (9,5 s with it, 7,9 s with GX imported beforehand). A large
+batch (`prepare_in_background`), one partition's asset and the rules' tests run GX in their own process.
 """
 
 from __future__ import annotations
@@ -78,6 +78,13 @@ def start_validation_process() -> None:
         if _process is None and "context" not in _state:
             _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_serve)
             _process.submit(int)  # the pool starts its worker with the first task: now, not at the first suite
+
+
+def prepare_in_background() -> None:
+    """Without the worker (a large batch): import Great Expectations in a thread of this process while the
+    batch reads its first files."""
+    if "context" not in _state and _process is None:
+        threading.Thread(target=_gx, name="gx-import", daemon=True).start()
 
 
 def stop_validation_process() -> None:
