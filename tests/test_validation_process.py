@@ -59,26 +59,21 @@ print(sorted(r["document_no"] for r in accepted), sorted({r["rule"] for r in qua
     assert "task_in_budget" in rules and "eligible_le_gross" in rules  # the suite did find the bad rows
 
 
-def test_a_dead_worker_fails_the_validation_with_a_message_and_the_next_batch_starts_a_new_one():
+def test_a_dead_worker_is_replaced_by_the_calling_process_with_a_warning():
     out = run_python("""
-import os, signal
+import logging, os, signal, sys
+logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(message)s")
 suites.start_validation_process()
+expected = validate()  # in the worker
 (worker,) = suites._process._processes.values()
-worker.join(0.1)
 os.kill(worker.pid, signal.SIGKILL)
 worker.join(10)
-try:
-    validate()
-except RuntimeError as error:
-    print(error)
-suites.start_validation_process()
-assert suites._process is not None
-print(len(validate()[0]))
+assert validate() == expected
+assert suites._process is None and "great_expectations" in sys.modules
 """)
-    message, accepted = out.strip().splitlines()
-    assert message.startswith("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie")
-    assert "nic z tej partii nie zostało zapisane" in message
-    assert accepted == "1"
+    assert [line for line in out.splitlines() if line.startswith("WARNING")] == [
+        "WARNING Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie przebiegu "
+        "(wolniej o import Great Expectations)."]
 
 
 def test_the_worker_ends_with_its_parent_killed_by_sigkill():

@@ -14,9 +14,11 @@ batch (`prepare_in_background`), one partition's asset and the rules' tests run 
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +37,7 @@ RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [
 # Altair charts): ~1 s of its import, deferred to a first use that does not come (core/deferred_modules.py).
 GX_UNUSED_MODULES = ("scipy.stats", "altair")
 
+LOG = logging.getLogger(__name__)
 _lock = threading.Lock()
 _state: dict = {}
 
@@ -100,7 +103,9 @@ def stop_validation_process() -> None:
 
 def _serve() -> None:
     """The worker's start: it ends with the process that started it (also after a `kill -9` of the run,
-    which leaves no one to shut the pool down), then imports GX while its parent works."""
+    which leaves no one to shut the pool down; Ctrl-C stops the parent, which ends it), then imports
+    GX while its parent works."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
@@ -114,17 +119,18 @@ def _exit_with(sentinel: int) -> None:
 
 def validate_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
     """`run_suite` on `frame` (a `row_number` column + the columns the rules read), in the worker
-    process when one is started, else here."""
+    process when one is started, else here. A worker that died (out of memory, a script without the
+    `if __name__ == "__main__":` guard that spawn needs) is replaced by this process, with a warning."""
     frame = _gx_frame(frame, columns)
     process = _process
-    if process is None:
-        return _validate_here(name, rules, frame, columns)
-    try:
-        return process.submit(_validate_here, name, rules, frame, columns).result()
-    except BrokenProcessPool as error:
-        stop_validation_process()  # the next batch starts a new worker
-        raise RuntimeError("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie, np. z braku pamięci; "
-                           "nic z tej partii nie zostało zapisane — uruchom wczytanie ponownie.") from error
+    if process is not None:
+        try:
+            return process.submit(_validate_here, name, rules, frame, columns).result()
+        except BrokenProcessPool:
+            stop_validation_process()
+            LOG.warning("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie "
+                        "przebiegu (wolniej o import Great Expectations).")
+    return _validate_here(name, rules, frame, columns)
 
 
 def _validate_here(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
