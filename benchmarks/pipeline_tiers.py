@@ -30,8 +30,8 @@ def _peak_mb() -> float:
 
 
 def _running_workers_peak_mb() -> float:
-    """Peak RSS (VmHWM) of the worker processes still running: Great Expectations' validation worker,
-    kept for the next batch. (RUSAGE_CHILDREN cannot tell the workers that have ended: Linux carries a
+    """Peak RSS (VmHWM) of the worker processes still running: Great Expectations' validation worker of a
+    small batch, kept for the next batch, and multiprocessing's resource tracker (~13 MB). (RUSAGE_CHILDREN cannot tell the workers that have ended: Linux carries a
     parent's peak over fork + exec into the child's.)"""
     running = 0.0
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
@@ -132,8 +132,8 @@ def main() -> None:
               f"({'FAILED' if failed else 'ok'}) = {ingest / max(floor['seconds'], 0.01):.1f}× the floor")
         if reports is not None:
             print(f"reports {args.reports} (HTML+PDF+XLSX): {reports:6.1f} s")
-        print(f"peak memory (this process):  {_peak_mb():8.0f} MB; + validation worker process "
-              f"{_running_workers_peak_mb():.0f} MB")
+        print(f"peak memory (this process):  {_peak_mb():8.0f} MB; + its running worker processes "
+              f"{_running_workers_peak_mb():.0f} MB (GX validation of a small batch; multiprocessing's resource tracker)")
         print(f"warehouse file:              {Path(os.environ['CUS_WAREHOUSE']).stat().st_size / 2**20:8.1f} MB")
         for line in lines:
             if "BŁĄD" in line:
