@@ -125,3 +125,17 @@ def test_a_small_batch_validates_in_the_worker_a_large_one_in_its_own_process(tm
         calls.clear()
         ingest.ingest_batch(conn, BatchPlan([], [], {}), tmp_path, tuple(load_units()), b"key")
         assert calls == ["stop worker", "GX here"]
+
+
+def test_the_process_exit_kills_the_worker_instead_of_waiting_for_its_import():
+    """Without it, the pool's exit handler waits until the worker has imported GX (~2 s after a run that
+    found nothing to validate) or finished its suite (after Ctrl-C, which the worker ignores)."""
+    out = subprocess.run([sys.executable, "-c", """
+import atexit
+from assets.staging import suites
+suites.start_validation_process()
+(worker,) = suites._process._processes.values()
+atexit.register(lambda: print("worker exit code", worker.exitcode, flush=True))  # runs after the pool's handler
+"""], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == f"worker exit code {-signal.SIGKILL}"

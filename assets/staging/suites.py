@@ -14,6 +14,7 @@ batch (`prepare_in_background`), one partition's asset and the rules' tests run 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -70,6 +71,7 @@ def _gx():
 
 
 _process: ProcessPoolExecutor | None = None
+_stops_at_exit = False
 
 
 def start_validation_process() -> None:
@@ -81,6 +83,18 @@ def start_validation_process() -> None:
         if _process is None and "context" not in _state:
             _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_serve)
             _process.submit(int)  # the pool starts its worker with the first task: now, not at the first suite
+            _stop_at_exit()
+
+
+def _stop_at_exit() -> None:
+    """At the process's exit the worker is killed, not waited for: the pool's own exit handler would wait
+    until it finished importing GX or the suite it runs (e.g. after Ctrl-C, which it ignores). Registered
+    where that handler is (`threading._register_atexit`, called before it: in reverse order), once."""
+    global _stops_at_exit
+    if not _stops_at_exit:
+        _stops_at_exit = True
+        register = getattr(threading, "_register_atexit", atexit.register)
+        register(stop_validation_process)
 
 
 def prepare_in_background() -> None:
@@ -91,7 +105,8 @@ def prepare_in_background() -> None:
 
 
 def stop_validation_process() -> None:
-    """Stop the worker (a batch with nothing to validate) without waiting for its import to finish."""
+    """Stop the worker without waiting for its import or its suite to finish: a run with nothing to
+    validate, a large batch, a dead worker, the process's exit."""
     global _process
     with _lock:
         process, _process = _process, None
