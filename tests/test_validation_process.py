@@ -139,3 +139,28 @@ atexit.register(lambda: print("worker exit code", worker.exitcode, flush=True)) 
 """], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip() == f"worker exit code {-signal.SIGKILL}"
+
+
+def _child_validates() -> None:
+    """A process started by multiprocessing (as the code server starts a Dagster daemon run) that validates
+    in the worker."""
+    namespace: dict = {}
+    exec(VALIDATE, namespace)  # noqa: S102 — the fixture code above
+    namespace["suites"].start_validation_process()
+    namespace["validate"]()
+
+
+def test_a_multiprocessing_child_that_used_the_worker_exits():
+    """Such a process joins its children before the exit handlers that threading runs: the worker must be
+    stopped by multiprocessing's own finalizers, or the run's process never ends."""
+    out = subprocess.run([sys.executable, "-c", """
+import multiprocessing
+from test_validation_process import _child_validates
+child = multiprocessing.get_context("spawn").Process(target=_child_validates)
+child.start()
+child.join(60)
+print("exit code", child.exitcode)
+if child.exitcode is None:
+    child.kill()
+"""], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "exit code 0", out.stderr[-3000:]

@@ -18,10 +18,11 @@ import atexit
 import logging
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.util
 import os
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -71,6 +72,8 @@ def _gx():
 
 
 _process: ProcessPoolExecutor | None = None
+_tasks: list[Future] = []  # the last task given to the worker
+_process_lock = threading.Lock()  # for the three above (`_lock` is held through GX's import)
 _stops_at_exit = False
 
 
@@ -79,20 +82,25 @@ def start_validation_process() -> None:
     (`validate_frame`); it stays for the next batches of this process. Nothing when GX is already
     loaded here or a worker runs."""
     global _process
-    with _lock:
+    with _process_lock:
         if _process is None and "context" not in _state:
             _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_serve)
-            _process.submit(int)  # the pool starts its worker with the first task: now, not at the first suite
+            _tasks[:] = [_process.submit(int)]  # the pool starts its worker with the first task: now, not at the first suite
             _stop_at_exit()
 
 
 def _stop_at_exit() -> None:
-    """At the process's exit the worker is killed, not waited for: the pool's own exit handler would wait
-    until it finished importing GX or the suite it runs (e.g. after Ctrl-C, which it ignores). Registered
-    where that handler is (`threading._register_atexit`, called before it: in reverse order), once."""
+    """At the process's exit the worker is stopped before anything waits for it (once per process):
+    - a process started by multiprocessing (a Dagster daemon run: the code server starts it so) joins
+      its children first — the worker would never end — and runs multiprocessing's finalizers just
+      before: one is registered there;
+    - any process: the pool's own exit handler (`threading._register_atexit`) would wait until the
+      worker finished importing GX or the suite it runs (e.g. after Ctrl-C, which it ignores): this one
+      is registered beside it and runs before it (they run in reverse order)."""
     global _stops_at_exit
     if not _stops_at_exit:
         _stops_at_exit = True
+        multiprocessing.util.Finalize(None, stop_validation_process, exitpriority=100)
         register = getattr(threading, "_register_atexit", atexit.register)
         register(stop_validation_process)
 
@@ -100,20 +108,30 @@ def _stop_at_exit() -> None:
 def prepare_in_background() -> None:
     """Without the worker (a large batch): import Great Expectations in a thread of this process while the
     batch reads its first files."""
-    if "context" not in _state and _process is None:
-        threading.Thread(target=_gx, name="gx-import", daemon=True).start()
+    with _process_lock:
+        if "context" in _state or _process is not None:
+            return
+    threading.Thread(target=_gx, name="gx-import", daemon=True).start()
 
 
 def stop_validation_process() -> None:
-    """Stop the worker without waiting for its import or its suite to finish: a run with nothing to
-    validate, a large batch, a dead worker, the process's exit."""
+    """Stop the worker without waiting for its import or its suite to finish (a run with nothing to
+    validate, a large batch, a dead worker, the process's exit): a busy worker is killed, an idle one
+    ends as the pool ends it (a killed one leaves the semaphore of GX's progress-bar lock to the
+    resource tracker, which warns about it)."""
     global _process
-    with _lock:
+    with _process_lock:
         process, _process = _process, None
+        busy = any(not task.done() for task in _tasks)
+        _tasks.clear()
     if process is not None:
-        for worker in list((process._processes or {}).values()):  # noqa: SLF001 — the pool has no kill()
-            worker.kill()
-        process.shutdown(wait=False, cancel_futures=True)
+        if busy:
+            if hasattr(process, "kill_workers"):  # Python 3.14
+                process.kill_workers()
+            else:
+                for worker in list((process._processes or {}).copy().values()):  # noqa: SLF001 — no kill() before 3.14
+                    worker.kill()
+        process.shutdown(wait=True, cancel_futures=True)  # quick: the worker is idle or killed
 
 
 def _serve() -> None:
@@ -134,18 +152,30 @@ def _exit_with(sentinel: int) -> None:
 
 def validate_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
     """`run_suite` on `frame` (a `row_number` column + the columns the rules read), in the worker
-    process when one is started, else here. A worker that died (out of memory, a script without the
-    `if __name__ == "__main__":` guard that spawn needs) is replaced by this process, with a warning."""
+    process when one is started, else here. A worker that died (out of memory) or was stopped meanwhile
+    is replaced by this process, with a warning."""
     frame = _gx_frame(frame, columns)
-    process = _process
+    with _process_lock:
+        process = _process
     if process is not None:
         try:
-            return process.submit(_validate_here, name, rules, frame, columns).result()
+            return _in_worker(process, name, rules, frame, columns)
         except BrokenProcessPool:
             stop_validation_process()
             LOG.warning("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie "
                         "przebiegu (wolniej o import Great Expectations).")
     return _validate_here(name, rules, frame, columns)
+
+
+def _in_worker(process: ProcessPoolExecutor, name: str, rules: list[Rule], frame: pl.DataFrame,
+               columns: set[str]) -> list[ExpectationOutcome]:
+    try:
+        task = process.submit(_validate_here, name, rules, frame, columns)
+    except RuntimeError as error:  # the pool was shut down since: as if it had died
+        raise BrokenProcessPool(str(error)) from error
+    with _process_lock:
+        _tasks[:] = [task]  # one worker: the tasks run in order, so the last one tells whether it is busy
+    return task.result()
 
 
 def _validate_here(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:

@@ -39,13 +39,16 @@ def _units():
     return list(load_units())
 
 
-def _context(validates: bool = False):
-    """(definitions, instance, units, landing root) for the current environment. `validates`: the command
-    runs a batch, whose Great Expectations worker starts first and imports while Dagster does."""
-    if validates:
-        from assets.staging.suites import start_validation_process
+def _start_validation() -> None:
+    """A command that runs a batch starts Great Expectations' worker before it imports Dagster: GX
+    imports on the other core meanwhile (assets/staging/suites.py)."""
+    from assets.staging.suites import start_validation_process
 
-        start_validation_process()
+    start_validation_process()
+
+
+def _context():
+    """(definitions, instance, units, landing root) for the current environment."""
     import dagster as dg
 
     from core.registry import load_units, registry_path
@@ -106,10 +109,11 @@ def _demo_key(args) -> bool:
 
 
 def cmd_run(args) -> int:
+    _require_key(allow_demo=_demo_key(args))
+    _start_validation()
     from pipelines.tools.runner import run_pipeline
 
-    _require_key(allow_demo=_demo_key(args))
-    defs, instance, units, landing = _context(validates=True)
+    defs, instance, units, landing = _context()
     summary = run_pipeline(defs, instance, _select_units(units, args.unit), landing,
                            quarters=_parse_quarter_arg(args.quarter), with_reports=not args.no_reports,
                            force=getattr(args, "force", False))
@@ -118,8 +122,6 @@ def cmd_run(args) -> int:
 
 
 def cmd_ingest(args) -> int:
-    from pipelines.tools.runner import run_pipeline
-
     _require_key(allow_demo=_demo_key(args))
     quarters = _parse_quarter_arg(args.quarter)
     (unit,) = _select_units(_units(), args.unit)
@@ -129,7 +131,10 @@ def cmd_ingest(args) -> int:
     folder = project_path(os.environ["CUS_LANDING"]) / unit.key / quarters[0]
     if not folder.is_dir():
         raise CliError(f"Brak folderu {folder}: nie ma czego wczytać dla {unit.key} {quarters[0]}.")
-    defs, instance, _all_units, landing = _context(validates=True)
+    _start_validation()
+    from pipelines.tools.runner import run_pipeline
+
+    defs, instance, _all_units, landing = _context()
     summary = run_pipeline(defs, instance, [unit], landing, quarters=quarters, with_reports=not args.no_reports,
                            force=True)
     _publish_after(summary)
