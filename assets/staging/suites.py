@@ -6,7 +6,7 @@ suite and one validation definition per dataset and level (row / dataset). Per-p
 Analytics and progress bars are off.
 
 A small batch validates in a worker process (`start_validation_process`, `validate_frame`): GX's
-import (~2 s) and its runs take the second core while the run's process reads, pseudonymizes and
+import (~1,5 s) and its runs take the second core while the run's process reads, pseudonymizes and
 writes. In a thread of the run's process they would hold the same GIL as that work: measured on the
 pilot, a thread hid none of the import (9,5 s with it, 7,9 s with GX imported beforehand). A large
 batch (`prepare_in_background`), one partition's asset and the rules' tests run GX in their own process.
