@@ -164,3 +164,42 @@ if child.exitcode is None:
     child.kill()
 """], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "exit code 0", out.stderr[-3000:]
+
+
+def test_a_batch_validated_in_the_worker_writes_what_a_batch_validated_here_writes(tmp_path):
+    from conftest import small_sample
+
+    small_sample(tmp_path, {"elblag": ["umowa", "2021Q3", "2021Q4"], "starachowice": ["umowa", "2021Q3"]})
+    out = run_python(f"""
+import sys
+from datetime import date, datetime
+from pathlib import Path
+import duckdb
+from assets.batch.ingest import ingest_batch
+from assets.batch.plan import plan_batch
+from core.registry import load_units
+
+landing, units = Path({str(tmp_path / "landing")!r}), tuple(load_units())
+TABLES = {{"deliveries": "*", "expenses": "*", "participants": "*",
+          "quarantine": "unit, quarter, dataset, row_number, column_name, rule, severity, message, value",
+          "validation_summary": "unit, quarter, dataset, received, accepted, quarantined, warnings"}}
+
+def warehouse(name):
+    with duckdb.connect({str(tmp_path)!r} + "/" + name) as conn:
+        ingest_batch(conn, plan_batch(conn, landing, units), landing, units, b"key", today=date(2024, 1, 10),
+                     loaded_at=datetime(2024, 1, 10, 8))
+        return {{table: conn.sql(f"SELECT {{columns}} FROM staging.{{table}} ORDER BY ALL").fetchall()
+                for table, columns in TABLES.items()}}
+
+in_worker = warehouse("worker.duckdb")
+assert suites._process is not None and "great_expectations" not in sys.modules
+suites.stop_validation_process()
+suites._gx()  # GX loaded here: the next batch validates in this process
+here = warehouse("here.duckdb")
+assert suites._process is None
+assert in_worker == here
+print({{table: len(rows) for table, rows in here.items()}})
+""")
+    counts = eval(out.strip().splitlines()[-1])  # noqa: S307 — the dict printed above
+    assert counts["deliveries"] > 100 and counts["participants"] > 10, counts
+    assert counts["quarantine"] > 0  # the sample data's planted errors went through both paths
