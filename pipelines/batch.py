@@ -26,7 +26,7 @@ from assets.report.report_files import (
     start_printer_early,
     write_quarters,
 )
-from assets.staging.suites import stop_validation_process
+from assets.staging.validation_process import stop_validation_process
 from core.event_log_batch import event_serializer, log_events_bulk
 from core.key_fingerprint import KeyMismatchError
 from core.quarters import quarter_to_partition_key

@@ -1,6 +1,7 @@
-"""Great Expectations in the batch's worker process (assets/staging/suites.py): the same outcomes as in
-the calling process, a worker that never outlives its parent, and a clear error when it dies. Each case
-runs in a fresh interpreter: whether GX is already imported depends on what the test process did."""
+"""Great Expectations in the batch's worker process (assets/staging/validation_process.py): the same
+outcomes as in the calling process, a worker that never outlives its parent nor holds it at exit, and
+the calling process taking over when it dies. Each case runs in a fresh interpreter: whether GX is
+already imported depends on what the test process did."""
 
 import os
 import signal
@@ -15,7 +16,7 @@ ENV = {"PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}", "GX_ANALYTICS_ENABLED": "False"
 VALIDATE = """
 from datetime import date
 from test_validation import CHECKED_AT, ELBLAG, raw_frame
-from assets.staging import suites
+from assets.staging import validation_process
 from assets.staging.validate import validate_partition
 from core.contract import dataset
 
@@ -44,10 +45,10 @@ def run_python(code: str, timeout: int = 120) -> str:
 def test_the_worker_process_validates_as_the_calling_process_does():
     out = run_python("""
 import sys
-suites.start_validation_process()
+validation_process.start_validation_process()
 in_worker = validate()
 assert "great_expectations" not in sys.modules  # the worker ran the suite, not this process
-suites.stop_validation_process()
+validation_process.stop_validation_process()
 here = validate()
 assert "great_expectations" in sys.modules
 assert in_worker == here, (in_worker, here)
@@ -63,13 +64,13 @@ def test_a_dead_worker_is_replaced_by_the_calling_process_with_a_warning():
     out = run_python("""
 import logging, os, signal, sys
 logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(message)s")
-suites.start_validation_process()
+validation_process.start_validation_process()
 expected = validate()  # in the worker
-(worker,) = suites._process._processes.values()
+(worker,) = validation_process._process._processes.values()
 os.kill(worker.pid, signal.SIGKILL)
 worker.join(10)
 assert validate() == expected
-assert suites._process is None and "great_expectations" in sys.modules
+assert validation_process._process is None and "great_expectations" in sys.modules
 """)
     assert [line for line in out.splitlines() if line.startswith("WARNING")] == [
         "WARNING Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie przebiegu "
@@ -79,9 +80,9 @@ assert suites._process is None and "great_expectations" in sys.modules
 def test_the_worker_ends_with_its_parent_killed_by_sigkill():
     parent = subprocess.Popen([sys.executable, "-c", """
 import time
-from assets.staging import suites
-suites.start_validation_process()
-(worker,) = suites._process._processes.values()
+from assets.staging import validation_process
+validation_process.start_validation_process()
+(worker,) = validation_process._process._processes.values()
 print(worker.pid, flush=True)
 time.sleep(120)
 """], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
@@ -132,9 +133,9 @@ def test_the_process_exit_kills_the_worker_instead_of_waiting_for_its_import():
     found nothing to validate) or finished its suite (after Ctrl-C, which the worker ignores)."""
     out = subprocess.run([sys.executable, "-c", """
 import atexit
-from assets.staging import suites
-suites.start_validation_process()
-(worker,) = suites._process._processes.values()
+from assets.staging import validation_process
+validation_process.start_validation_process()
+(worker,) = validation_process._process._processes.values()
 atexit.register(lambda: print("worker exit code", worker.exitcode, flush=True))  # runs after the pool's handler
 """], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -146,7 +147,7 @@ def _child_validates() -> None:
     in the worker."""
     namespace: dict = {}
     exec(VALIDATE, namespace)  # noqa: S102 — the fixture code above
-    namespace["suites"].start_validation_process()
+    namespace["validation_process"].start_validation_process()
     namespace["validate"]()
 
 
@@ -191,12 +192,14 @@ def warehouse(name):
         return {{table: conn.sql(f"SELECT {{columns}} FROM staging.{{table}} ORDER BY ALL").fetchall()
                 for table, columns in TABLES.items()}}
 
+from assets.staging.suites import import_gx
+
 in_worker = warehouse("worker.duckdb")
-assert suites._process is not None and "great_expectations" not in sys.modules
-suites.stop_validation_process()
-suites._gx()  # GX loaded here: the next batch validates in this process
+assert validation_process._process is not None and "great_expectations" not in sys.modules
+validation_process.stop_validation_process()
+import_gx()  # GX loaded here: the next batch validates in this process
 here = warehouse("here.duckdb")
-assert suites._process is None
+assert validation_process._process is None
 assert in_worker == here
 print({{table: len(rows) for table, rows in here.items()}})
 """)

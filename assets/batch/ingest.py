@@ -51,9 +51,13 @@ from assets.staging.file_checks import FileToCheck, check_landing_files
 from assets.staging.prepare import Partition, with_partition_index
 from assets.staging.rules import rules_for
 from assets.staging.staging_assets import IN_SCOPE, SUMMARY_SCHEMA, ensure_validation_tables, load_references_many
-from assets.staging.suites import prepare_in_background, start_validation_process, stop_validation_process
 from assets.staging.typed import ensure_staging_tables
 from assets.staging.validate import Validation, validate_batch
+from assets.staging.validation_process import (
+    prepare_in_background,
+    start_validation_process,
+    stop_validation_process,
+)
 from core.contract import Dataset, load_contract
 from core.key_fingerprint import ensure_key_fingerprint
 from core.registry import Unit

@@ -5,25 +5,13 @@ suite and one validation definition per dataset and level (row / dataset). Per-p
 (period dates, reference lists) are passed as `expectation_parameters` ({"$PARAMETER": name}).
 Analytics and progress bars are off.
 
-A small batch validates in a worker process (`start_validation_process`, `validate_frame`): GX's
-import (~1,5 s) and its runs take the second core while the run's process reads, pseudonymizes and
-writes. In a thread of the run's process they would hold the same GIL as that work: measured on the
-pilot, a thread hid none of the import (9,5 s with it, 7,9 s with GX imported beforehand). A large
-batch (`prepare_in_background`), one partition's asset and the rules' tests run GX in their own process.
+Where it runs (a worker process for small batches, else the calling process): validation_process.py.
 """
 
 from __future__ import annotations
 
-import atexit
-import logging
-import multiprocessing
-import multiprocessing.connection
-import multiprocessing.util
 import os
-import signal
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import polars as pl
@@ -39,7 +27,6 @@ RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [
 # Altair charts): ~1 s of its import, deferred to a first use that does not come (core/deferred_modules.py).
 GX_UNUSED_MODULES = ("scipy.stats", "altair")
 
-LOG = logging.getLogger(__name__)
 _lock = threading.Lock()
 _state: dict = {}
 
@@ -53,6 +40,16 @@ class ExpectationOutcome:
     unexpected_rows: list[int]
     observed: object = None
     error: str | None = None
+
+
+def gx_loaded() -> bool:
+    """Whether Great Expectations is imported in this process (by `_gx`)."""
+    return "context" in _state
+
+
+def import_gx() -> None:
+    """Import Great Expectations and create its context in this process (once)."""
+    _gx()
 
 
 def _gx():
@@ -71,127 +68,21 @@ def _gx():
         return _state["gx"], _state
 
 
-_process: ProcessPoolExecutor | None = None
-_tasks: list[Future] = []  # the last task given to the worker
-_process_lock = threading.Lock()  # for the three above (`_lock` is held through GX's import)
-_stops_at_exit = False
-
-
-def start_validation_process() -> None:
-    """Start the worker process that imports Great Expectations and then runs the batch's suites
-    (`validate_frame`); it stays for the next batches of this process. Nothing when GX is already
-    loaded here or a worker runs."""
-    global _process
-    with _process_lock:
-        if _process is None and "context" not in _state:
-            _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_serve)
-            _tasks[:] = [_process.submit(int)]  # the pool starts its worker with the first task: now, not at the first suite
-            _stop_at_exit()
-
-
-def _stop_at_exit() -> None:
-    """At the process's exit the worker is stopped before anything waits for it (once per process):
-    - a process started by multiprocessing (a Dagster daemon run: the code server starts it so) joins
-      its children first — the worker would never end — and runs multiprocessing's finalizers just
-      before: one is registered there;
-    - any process: the pool's own exit handler (`threading._register_atexit`) would wait until the
-      worker finished importing GX or the suite it runs (e.g. after Ctrl-C, which it ignores): this one
-      is registered beside it and runs before it (they run in reverse order)."""
-    global _stops_at_exit
-    if not _stops_at_exit:
-        _stops_at_exit = True
-        multiprocessing.util.Finalize(None, stop_validation_process, exitpriority=100)
-        register = getattr(threading, "_register_atexit", atexit.register)
-        register(stop_validation_process)
-
-
-def prepare_in_background() -> None:
-    """Without the worker (a large batch): import Great Expectations in a thread of this process while the
-    batch reads its first files."""
-    with _process_lock:
-        if "context" in _state or _process is not None:
-            return
-    threading.Thread(target=_gx, name="gx-import", daemon=True).start()
-
-
-def stop_validation_process() -> None:
-    """Stop the worker without waiting for its import or its suite to finish (a run with nothing to
-    validate, a large batch, a dead worker, the process's exit): a busy worker is killed, an idle one
-    ends as the pool ends it (a killed one leaves the semaphore of GX's progress-bar lock to the
-    resource tracker, which warns about it)."""
-    global _process
-    with _process_lock:
-        process, _process = _process, None
-        busy = any(not task.done() for task in _tasks)
-        _tasks.clear()
-    if process is not None:
-        if busy:
-            if hasattr(process, "kill_workers"):  # Python 3.14
-                process.kill_workers()
-            else:
-                for worker in list((process._processes or {}).copy().values()):  # noqa: SLF001 — no kill() before 3.14
-                    worker.kill()
-        process.shutdown(wait=True, cancel_futures=True)  # quick: the worker is idle or killed
-
-
-def _serve() -> None:
-    """The worker's start: it ends with the process that started it (also after a `kill -9` of the run,
-    which leaves no one to shut the pool down; Ctrl-C stops the parent, which ends it), then imports
-    GX while its parent works."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
-    _gx()
-
-
-def _exit_with(sentinel: int) -> None:
-    multiprocessing.connection.wait([sentinel])
-    os._exit(0)
-
-
-def validate_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
-    """`run_suite` on `frame` (a `row_number` column + the columns the rules read), in the worker
-    process when one is started, else here. A worker that died (out of memory) or was stopped meanwhile
-    is replaced by this process, with a warning."""
-    frame = _gx_frame(frame, columns)
-    with _process_lock:
-        process = _process
-    if process is not None:
-        try:
-            return _in_worker(process, name, rules, frame, columns)
-        except BrokenProcessPool:
-            stop_validation_process()
-            LOG.warning("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie "
-                        "przebiegu (wolniej o import Great Expectations).")
-    return _validate_here(name, rules, frame, columns)
-
-
-def _in_worker(process: ProcessPoolExecutor, name: str, rules: list[Rule], frame: pl.DataFrame,
-               columns: set[str]) -> list[ExpectationOutcome]:
-    try:
-        task = process.submit(_validate_here, name, rules, frame, columns)
-    except RuntimeError as error:  # the pool was shut down since: as if it had died
-        raise BrokenProcessPool(str(error)) from error
-    with _process_lock:
-        _tasks[:] = [task]  # one worker: the tasks run in order, so the last one tells whether it is busy
-    return task.result()
-
-
-def _validate_here(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
+def validate_here(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
+    """`run_suite` on `frame` (a `row_number` column + the columns the rules read) in this process."""
     return run_suite(name, rules, to_pandas(frame, columns), {})
 
 
-def _gx_frame(frame: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
+def gx_frame(frame: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
     """`row_number` (the row's position in the batch) + the columns the expectations read."""
     return frame.select(["row_number"] + sorted(c for c in columns if c in frame.columns and c != "row_number"))
 
 
 def to_pandas(frame: pl.DataFrame, columns: set[str]):
-    """The frame GX validates (`_gx_frame`) in pandas: decimals as floats, dates as Python dates."""
+    """The frame GX validates (`gx_frame`) in pandas: decimals as floats, dates as Python dates."""
     import pandas as pd
 
-    selected = _gx_frame(frame, columns)
+    selected = gx_frame(frame, columns)
     dates = [c for c, t in selected.schema.items() if t == pl.Date]
     decimals = [c for c, t in selected.schema.items() if isinstance(t, pl.Decimal)]
     selected = selected.with_columns([pl.col(c).cast(pl.Float64) for c in decimals])

@@ -28,8 +28,9 @@ from assets.staging.rules import (
     is_private,
     rules_for,
 )
-from assets.staging.suites import ExpectationOutcome, validate_frame
+from assets.staging.suites import ExpectationOutcome
 from assets.staging.typed import PARSE_MESSAGES, staging_columns
+from assets.staging.validation_process import validate_frame
 from core.contract import Dataset
 from core.models import validation_polars_schema
 from core.registry import Unit

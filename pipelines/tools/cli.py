@@ -42,7 +42,7 @@ def _units():
 def _start_validation() -> None:
     """A command that runs a batch starts Great Expectations' worker before it imports Dagster: GX
     imports on the other core meanwhile (assets/staging/suites.py)."""
-    from assets.staging.suites import start_validation_process
+    from assets.staging.validation_process import start_validation_process
 
     start_validation_process()
 

@@ -15,7 +15,7 @@ import dagster as dg
 
 from assets.partition_keys import unit_quarter_key
 from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite
-from assets.staging.suites import start_validation_process
+from assets.staging.validation_process import start_validation_process
 from core.landing import scan_landing
 from core.registry import Unit, load_units
 from pipelines.batch import BATCH_JOB, BATCH_REPORTS_OP

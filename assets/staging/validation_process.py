@@ -1,0 +1,135 @@
+"""Where Great Expectations runs: a small batch's suites in a worker process, the rest in the calling process.
+
+A small batch validates in a worker process (`start_validation_process`, `validate_frame`): GX's
+import (~1,5 s) and its runs take the second core while the run's process reads, pseudonymizes and
+writes. In a thread of the run's process they would hold the same GIL as that work: measured on the
+pilot, a thread hid none of the import (9,5 s with it, 7,9 s with GX imported beforehand). A large
+batch (`prepare_in_background`: a worker would hold a second copy of its largest chunk), one
+partition's asset and the rules' tests run GX in their own process (assets/staging/suites.py).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.util
+import os
+import signal
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import polars as pl
+
+from assets.staging.rules import Rule
+from assets.staging.suites import ExpectationOutcome, gx_frame, gx_loaded, import_gx, validate_here
+
+LOG = logging.getLogger(__name__)
+
+_process: ProcessPoolExecutor | None = None
+_tasks: list[Future] = []  # the last task given to the worker
+_process_lock = threading.Lock()  # for the three above (suites' own lock is held through GX's import)
+_stops_at_exit = False
+
+
+def start_validation_process() -> None:
+    """Start the worker process that imports Great Expectations and then runs the batch's suites
+    (`validate_frame`); it stays for the next batches of this process. Nothing when GX is already
+    loaded here or a worker runs."""
+    global _process
+    with _process_lock:
+        if _process is None and not gx_loaded():
+            _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_serve)
+            _tasks[:] = [_process.submit(int)]  # the pool starts its worker with the first task: now, not at the first suite
+            _stop_at_exit()
+
+
+def _stop_at_exit() -> None:
+    """At the process's exit the worker is stopped before anything waits for it (once per process):
+    - a process started by multiprocessing (a Dagster daemon run: the code server starts it so) joins
+      its children first — the worker would never end — and runs multiprocessing's finalizers just
+      before: one is registered there;
+    - any process: the pool's own exit handler (`threading._register_atexit`) would wait until the
+      worker finished importing GX or the suite it runs (e.g. after Ctrl-C, which it ignores): this one
+      is registered beside it and runs before it (they run in reverse order)."""
+    global _stops_at_exit
+    if not _stops_at_exit:
+        _stops_at_exit = True
+        multiprocessing.util.Finalize(None, stop_validation_process, exitpriority=100)
+        register = getattr(threading, "_register_atexit", atexit.register)
+        register(stop_validation_process)
+
+
+def prepare_in_background() -> None:
+    """Without the worker (a large batch): import Great Expectations in a thread of this process while the
+    batch reads its first files."""
+    with _process_lock:
+        if gx_loaded() or _process is not None:
+            return
+    threading.Thread(target=import_gx, name="gx-import", daemon=True).start()
+
+
+def stop_validation_process() -> None:
+    """Stop the worker without waiting for its import or its suite to finish (a run with nothing to
+    validate, a large batch, a dead worker, the process's exit): a busy worker is killed, an idle one
+    ends as the pool ends it (a killed one leaves the semaphore of GX's progress-bar lock to the
+    resource tracker, which warns about it)."""
+    global _process
+    with _process_lock:
+        process, _process = _process, None
+        busy = any(not task.done() for task in _tasks)
+        _tasks.clear()
+    if process is not None:
+        if busy:
+            if hasattr(process, "kill_workers"):  # Python 3.14
+                process.kill_workers()
+            else:
+                for worker in list((process._processes or {}).copy().values()):  # noqa: SLF001 — no kill() before 3.14
+                    worker.kill()
+        process.shutdown(wait=True, cancel_futures=True)  # quick: the worker is idle or killed
+
+
+def _serve() -> None:
+    """The worker's start: it ends with the process that started it (also after a `kill -9` of the run,
+    which leaves no one to shut the pool down; Ctrl-C stops the parent, which ends it), then imports
+    GX while its parent works."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
+    import_gx()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
+
+
+def validate_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
+    """`run_suite` on `frame` (a `row_number` column + the columns the rules read), in the worker
+    process when one is started, else here. A worker that died (out of memory) or was stopped meanwhile
+    is replaced by this process, with a warning."""
+    frame = gx_frame(frame, columns)  # only what the suite reads goes to the worker
+    with _process_lock:
+        process = _process
+    if process is not None:
+        try:
+            return _in_worker(process, name, rules, frame, columns)
+        except BrokenProcessPool:
+            stop_validation_process()
+            LOG.warning("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie "
+                        "przebiegu (wolniej o import Great Expectations).")
+    return validate_here(name, rules, frame, columns)
+
+
+def _in_worker(process: ProcessPoolExecutor, name: str, rules: list[Rule], frame: pl.DataFrame,
+               columns: set[str]) -> list[ExpectationOutcome]:
+    try:
+        task = process.submit(validate_here, name, rules, frame, columns)
+    except RuntimeError as error:  # the pool was shut down since: as if it had died
+        raise BrokenProcessPool(str(error)) from error
+    with _process_lock:
+        _tasks[:] = [task]  # one worker: the tasks run in order, so the last one tells whether it is busy
+    return task.result()
