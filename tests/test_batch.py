@@ -118,7 +118,7 @@ def test_a_batch_gives_the_warehouse_that_one_partition_runs_give(sample_landing
     assert ("myslenice", "2022Q1", "expenses") in quarantined
 
 
-def test_reading_ahead_in_worker_processes_gives_what_threads_give(sample_landing, tmp_path, monkeypatch):
+def test_reading_ahead_in_worker_processes_gives_what_threads_give(sample_landing, tmp_path):
     import dataclasses
 
     import assets.batch.ingest as batch_ingest
@@ -130,9 +130,8 @@ def test_reading_ahead_in_worker_processes_gives_what_threads_give(sample_landin
     expenses = next(f for f in files if f.dataset.name == "expenses")
     files.append(dataclasses.replace(expenses, path=empty, quarter="2022Q2"))
     passes = [files[:3], files[3:]]
-    threads = list(batch_ingest.read_passes(passes))
-    monkeypatch.setattr(batch_ingest, "READ_AHEAD_FROM_BYTES", 0)
-    processes = list(batch_ingest.read_passes(passes))
+    threads = list(batch_ingest.read_passes(passes, small=True))
+    processes = list(batch_ingest.read_passes(passes, small=False))
     assert [list(p) for p in processes] == [list(p) for p in threads] == passes
     for by_threads, by_processes in zip(threads, processes, strict=True):
         for planned, table in by_threads.items():

@@ -101,12 +101,12 @@ def read_files(files: list[PlannedFile], workers: int | None = None) -> dict[Pla
         return dict(zip(files, pool.map(read_file, files), strict=True))
 
 
-def read_passes(passes: list[list[PlannedFile]]) -> Iterator[dict[PlannedFile, LandingTable | LandingFileError]]:
-    """The read files of each pass, in order; a large batch reads pass k + 1 in worker processes
-    while the caller works on pass k."""
+def read_passes(passes: list[list[PlannedFile]], small: bool) -> Iterator[dict[PlannedFile, LandingTable | LandingFileError]]:
+    """The read files of each pass, in order; a large batch (`small` False: `is_small`) reads pass k + 1
+    in worker processes while the caller works on pass k."""
     if not passes:
         return
-    if is_small([f for files in passes for f in files]):
+    if small:
         # a small batch: every pass read at once in threads, while the caller validates the first ones
         # (its first validation waits for Great Expectations' worker to import)
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -136,7 +136,8 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
     # A small batch validates in Great Expectations' worker process (its import on the other core); a large
     # one in this process: its time is the data's, and a second process would hold a copy of the largest
     # validated chunk (~0,7 GB at 100 units) — the national tier's memory is close to its limit.
-    if is_small(plan.files):
+    small = is_small(plan.files)
+    if small:
         start_validation_process()
     else:
         stop_validation_process()
@@ -151,7 +152,7 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
         ensure_key_fingerprint(conn, secret)  # one warehouse = one key: another key is refused, nothing written
         passes = [(dataset, chunk) for dataset in datasets
                   for chunk in unit_chunks([f for f in plan.files if f.dataset.name == dataset.name])]
-        for (dataset, chunk), tables in zip(passes, read_passes([chunk for _, chunk in passes]), strict=True):
+        for (dataset, chunk), tables in zip(passes, read_passes([chunk for _, chunk in passes], small), strict=True):
             accepted = _check_files(conn, dataset, chunk, tables, landing_root, units, result)
             del tables
             if accepted:

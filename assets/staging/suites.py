@@ -68,9 +68,9 @@ def _gx():
         return _state["gx"], _state
 
 
-def validate_here(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
-    """`run_suite` on `frame` (a `row_number` column + the columns the rules read) in this process."""
-    return run_suite(name, rules, to_pandas(frame, columns), {})
+def validate_here(name: str, rules: list[Rule], frame: pl.DataFrame) -> list[ExpectationOutcome]:
+    """`run_suite` on a `gx_frame` in this process."""
+    return run_suite(name, rules, to_pandas(frame), {})
 
 
 def gx_frame(frame: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
@@ -78,11 +78,10 @@ def gx_frame(frame: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
     return frame.select(["row_number"] + sorted(c for c in columns if c in frame.columns and c != "row_number"))
 
 
-def to_pandas(frame: pl.DataFrame, columns: set[str]):
-    """The frame GX validates (`gx_frame`) in pandas: decimals as floats, dates as Python dates."""
+def to_pandas(selected: pl.DataFrame):
+    """The frame GX validates (a `gx_frame`) in pandas: decimals as floats, dates as Python dates."""
     import pandas as pd
 
-    selected = gx_frame(frame, columns)
     dates = [c for c, t in selected.schema.items() if t == pl.Date]
     decimals = [c for c, t in selected.schema.items() if isinstance(t, pl.Decimal)]
     selected = selected.with_columns([pl.col(c).cast(pl.Float64) for c in decimals])

@@ -29,7 +29,7 @@ from assets.staging.suites import ExpectationOutcome, gx_frame, gx_loaded, impor
 LOG = logging.getLogger(__name__)
 
 _process: ProcessPoolExecutor | None = None
-_tasks: list[Future] = []  # the last task given to the worker
+_last_task: Future | None = None  # one worker runs its tasks in order: the last one tells whether it is busy
 _process_lock = threading.Lock()  # for the three above (suites' own lock is held through GX's import)
 _stops_at_exit = False
 
@@ -38,11 +38,11 @@ def start_validation_process() -> None:
     """Start the worker process that imports Great Expectations and then runs the batch's suites
     (`validate_frame`); it stays for the next batches of this process. Nothing when GX is already
     loaded here or a worker runs."""
-    global _process
+    global _process, _last_task
     with _process_lock:
         if _process is None and not gx_loaded():
             _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_serve)
-            _tasks[:] = [_process.submit(int)]  # the pool starts its worker with the first task: now, not at the first suite
+            _last_task = _process.submit(int)  # the pool starts its worker with the first task: now, not at the first suite
             _stop_at_exit()
 
 
@@ -76,17 +76,17 @@ def stop_validation_process() -> None:
     validate, a large batch, a dead worker, the process's exit): a busy worker is killed, an idle one
     ends as the pool ends it (a killed one leaves the semaphore of GX's progress-bar lock to the
     resource tracker, which warns about it)."""
-    global _process
+    global _process, _last_task
     with _process_lock:
         process, _process = _process, None
-        busy = any(not task.done() for task in _tasks)
-        _tasks.clear()
+        busy = _last_task is not None and not _last_task.done()
+        _last_task = None
     if process is not None:
         if busy:
             if hasattr(process, "kill_workers"):  # Python 3.14
                 process.kill_workers()
             else:
-                for worker in list((process._processes or {}).copy().values()):  # noqa: SLF001 — no kill() before 3.14
+                for worker in (process._processes or {}).copy().values():  # noqa: SLF001 — no kill() before 3.14
                     worker.kill()
         process.shutdown(wait=True, cancel_futures=True)  # quick: the worker is idle or killed
 
@@ -116,20 +116,20 @@ def validate_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: s
         process = _process
     if process is not None:
         try:
-            return _in_worker(process, name, rules, frame, columns)
+            return _in_worker(process, name, rules, frame)
         except BrokenProcessPool:
             stop_validation_process()
             LOG.warning("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie "
                         "przebiegu (wolniej o import Great Expectations).")
-    return validate_here(name, rules, frame, columns)
+    return validate_here(name, rules, frame)
 
 
-def _in_worker(process: ProcessPoolExecutor, name: str, rules: list[Rule], frame: pl.DataFrame,
-               columns: set[str]) -> list[ExpectationOutcome]:
+def _in_worker(process: ProcessPoolExecutor, name: str, rules: list[Rule], frame: pl.DataFrame) -> list[ExpectationOutcome]:
+    global _last_task
     try:
-        task = process.submit(validate_here, name, rules, frame, columns)
+        task = process.submit(validate_here, name, rules, frame)
     except RuntimeError as error:  # the pool was shut down since: as if it had died
         raise BrokenProcessPool(str(error)) from error
     with _process_lock:
-        _tasks[:] = [task]  # one worker: the tasks run in order, so the last one tells whether it is busy
+        _last_task = task
     return task.result()
