@@ -287,3 +287,23 @@ def test_the_raw_write_in_the_background_is_awaited_and_its_error_raised():
         assert written == [3]
         with pytest.raises(RuntimeError, match="insert failed"), _in_background(writer, failing_write):
             pass
+
+
+def test_each_dataset_is_loaded_after_the_datasets_its_rules_read(monkeypatch):
+    """A dataset's reference lists are the staging rows of the datasets its rules read: those are validated
+    and written first (a small batch's GX runs meanwhile for the next datasets: `ingest_batch`)."""
+    import assets.batch.ingest as batch_ingest
+
+    order = [d.name for d in batch_ingest.dataset_order()]
+    assert sorted(order) == sorted(d.name for d in batch_ingest.load_contract().values())
+    for position, name in enumerate(order):
+        read = batch_ingest.datasets_read(batch_ingest.load_contract()[name]) - {name}
+        assert read <= set(order[:position]), (name, read, order[:position])
+    # the datasets others read go first (their GX runs finish before a reader waits for them)
+    assert order[:3] == ["participants", "budget", "services"]
+    assert order.index("deliveries") > order.index("milestones")
+
+    reads = {"budget": {"narrative"}, "narrative": {"budget"}}
+    monkeypatch.setattr(batch_ingest, "datasets_read", lambda d: reads.get(d.name, set()))
+    with pytest.raises(ValueError, match="budget → narrative → budget"):
+        batch_ingest.dataset_order()

@@ -77,6 +77,36 @@ assert validation_process._process is None and "great_expectations" in sys.modul
         "(wolniej o import Great Expectations)."]
 
 
+def test_suites_pending_in_a_worker_that_dies_are_run_here_with_one_warning():
+    """A batch submits every dataset's suite before it waits for the first one: all of them come back."""
+    out = run_python("""
+import logging, os, signal, sys, time
+import polars as pl
+from assets.staging.rules import rules_for
+from assets.staging.validate import _gx_columns
+logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(message)s")
+rules = [r for r in rules_for(dataset("milestones")) if r.level == "row"]
+columns = _gx_columns(rules)
+frame = pl.DataFrame({"row_number": [0, 1]}).with_columns(
+    [pl.lit(None, dtype=pl.Boolean).alias(c) for c in columns if c != "chk__first_copy"]
+    + [pl.Series("chk__first_copy", [True, False])])
+validation_process.start_validation_process()
+expected = validation_process.validate_frame("milestones__row", rules, frame, columns)
+(worker,) = validation_process._process._processes.values()
+pending = [validation_process.submit_frame("milestones__row", rules, frame, columns) for _ in range(3)]
+os.kill(worker.pid, signal.SIGKILL)
+worker.join(10)
+assert [p() for p in pending] == [expected] * 3
+assert validation_process._process is None and "great_expectations" in sys.modules
+print("failed rows", sorted({row for o in expected for row in o.unexpected_rows}))
+""")
+    lines = out.splitlines()
+    assert [line for line in lines if line.startswith("WARNING")] == [
+        "WARNING Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie przebiegu "
+        "(wolniej o import Great Expectations)."]
+    assert lines[-1] == "failed rows [1]"  # the suite did run: the repeated row failed
+
+
 def test_the_worker_ends_with_its_parent_killed_by_sigkill():
     parent = subprocess.Popen([sys.executable, "-c", """
 import time

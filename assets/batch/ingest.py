@@ -1,18 +1,20 @@
 """Ingest a batch of partitions in set-based passes, published whole in ONE transaction.
 
-Dataset by dataset (agreement data first, then participants before deliveries, as the staging
-dependencies require):
+Dataset by dataset (`dataset_order`: after the datasets whose staging rows its rules read, e.g.
+deliveries after participants and services):
 1. the dataset's planned files are read in parallel (threads; a large batch in worker processes,
    reading the next pass while this one is written: `read_passes`) and checked at file level before
    anything is written;
 2. their rows become ONE frame with unit, quarter, file and row as columns: PESEL scrubbed and
    pseudonymized once for the whole frame, every file version recorded in one statement set, the
    raw rows of all partitions replaced in one delete + insert — run by a writer thread while
-   step 3 validates (DuckDB writes on both cores without the GIL; validation is mostly Python);
-3. the frame is typed and validated set-based (`validate_batch`: one pass for the rule columns,
-   one Great Expectations run), then staging, quarantine and the summary written the same way;
-4. the dataset's frames are released before the next dataset is read (memory follows the largest
-   dataset, not the batch).
+   step 3 types the frame (DuckDB writes on both cores without the GIL; typing is mostly Python);
+3. the frame is typed and validated set-based (`start_batch`: one pass for the rule columns, one
+   Great Expectations run), then staging, quarantine and the summary written the same way. A small
+   batch's GX runs in its worker process (assets/staging/validation_process.py) while this process
+   loads the next datasets; a dataset's results are written before a dataset that reads them loads;
+4. a large batch's frames are released before the next pass is read (memory follows the largest
+   pass, not the batch).
 Then, optionally, the marts and report tables are rebuilt in the same transaction.
 
 A kill at any moment leaves every unit × quarter entirely as before (nothing committed) or entirely
@@ -52,7 +54,7 @@ from assets.staging.prepare import Partition, with_partition_index
 from assets.staging.rules import rules_for
 from assets.staging.staging_assets import IN_SCOPE, SUMMARY_SCHEMA, ensure_validation_tables, load_references_many
 from assets.staging.typed import ensure_staging_tables
-from assets.staging.validate import Validation, validate_batch
+from assets.staging.validate import PendingBatch, Validation, start_batch
 from assets.staging.validation_process import (
     prepare_in_background,
     start_validation_process,
@@ -84,9 +86,28 @@ class BatchResult:
 
 
 def dataset_order() -> list[Dataset]:
-    """Agreement datasets, then quarter datasets in contract order (participants before deliveries)."""
+    """Every dataset after the datasets its rules read (their staging rows are its reference lists: e.g.
+    deliveries after participants and services); at each depth first those that other datasets read, so
+    their Great Expectations runs finish early; then contract order."""
     datasets = list(load_contract().values())
-    return [d for d in datasets if d.level == "agreement"] + [d for d in datasets if d.level == "quarter"]
+    reads = {d.name: datasets_read(d) - {d.name} for d in datasets}
+    read_by_others = {name for names in reads.values() for name in names}
+    depth: dict[str, int] = {}
+
+    def depth_of(name: str, path: tuple[str, ...] = ()) -> int:
+        if name in path:
+            raise ValueError(f"reguły walidacji odwołują się do siebie w kółko: {' → '.join((*path, name))}")
+        if name not in depth:
+            depth[name] = 1 + max((depth_of(other, (*path, name)) for other in reads[name]), default=-1)
+        return depth[name]
+
+    position = {d.name: i for i, d in enumerate(datasets)}
+    return sorted(datasets, key=lambda d: (depth_of(d.name), d.name not in read_by_others, position[d.name]))
+
+
+def datasets_read(dataset: Dataset) -> set[str]:
+    """The datasets whose staging rows the rules of `dataset` read as reference lists (may include itself)."""
+    return {ref["dataset"] for rule in rules_for(dataset) for ref in rule.references}
 
 
 def read_file(planned: PlannedFile) -> LandingTable | LandingFileError:
@@ -152,7 +173,12 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
         ensure_key_fingerprint(conn, secret)  # one warehouse = one key: another key is refused, nothing written
         passes = [(dataset, chunk) for dataset in datasets
                   for chunk in unit_chunks([f for f in plan.files if f.dataset.name == dataset.name])]
+        # A small batch's Great Expectations runs in its worker while this process loads the next passes;
+        # a pass's results are written before a pass that reads them as references is loaded.
+        started: list[_StartedPass] = []
         for (dataset, chunk), tables in zip(passes, read_passes([chunk for _, chunk in passes], small), strict=True):
+            needed = datasets_read(dataset)
+            _finish([s for s in started if s.dataset.name in needed], conn, started, result)
             accepted = _check_files(conn, dataset, chunk, tables, landing_root, units, result)
             del tables
             if accepted:
@@ -160,12 +186,14 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
                 del accepted  # the files' frames: the rows are in `written` now
                 stored = _as_stored(conn, dataset, written)
                 inputs = _validation_inputs(conn, dataset, stored, by_key)
-                # the raw rows are inserted (DuckDB, without the GIL) while the pass is validated (Python,
-                # one core); the connection is the writer's until then
+                # the raw rows are inserted (DuckDB, without the GIL) while the pass is typed (Python, one
+                # core); the connection is the writer's until then
                 with _in_background(writer, replace_partitions, conn, "raw", dataset.name, written, keys):
-                    validations = _validate(dataset, stored, inputs, today)
+                    started.append(_StartedPass(dataset, inputs, _start_validation(dataset, stored, inputs, today)))
                 del written, stored
-                _write_validations(conn, dataset, inputs, validations, result)
+                if not small:  # a large batch holds one pass at a time (its GX runs here anyway)
+                    _finish(started, conn, started, result)
+        _finish(started, conn, started, result)
         mark_changed(conn, {unit for (unit, _), _ in result.validations}, loaded_at)
         if rebuild_tables is not None:
             built = rebuild_tables(conn)
@@ -278,12 +306,29 @@ def _validation_inputs(conn, dataset: Dataset, raw: pl.DataFrame, units: dict[st
                              _own_references(conn, dataset, rules, keys))
 
 
-def _validate(dataset: Dataset, raw: pl.DataFrame, inputs: _ValidationInputs, today) -> list[Validation]:
-    """The pass's raw rows of `dataset` (all partitions in one frame) validated; no warehouse access."""
+def _start_validation(dataset: Dataset, raw: pl.DataFrame, inputs: _ValidationInputs, today) -> PendingBatch | None:
+    """The pass's raw rows of `dataset` (all partitions in one frame) typed and their Great Expectations
+    run started; no warehouse access."""
     if not inputs.keys:
-        return []
-    return validate_batch(dataset, with_partition_index(raw, inputs.keys), inputs.partitions,
-                          today=today or date.today(), chain=inputs.chain)
+        return None
+    return start_batch(dataset, with_partition_index(raw, inputs.keys), inputs.partitions,
+                       today=today or date.today(), chain=inputs.chain)
+
+
+@dataclass
+class _StartedPass:
+    dataset: Dataset
+    inputs: _ValidationInputs
+    validation: PendingBatch | None
+
+
+def _finish(passes: list[_StartedPass], conn, started: list[_StartedPass], result: BatchResult) -> None:
+    """Wait for the validation of `passes` (in the order they were started) and write their results;
+    they leave `started`."""
+    for done in list(passes):
+        started.remove(done)
+        validations = done.validation.finish() if done.validation is not None else []
+        _write_validations(conn, done.dataset, done.inputs, validations, result)
 
 
 def _write_validations(conn, dataset: Dataset, inputs: _ValidationInputs, validations: list[Validation],

@@ -30,7 +30,7 @@ from assets.staging.rules import (
 )
 from assets.staging.suites import ExpectationOutcome
 from assets.staging.typed import PARSE_MESSAGES, staging_columns
-from assets.staging.validation_process import validate_frame
+from assets.staging.validation_process import submit_frame
 from core.contract import Dataset
 from core.models import validation_polars_schema
 from core.registry import Unit
@@ -167,18 +167,40 @@ def validate_batch(dataset: Dataset, raw: pl.DataFrame, partitions: list[Partiti
     3. partition after partition (in the given order): the rules whose references `chain` gives are
        evaluated again with them, then its quarantine rows, dataset-level rules, summary and checks.
     """
+    return start_batch(dataset, raw, partitions, today, checked_at, chain).finish()
+
+
+@dataclass
+class PendingBatch:
+    """A batch typed and its Great Expectations run started (`start_batch`); `finish` gives its results."""
+
+    dataset: Dataset
+    rules: list[Rule]
+    prepared: list[Prepared]
+    outcomes: Callable[[], list[list[ExpectationOutcome]]]
+    checked_at: datetime
+    chain: Chain | None
+
+    def finish(self) -> list[Validation]:
+        """Steps 3 of `validate_batch` (waits for the Great Expectations run)."""
+        results: list[Validation] = []
+        for i, (p, outs) in enumerate(zip(self.prepared, self.outcomes(), strict=True)):
+            if self.chain is not None:
+                p, outs = _rebind(self.rules, p, outs, self.chain(i, results))
+            results.append(_partition_result(self.dataset, self.rules, p, outs, self.checked_at))
+        return results
+
+
+def start_batch(dataset: Dataset, raw: pl.DataFrame, partitions: list[Partition], today: date | None = None,
+                checked_at: datetime | None = None, chain: Chain | None = None) -> PendingBatch:
+    """Steps 1 and 2 of `validate_batch`; Great Expectations runs in the validation worker meanwhile, when
+    one is started (assets/staging/validation_process.py), so the caller can prepare the next dataset."""
     today = today or date.today()
     checked_at = checked_at or datetime.now().replace(microsecond=0)
     rules = rules_for(dataset)
     row_rules = [r for r in rules if r.level == "row"]
     prepared = prepare_batch(dataset, raw, partitions, rules, today)
-    outcomes = _run_batch_suite(dataset, row_rules, prepared)
-    results: list[Validation] = []
-    for i, (p, outs) in enumerate(zip(prepared, outcomes, strict=True)):
-        if chain is not None:
-            p, outs = _rebind(rules, p, outs, chain(i, results))
-        results.append(_partition_result(dataset, rules, p, outs, checked_at))
-    return results
+    return PendingBatch(dataset, rules, prepared, _run_batch_suite(dataset, row_rules, prepared), checked_at, chain)
 
 
 def _rebind(rules: list[Rule], p: Prepared, outcomes: list[ExpectationOutcome],
@@ -204,26 +226,30 @@ def _rebind(rules: list[Rule], p: Prepared, outcomes: list[ExpectationOutcome],
 GX_CHUNK_ROWS = 1_000_000
 
 
-def _run_batch_suite(dataset: Dataset, row_rules: list[Rule], prepared: list[Prepared]) -> list[list[ExpectationOutcome]]:
+def _run_batch_suite(dataset: Dataset, row_rules: list[Rule],
+                     prepared: list[Prepared]) -> Callable[[], list[list[ExpectationOutcome]]]:
     """One suite run over every partition's rows (in chunks of at most GX_CHUNK_ROWS rows of whole
-    partitions); the outcomes split back per partition with the partition's own row numbers."""
+    partitions), started; calling the result gives the outcomes split back per partition with the
+    partition's own row numbers."""
     if not row_rules or not prepared:
-        return [[] for _ in prepared]
-    split: list[list[ExpectationOutcome]] = []
+        return lambda: [[] for _ in prepared]
+    runs: list[Callable[[], list[list[ExpectationOutcome]]]] = []
     chunk: list[Prepared] = []
     rows = 0
     for p in prepared:
         if chunk and rows + p.frame.height > GX_CHUNK_ROWS:
-            split += _run_chunk(dataset, row_rules, chunk)
+            runs.append(_run_chunk(dataset, row_rules, chunk))
             chunk, rows = [], 0
         chunk.append(p)
         rows += p.frame.height
-    return split + _run_chunk(dataset, row_rules, chunk)
+    runs.append(_run_chunk(dataset, row_rules, chunk))
+    return lambda: [outcomes for run in runs for outcomes in run()]
 
 
-def _run_chunk(dataset: Dataset, row_rules: list[Rule], prepared: list[Prepared]) -> list[list[ExpectationOutcome]]:
+def _run_chunk(dataset: Dataset, row_rules: list[Rule],
+               prepared: list[Prepared]) -> Callable[[], list[list[ExpectationOutcome]]]:
     """GX sees the row's position in the chunk as `row_number`; failures are mapped back to
-    (partition, file row)."""
+    (partition, file row) when the result is called."""
     columns = _gx_columns(row_rules)
     frames = [p.frame.select([c for c in p.frame.columns if c in columns])
               .with_columns(pl.lit(i, dtype=pl.Int32).alias("batch_part"), p.frame["row_number"].alias("file_row"))
@@ -231,18 +257,23 @@ def _run_chunk(dataset: Dataset, row_rules: list[Rule], prepared: list[Prepared]
     batch = pl.concat(frames, how="diagonal_relaxed").with_row_index("row_number").with_columns(
         pl.col("row_number").cast(pl.Int64))
     positions = batch.select("batch_part", "file_row")
-    outcomes = validate_frame(f"{dataset.name}__row", row_rules, batch, columns)
+    pending = submit_frame(f"{dataset.name}__row", row_rules, batch, columns)
     del batch
-    split: list[list[ExpectationOutcome]] = [[] for _ in prepared]
-    for outcome in outcomes:
-        failing: dict[int, list[int]] = {}
-        if outcome.unexpected_rows:
-            for part, file_row in positions[sorted(outcome.unexpected_rows)].iter_rows():
-                failing.setdefault(part, []).append(file_row)
-        for i, p in enumerate(prepared):
-            rows = failing.get(i, [])
-            split[i].append(ExpectationOutcome(rule=outcome.rule, column=outcome.column, success=not rows,
-                                               element_count=p.frame.height, unexpected_rows=rows))
+    heights = [p.frame.height for p in prepared]
+
+    def split() -> list[list[ExpectationOutcome]]:
+        by_part: list[list[ExpectationOutcome]] = [[] for _ in heights]
+        for outcome in pending():
+            failing: dict[int, list[int]] = {}
+            if outcome.unexpected_rows:
+                for part, file_row in positions[sorted(outcome.unexpected_rows)].iter_rows():
+                    failing.setdefault(part, []).append(file_row)
+            for i, height in enumerate(heights):
+                rows = failing.get(i, [])
+                by_part[i].append(ExpectationOutcome(rule=outcome.rule, column=outcome.column, success=not rows,
+                                                     element_count=height, unexpected_rows=rows))
+        return by_part
+
     return split
 
 

@@ -1,8 +1,8 @@
 """Where Great Expectations runs: a small batch's suites in a worker process, the rest in the calling process.
 
-A small batch validates in a worker process (`start_validation_process`, `validate_frame`): GX's
-import (~1,5 s) and its runs take the second core while the run's process reads, pseudonymizes and
-writes. In a thread of the run's process they would hold the same GIL as that work: measured on the
+A small batch validates in a worker process (`start_validation_process`, `submit_frame`): GX's
+import (~1,5 s) and its runs take the second core while the run's process reads, pseudonymizes,
+prepares the next datasets and writes. In a thread of the run's process they would hold the same GIL as that work: measured on the
 pilot, a thread hid none of the import (9,5 s with it, 7,9 s with GX imported beforehand). A large
 batch (`prepare_in_background`: a worker would hold a second copy of its largest chunk), one
 partition's asset and the rules' tests run GX in their own process (assets/staging/suites.py).
@@ -18,6 +18,7 @@ import multiprocessing.util
 import os
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -107,24 +108,35 @@ def _exit_with(sentinel: int) -> None:
     os._exit(0)
 
 
-def validate_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
-    """`run_suite` on `frame` (a `row_number` column + the columns the rules read), in the worker
-    process when one is started, else here. A worker that died (out of memory) or was stopped meanwhile
-    is replaced by this process, with a warning."""
+# The outcomes of a submitted suite run: calling it waits for them (`submit_frame`).
+PendingOutcomes = Callable[[], list[ExpectationOutcome]]
+
+
+def submit_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> PendingOutcomes:
+    """`run_suite` on `frame` (a `row_number` column + the columns the rules read) started: in the worker
+    process when one is started (the caller goes on while it runs; the worker runs its suites in the
+    order they were submitted), else here at once. Calling the result gives the outcomes. A worker that
+    died (out of memory) or was stopped meanwhile is replaced by this process, with a warning."""
     frame = gx_frame(frame, columns)  # only what the suite reads goes to the worker
     with _process_lock:
         process = _process
     if process is not None:
         try:
-            return _in_worker(process, name, rules, frame)
+            task = _submit(process, name, rules, frame)
         except BrokenProcessPool:
-            stop_validation_process()
-            LOG.warning("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie "
-                        "przebiegu (wolniej o import Great Expectations).")
-    return validate_here(name, rules, frame)
+            _worker_lost(process)
+        else:
+            return lambda: _outcome(process, task, name, rules, frame)
+    outcomes = validate_here(name, rules, frame)
+    return lambda: outcomes
 
 
-def _in_worker(process: ProcessPoolExecutor, name: str, rules: list[Rule], frame: pl.DataFrame) -> list[ExpectationOutcome]:
+def validate_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
+    """`submit_frame` and wait for its outcomes."""
+    return submit_frame(name, rules, frame, columns)()
+
+
+def _submit(process: ProcessPoolExecutor, name: str, rules: list[Rule], frame: pl.DataFrame) -> Future:
     global _last_task
     try:
         task = process.submit(validate_here, name, rules, frame)
@@ -132,4 +144,23 @@ def _in_worker(process: ProcessPoolExecutor, name: str, rules: list[Rule], frame
         raise BrokenProcessPool(str(error)) from error
     with _process_lock:
         _last_task = task
-    return task.result()
+    return task
+
+
+def _outcome(process: ProcessPoolExecutor, task: Future, name: str, rules: list[Rule],
+             frame: pl.DataFrame) -> list[ExpectationOutcome]:
+    try:
+        return task.result()
+    except BrokenProcessPool:
+        _worker_lost(process)
+        return validate_here(name, rules, frame)
+
+
+def _worker_lost(process: ProcessPoolExecutor) -> None:
+    """The worker died: this process validates from now on (one warning for all its pending suites)."""
+    with _process_lock:
+        if _process is not process:
+            return
+    stop_validation_process()
+    LOG.warning("Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie "
+                "przebiegu (wolniej o import Great Expectations).")
