@@ -83,7 +83,8 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
         context.log.debug(f"Materializacje i wyniki sprawdzeń partycji i tabel zapisane w historii zbiorczo: {logged} "
                           f"({time.perf_counter() - started:.1f} s z podglądami danych).")
     refused = {key: str(error) for key, error in plan.refused.items()}
-    refused.update({f"{unit_quarter_key(*key)} {dataset}": str(error) for (key, dataset), error in result.refused.items()})
+    in_order = sorted(result.refused.items(), key=lambda item: (item[0][0][0], item[0][0][1] or "", item[0][1]))
+    refused.update({f"{unit_quarter_key(*key)} {dataset}": str(error) for (key, dataset), error in in_order})
     partitions = [unit_quarter_key(*key) for key in result.partitions]
     context.log.info(f"Wczytano {len(partitions)} partycji w jednej transakcji; tabele: {len(result.tables)}.")
     _fail_if_refused(refused)

@@ -111,6 +111,14 @@ def test_a_batch_gives_the_warehouse_that_one_partition_runs_give(sample_landing
     passes = _resources(tmp_path / "passes", sample_landing)
     assert _batch(build_definitions(resources=passes), dg.DagsterInstance.ephemeral()).success
     assert _snapshot(Path(passes["warehouse"].path)) == got
+    # and a small batch in passes of one unit each: its passes wait for their validation while the next
+    # datasets load (one pending pass per dataset), again the same warehouse
+    monkeypatch.undo()
+    monkeypatch.setattr(batch_ingest, "CHUNK_BYTES", 1)
+    assert batch_ingest.is_small(_plan(sample_landing))
+    small_passes = _resources(tmp_path / "small_passes", sample_landing)
+    assert _batch(build_definitions(resources=small_passes), dg.DagsterInstance.ephemeral()).success
+    assert _snapshot(Path(small_passes["warehouse"].path)) == got
     # the sample's bad rows are in the quarantine of both (hand-listed in pipelines/tools/sample_data.py)
     quarantined = {(r[0], r[1], r[2]) for r in got["staging.quarantine"] if r[9] == "error"}
     assert ("starachowice", "2021Q3", "expenses") in quarantined
@@ -299,9 +307,16 @@ def test_each_dataset_is_loaded_after_the_datasets_its_rules_read(monkeypatch):
     for position, name in enumerate(order):
         read = batch_ingest.datasets_read(batch_ingest.load_contract()[name]) - {name}
         assert read <= set(order[:position]), (name, read, order[:position])
-    # the datasets others read go first (their GX runs finish before a reader waits for them)
-    assert order[:3] == ["participants", "budget", "services"]
-    assert order.index("deliveries") > order.index("milestones")
+    # at each depth, the datasets others read go first (their GX runs finish before a reader waits)
+    read_by_others = {other for d in batch_ingest.load_contract().values()
+                      for other in batch_ingest.datasets_read(d) - {d.name}}
+    depth: dict[str, int] = {}
+    for name in order:
+        read = batch_ingest.datasets_read(batch_ingest.load_contract()[name]) - {name}
+        depth[name] = 1 + max((depth[other] for other in read), default=-1)
+    assert [(depth[n], n not in read_by_others) for n in order] == sorted((depth[n], n not in read_by_others)
+                                                                          for n in order)
+    assert {"participants", "services"} <= read_by_others and depth["deliveries"] == 1
 
     reads = {"budget": {"narrative"}, "narrative": {"budget"}}
     monkeypatch.setattr(batch_ingest, "datasets_read", lambda d: reads.get(d.name, set()))

@@ -93,6 +93,7 @@ frame = pl.DataFrame({"row_number": [0, 1]}).with_columns(
 validation_process.start_validation_process()
 expected = validation_process.validate_frame("milestones__row", rules, frame, columns)
 (worker,) = validation_process._process._processes.values()
+validation_process._process.submit(time.sleep, 60)  # busy: the suites below wait in its queue
 pending = [validation_process.submit_frame("milestones__row", rules, frame, columns) for _ in range(3)]
 os.kill(worker.pid, signal.SIGKILL)
 worker.join(10)
@@ -200,6 +201,8 @@ if child.exitcode is None:
 def test_a_batch_validated_in_the_worker_writes_what_a_batch_validated_here_writes(tmp_path):
     from conftest import small_sample
 
+    from assets.batch.ingest import CHUNK_BYTES
+
     small_sample(tmp_path, {"elblag": ["umowa", "2021Q3", "2021Q4"], "starachowice": ["umowa", "2021Q3"]})
     out = run_python(f"""
 import sys
@@ -223,9 +226,13 @@ def warehouse(name):
                 for table, columns in TABLES.items()}}
 
 from assets.staging.suites import import_gx
+import assets.batch.ingest as batch_ingest
 
 in_worker = warehouse("worker.duckdb")
 assert validation_process._process is not None and "great_expectations" not in sys.modules
+batch_ingest.CHUNK_BYTES = 1  # a pass per unit: the passes wait for the worker while the next ones load
+assert warehouse("worker_passes.duckdb") == in_worker
+batch_ingest.CHUNK_BYTES = {CHUNK_BYTES}
 validation_process.stop_validation_process()
 import_gx()  # GX loaded here: the next batch validates in this process
 here = warehouse("here.duckdb")
@@ -236,3 +243,53 @@ print({{table: len(rows) for table, rows in here.items()}})
     counts = eval(out.strip().splitlines()[-1])  # noqa: S307 — the dict printed above
     assert counts["deliveries"] > 100 and counts["participants"] > 10, counts
     assert counts["quarantine"] > 0  # the sample data's planted errors went through both paths
+
+
+def test_a_failing_pass_rolls_the_batch_back_and_leaves_no_suite_queued(tmp_path):
+    """A pass whose validation fails while other passes' suites wait in the worker: nothing is written,
+    the worker (still busy with them) is stopped, and the next batch starts a new one and is right."""
+    from conftest import small_sample
+
+    small_sample(tmp_path, {"elblag": ["umowa", "2021Q3", "2021Q4"]})
+    out = run_python(f"""
+from datetime import date, datetime
+from pathlib import Path
+import duckdb
+from assets.batch.ingest import ingest_batch
+from assets.batch.plan import plan_batch
+from assets.staging import validate as validate_module
+from core.registry import load_units
+
+landing, units = Path({str(tmp_path / "landing")!r}), tuple(load_units())
+
+def batch(conn):
+    return ingest_batch(conn, plan_batch(conn, landing, units), landing, units, b"key", today=date(2024, 1, 10),
+                        loaded_at=datetime(2024, 1, 10, 8))
+
+finish = validate_module.PendingBatch.finish
+def failing(self):
+    if self.dataset.name == "participants":  # the first pass: the others are queued behind it by then
+        raise RuntimeError("validation failed")
+    return finish(self)
+
+with duckdb.connect({str(tmp_path / "w.duckdb")!r}) as conn:
+    validate_module.PendingBatch.finish = failing
+    try:
+        batch(conn)
+    except RuntimeError as error:
+        print("raised", error)
+    validate_module.PendingBatch.finish = finish
+    assert validation_process._process is None  # stopped: its queued suites are gone with it
+    print("rows after the failure", conn.sql("SELECT (SELECT count(*) FROM raw.participants) "
+                                             "+ (SELECT count(*) FROM staging.budget) "
+                                             "+ (SELECT count(*) FROM raw.file_versions)").fetchone()[0])
+    result = batch(conn)
+    assert validation_process._process is not None  # the next batch validated in a new worker
+    print("rows after the next batch", conn.sql("SELECT count(*) FROM staging.participants").fetchone()[0],
+          len(result.validations))
+""")
+    lines = out.strip().splitlines()
+    assert lines[0] == "raised validation failed"
+    assert lines[1] == "rows after the failure 0"
+    participants, validations = map(int, lines[2].removeprefix("rows after the next batch ").split())
+    assert participants > 10 and validations >= 8

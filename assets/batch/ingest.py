@@ -14,7 +14,7 @@ deliveries after participants and services):
    batch's GX runs in its worker process (assets/staging/validation_process.py) while this process
    loads the next datasets; a dataset's results are written before a dataset that reads them loads;
 4. a large batch's frames are released before the next pass is read (memory follows the largest
-   pass, not the batch).
+   pass, not the batch); a small batch holds at most one pending pass per dataset.
 Then, optionally, the marts and report tables are rebuilt in the same transaction.
 
 A kill at any moment leaves every unit × quarter entirely as before (nothing committed) or entirely
@@ -176,24 +176,35 @@ def ingest_batch(conn, plan: BatchPlan, landing_root: Path, units: tuple[Unit, .
         # A small batch's Great Expectations runs in its worker while this process loads the next passes;
         # a pass's results are written before a pass that reads them as references is loaded.
         started: list[_StartedPass] = []
-        for (dataset, chunk), tables in zip(passes, read_passes([chunk for _, chunk in passes], small), strict=True):
-            needed = datasets_read(dataset)
-            _finish([s for s in started if s.dataset.name in needed], conn, started, result)
-            accepted = _check_files(conn, dataset, chunk, tables, landing_root, units, result)
-            del tables
-            if accepted:
-                written, keys = _raw_rows(conn, dataset, accepted, landing_root, secret, loaded_at, result)
-                del accepted  # the files' frames: the rows are in `written` now
-                stored = _as_stored(conn, dataset, written)
-                inputs = _validation_inputs(conn, dataset, stored, by_key)
-                # the raw rows are inserted (DuckDB, without the GIL) while the pass is typed (Python, one
-                # core); the connection is the writer's until then
-                with _in_background(writer, replace_partitions, conn, "raw", dataset.name, written, keys):
-                    started.append(_StartedPass(dataset, inputs, _start_validation(dataset, stored, inputs, today)))
-                del written, stored
-                if not small:  # a large batch holds one pass at a time (its GX runs here anyway)
-                    _finish(started, conn, started, result)
-        _finish(started, conn, started, result)
+        try:
+            for (dataset, chunk), tables in zip(passes, read_passes([chunk for _, chunk in passes], small),
+                                                strict=True):
+                # the datasets this one reads as references, and its own earlier pass: one pending pass
+                # per dataset at most, so memory follows the batch's largest passes, not all of them
+                needed = datasets_read(dataset) | {dataset.name}
+                _finish([s for s in started if s.dataset.name in needed], conn, started, result)
+                accepted = _check_files(conn, dataset, chunk, tables, landing_root, units, result)
+                del tables
+                if accepted:
+                    written, keys = _raw_rows(conn, dataset, accepted, landing_root, secret, loaded_at, result)
+                    del accepted  # the files' frames: the rows are in `written` now
+                    stored = _as_stored(conn, dataset, written)
+                    inputs = _validation_inputs(conn, dataset, stored, by_key)
+                    # the raw rows are inserted (DuckDB, without the GIL) while the pass is typed (Python,
+                    # one core); the connection is the writer's until then
+                    with _in_background(writer, replace_partitions, conn, "raw", dataset.name, written, keys):
+                        this = _StartedPass(dataset, inputs, _start_validation(dataset, stored, inputs, today))
+                        if not small:  # a large batch validates here, one pass at a time
+                            this.wait()
+                    started.append(this)
+                    del written, stored
+                    if not small:
+                        _finish(started, conn, started, result)
+            _finish(started, conn, started, result)
+        except BaseException:
+            if started:  # their suites may still be queued in the worker: it goes (the next batch starts one)
+                stop_validation_process()
+            raise
         mark_changed(conn, {unit for (unit, _), _ in result.validations}, loaded_at)
         if rebuild_tables is not None:
             built = rebuild_tables(conn)
@@ -320,14 +331,22 @@ class _StartedPass:
     dataset: Dataset
     inputs: _ValidationInputs
     validation: PendingBatch | None
+    results: list[Validation] | None = None
+
+    def wait(self) -> list[Validation]:
+        """The pass's validation results (waiting for its Great Expectations run once)."""
+        if self.results is None:
+            self.results = self.validation.finish() if self.validation is not None else []
+            self.validation = None
+        return self.results
 
 
 def _finish(passes: list[_StartedPass], conn, started: list[_StartedPass], result: BatchResult) -> None:
     """Wait for the validation of `passes` (in the order they were started) and write their results;
     they leave `started`."""
     for done in list(passes):
+        validations = done.wait()
         started.remove(done)
-        validations = done.validation.finish() if done.validation is not None else []
         _write_validations(conn, done.dataset, done.inputs, validations, result)
 
 
