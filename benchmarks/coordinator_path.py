@@ -8,7 +8,8 @@ Prepares the pilot demo in a work folder (`cus sample` with its `resent/` folder
 into a temp warehouse, reports and published folder, with a DAGSTER_HOME holding the project's
 `.dagster_home/dagster.yaml`), starts `dagster-daemon run` and `dagster-webserver` on
 `workspace.yaml` with that instance (the settings as `cus ui` passes them: environment, cwd =
-DAGSTER_HOME), waits until the landing sensor ticks, copies the re-sent
+DAGSTER_HOME, and its validation service with Great Expectations imported — `--no-service`:
+without), waits until the landing sensor ticks, copies the re-sent
 `starachowice/2021Q3/wydatki.csv` over the landing file (README "Two commands"; with a reused
 work folder whose landing already holds it, the original content goes back instead — the same
 chain), and prints seconds from the copy to: the landing sensor's run request, the batch run's
@@ -363,6 +364,8 @@ def main() -> int:
     parser.add_argument("--workdir", help="folder roboczy (istniejący i przygotowany = ponownie użyty); domyślnie tymczasowy")
     parser.add_argument("--timeout", type=float, default=600, help="limit od upuszczenia pliku (s)")
     parser.add_argument("--keep", action="store_true", help="nie usuwaj tymczasowego folderu roboczego")
+    parser.add_argument("--no-service", action="store_true",
+                        help="bez procesu walidacji, który uruchamia cus ui (każdy przebieg importuje Great Expectations)")
     args = parser.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="cus-coordinator-bench-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -384,6 +387,10 @@ def main() -> int:
     watch = None
     ok = False
     try:
+        if not args.no_service:  # as `cus ui` does: GX imported once for every run (validation_service.py)
+            from assets.staging.validation_service import start_service
+
+            env = {**env, **start_service()}
         since = time.time()
         processes.append(start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", workspace], env, logs))
         processes.append(start("webserver", [str(BIN / "dagster-webserver"), "-w", workspace, "-h", "127.0.0.1",

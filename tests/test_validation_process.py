@@ -42,22 +42,30 @@ def run_python(code: str, timeout: int = 120) -> str:
     return done.stdout
 
 
-def test_the_worker_process_validates_as_the_calling_process_does():
-    out = run_python("""
-import sys
-validation_process.start_validation_process()
-in_worker = validate()
-assert "great_expectations" not in sys.modules  # the worker ran the suite, not this process
+# `elsewhere` = the outcomes of the worker or the service; then the same validation in this process
+SAME_AS_HERE = """
 validation_process.stop_validation_process()
 here = validate()
 assert "great_expectations" in sys.modules
-assert in_worker == here, (in_worker, here)
+assert elsewhere == here, (elsewhere, here)
 accepted, quarantine, results = here
 print(sorted(r["document_no"] for r in accepted), sorted({r["rule"] for r in quarantine}))
-""")
+"""
+
+
+def _found_the_bad_rows(out: str) -> None:
     accepted, rules = out.strip().split("] [")
     assert accepted == "['FV/1'"
     assert "task_in_budget" in rules and "eligible_le_gross" in rules  # the suite did find the bad rows
+
+
+def test_the_worker_process_validates_as_the_calling_process_does():
+    _found_the_bad_rows(run_python("""
+import sys
+validation_process.start_validation_process()
+elsewhere = validate()
+assert "great_expectations" not in sys.modules  # the worker ran the suite, not this process
+""" + SAME_AS_HERE))
 
 
 def test_a_dead_worker_is_replaced_by_the_calling_process_with_a_warning():
@@ -109,23 +117,28 @@ print("failed rows", sorted({row for o in expected for row in o.unexpected_rows}
 
 
 def test_the_worker_ends_with_its_parent_killed_by_sigkill():
-    parent = subprocess.Popen([sys.executable, "-c", """
-import time
+    _ends_with_its_parent_killed("""
 from assets.staging import validation_process
 validation_process.start_validation_process()
 (worker,) = validation_process._process._processes.values()
 print(worker.pid, flush=True)
-time.sleep(120)
-"""], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
+""")
+
+
+def _ends_with_its_parent_killed(start_child: str) -> None:
+    """`start_child` prints the pid of the process it starts; its parent then gets SIGKILL (like `kill -9`
+    of a run or of `cus ui`: no one shuts the child down) and the child must end by itself."""
+    parent = subprocess.Popen([sys.executable, "-c", start_child + "\nimport time\ntime.sleep(120)\n"], cwd=ROOT,
+                              env=ENV, stdout=subprocess.PIPE, text=True)
     try:
-        worker = int(parent.stdout.readline())
-        os.kill(worker, 0)  # running
-        parent.send_signal(signal.SIGKILL)  # like `kill -9` of a run: no one shuts the pool down
+        child = int(parent.stdout.readline())
+        os.kill(child, 0)  # running
+        parent.send_signal(signal.SIGKILL)
         parent.wait(10)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and _alive(worker):
+        while time.monotonic() < deadline and _alive(child):
             time.sleep(0.1)
-        assert not _alive(worker)
+        assert not _alive(child)
     finally:
         parent.kill()
 
@@ -293,3 +306,117 @@ with duckdb.connect({str(tmp_path / "w.duckdb")!r}) as conn:
     assert lines[1] == "rows after the failure 0"
     participants, validations = map(int, lines[2].removeprefix("rows after the next batch ").split())
     assert participants > 10 and validations >= 8
+
+
+SERVICE = """
+import multiprocessing, os, sys
+from assets.staging import validation_service
+os.environ.update(validation_service.start_service())  # what `cus ui` passes to dagster dev
+(service,) = [p for p in multiprocessing.active_children() if p.name == "cus-validation-service"]
+"""
+
+
+def test_a_run_of_the_ui_validates_in_the_service_of_cus_ui_as_the_calling_process_does():
+    _found_the_bad_rows(run_python(SERVICE + """
+validation_process.start_validation_process()
+assert isinstance(validation_process._process, validation_service.ServiceClient)  # no worker of its own
+elsewhere = validate()
+assert "great_expectations" not in sys.modules
+validation_process.stop_validation_process()
+validation_process.start_validation_process()  # the next batch of the process connects again
+assert validate() == elsewhere
+""" + SAME_AS_HERE))
+
+
+def test_a_dead_service_is_replaced_by_the_calling_process_with_a_warning():
+    out = run_python(SERVICE + """
+import logging, signal
+logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(message)s")
+validation_process.start_validation_process()
+expected = validate()  # in the service
+os.kill(service.pid, signal.SIGKILL)
+service.join(10)
+assert validate() == expected
+assert validation_process._process is None and "great_expectations" in sys.modules
+validation_process.start_validation_process()  # nothing answers at the address: the batch's own way
+assert validation_process._process is None  # GX is loaded here now
+""")
+    assert [line for line in out.splitlines() if line.startswith("WARNING")] == [
+        "WARNING Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie przebiegu "
+        "(wolniej o import Great Expectations)."]
+
+
+def test_without_an_answering_service_a_run_starts_its_own_worker():
+    out = run_python("""
+import os
+os.environ.update({"CUS_VALIDATION_SERVICE": "/nonexistent/gx.sock", "CUS_VALIDATION_SERVICE_KEY": "00"})
+validation_process.start_validation_process()
+print(type(validation_process._process).__name__)
+""")
+    assert out.strip() == "ProcessPoolExecutor"
+
+
+def test_the_service_ends_with_cus_ui_killed_by_sigkill():
+    _ends_with_its_parent_killed(SERVICE + "print(service.pid, flush=True)\n")
+
+
+def test_a_suite_changed_while_the_process_lives_is_made_anew():
+    """The service outlives edits of the rule files: a suite is cached by its rules' content, not its name."""
+    import dataclasses
+
+    import polars as pl
+
+    from assets.staging.rules import rules_for
+    from assets.staging.suites import validate_here
+    from core.contract import dataset
+
+    (first_copy,) = [r for r in rules_for(dataset("milestones")) if r.id == "duplicate_row"]
+    frame = pl.DataFrame({"row_number": [0, 1], "chk__first_copy": [True, False]})
+    (strict,) = validate_here("milestones__row", [first_copy], frame)
+    edited = dataclasses.replace(first_copy, expect={
+        "type": "expect_column_values_to_be_in_set", "kwargs": {"column": "chk__first_copy", "value_set": [True, False]}})
+    (lenient,) = validate_here("milestones__row", [edited], frame)
+    assert (strict.success, strict.unexpected_rows) == (False, [1])
+    assert (lenient.success, lenient.unexpected_rows) == (True, [])
+
+
+def test_cus_ui_passes_the_service_to_dagster_dev(tmp_path, monkeypatch, capsys):
+    """The daemon, its code server and every run's process inherit the address from dagster dev's
+    environment."""
+    from types import SimpleNamespace
+
+    from pipelines.tools import report_server, ui
+
+    started = {}
+
+    class FakeDagsterDev:
+        def __init__(self, command, cwd, env):
+            started.update(command=command, env=env)
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CUS_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setattr(report_server, "start_report_server",
+                        lambda root, port: SimpleNamespace(url=f"http://127.0.0.1:{port}", stop=lambda: None))
+    monkeypatch.setattr(ui, "start_service", lambda: {"CUS_VALIDATION_SERVICE": "/run/gx.sock",
+                                                      "CUS_VALIDATION_SERVICE_KEY": "ab"})
+    monkeypatch.setattr(ui.subprocess, "Popen", FakeDagsterDev)
+    monkeypatch.setattr(ui.signal, "signal", lambda *args: None)  # not this test process's SIGTERM
+    assert ui.run_ui("127.0.0.1", 3000, 3001) == 0
+    assert started["command"][1] == "dev"
+    assert started["env"]["CUS_VALIDATION_SERVICE"] == "/run/gx.sock"
+    assert started["env"]["CUS_VALIDATION_SERVICE_KEY"] == "ab"
+    # a service that cannot start: the UI starts without it, saying so (each run imports GX itself)
+    from assets.staging.validation_service import ServiceError
+
+    def failing():
+        raise ServiceError("proces walidacji (Great Expectations) nie wystartował (kod wyjścia 1)")
+
+    monkeypatch.setattr(ui, "start_service", failing)
+    monkeypatch.delenv("CUS_VALIDATION_SERVICE", raising=False)
+    started.clear()
+    assert ui.run_ui("127.0.0.1", 3000, 3001) == 0
+    assert "CUS_VALIDATION_SERVICE" not in started["env"]
+    assert "Uwaga: proces walidacji (Great Expectations) nie wystartował" in capsys.readouterr().out

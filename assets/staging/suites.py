@@ -10,6 +10,8 @@ Where it runs (a worker process for small batches, else the calling process): va
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -96,7 +98,12 @@ def _class_name(expectation_type: str) -> str:
 
 
 def _validation_definition(name: str, rules: list[Rule]):
+    """The suite of `rules`, made once per content: a process that outlives a change of the rule files
+    (the validation service of `cus ui`) makes the changed suite anew."""
     gx, state = _gx()
+    expectations = [(rule.id, e.column, e.type, e.kwargs) for rule in rules for e in bound_expectations(rule)]
+    digest = hashlib.sha256(json.dumps(expectations, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    name = f"{name}__{digest}"
     with _lock:
         if name in state["definitions"]:
             return state["definitions"][name]

@@ -24,12 +24,13 @@ from concurrent.futures.process import BrokenProcessPool
 
 import polars as pl
 
+from assets.staging import validation_service
 from assets.staging.rules import Rule
 from assets.staging.suites import ExpectationOutcome, gx_frame, gx_loaded, import_gx, validate_here
 
 LOG = logging.getLogger(__name__)
 
-_process: ProcessPoolExecutor | None = None
+_process: ProcessPoolExecutor | validation_service.ServiceClient | None = None
 _last_task: Future | None = None  # one worker runs its tasks in order: the last one tells whether it is busy
 _process_lock = threading.Lock()  # for the three above (suites' own lock is held through GX's import)
 _stops_at_exit = False
@@ -37,13 +38,16 @@ _stops_at_exit = False
 
 def start_validation_process() -> None:
     """Start the worker process that imports Great Expectations and then runs the batch's suites
-    (`validate_frame`); it stays for the next batches of this process. Nothing when GX is already
+    (`submit_frame`); it stays for the next batches of this process. A run of the Dagster UI connects to
+    the validation service of `cus ui` instead (validation_service.py). Nothing when GX is already
     loaded here or a worker runs."""
     global _process, _last_task
     with _process_lock:
         if _process is None and not gx_loaded():
-            _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_serve)
-            _last_task = _process.submit(int)  # the pool starts its worker with the first task: now, not at the first suite
+            _process = validation_service.connect()  # a run of the Dagster UI: GX is already imported there
+            if _process is None:
+                _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_serve)
+                _last_task = _process.submit(int)  # the pool starts its worker with the first task: now, not at the first suite
             _stop_at_exit()
 
 
@@ -87,7 +91,8 @@ def stop_validation_process() -> None:
             if hasattr(process, "kill_workers"):  # Python 3.14
                 process.kill_workers()
             else:
-                for worker in (process._processes or {}).copy().values():  # noqa: SLF001 — no kill() before 3.14
+                # noqa below: no kill() before 3.14; the validation service's client has no processes of its own
+                for worker in (getattr(process, "_processes", None) or {}).copy().values():  # noqa: SLF001
                     worker.kill()
         process.shutdown(wait=True, cancel_futures=True)  # quick: the worker is idle or killed
 

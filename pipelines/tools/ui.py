@@ -13,12 +13,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+from assets.staging.validation_service import ServiceError, start_service
 from core.paths import PROJECT_ROOT, project_path
 from core.resources import DEFAULT_REPORTS_PORT, REPORTS_PORT_ENV
 
 
 class UiError(Exception):
     """The UI cannot start (Polish message: what to change)."""
+
+
+def _validation_service() -> dict[str, str]:
+    """Great Expectations imported once for every run the daemon launches (a run's process otherwise
+    imports it again: ~1,3 s of a correction's batch step); it ends with this process. Without it each
+    run starts its own worker, as `cus run` does."""
+    try:
+        return start_service()
+    except ServiceError as error:
+        print(f"Uwaga: {error} — każdy przebieg zaimportuje Great Expectations sam (wolniej o ~1–2 s).")
+        return {}
 
 
 def run_ui(host: str, port: int, reports_port: int | None) -> int:
@@ -37,7 +49,7 @@ def run_ui(host: str, port: int, reports_port: int | None) -> int:
                       "np. cus ui --reports-port 3002.") from error
     print(f"Raporty ({reports_root}) pod adresem {server.url}/ — odnośniki w interfejsie Dagster prowadzą tutaj.")
     dagster = Path(sys.executable).with_name("dagster")
-    env = {**os.environ, REPORTS_PORT_ENV: str(reports_port)}
+    env = {**os.environ, REPORTS_PORT_ENV: str(reports_port), **_validation_service()}
     try:
         process = subprocess.Popen([str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host,
                                     "-p", str(port)], cwd=home, env=env)
