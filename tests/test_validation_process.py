@@ -125,13 +125,15 @@ print(worker.pid, flush=True)
 """)
 
 
-def _ends_with_its_parent_killed(start_child: str) -> None:
-    """`start_child` prints the pid of the process it starts; its parent then gets SIGKILL (like `kill -9`
-    of a run or of `cus ui`: no one shuts the child down) and the child must end by itself."""
+def _ends_with_its_parent_killed(start_child: str) -> str:
+    """`start_child` prints the pid of the process it starts (and anything after it on the line, returned);
+    its parent then gets SIGKILL (like `kill -9` of a run or of `cus ui`: no one shuts the child down) and
+    the child must end by itself."""
     parent = subprocess.Popen([sys.executable, "-c", start_child + "\nimport time\ntime.sleep(120)\n"], cwd=ROOT,
                               env=ENV, stdout=subprocess.PIPE, text=True)
     try:
-        child = int(parent.stdout.readline())
+        first, _, rest = parent.stdout.readline().strip().partition(" ")
+        child = int(first)
         os.kill(child, 0)  # running
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
@@ -141,6 +143,7 @@ def _ends_with_its_parent_killed(start_child: str) -> None:
         assert not _alive(child)
     finally:
         parent.kill()
+    return rest
 
 
 def _alive(pid: int) -> bool:
@@ -338,8 +341,6 @@ os.kill(service.pid, signal.SIGKILL)
 service.join(10)
 assert validate() == expected
 assert validation_process._process is None and "great_expectations" in sys.modules
-validation_process.start_validation_process()  # nothing answers at the address: the batch's own way
-assert validation_process._process is None  # GX is loaded here now
 """)
     assert [line for line in out.splitlines() if line.startswith("WARNING")] == [
         "WARNING Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie przebiegu "
@@ -357,7 +358,11 @@ print(type(validation_process._process).__name__)
 
 
 def test_the_service_ends_with_cus_ui_killed_by_sigkill():
-    _ends_with_its_parent_killed(SERVICE + "print(service.pid, flush=True)\n")
+    import shutil
+
+    folder = _ends_with_its_parent_killed(
+        SERVICE + "print(service.pid, os.path.dirname(os.environ['CUS_VALIDATION_SERVICE']), flush=True)\n")
+    shutil.rmtree(folder, ignore_errors=True)  # the killed parent's temporary folder (its socket inside)
 
 
 def test_a_suite_changed_while_the_process_lives_is_made_anew():
@@ -420,3 +425,53 @@ def test_cus_ui_passes_the_service_to_dagster_dev(tmp_path, monkeypatch, capsys)
     assert ui.run_ui("127.0.0.1", 3000, 3001) == 0
     assert "CUS_VALIDATION_SERVICE" not in started["env"]
     assert "Uwaga: proces walidacji (Great Expectations) nie wystartował" in capsys.readouterr().out
+
+
+def test_the_service_outlives_bad_peers_and_reports_a_failing_suite_to_its_run():
+    out = run_python(SERVICE + """
+import socket, time
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Client
+address, key = os.environ["CUS_VALIDATION_SERVICE"], os.environ["CUS_VALIDATION_SERVICE_KEY"]
+with socket.socket(socket.AF_UNIX) as peer:  # hangs up during the key's handshake
+    peer.connect(address)
+    peer.recv(10)
+try:  # a wrong key
+    Client(address, "AF_UNIX", authkey=b"wrong")
+except Exception as error:
+    print("wrong key:", type(error).__name__)
+os.environ["CUS_VALIDATION_SERVICE_KEY"] = "00" * 32
+assert validation_service.connect() is None
+os.environ["CUS_VALIDATION_SERVICE_KEY"] = key
+validation_service._fingerprint[:] = ["other code"]  # a run of other validation code than the service's
+assert validation_service.connect() is None
+validation_service._fingerprint.clear()
+client = validation_service.connect()
+assert client is not None and service.is_alive()
+from assets.staging.rules import rules_for
+from core.contract import dataset
+import dataclasses, polars as pl
+(rule,) = [r for r in rules_for(dataset("milestones")) if r.id == "duplicate_row"]
+bogus = dataclasses.replace(rule, expect={"type": "expect_no_such_thing", "kwargs": {"column": "chk__first_copy"}})
+frame = pl.DataFrame({"row_number": [0], "chk__first_copy": [True]})
+try:
+    client.submit(validation_process.validate_here, "milestones__row", [bogus], frame).result(60)
+except RuntimeError as error:
+    print("suite failed:", str(error).splitlines()[0])
+good = client.submit(validation_process.validate_here, "milestones__row", [rule], frame).result(60)
+print("next suite:", [o.success for o in good])
+busy = client.submit(validation_process.validate_here, "milestones__row", [rule], frame)
+client.shutdown()
+try:
+    busy.result(10)
+    print("after shutdown: the suite had finished")
+except BrokenProcessPool:
+    print("after shutdown: pending suite failed")
+assert validation_service.connect() is not None and service.is_alive()
+""")
+    lines = out.strip().splitlines()
+    assert lines[0] == "wrong key: AuthenticationError"
+    assert lines[1].startswith("suite failed: AttributeError") and "ExpectNoSuchThing" in lines[1]
+    assert lines[2] == "next suite: [True]"
+    # a hang-up never leaves the run waiting (the suite fails, unless its outcomes came first)
+    assert lines[3] in ("after shutdown: pending suite failed", "after shutdown: the suite had finished")

@@ -102,7 +102,8 @@ def _validation_definition(name: str, rules: list[Rule]):
     (the validation service of `cus ui`) makes the changed suite anew."""
     gx, state = _gx()
     expectations = [(rule.id, e.column, e.type, e.kwargs) for rule in rules for e in bound_expectations(rule)]
-    digest = hashlib.sha256(json.dumps(expectations, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    typed = json.dumps(expectations, sort_keys=True, default=lambda value: f"{type(value).__qualname__}:{value!r}")
+    digest = hashlib.sha256(typed.encode()).hexdigest()[:12]  # a date and its text are different rules
     name = f"{name}__{digest}"
     with _lock:
         if name in state["definitions"]:

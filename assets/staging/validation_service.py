@@ -13,16 +13,24 @@ the variables (`cus run`, tests), or when the service does not answer, a run sta
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import secrets
 import signal
+import socket
+import sys
 import threading
 import time
+import traceback
 from collections import deque
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from importlib.metadata import version
+from pathlib import Path
 
 from assets.staging.suites import import_gx, validate_here
 
@@ -57,16 +65,16 @@ def _serve(address: str, key: bytes, ready) -> None:
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
-    listener = multiprocessing.connection.Listener(address, "AF_UNIX", authkey=key)
+    listener = multiprocessing.connection.Listener(address, "AF_UNIX")  # the key is checked per connection
     ready.set()
     threading.Thread(target=import_gx, name="gx-import", daemon=True).start()
     lock = threading.Lock()  # one suite at a time: GX's context is shared
     while True:
         try:
             conn = listener.accept()
-        except (OSError, multiprocessing.AuthenticationError):
+        except Exception:  # noqa: BLE001 — one failed connection never ends the service
             continue
-        threading.Thread(target=_answer, args=(conn, lock), name="run", daemon=True).start()
+        threading.Thread(target=_answer, args=(conn, key, lock), name="run", daemon=True).start()
 
 
 def _exit_with(sentinel: int) -> None:
@@ -74,85 +82,146 @@ def _exit_with(sentinel: int) -> None:
     os._exit(0)
 
 
-def _answer(conn: multiprocessing.connection.Connection, lock: threading.Lock) -> None:
-    """A run's suites, in order, until it closes the connection."""
+def _answer(conn: multiprocessing.connection.Connection, key: bytes, lock: threading.Lock) -> None:
+    """A run's suites, in order, until it hangs up. A peer that fails the key, hangs up or sends what this
+    code cannot read ends this connection only."""
     with conn:
+        try:
+            multiprocessing.connection.deliver_challenge(conn, key)
+            multiprocessing.connection.answer_challenge(conn, key)
+            hello = conn.recv()
+            conn.send(hello == ("hello", code_fingerprint()))
+            if hello != ("hello", code_fingerprint()):
+                return  # another version of the validation code: the run validates in a worker of its own
+        except Exception:  # noqa: BLE001
+            return
         while True:
             try:
                 name, rules, frame = conn.recv()
-            except (EOFError, OSError):
+            except Exception:  # noqa: BLE001 — EOF: the run has ended or stopped validating here
                 return
             try:
                 with lock:
                     reply = (True, validate_here(name, rules, frame))
-            except Exception as error:  # noqa: BLE001 — the run raises it
-                reply = (False, error)
+            except Exception as error:  # noqa: BLE001 — the run raises it, as text (any exception pickles so)
+                reply = (False, "".join(traceback.format_exception_only(error)).strip()
+                         + "\n(w procesie walidacji cus ui)\n" + traceback.format_exc())
+            del frame
             try:
                 conn.send(reply)
-            except OSError:
+            except Exception:  # noqa: BLE001
                 return
+
+
+def code_fingerprint() -> str:
+    """The validation code this process runs: a run of other code (changed while the UI runs) does not
+    use the service."""
+    if not _fingerprint:
+        from assets.staging import bound, rules, suites
+
+        sources = [Path(module.__file__).read_bytes() for module in (bound, rules, suites, sys.modules[__name__])]
+        digest = hashlib.sha256(b"".join(sources) + version("great_expectations").encode())
+        _fingerprint.append(digest.hexdigest())
+    return _fingerprint[0]
+
+
+_fingerprint: list[str] = []
 
 
 class ServiceClient:
     """The run's connection to the service, used like the worker's pool (`submit`, `shutdown`): each
-    suite's outcomes come back as a Future, in order. A lost connection fails every pending Future
-    with BrokenProcessPool, as a dead worker does."""
+    suite's outcomes come back as a Future, in order. A sender thread writes the frames (`submit` returns
+    at once, as the pool's does); a reader thread resolves the Futures. A lost connection (or `shutdown`)
+    fails every pending Future with BrokenProcessPool, as a dead worker does."""
 
     def __init__(self, conn: multiprocessing.connection.Connection) -> None:
         self._conn = conn
         self._pending: deque[Future] = deque()
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
-        threading.Thread(target=self._receive, name="validation-service", daemon=True).start()
+        self._broken = False
+        self._sender = threading.Thread(target=self._send, name="validation-service-send", daemon=True)
+        self._sender.start()
+        threading.Thread(target=self._receive, name="validation-service-receive", daemon=True).start()
 
     def submit(self, function, name: str, rules, frame) -> Future:
         if function is not validate_here:
             raise ValueError("the validation service runs validate_here only")
         future: Future = Future()
         with self._lock:
-            if self._conn.closed:
+            if self._broken:
                 raise BrokenProcessPool("połączenie z procesem walidacji zamknięte")
             self._pending.append(future)
-            try:
-                self._conn.send((name, rules, frame))
-            except OSError as error:
-                self._pending.pop()
-                raise BrokenProcessPool(str(error)) from error
+        self._outbox.put((name, rules, frame))
         return future
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        with self._lock:
-            if not self._conn.closed:
-                self._conn.close()  # the service's thread for this run ends; a suite it runs is finished there
+        """Hang up: pending suites fail (nobody waits for them) and the service drops this run."""
+        self._break()
+
+    def _send(self) -> None:
+        while (message := self._outbox.get()) is not None:
+            try:
+                self._conn.send(message)
+            except BaseException:  # noqa: BLE001 — a broken connection, an interrupt mid-message
+                self._break()
+                return
+            del message
 
     def _receive(self) -> None:
-        while True:
-            try:
+        try:
+            while True:
                 ok, value = self._conn.recv()
-            except (EOFError, OSError):
-                self._fail_pending()
-                return
+                with self._lock:
+                    future = self._pending.popleft()
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(RuntimeError(value))
+        except BaseException:  # noqa: BLE001 — EOF, a reply this process cannot read, hung up
+            self._break()
+        finally:
+            self._sender.join(5)
             with self._lock:
-                future = self._pending.popleft()
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+                self._conn.close()
 
-    def _fail_pending(self) -> None:
+    def _break(self) -> None:
         with self._lock:
+            broken, self._broken = self._broken, True
             pending, self._pending = list(self._pending), deque()
+            if not broken:
+                self._outbox.put(None)
+                # wakes the reader and a blocked sender (the service sees EOF); the reader closes the socket
+                with contextlib.suppress(OSError), socket.socket(fileno=os.dup(self._conn.fileno())) as wake:
+                    wake.shutdown(socket.SHUT_RDWR)
         for future in pending:
             if not future.done():
                 future.set_exception(BrokenProcessPool("proces walidacji (Great Expectations) niedostępny"))
 
 
+CONNECT_TIMEOUT_S = 5.0
+
+
 def connect() -> ServiceClient | None:
-    """The service named in the environment, or None (no variables, or it does not answer)."""
+    """The service named in the environment, or None: no variables, nothing answers within
+    CONNECT_TIMEOUT_S, a wrong key, or another version of the validation code."""
     address, key = os.environ.get(ADDRESS_VARIABLE), os.environ.get(KEY_VARIABLE)
     if not address or not key or not os.path.exists(address):
         return None
-    try:
-        conn = multiprocessing.connection.Client(address, "AF_UNIX", authkey=bytes.fromhex(key))
-    except (OSError, ValueError, multiprocessing.AuthenticationError):
-        return None
-    return ServiceClient(conn)
+    found: list[multiprocessing.connection.Connection] = []
+
+    def attempt() -> None:
+        try:
+            conn = multiprocessing.connection.Client(address, "AF_UNIX", authkey=bytes.fromhex(key))
+            conn.send(("hello", code_fingerprint()))
+            if conn.recv() is True:
+                found.append(conn)
+            else:
+                conn.close()
+        except Exception:  # noqa: BLE001 — refused, hung up, wrong key: the run's own worker
+            return
+
+    trying = threading.Thread(target=attempt, name="validation-service-connect", daemon=True)
+    trying.start()
+    trying.join(CONNECT_TIMEOUT_S)
+    return ServiceClient(found[0]) if found and not trying.is_alive() else None
