@@ -196,6 +196,10 @@ def _child_validates() -> None:
     exec(VALIDATE, namespace)  # noqa: S102 — the fixture code above
     namespace["validation_process"].start_validation_process()
     namespace["validate"]()
+    if os.environ.get("CUS_VALIDATION_SERVICE"):  # the service's client, not a worker of its own
+        from assets.staging import validation_service
+
+        assert isinstance(namespace["validation_process"]._process, validation_service.ServiceClient)
 
 
 def test_a_multiprocessing_child_that_used_the_worker_exits():
@@ -475,3 +479,18 @@ assert validation_service.connect() is not None and service.is_alive()
     assert lines[2] == "next suite: [True]"
     # a hang-up never leaves the run waiting (the suite fails, unless its outcomes came first)
     assert lines[3] in ("after shutdown: pending suite failed", "after shutdown: the suite had finished")
+
+
+def test_a_daemon_run_that_used_the_service_exits():
+    """A run's process of the daemon is a multiprocessing child of the code server: with the service's
+    client (threads only, no process of its own) it ends as soon as its work does."""
+    out = subprocess.run([sys.executable, "-c", SERVICE + """
+from test_validation_process import _child_validates
+child = multiprocessing.get_context("spawn").Process(target=_child_validates)
+child.start()
+child.join(60)
+print("exit code", child.exitcode)
+if child.exitcode is None:
+    child.kill()
+"""], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "exit code 0", out.stderr[-3000:]
