@@ -68,21 +68,29 @@ assert "great_expectations" not in sys.modules  # the worker ran the suite, not 
 """ + SAME_AS_HERE))
 
 
-def test_a_dead_worker_is_replaced_by_the_calling_process_with_a_warning():
-    out = run_python("""
+LOST_WARNING = ("WARNING Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie "
+                "przebiegu (wolniej o import Great Expectations).")
+
+
+def _dies_and_is_replaced_with_one_warning(start: str, process: str) -> None:
+    """After `start`, a validation in `process` (the worker or the service); then `process` gets SIGKILL and
+    the next validation runs in the calling process, the same, with one warning."""
+    out = run_python(start + """
 import logging, os, signal, sys
 logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(message)s")
 validation_process.start_validation_process()
-expected = validate()  # in the worker
-(worker,) = validation_process._process._processes.values()
-os.kill(worker.pid, signal.SIGKILL)
-worker.join(10)
+expected = validate()
+""" + process + """
+os.kill(process.pid, signal.SIGKILL)
+process.join(10)
 assert validate() == expected
 assert validation_process._process is None and "great_expectations" in sys.modules
 """)
-    assert [line for line in out.splitlines() if line.startswith("WARNING")] == [
-        "WARNING Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie przebiegu "
-        "(wolniej o import Great Expectations)."]
+    assert [line for line in out.splitlines() if line.startswith("WARNING")] == [LOST_WARNING]
+
+
+def test_a_dead_worker_is_replaced_by_the_calling_process_with_a_warning():
+    _dies_and_is_replaced_with_one_warning("", "(process,) = validation_process._process._processes.values()")
 
 
 def test_suites_pending_in_a_worker_that_dies_are_run_here_with_one_warning():
@@ -99,7 +107,7 @@ frame = pl.DataFrame({"row_number": [0, 1]}).with_columns(
     [pl.lit(None, dtype=pl.Boolean).alias(c) for c in columns if c != "chk__first_copy"]
     + [pl.Series("chk__first_copy", [True, False])])
 validation_process.start_validation_process()
-expected = validation_process.validate_frame("milestones__row", rules, frame, columns)
+expected = validation_process.submit_frame("milestones__row", rules, frame, columns)()
 (worker,) = validation_process._process._processes.values()
 validation_process._process.submit(time.sleep, 60)  # busy: the suites below wait in its queue
 pending = [validation_process.submit_frame("milestones__row", rules, frame, columns) for _ in range(3)]
@@ -110,9 +118,7 @@ assert validation_process._process is None and "great_expectations" in sys.modul
 print("failed rows", sorted({row for o in expected for row in o.unexpected_rows}))
 """)
     lines = out.splitlines()
-    assert [line for line in lines if line.startswith("WARNING")] == [
-        "WARNING Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie przebiegu "
-        "(wolniej o import Great Expectations)."]
+    assert [line for line in lines if line.startswith("WARNING")] == [LOST_WARNING]
     assert lines[-1] == "failed rows [1]"  # the suite did run: the repeated row failed
 
 
@@ -205,8 +211,12 @@ def _child_validates() -> None:
 def test_a_multiprocessing_child_that_used_the_worker_exits():
     """Such a process joins its children before the exit handlers that threading runs: the worker must be
     stopped by multiprocessing's own finalizers, or the run's process never ends."""
-    out = subprocess.run([sys.executable, "-c", """
-import multiprocessing
+    _child_that_validated_exits("import multiprocessing\n")
+
+
+def _child_that_validated_exits(start: str) -> None:
+    """After `start`, a multiprocessing child validates (`_child_validates`) and must then end."""
+    out = subprocess.run([sys.executable, "-c", start + """
 from test_validation_process import _child_validates
 child = multiprocessing.get_context("spawn").Process(target=_child_validates)
 child.start()
@@ -336,19 +346,7 @@ assert validate() == elsewhere
 
 
 def test_a_dead_service_is_replaced_by_the_calling_process_with_a_warning():
-    out = run_python(SERVICE + """
-import logging, signal
-logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(message)s")
-validation_process.start_validation_process()
-expected = validate()  # in the service
-os.kill(service.pid, signal.SIGKILL)
-service.join(10)
-assert validate() == expected
-assert validation_process._process is None and "great_expectations" in sys.modules
-""")
-    assert [line for line in out.splitlines() if line.startswith("WARNING")] == [
-        "WARNING Proces walidacji (Great Expectations) zakończył się nieoczekiwanie — walidacja w procesie przebiegu "
-        "(wolniej o import Great Expectations)."]
+    _dies_and_is_replaced_with_one_warning(SERVICE, "process = service")
 
 
 def test_without_an_answering_service_a_run_starts_its_own_worker():
@@ -484,13 +482,4 @@ assert validation_service.connect() is not None and service.is_alive()
 def test_a_daemon_run_that_used_the_service_exits():
     """A run's process of the daemon is a multiprocessing child of the code server: with the service's
     client (threads only, no process of its own) it ends as soon as its work does."""
-    out = subprocess.run([sys.executable, "-c", SERVICE + """
-from test_validation_process import _child_validates
-child = multiprocessing.get_context("spawn").Process(target=_child_validates)
-child.start()
-child.join(60)
-print("exit code", child.exitcode)
-if child.exitcode is None:
-    child.kill()
-"""], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip().splitlines()[-1] == "exit code 0", out.stderr[-3000:]
+    _child_that_validated_exits(SERVICE)

@@ -13,10 +13,7 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
-import multiprocessing.connection
 import multiprocessing.util
-import os
-import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,6 +24,7 @@ import polars as pl
 from assets.staging import validation_service
 from assets.staging.rules import Rule
 from assets.staging.suites import ExpectationOutcome, gx_frame, gx_loaded, import_gx, validate_here
+from core.worker_processes import end_with_parent
 
 LOG = logging.getLogger(__name__)
 
@@ -98,19 +96,10 @@ def stop_validation_process() -> None:
 
 
 def _serve() -> None:
-    """The worker's start: it ends with the process that started it (also after a `kill -9` of the run,
-    which leaves no one to shut the pool down; Ctrl-C stops the parent, which ends it), then imports
-    GX while its parent works."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
+    """The worker's start: it ends with the run's process (also after its `kill -9`, which leaves no one
+    to shut the pool down), then imports GX while its parent works."""
+    end_with_parent()
     import_gx()
-
-
-def _exit_with(sentinel: int) -> None:
-    multiprocessing.connection.wait([sentinel])
-    os._exit(0)
 
 
 # The outcomes of a submitted suite run: calling it waits for them (`submit_frame`).
@@ -134,11 +123,6 @@ def submit_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set
             return lambda: _outcome(process, task, name, rules, frame)
     outcomes = validate_here(name, rules, frame)
     return lambda: outcomes
-
-
-def validate_frame(name: str, rules: list[Rule], frame: pl.DataFrame, columns: set[str]) -> list[ExpectationOutcome]:
-    """`submit_frame` and wait for its outcomes."""
-    return submit_frame(name, rules, frame, columns)()
 
 
 def _submit(process: ProcessPoolExecutor, name: str, rules: list[Rule], frame: pl.DataFrame) -> Future:

@@ -20,7 +20,6 @@ import multiprocessing.connection
 import os
 import queue
 import secrets
-import signal
 import socket
 import sys
 import threading
@@ -33,6 +32,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from assets.staging.suites import import_gx, validate_here
+from core.worker_processes import end_with_parent
 
 ADDRESS_VARIABLE = "CUS_VALIDATION_SERVICE"
 KEY_VARIABLE = "CUS_VALIDATION_SERVICE_KEY"
@@ -61,10 +61,7 @@ class ServiceError(Exception):
 
 
 def _serve(address: str, key: bytes, ready) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops `cus ui`, whose exit ends this process
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
+    end_with_parent()  # `cus ui`
     listener = multiprocessing.connection.Listener(address, "AF_UNIX")  # the key is checked per connection
     ready.set()
     threading.Thread(target=import_gx, name="gx-import", daemon=True).start()
@@ -77,11 +74,6 @@ def _serve(address: str, key: bytes, ready) -> None:
         threading.Thread(target=_answer, args=(conn, key, lock), name="run", daemon=True).start()
 
 
-def _exit_with(sentinel: int) -> None:
-    multiprocessing.connection.wait([sentinel])
-    os._exit(0)
-
-
 def _answer(conn: multiprocessing.connection.Connection, key: bytes, lock: threading.Lock) -> None:
     """A run's suites, in order, until it hangs up. A peer that fails the key, hangs up or sends what this
     code cannot read ends this connection only."""
@@ -89,9 +81,9 @@ def _answer(conn: multiprocessing.connection.Connection, key: bytes, lock: threa
         try:
             multiprocessing.connection.deliver_challenge(conn, key)
             multiprocessing.connection.answer_challenge(conn, key)
-            hello = conn.recv()
-            conn.send(hello == ("hello", code_fingerprint()))
-            if hello != ("hello", code_fingerprint()):
+            same_code = conn.recv() == ("hello", code_fingerprint())
+            conn.send(same_code)
+            if not same_code:
                 return  # another version of the validation code: the run validates in a worker of its own
         except Exception:  # noqa: BLE001
             return
