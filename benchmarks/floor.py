@@ -123,7 +123,7 @@ ORDER BY c.unit, c.quarter
 
 
 def run(root: Path, workers: int = 2) -> dict:
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     items = landing_items(root)
     frames: dict[str, list[pl.DataFrame]] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -136,7 +136,8 @@ def run(root: Path, workers: int = 2) -> dict:
     headline = conn.sql(HEADLINE_SQL).fetchall()
     seconds = time.perf_counter() - started
     rows = {name: sum(f.height for f in parts) for name, parts in frames.items()}
-    return {"seconds": round(seconds, 2), "read_seconds": round(read, 2), "files": len(items), "rows": rows,
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(time.process_time() - cpu_started, 2),
+            "read_seconds": round(read, 2), "files": len(items), "rows": rows,
             "unit_quarters": len(headline), "peak_rss_mb": round(peak_rss_mb()),
             "eligible_total": str(sum((r[7] or 0) for r in headline))}
 
@@ -156,7 +157,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     print(f"floor (polars + DuckDB, one shot): {result['seconds']:.2f} s "
-          f"(reading {result['read_seconds']:.2f} s), {result['files']} files, peak RSS {result['peak_rss_mb']} MB")
+          f"(reading {result['read_seconds']:.2f} s; CPU {result['cpu_seconds']:.2f} s), {result['files']} files, peak RSS {result['peak_rss_mb']} MB")
     print(f"rows: {result['rows']}; unit × quarter claims: {result['unit_quarters']}; "
           f"eligible total {result['eligible_total']}")
 
