@@ -332,6 +332,25 @@ def test_18b_recoverable_vat_eligible_net_vat_zero_is_valid(with_budget):
     assert docs(pipe) == [("FV/1/2021", Decimal("1000.00")), ("FV/2/2021", Decimal("1100.00"))]
 
 
+def test_18c_vat_inside_the_eligible_amount_must_be_declared(with_budget):
+    """eligible − "W tym VAT" ≤ net: recoverable VAT cannot enter the eligible amount with "W tym VAT" 0."""
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", eligible="1 230,00", vat="0,00"),
+                                  expense("FV/2/2021", eligible="1 100,00", vat="50,00"),
+                                  expense("FV/3/2021", eligible="1 150,00", vat="150,00"),
+                                  expense("FV/4/2021", eligible="1 300,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [
+        (2, "eligible_amount", "vat_declared_in_eligible", "error", "1 230,00"),
+        (3, "eligible_amount", "vat_declared_in_eligible", "error", "1 100,00"),
+        (5, "eligible_amount", "eligible_le_gross", "error", "1 300,00")]  # above gross: one rule says so, not two
+    assert pipe.messages("expenses", "vat_declared_in_eligible")[:1] == [
+        "Kwota wydatków kwalifikowalnych jest większa niż kwota netto powiększona o „W tym VAT” (najwyżej 1000,00): "
+        "VAT zawarty w kwocie kwalifikowalnej trzeba wykazać w „W tym VAT”. Jeśli VAT jest odzyskiwany, kwotą "
+        "kwalifikowalną jest najwyżej kwota netto; jeśli nie — wpisz w „W tym VAT” zawarty w niej VAT."]
+    assert docs(pipe) == [("FV/3/2021", Decimal("1150.00"))]
+
+
 def test_19_exact_duplicate_rows_first_copy_kept(with_budget):
     pipe = with_budget
     write_expenses(pipe.landing, [expense("FV/1/2021"), expense("FV/2/2021", gross="500,00", net="500,00",

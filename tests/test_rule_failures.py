@@ -243,6 +243,13 @@ CASES = [
            "„W tym VAT” to VAT wliczony w kwotę wydatków kwalifikowalnych: od 0 do 100,00 (najwyżej brutto − netto i "
            "najwyżej kwota kwalifikowalna). Popraw VAT; jeśli VAT jest odzyskiwany, wpisz 0, a jako kwotę "
            "kwalifikowalną kwotę netto.")], [2]),
+    # VAT inside the eligible amount left undeclared ("W tym VAT" 0 while eligible = gross ≠ net)
+    Case("expenses", [{"document_no": "FV/2/2021", "vat_amount": "0,00"}],
+         [(3, "eligible_amount", "vat_declared_in_eligible", "error",
+           "Kwota wydatków kwalifikowalnych jest większa niż kwota netto powiększona o „W tym VAT” (najwyżej "
+           "1000,00): VAT zawarty w kwocie kwalifikowalnej trzeba wykazać w „W tym VAT”. Jeśli VAT jest "
+           "odzyskiwany, kwotą kwalifikowalną jest najwyżej kwota netto; jeśli nie — wpisz w „W tym VAT” zawarty "
+           "w niej VAT.")], [2]),
     # a negative amount on a document not marked as a correction
     Case("expenses", [{"document_no": "FV/2/2021", "eligible_amount": "-100,00"}],
          [(3, "correction", "negative_only_on_correction", "error",

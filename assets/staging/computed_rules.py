@@ -49,6 +49,16 @@ def vat_consistent(frame: pl.DataFrame, params) -> pl.DataFrame:
                         .alias("expected"))
 
 
+def vat_declared_in_eligible(frame: pl.DataFrame, params) -> pl.DataFrame:
+    """The eligible amount holds at most the net amount plus its declared VAT ("W tym VAT"): eligible −
+    VAT ≤ net, so VAT inside the eligible amount is always declared (recoverable VAT never enters it
+    unnoticed: eligible = gross with "W tym VAT" 0 while gross ≠ net is an error)."""
+    eligible, limit = _size("eligible_amount"), _size("net_amount") + _size("vat_amount").fill_null(0)
+    # eligible > gross is reported by `eligible_le_gross`, not twice here
+    ok = eligible.is_null() | limit.is_null() | (eligible <= limit) | (eligible > _size("gross_amount")).fill_null(False)
+    return frame.select(ok.alias("ok"), _money_text(limit.cast(pl.Decimal(18, 2))).alias("expected"))
+
+
 def eligible_le_gross(frame: pl.DataFrame, params) -> pl.DataFrame:
     ok = _size("eligible_amount").is_null() | _size("gross_amount").is_null() | (
         _size("eligible_amount") <= _size("gross_amount"))
@@ -204,6 +214,7 @@ def no_read_error(frame: pl.DataFrame, params) -> pl.DataFrame:
 COMPUTE = {
     "no_read_error": no_read_error,
     "vat_consistent": vat_consistent,
+    "vat_declared_in_eligible": vat_declared_in_eligible,
     "eligible_le_gross": eligible_le_gross,
     "net_le_gross": net_le_gross,
     "negative_only_on_correction": negative_only_on_correction,
