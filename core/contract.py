@@ -78,6 +78,7 @@ class Dataset:
     label: str  # short Polish name: "świadczenia"
     key: tuple[str, ...]
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    every_quarter: bool = False  # sent for every quarter of a unit's period (schemas/contract.yaml)
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -150,6 +151,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> dict[str, Dataset]:
             label=spec["label"],
             key=tuple(spec.get("key", [])),
             columns=columns,
+            every_quarter=bool(spec.get("every_quarter", False)),
         )
     return datasets
 

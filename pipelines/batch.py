@@ -18,7 +18,7 @@ from assets.batch.ingest import ingest_batch
 from assets.batch.plan import plan_batch
 from assets.batch.tables import rebuild_tables
 from assets.partition_keys import unit_quarter_key
-from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite
+from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite, with_outdated
 from assets.report.report_files import (
     REPORT_FILES_KEY,
     ReportFilesConfig,
@@ -26,6 +26,7 @@ from assets.report.report_files import (
     start_printer_early,
     write_quarters,
 )
+from assets.report.status import outdated_reports
 from assets.staging.validation_process import stop_validation_process
 from core.event_log_batch import event_serializer, log_events_bulk
 from core.key_fingerprint import KeyMismatchError
@@ -123,6 +124,14 @@ def batch_reports_op(context: dg.OpExecutionContext, config: BatchReportsConfig,
         return {"kwartały": [], "raporty": 0}
     units = load_units()
     changed = changed_by_partition(ingested["partycje"])
+    if warehouse.file.exists():
+        with warehouse.connect(read_only=True) as conn:
+            outdated = outdated_reports(conn, units, reports.folder)
+        if outdated:
+            context.log.warning("Raporty starsze niż wczytane pliki (np. po przerwanym przebiegu albo cus run "
+                                "--no-reports) — przebudowuję je: " + "; ".join(
+                                    f"{unit} {', '.join(quarters)}" for unit, quarters in sorted(outdated.items())))
+            changed = with_outdated(changed, outdated)
     quarters = quarters_to_report(changed, units, landing.folder)
     if not quarters:
         close_printer_early()

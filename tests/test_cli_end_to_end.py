@@ -184,3 +184,40 @@ def test_errors_are_one_polish_line_and_exit_1(env, capsys):
     code, out, err = cus(capsys, "reports", "--quarter", "2030Q1")
     assert code == 1 and err == "Błąd: Kwartał 2030Q1 jest poza okresem projektów (2021Q1–2023Q3).\n"
     assert "Traceback" not in out + err
+
+
+def test_cus_run_rewrites_reports_older_than_their_files(tmp_path, monkeypatch, capsys):
+    """A correction loaded with --no-reports (or a run killed while it wrote the reports) leaves reports older
+    than their files: `cus status` says so, and the next `cus run` — with nothing new to load — rewrites them."""
+    project = tiny_project(tmp_path)
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in (("CUS_WAREHOUSE", project / "warehouse" / "cus.duckdb"), ("CUS_LANDING", project / "landing"),
+                        ("CUS_REPORTS", project / "reports"), ("CUS_PUBLISHED", project / "published"),
+                        ("CUS_PSEUDONYM_KEY", "cli-test-key"), ("CUS_REGISTRY", one_unit_registry(tmp_path / "u.yaml")),
+                        ("DAGSTER_HOME", project / "dagster_home")):
+        monkeypatch.setenv(name, str(value))
+    from core.registry import load_units
+
+    load_units.cache_clear()
+    html = project / "reports" / "2021Q3" / "elblag" / "raport_elblag_2021Q3.html"
+    code, out, err = cus(capsys, "run")
+    assert code == 0 and html.is_file(), out + err
+    assert "1 989,50" in html.read_text(encoding="utf-8")  # eligible: 1 730,00 + 15 %
+
+    write_expenses(project / "landing", [expense("FV/1/2021", gross="1 000,00", net="1 000,00",
+                                                 eligible="1 000,00", vat="0,00")])
+    code, out, err = cus(capsys, "ingest", "--unit", "elblag", "--quarter", "2021Q3", "--no-reports")
+    assert code == 0, out + err
+    code, out, err = cus(capsys, "status", "--unit", "elblag")
+    assert "2021Q3: otrzymano" in out and "(nieaktualny: starszy niż wczytane pliki" in out, out
+
+    code, out, err = cus(capsys, "run")
+    assert code == 0 and "brak nowych lub zmienionych plików" in out, out + err
+    assert "raporty (HTML, PDF, XLSX): 2 za 2021Q3–2021Q3" in out, out  # the unit's and the consolidated one
+    assert "1 150,00" in html.read_text(encoding="utf-8")
+    code, out, err = cus(capsys, "status", "--unit", "elblag")
+    assert "2021Q3: raport gotowy" in out and "(nieaktualny:" not in out, out
+    code, out, err = cus(capsys, "run")  # nothing outdated any more: nothing rewritten
+    assert "raporty (HTML, PDF, XLSX): 0 — bez zmian" in out, out
+    load_units.cache_clear()

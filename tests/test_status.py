@@ -19,13 +19,16 @@ import pytest
 from assets.raw.ingest import ensure_raw_tables
 from assets.report.status import (
     MISSING_CLOSED,
+    MISSING_FILE,
     MISSING_OPEN,
     NOT_APPLICABLE,
     QUARANTINE,
     RECEIVED,
     REFUSED,
     REPORT_READY,
+    cell_text,
     grid_markdown,
+    outdated_reports,
     unit_quarter_status,
 )
 from assets.staging.staging_assets import ensure_validation_tables
@@ -72,7 +75,7 @@ def _report(root: Path, unit: str, quarter: str, formats=("html", "pdf", "xlsx")
 
 @pytest.fixture
 def landed(tmp_path):
-    """starachowice 2020Q4 received + report, 2021Q2 a file refused by the raw step (none loaded);
+    """starachowice 2020Q4 received (the three files sent every quarter) + report, 2021Q2 a file refused by the raw step (none loaded);
     elblag 2021Q1 tranches refused by a blocking rule, 2021Q2 quarantined expenses, 2021Q3 received
     with a report older than its files (and a refusal older than the file now loaded); the rest nothing."""
     warehouse = tmp_path / "cus.duckdb"
@@ -80,8 +83,9 @@ def landed(tmp_path):
     with connect(warehouse) as conn:
         ensure_raw_tables(conn, [])
         ensure_validation_tables(conn)
-        _version(conn, "starachowice", "2020Q4", "participants", "a1")
-        _summary(conn, "starachowice", "2020Q4", "participants", 5, 5, 0, 0)
+        for dataset, sha in (("participants", "a1"), ("deliveries", "a2"), ("expenses", "a3")):
+            _version(conn, "starachowice", "2020Q4", dataset, sha)
+            _summary(conn, "starachowice", "2020Q4", dataset, 5, 5, 0, 0)
         _version(conn, "elblag", "2021Q1", "tranches", "b1")
         _summary(conn, "elblag", "2021Q1", "tranches", 2, 0, 2, 0)
         _quarantine(conn, "elblag", "2021Q1", "tranches", None, "tranche_eu_share", "error",
@@ -92,6 +96,9 @@ def landed(tmp_path):
         _version(conn, "elblag", "2021Q2", "expenses", "c0", current=False)  # replaced by c1
         _version(conn, "elblag", "2021Q2", "expenses", "c1")
         _summary(conn, "elblag", "2021Q2", "expenses", 10, 8, 2, 1)
+        for dataset, sha in (("participants", "c2"), ("deliveries", "c3")):
+            _version(conn, "elblag", "2021Q2", dataset, sha)
+            _summary(conn, "elblag", "2021Q2", dataset, 1, 1, 0, 0)
         for row, rule, severity in ((4, "eligible_le_gross", "error"), (7, "vat_consistent", "error"),
                                     (7, "net_le_gross", "error"), (9, "formula_text", "warning")):
             _quarantine(conn, "elblag", "2021Q2", "expenses", row, rule, severity)
@@ -99,6 +106,8 @@ def landed(tmp_path):
         _version(conn, "elblag", "2021Q3", "deliveries", "d2")
         _summary(conn, "elblag", "2021Q3", "participants", 3, 3, 0, 0)
         _summary(conn, "elblag", "2021Q3", "deliveries", 4, 4, 0, 0)
+        _version(conn, "elblag", "2021Q3", "expenses", "d3")
+        _summary(conn, "elblag", "2021Q3", "expenses", 2, 2, 0, 0)
     _report(reports, "starachowice", "2020Q4")  # written now, after LOADED
     _report(reports, "elblag", "2021Q3", formats=("html",), written=datetime(2021, 7, 1, 9, 0))
     return warehouse, reports
@@ -136,11 +145,12 @@ def test_every_unit_quarter_gets_its_status(landed):
     assert (raw_refused["refused_files"], raw_refused["files_received"], raw_refused["files"]) == (
         "Zestawienie dokumentów księgowych (wydatki): plik nie ma wymaganych kolumn: Nr dokumentu.", 0, None)
     received = cells[("elblag", "2021Q3")]
-    assert received["files"] == "Uczestnicy projektu (arkusz SL2014), Świadczenia (zrealizowane usługi)"
+    assert received["files"] == ("Uczestnicy projektu (arkusz SL2014), Świadczenia (zrealizowane usługi), "
+                                 "Zestawienie dokumentów księgowych (wydatki)")
     assert (received["report_ready"], received["report_outdated"], received["report_formats"]) == (True, True, "html")
     assert received["refused_files"] is None  # the refusal is older than the file loaded since
     ready = cells[("starachowice", "2020Q4")]
-    assert (ready["files_received"], ready["report_formats"], ready["report_outdated"]) == (1, "html, pdf, xlsx", False)
+    assert (ready["files_received"], ready["report_formats"], ready["report_outdated"]) == (3, "html, pdf, xlsx", False)
 
 
 def test_without_a_warehouse_every_period_quarter_is_missing_never_the_rest(tmp_path):
@@ -183,14 +193,17 @@ def test_status_asset_renders_grid_detail_and_report_links(landed):
     assert meta["liczba: nie dotyczy"].value == 2
     detail = meta["szczegóły: Centrum Usług Społecznych w Starachowicach"].value.splitlines()
     assert detail[2] == (
-        "| 2020Q4 | raport gotowy | Uczestnicy projektu (arkusz SL2014) | — | — | — | "
+        "| 2020Q4 | raport gotowy | Uczestnicy projektu (arkusz SL2014), Świadczenia (zrealizowane usługi), Zestawienie "
+        "dokumentów księgowych (wydatki) | — | — | — | — | "
         "[HTML](http://127.0.0.1:48123/2020Q4/starachowice/raport_starachowice_2020Q4.html) "
         "[PDF](http://127.0.0.1:48123/2020Q4/starachowice/raport_starachowice_2020Q4.pdf) "
         "[XLSX](http://127.0.0.1:48123/2020Q4/starachowice/raport_starachowice_2020Q4.xlsx) |")
     elblag = meta["szczegóły: Elbląskie Centrum Usług Społecznych"].value.splitlines()
-    assert elblag[2] == ("| 2021Q1 | plik odrzucony | Transze zaliczki | Transze zaliczki: Część EFS transz nie "
-                         "zgadza się z kwotą ogółem. | — | — | — |")
-    assert elblag[3] == ("| 2021Q2 | kwarantanna | Zestawienie dokumentów księgowych (wydatki) | — | "
+    assert elblag[2] == ("| 2021Q1 | plik odrzucony | Transze zaliczki | Uczestnicy projektu (arkusz SL2014), "
+                         "Świadczenia (zrealizowane usługi), Zestawienie dokumentów księgowych (wydatki) | Transze "
+                         "zaliczki: Część EFS transz nie zgadza się z kwotą ogółem. | — | — | — |")
+    assert elblag[3] == ("| 2021Q2 | kwarantanna | Uczestnicy projektu (arkusz SL2014), Świadczenia (zrealizowane "
+                         "usługi), Zestawienie dokumentów księgowych (wydatki) | — | — | "
                          "Zestawienie dokumentów księgowych (wydatki): 2 | 1 | — |")
 
 
@@ -289,3 +302,42 @@ def test_report_links_use_the_port_cus_ui_was_given(monkeypatch, tmp_path):
     monkeypatch.setenv("CUS_REPORTS_PORT", "3918")  # what `cus ui --reports-port 3918` passes to dagster dev
     assert ReportsResource(root=str(tmp_path)).base_url == "http://127.0.0.1:3918"
     assert ReportsResource(root=str(tmp_path), port=4000).base_url == "http://127.0.0.1:4000"
+
+
+def test_a_quarter_without_a_file_sent_every_quarter_is_flagged_and_a_report_follows_every_file_it_reads(tmp_path):
+    """schemas/contract.yaml `every_quarter`: participants, deliveries, expenses. A report reads its quarter's files,
+    every earlier quarter's (cumulative figures) and the agreement's: a newer one of any makes it outdated."""
+    warehouse, reports = tmp_path / "cus.duckdb", tmp_path / "reports"
+    later = datetime(2021, 11, 2, 9, 0)
+    with connect(warehouse) as conn:
+        ensure_raw_tables(conn, [])
+        ensure_validation_tables(conn)
+        for dataset in ("participants", "deliveries"):  # no expenses file in elblag 2021Q1
+            _version(conn, "elblag", "2021Q1", dataset, f"{dataset}-1")
+            _summary(conn, "elblag", "2021Q1", dataset, 1, 1, 0, 0)
+        for quarter in ("2021Q2", "2021Q3"):
+            for dataset in ("participants", "deliveries", "expenses"):
+                _version(conn, "elblag", quarter, dataset, f"{dataset}-{quarter}")
+                _summary(conn, "elblag", quarter, dataset, 1, 1, 0, 0)
+        _version(conn, "starachowice", None, "budget", "budget-1", loaded=later)  # agreement file, loaded later
+        for dataset in ("participants", "deliveries", "expenses"):
+            _version(conn, "starachowice", "2020Q4", dataset, f"s-{dataset}")
+            _summary(conn, "starachowice", "2020Q4", dataset, 1, 1, 0, 0)
+        # elblag 2021Q1 re-sent later: the reports of 2021Q1 and of every later quarter read it
+        conn.execute("UPDATE raw.file_versions SET last_loaded_at = ? WHERE unit = 'elblag' AND quarter = '2021Q1' "
+                     "AND dataset = 'participants'", [later])
+    written = datetime(2021, 10, 1, 9, 0)  # after LOADED, before `later`
+    for unit, quarter in (("elblag", "2021Q1"), ("elblag", "2021Q2"), ("elblag", "2021Q3"),
+                          ("starachowice", "2020Q4")):
+        _report(reports, unit, quarter, written=written)
+    with connect(warehouse, read_only=True) as conn:
+        cells = _cells(unit_quarter_status(conn, UNITS, reports, today=TODAY))
+        outdated = outdated_reports(conn, UNITS, reports)
+    missing = cells[("elblag", "2021Q1")]
+    assert (missing["status"], missing["missing_files"]) == (MISSING_FILE, "Zestawienie dokumentów księgowych (wydatki)")
+    assert cell_text(missing) == "✗ brak pliku · raport"
+    assert cells[("elblag", "2021Q2")]["missing_files"] is None
+    assert [cells[("elblag", q)]["report_outdated"] for q in ("2021Q1", "2021Q2", "2021Q3")] == [True, True, True]
+    assert cells[("elblag", "2021Q2")]["status"] == RECEIVED  # not "raport gotowy": its report is outdated
+    assert cells[("starachowice", "2020Q4")]["report_outdated"] is True  # the agreement's budget came after it
+    assert outdated == {"elblag": ["2021Q1", "2021Q2", "2021Q3"], "starachowice": ["2020Q4"]}

@@ -44,6 +44,7 @@ def prepared_sources() -> dict[str, tuple[str, ...]]:
     warehouse) the `src_*` views are empty relations with the columns of schemas/warehouse/staging.yaml."""
     every_dataset = tuple(f"staging.{name}" for name in load_contract())
     return {"registry_units": (), "catalogue_rows": (), "flag_rules": (), "contract_delivery_modes": (),
+            "contract_every_quarter": (),
             "src_validation_summary": every_dataset, "src_quarantine": every_dataset,
             "staging.validation_summary": every_dataset, "staging.quarantine": every_dataset}
 
@@ -141,6 +142,14 @@ def delivery_modes_frame() -> pl.DataFrame:
                          "commissioned": [m.commissioned for m in modes]})
 
 
+def every_quarter_frame() -> pl.DataFrame:
+    """Quarterly datasets every unit sends for every quarter (schemas/contract.yaml `every_quarter`):
+    dataset, position (contract order)."""
+    names = [d.name for d in load_contract().values() if d.every_quarter]
+    return pl.DataFrame({"dataset": names, "position": list(range(1, len(names) + 1))},
+                        schema={"dataset": pl.Utf8, "position": pl.Int64})
+
+
 def dataset_label_macro() -> str:
     """`report.dataset_label(d)`: the contract's short dataset labels as a scalar macro (a pure CASE,
     so the published copy can recreate it). Labels come from schemas/contract.yaml, never from data."""
@@ -193,6 +202,7 @@ def prepare(conn: duckdb.DuckDBPyConnection, units: tuple[Unit, ...] | list[Unit
     conn.register("catalogue_rows", catalogue_frame())
     conn.register("flag_rules", flag_rules_frame())
     conn.register("contract_delivery_modes", delivery_modes_frame())
+    conn.register("contract_every_quarter", every_quarter_frame())
     if layer == "report":
         prepare_report_macros(conn)
 

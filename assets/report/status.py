@@ -27,17 +27,22 @@ NOT_APPLICABLE = "nie dotyczy"
 MISSING_CLOSED = "brak (kwartał zamknięty)"
 MISSING_OPEN = "brak (kwartał trwa)"
 REFUSED = "plik odrzucony"
+MISSING_FILE = "brak pliku"
+# a report older than a file it reads (its quarter's, an earlier quarter's or the agreement's): `cus run` rewrites it
+OUTDATED = " (nieaktualny: starszy niż wczytane pliki — przebuduje go cus run)"
 QUARANTINE = "kwarantanna"
 RECEIVED = "otrzymano"
 REPORT_READY = "raport gotowy"
 
 # status -> (short text of a grid cell, legend line)
 SYMBOLS: dict[str, tuple[str, str]] = {
-    REPORT_READY: ("✓ raport", "dane przyjęte, raport kwartalny gotowy (nowszy niż ostatni plik)"),
-    RECEIVED: ("✓ dane", "dane przyjęte, raportu jeszcze nie ma albo powstał przed ostatnim plikiem"),
+    REPORT_READY: ("✓ raport", "dane przyjęte, raport kwartalny gotowy (nowszy niż każdy plik, z którego powstaje)"),
+    RECEIVED: ("✓ dane", "dane przyjęte, raportu jeszcze nie ma albo jest nieaktualny (starszy niż plik jego kwartału, wcześniejszego kwartału lub umowy)"),
     QUARANTINE: ("⚠ {n}", "{n} wierszy odrzuconych (kwarantanna, błąd) — do poprawienia przez jednostkę"),
     REFUSED: ("⛔ odrzucony", "plik odrzucony w całości (nieczytelny, bez wymaganych kolumn, innej jednostki albo "
                              "niespełniona reguła blokująca) — obowiązują wcześniejsze dane"),
+    MISSING_FILE: ("✗ brak pliku", "przesłano część plików kwartału, bez pliku wysyłanego co kwartał (uczestnicy, "
+                                   "świadczenia, wydatki) — jego wartości w kwartale są zerowe, prześlij go"),
     MISSING_CLOSED: ("✗ brak", "nie przesłano danych, a kwartał się zakończył"),
     MISSING_OPEN: ("… czeka", "nie przesłano jeszcze danych, kwartał trwa (lub się nie zaczął)"),
     NOT_APPLICABLE: ("·", "nie dotyczy — kwartał poza okresem realizacji projektu jednostki"),
@@ -92,8 +97,9 @@ def _registry_frame(units) -> pl.DataFrame:
 def _datasets_frame() -> pl.DataFrame:
     quarterly = [d for d in load_contract().values() if d.level == "quarter"]
     return pl.DataFrame({"dataset": [d.name for d in quarterly], "title": [d.title for d in quarterly],
-                         "position": list(range(1, len(quarterly) + 1))},
-                        schema={"dataset": pl.Utf8, "title": pl.Utf8, "position": pl.Int64})
+                         "position": list(range(1, len(quarterly) + 1)),
+                         "every_quarter": [d.every_quarter for d in quarterly]},
+                        schema={"dataset": pl.Utf8, "title": pl.Utf8, "position": pl.Int64, "every_quarter": pl.Boolean})
 
 
 def _reports_frame(files: list[ReportFile]) -> pl.DataFrame:
@@ -139,10 +145,21 @@ def unit_quarter_status(conn: duckdb.DuckDBPyConnection | None, units: tuple[Uni
             conn.close()
 
 
+def outdated_reports(conn: duckdb.DuckDBPyConnection, units: tuple[Unit, ...] | list[Unit],
+                     reports_root: Path) -> dict[str, list[str]]:
+    """unit -> quarters whose report is older than a file it reads (a run killed while writing reports,
+    `cus run --no-reports`, a reports run that failed): the batch's reports step rewrites them too."""
+    status = unit_quarter_status(conn, units, reports_root).filter(pl.col("report_outdated"))
+    out: dict[str, list[str]] = {}
+    for row in status.select("unit", "quarter").iter_rows(named=True):
+        out.setdefault(row["unit"], []).append(row["quarter"])
+    return out
+
+
 def cell_text(row: dict) -> str:
     """The short text of one grid cell, e.g. `✓ raport`, `⚠ 3`, `✗ brak`."""
     text = SYMBOLS[row["status"]][0].replace("{n}", str(row["quarantined_rows"]))
-    if row["status"] in (QUARANTINE, REFUSED) and row["report_ready"]:
+    if row["status"] in (QUARANTINE, REFUSED, MISSING_FILE) and row["report_ready"]:
         text += " · raport"
     return text
 
@@ -178,17 +195,19 @@ def _report_cell(row: dict, links: dict[tuple[str, str], dict[str, str]]) -> str
         return "—"
     formats = links.get((row["unit"], row["quarter"]), {})
     text = " ".join(f"[{fmt.upper()}]({url})" for fmt, url in formats.items()) or row["report_formats"]
-    return text + (" (starszy niż ostatni plik)" if row["report_outdated"] else "")
+    return text + (OUTDATED if row["report_outdated"] else "")
 
 
 def unit_detail_markdown(status: pl.DataFrame, unit: str,
                          links: dict[tuple[str, str], dict[str, str]] | None = None) -> str:
     """Quarters of one unit's project period: status, files received, refused, quarantined, report."""
-    lines = ["| kwartał | stan | pliki przyjęte | plik odrzucony | kwarantanna (wiersze z błędem) | ostrzeżenia | raport |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| kwartał | stan | pliki przyjęte | brak pliku | plik odrzucony | kwarantanna (wiersze z błędem) | ostrzeżenia "
+             "| raport |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in status.filter((pl.col("unit") == unit) & pl.col("in_period")).iter_rows(named=True):
         lines.append("| " + " | ".join(_md_cell(c) for c in (
-            row["quarter"], row["status"], row["files"], row["refused_files"], row["quarantined_files"],
+            row["quarter"], row["status"], row["files"], row["missing_files"], row["refused_files"],
+            row["quarantined_files"],
             row["warning_rows"] or None, _report_cell(row, links or {}))) + " |")
     return "\n".join(lines)
 
@@ -200,6 +219,8 @@ def unit_detail_text(status: pl.DataFrame, unit: str) -> str:
         parts = [f"{row['quarter']}: {row['status']}"]
         if row["files"]:
             parts.append(f"pliki: {row['files']}")
+        if row["missing_files"]:
+            parts.append(f"brak pliku: {row['missing_files']}")
         if row["refused_files"]:
             parts.append(f"odrzucony: {row['refused_files']}")
         if row["quarantined_files"]:
@@ -207,7 +228,7 @@ def unit_detail_text(status: pl.DataFrame, unit: str) -> str:
         if row["warning_rows"]:
             parts.append(f"ostrzeżenia: {row['warning_rows']}")
         if row["report_ready"]:
-            parts.append(f"raport: {row['report_formats']}" + (" (starszy niż ostatni plik)" if row["report_outdated"] else ""))
+            parts.append(f"raport: {row['report_formats']}" + (OUTDATED if row["report_outdated"] else ""))
         lines.append("  " + "; ".join(parts))
     return "\n".join(lines)
 

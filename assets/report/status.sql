@@ -1,7 +1,7 @@
 -- Status of every unit × quarter for the coordinator (asset report/status, `cus status`).
 -- Inputs registered by assets/report/status.py (empty relations when a table does not exist yet):
 --   status_units        registry rows in registry order (unit, position, unit_name, period_start, period_end)
---   status_datasets     quarter-level datasets of the contract (dataset, title, position)
+--   status_datasets     quarter-level datasets of the contract (dataset, title, position, every_quarter)
 --   src_file_versions   raw.file_versions
 --   src_validation      staging.validation_summary
 --   src_quarantine      staging.quarantine
@@ -9,8 +9,11 @@
 --   src_report_files    report files on disk (unit, quarter, format, modified_at)
 -- Parameter $today: quarters ending before it are closed.
 -- One row per unit × quarter of the calendar covering every unit's period; `status` is one of
--- 'nie dotyczy', 'brak (kwartał zamknięty)', 'brak (kwartał trwa)', 'plik odrzucony',
--- 'kwarantanna', 'otrzymano', 'raport gotowy' (the first that applies, in this order).
+-- 'nie dotyczy', 'brak (kwartał zamknięty)', 'brak (kwartał trwa)', 'plik odrzucony', 'brak pliku'
+-- (some files came, a file sent every quarter did not), 'kwarantanna', 'otrzymano', 'raport gotowy'
+-- (the first that applies, in this order). A report is outdated when any file it reads was loaded after
+-- it was written: the unit's files of its quarter and of every earlier one (the claim's figures are
+-- cumulative) and its agreement files (assets/report/rebuild_scope.py, the same rule).
 WITH units AS (
     SELECT unit, position, unit_name, period_start, period_end FROM status_units
 ),
@@ -84,6 +87,23 @@ counted AS (
     FROM per_file AS p
     LEFT JOIN validation AS v ON v.unit = p.unit AND v.quarter = p.quarter AND v.dataset = p.dataset
 ),
+missing_files AS (
+    -- files sent every quarter (schemas/contract.yaml `every_quarter`) that a quarter with other files lacks
+    SELECT k.unit, k.quarter, string_agg(d.title, ', ' ORDER BY d.position) AS missing_files
+    FROM (SELECT DISTINCT unit, quarter FROM sent) AS k
+    CROSS JOIN status_datasets AS d
+    WHERE d.every_quarter
+      AND NOT EXISTS (SELECT 1 FROM sent AS s WHERE s.unit = k.unit AND s.quarter = k.quarter AND s.dataset = d.dataset)
+    GROUP BY k.unit, k.quarter
+),
+inputs_loaded AS (
+    -- the last load of any file a unit × quarter's report reads
+    SELECT g.unit, g.quarter, max(f.last_loaded_at) AS inputs_loaded_at
+    FROM grid AS g
+    JOIN src_file_versions AS f
+        ON f.unit = g.unit AND f.is_current AND (f.quarter IS NULL OR f.quarter <= g.quarter)
+    GROUP BY g.unit, g.quarter
+),
 received AS (
     SELECT
         unit, quarter,
@@ -122,19 +142,23 @@ final AS (
         coalesce(p.has_html, FALSE)                                     AS report_ready,
         p.report_formats,
         p.report_written_at,
-        coalesce(p.has_html AND r.last_loaded_at IS NOT NULL AND p.report_written_at < r.last_loaded_at, FALSE)
+        coalesce(p.has_html AND i.inputs_loaded_at IS NOT NULL AND p.report_written_at < i.inputs_loaded_at, FALSE)
                                                                         AS report_outdated,
+        m.missing_files,
         CASE
             WHEN NOT g.in_period THEN 'nie dotyczy'
             WHEN r.unit IS NULL AND g.quarter_closed THEN 'brak (kwartał zamknięty)'
             WHEN r.unit IS NULL THEN 'brak (kwartał trwa)'
             WHEN r.refused_files IS NOT NULL THEN 'plik odrzucony'
+            WHEN m.missing_files IS NOT NULL THEN 'brak pliku'
             WHEN r.quarantined_rows > 0 THEN 'kwarantanna'
-            WHEN p.has_html AND p.report_written_at >= r.last_loaded_at THEN 'raport gotowy'
+            WHEN p.has_html AND p.report_written_at >= coalesce(i.inputs_loaded_at, r.last_loaded_at) THEN 'raport gotowy'
             ELSE 'otrzymano'
         END                                                             AS status
     FROM grid AS g
     LEFT JOIN received AS r ON r.unit = g.unit AND r.quarter = g.quarter
     LEFT JOIN reports AS p ON p.unit = g.unit AND p.quarter = g.quarter
+    LEFT JOIN missing_files AS m ON m.unit = g.unit AND m.quarter = g.quarter
+    LEFT JOIN inputs_loaded AS i ON i.unit = g.unit AND i.quarter = g.quarter
 )
 SELECT * FROM final ORDER BY position, quarter

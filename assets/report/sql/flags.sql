@@ -107,6 +107,21 @@ missing_rule AS (
            'Brak plików kwartalnych za ' || quarter || ': wartości w kwartale zerowe, narastające przeniesione.' AS message
     FROM grid WHERE NOT has_data
 ),
+missing_file_rule AS (
+    -- a quarter with validated files but without one sent every quarter (schemas/contract.yaml every_quarter)
+    SELECT g.unit, g.quarter, 'BRAK_PLIKU' AS rule,
+           'Brak pliku wysyłanego co kwartał za ' || g.quarter || ': '
+           || string_agg(report.dataset_label(e.dataset), ', ' ORDER BY e.position)
+           || '. Wartości z brakującego pliku są w kwartale zerowe — prześlij go (z samym nagłówkiem, jeśli w '
+           || 'kwartale nie było takich danych).' AS message
+    FROM grid AS g
+    CROSS JOIN contract_every_quarter AS e
+    WHERE g.has_data
+      AND EXISTS (SELECT 1 FROM report.data_quality AS v WHERE v.unit = g.unit AND v.quarter = g.quarter)
+      AND NOT EXISTS (SELECT 1 FROM report.data_quality AS v
+                      WHERE v.unit = g.unit AND v.quarter = g.quarter AND v.dataset = e.dataset)
+    GROUP BY g.unit, g.quarter
+),
 budget_rule AS (
     SELECT unit, quarter, 'BUDZET_NIEZGODNY' AS rule,
            'Suma linii budżetu ' || report.pl_money(budget_lines_total) || ' różni się od wartości projektu '
@@ -126,7 +141,7 @@ all_flags AS (
     UNION ALL SELECT * FROM cross_financing_rule UNION ALL SELECT * FROM fixed_assets_rule
     UNION ALL SELECT * FROM cross_financing_share_rule UNION ALL SELECT * FROM fixed_assets_share_rule
     UNION ALL SELECT * FROM plan_rule UNION ALL SELECT * FROM indicator_rule UNION ALL SELECT * FROM milestone_rule
-    UNION ALL SELECT * FROM quarantine_rule UNION ALL SELECT * FROM missing_rule
+    UNION ALL SELECT * FROM quarantine_rule UNION ALL SELECT * FROM missing_rule UNION ALL SELECT * FROM missing_file_rule
     UNION ALL SELECT * FROM budget_rule UNION ALL SELECT * FROM off_budget_rule
 ),
 final AS (
