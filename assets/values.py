@@ -28,7 +28,7 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
         .then(text.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False))
         .otherwise(None)
     )
-    return pl.coalesce(
+    parsed = pl.coalesce(
         text.str.to_date("%Y-%m-%d", strict=False),
         text.str.slice(0, 19).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False).dt.date(),
         text.str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False).dt.date(),
@@ -37,6 +37,8 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
         text.str.to_date("%d/%m/%Y", strict=False),
         pl.lit(EXCEL_EPOCH) + pl.duration(days=serial),
     )
+    # a two-digit year ("1.07.21") parses as the year 21: not a date, a type error naming the format
+    return pl.when(parsed.dt.year() >= 1900).then(parsed)
 
 
 def normalize_number_text(expr: pl.Expr) -> pl.Expr:

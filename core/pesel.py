@@ -102,11 +102,14 @@ def pseudonymize(pesel_text: pl.Series, start_dates: pl.Series, secret: bytes) -
 
 PESEL_MARKER = "[PESEL usunięty]"
 PESEL_FOUND_IN = "pesel_found_in"  # raw column: comma-separated names of the columns a PESEL was removed from
-_PESEL_RUN = re.compile(r"(?<!\d)\d{11}(?!\d)")
+# 11 digits, also written in groups ("551214 98205", "551214-98205", "551 214 982 05"): one space,
+# non-breaking space, hyphen or dot between two digits at most
+_PESEL_RUN = re.compile(r"(?<!\d)\d(?:[ \u00a0.-]?\d){10}(?!\d)")
+_PESEL_CANDIDATE = r"\d(?:[ \u00a0.-]?\d){10}"  # the same for polars (no look-around), to pick the cells to scan
 
 
 def scrub_text(text: str, secret: bytes, person_id: bool = False) -> str:
-    """`text` without a valid PESEL: every 11-digit run that checks becomes the marker.
+    """`text` without a valid PESEL: every run of 11 digits (also in groups) that checks becomes the marker.
 
     In a column that identifies a participant (`person_id`), the PESEL becomes its keyed
     pseudonym instead (the whole cell when the cell is a PESEL, also one a spreadsheet stripped of
@@ -118,9 +121,9 @@ def scrub_text(text: str, secret: bytes, person_id: bool = False) -> str:
             return pseudonym(digits, secret)
 
     def replace(match: re.Match) -> str:
-        digits = match.group(0)
+        digits = re.sub(r"\D", "", match.group(0))
         if not stdnum_pesel.is_valid(digits):
-            return digits
+            return match.group(0)
         return pseudonym(digits, secret) if person_id else PESEL_MARKER
 
     return _PESEL_RUN.sub(replace, text)
@@ -138,7 +141,7 @@ def scrub_pesel(frame: pl.DataFrame, columns: dict[str, bool], secret: bytes) ->
             continue
         cells = frame[name]
         candidates = cells.filter(cells.str.count_matches(r"\d") >= 9 if person_id
-                                  else cells.str.contains(r"\d{11}"))
+                                  else cells.str.contains(_PESEL_CANDIDATE))
         mapping = {}
         for value in candidates.unique().to_list():
             clean = scrub_text(value, secret, person_id)

@@ -668,8 +668,9 @@ def test_36_unquoted_separator_in_a_text_quarantines_that_row_only(with_budget):
     assert pipe.run("expenses").success
     assert pipe.quarantine("expenses") == [(3, None, "extra_fields", "error", "15 pól zamiast 14")]
     assert pipe.messages("expenses", "extra_fields") == [
-        "Wiersz ma więcej kolumn niż nagłówek (15 pól zamiast 14) — sprawdź, czy tekst nie zawiera średnika; ujmij "
-        "go w cudzysłów albo usuń średnik. Wartości w wierszu są przesunięte, więc wiersz nie został przyjęty."]
+        "Wiersz ma inną liczbę kolumn niż nagłówek (15 pól zamiast 14) — sprawdź, czy tekst nie zawiera separatora "
+        "(średnika lub przecinka; ujmij tekst w cudzysłów albo usuń separator) i czy w wierszu nie brakuje komórki. "
+        "Wartości w wierszu są przesunięte, więc wiersz nie został przyjęty."]
     assert pipe.sql("SELECT header FROM staging.quarantine WHERE rule = 'extra_fields'") == [("(cały wiersz)",)]
     assert pipe.staged("expenses", "row_number, document_no, item_name, eligible_amount") == [
         (2, "FV/1/2021", "Usługa opiekuńcza", Decimal("1230.00")),
@@ -780,6 +781,56 @@ def test_40_pesel_as_participant_id_and_in_free_text_never_reaches_the_warehouse
     data = b"".join(p.read_bytes() for p in pipe.db.parent.iterdir() if p.name.startswith(pipe.db.name))
     for pesel in (PESEL_A, PESEL_B, PESEL_C):
         assert pesel.encode() not in data
+
+
+def test_40b_a_participants_row_with_a_missing_or_extra_cell_stores_no_shifted_personal_data(pipe):
+    """A deleted cell slides the name and the phone number into stored columns ("Rodzaj uczestnika",
+    "DEGURBA"): in a file with personal data columns such a row is rejected and keeps no values."""
+    from landing_fixtures import PARTICIPANT_HEADERS, participant_row
+
+    pipe.load_baseline("services", "budget")
+    width = len(PARTICIPANT_HEADERS)
+    short = participant_row("ELB/0002", "Zenobia", "Brzęczyszczykiewicz", PESEL_B, "K", "05.07.2021")
+    del short[1]  # the "Kraj" cell
+    extra = participant_row("ELB/0003", "Eustachy", "Wąchocki", PESEL_C, "M", "05.07.2021")
+    extra.insert(2, "Polska")
+    write_participants(pipe.landing, [participant("ELB/0001", PESEL_A), short, extra,
+                                      participant("ELB/0004", PESEL_CHILD)])
+    assert pipe.run("participants").success
+    assert pipe.quarantine("participants") == [
+        (3, None, "extra_fields", "error", f"{width - 1} pól zamiast {width}"),
+        (4, None, "extra_fields", "error", f"{width + 1} pól zamiast {width}")]
+    assert pipe.staged("participants", "participant_id") == [("ELB/0001",), ("ELB/0004",)]
+    stored = " ".join(str(v) for table in ("raw.participants", "staging.quarantine", "staging.participants")
+                      for row in pipe.sql(f"SELECT * FROM {table}") for v in row)
+    for private in ("Zenobia", "Brzęczyszczykiewicz", "Eustachy", "Wąchocki", "600100200", "@example.pl"):
+        assert private not in stored
+    assert pipe.sql("SELECT row_number, participant_id FROM raw.participants WHERE read_error IS NOT NULL "
+                    "ORDER BY row_number") == [(3, None), (4, None)]  # the rows are kept, with their reason
+
+
+def test_40c_a_pesel_written_in_groups_in_a_text_column_is_removed(pipe):
+    from core.pesel import PESEL_MARKER
+
+    pipe.load_baseline("services", "budget")
+    grouped = (f"{PESEL_C[:6]}-{PESEL_C[6:]}", f"{PESEL_C[:3]} {PESEL_C[3:6]} {PESEL_C[6:9]} {PESEL_C[9:]}")
+    write_expenses(pipe.landing, [expense("FV/1/2021", item=f"Zwrot kosztów, PESEL {grouped[0]}"),
+                                  expense("FV/2/2021", item=f"Zwrot kosztów, PESEL {grouped[1]}"),
+                                  expense("FV/3/2021", item="Faktura 123 456 789 01")])  # no valid PESEL: kept
+    assert pipe.run("expenses").success
+    assert pipe.staged("expenses", "item_name") == [(f"Zwrot kosztów, PESEL {PESEL_MARKER}",),
+                                                    (f"Zwrot kosztów, PESEL {PESEL_MARKER}",),
+                                                    ("Faktura 123 456 789 01",)]
+    assert [r[2] for r in pipe.quarantine("expenses")] == ["pesel_outside_pesel_column"] * 2
+    assert not any(g in str(pipe.sql("SELECT * FROM raw.expenses")) for g in grouped)
+
+
+def test_40d_a_two_digit_year_is_a_date_error_not_the_year_21(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/1/2021", issue="2.08.21"), expense("FV/2/2021", gross="500,00",
+                                  net="500,00", eligible="500,00", vat="0,00")])
+    assert pipe.run("expenses").success
+    assert pipe.quarantine("expenses") == [(2, "issue_date", "type", "error", "2.08.21")]
 
 
 # ------------------------------------------------------------------------- codes that match nothing (issue 12)

@@ -100,8 +100,9 @@ CASES = [
     # an unquoted separator shifted the row (the reading step recorded it): only the reading rule is reported
     Case("participants", [{"participant_id": "ELB/2", "pesel": PESEL_B, "sex": "M", "age_at_entry": "46"}],
          [(3, None, "extra_fields", "error",
-           "Wiersz ma więcej kolumn niż nagłówek (28 pól zamiast 27) — sprawdź, czy tekst nie zawiera średnika; "
-           "ujmij go w cudzysłów albo usuń średnik. Wartości w wierszu są przesunięte, więc wiersz nie został przyjęty.")],
+           "Wiersz ma inną liczbę kolumn niż nagłówek (28 pól zamiast 27) — sprawdź, czy tekst nie zawiera "
+           "separatora (średnika lub przecinka; ujmij tekst w cudzysłów albo usuń separator) i czy w wierszu nie "
+           "brakuje komórki. Wartości w wierszu są przesunięte, więc wiersz nie został przyjęty.")],
          [2], extra={"read_error": [None, "28 pól zamiast 27"]}),
     Case("participants", [{"participant_id": "ELB/2", "pesel": PESEL_B, "sex": "M", "age_at_entry": "46",
                            "locality": "[PESEL usunięty]"}],

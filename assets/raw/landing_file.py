@@ -277,12 +277,14 @@ def _csv_records(lines: list[str], start: int, separator: str, width: int, has_q
 EXTRA_FIELDS = "{fields} pól zamiast {width}"
 
 
-def _normalize_records(records: list[list[str]], width: int) -> list[str | None]:
+def _normalize_records(records: list[list[str]], width: int, short_is_error: bool = False) -> list[str | None]:
     """Pad short records with empty cells, cut long ones to the header; the read error of each record.
 
     A record is an `extra_fields` error (values shifted: an unquoted separator inside a text) when a
     cell beyond the header is not empty, or it has more cells than both the header and the file's
-    usual row (e.g. `…;tekst; z średnikiem;…;` whose last cell happens to be empty).
+    usual row (e.g. `…;tekst; z średnikiem;…;` whose last cell happens to be empty). With
+    `short_is_error` (a file with personal data columns: a missing cell would shift a name or a phone
+    number into a stored column) a record shorter than the file's usual row is one too.
     """
     lengths = list(map(len, records))
     errors: list[str | None] = [None] * len(records)
@@ -290,12 +292,14 @@ def _normalize_records(records: list[list[str]], width: int) -> list[str | None]
     usual = None
     for index in odd:
         record, size = records[index], lengths[index]
-        if size < width:
-            record.extend([""] * (width - size))
-            continue
         if usual is None:
             counts = Counter(n for n in lengths if n)
             usual = counts.most_common(1)[0][0]
+        if size < width:
+            if short_is_error and size < usual and not _is_blank(record):
+                errors[index] = EXTRA_FIELDS.format(fields=size, width=width)
+            record.extend([""] * (width - size))
+            continue
         if not _is_blank(record) and (not _is_blank(record[width:]) or size > max(usual, width)):
             filled = max(i for i, c in enumerate(record) if c.strip()) + 1
             errors[index] = EXTRA_FIELDS.format(fields=filled if filled > width else size, width=width)
@@ -343,7 +347,7 @@ def _read_csv(path: Path, data: bytes, dataset: Dataset):
     header_cells = header_cells[:width]
     try:
         records = _csv_records(lines, header_index + 1, separator, width, has_quotes='"' in text)
-        read_errors = _normalize_records(records, width)
+        read_errors = _normalize_records(records, width, short_is_error=_has_dropped_columns(dataset))
         body = _frame_from_records(records, width)
     except LandingFileError:
         raise
@@ -362,16 +366,24 @@ def _kept_rows(cells: tuple[str, ...]) -> pl.Expr:
     return ~blank | pl.col(READ_ERROR).is_not_null()
 
 
+def _has_dropped_columns(dataset: Dataset) -> bool:
+    """The dataset has columns never read into the warehouse (names, contacts: `pii: drop`)."""
+    return any(c.pii == "drop" for c in dataset.columns)
+
+
 @lru_cache(maxsize=256)
 def _stored_selection(dataset: Dataset, present: tuple[tuple[str, int], ...]) -> list[pl.Expr]:
     """row_number, every stored column of the contract (trimmed text, empty = null; a column the file
-    lacks = null) and the read error, from the cells c0… at the columns' positions `present`."""
+    lacks = null) and the read error, from the cells c0… at the columns' positions `present`. In a
+    dataset with personal data columns a row with a read error keeps no values: its cells are shifted,
+    so a name or a phone number could stand in a stored column (the row is quarantined by its error)."""
     positions = dict(present)
+    aligned = pl.col(READ_ERROR).is_null() if _has_dropped_columns(dataset) else pl.lit(True)
     selected = [pl.col("row_number").cast(pl.Int64)]
     for column in dataset.stored_columns:
         if column.name in positions:
             expr = pl.col(f"c{positions[column.name]}").cast(pl.Utf8).str.strip_chars()
-            selected.append(pl.when(expr == "").then(None).otherwise(expr).alias(column.name))
+            selected.append(pl.when((expr == "") | ~aligned).then(None).otherwise(expr).alias(column.name))
         else:
             selected.append(pl.lit(None, dtype=pl.Utf8).alias(column.name))
     return selected + [pl.col(READ_ERROR)]

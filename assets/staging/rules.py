@@ -151,14 +151,17 @@ def read_rules(dataset: Dataset) -> list[Rule]:
                    else "w pliku uczestników (kolumna „PESEL”)")
     return [
         Rule(
-            id="extra_fields", check_name="wiersz_bez_nadmiarowych_kolumn", title="Wiersz ma więcej kolumn niż nagłówek",
-            description="Wiersz pliku CSV ma więcej wypełnionych pól niż nagłówek — zwykle średnik (separator) "
-                        "wpisany w tekście bez cudzysłowu przesunął wartości; wiersz trafia do kwarantanny, "
+            id="extra_fields", check_name="wiersz_bez_nadmiarowych_kolumn", title="Wiersz ma tyle kolumn co nagłówek",
+            description="Wiersz pliku CSV ma więcej wypełnionych pól niż nagłówek — zwykle separator (średnik lub "
+                        "przecinek) wpisany w tekście bez cudzysłowu przesunął wartości — albo, w pliku z danymi "
+                        "osobowymi, mniej pól niż pozostałe wiersze (brakująca komórka przesuwa np. nazwisko do "
+                        "innej kolumny; wartości takiego wiersza nie są zapisywane); wiersz trafia do kwarantanny, "
                         "pozostałe są przyjmowane (nigdy nie są po cichu obcinane).",
             columns=(READ_ERROR,), compute="no_read_error",
-            message="Wiersz ma więcej kolumn niż nagłówek ({value}) — sprawdź, czy tekst nie zawiera średnika; "
-                    "ujmij go w cudzysłów albo usuń średnik. Wartości w wierszu są przesunięte, więc wiersz "
-                    "nie został przyjęty.",
+            message="Wiersz ma inną liczbę kolumn niż nagłówek ({value}) — sprawdź, czy tekst nie zawiera "
+                    "separatora (średnika lub przecinka; ujmij tekst w cudzysłów albo usuń separator) i czy w "
+                    "wierszu nie brakuje komórki. Wartości w wierszu są przesunięte, więc wiersz nie został "
+                    "przyjęty.",
         ),
         Rule(
             id="pesel_outside_pesel_column", check_name="pesel_tylko_w_kolumnie_pesel",
