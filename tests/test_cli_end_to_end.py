@@ -143,6 +143,7 @@ def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys, monkeypa
     code, out, err = cus(capsys, "demo")
     assert code == 0 and "Błąd" not in err and "Traceback" not in err, out + err  # stderr: Dagster's key warning
     assert f"Hurtownia: {project / 'warehouse_demo' / 'cus.duckdb'}" in out and "Raporty:" in out
+    assert "Interfejs: make demo-ui" in out  # `make ui` refuses the demo warehouse without a real key
     assert sorted(p.name for p in (project / "landing").iterdir()) == ["elblag"]
     assert sql(project, "SELECT count(*) FROM staging.expenses") == [(1,)]
     assert len(started) == 1 and pdf._early is None  # taken by the run's reports step, closed with it

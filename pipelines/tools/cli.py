@@ -188,7 +188,7 @@ def cmd_demo(args) -> int:
     args.unit, args.quarter, args.no_reports, args.demo = None, None, False, True
     code = cmd_run(args)
     print(f"\nHurtownia: {project_path(os.environ['CUS_WAREHOUSE'])}\nRaporty:   {project_path(os.environ['CUS_REPORTS'])}"
-          "\nInterfejs: make ui (Dagster UI na http://127.0.0.1:3000)")
+          "\nInterfejs: make demo-ui (Dagster UI na http://127.0.0.1:3000 z kluczem DEMO)")
     return code
 
 
