@@ -85,9 +85,16 @@ def plural(n: int, one: str, few: str, many: str) -> str:
     return {"one": one, "few": few}.get(form, many)
 
 
+def count(n: int, one: str, few: str, many: str) -> str:
+    """A count and its noun for terminal and log text: count(2, 'przebieg udany', 'przebiegi udane',
+    'przebiegów udanych') = '2 przebiegi udane'; the number grouped as `integer` groups it
+    ('1 001', '249 782'), with a plain space instead of the reports' non-breaking one."""
+    return f"{integer(n).replace(chr(0xA0), ' ')} {plural(n, one, few, many)}"
+
+
 def row_count(n: int) -> str:
-    """'1 wiersz', '3 wiersze', '5 wierszy', '12 wierszy'."""
-    return f"{n} {plural(n, 'wiersz', 'wiersze', 'wierszy')}"
+    """'1 wiersz', '3 wiersze', '5 wierszy', '12 wierszy', '249 782 wiersze'."""
+    return count(n, "wiersz", "wiersze", "wierszy")
 
 
 def number(value, decimals: int = 2) -> str:

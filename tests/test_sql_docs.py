@@ -402,7 +402,7 @@ def test_cus_publish_prints_progress_and_what_was_left_out(cli_env, tmp_path, mo
     assert main(["publish"]) == 0
     out = capsys.readouterr().out
     assert "pominięto tabelę mart.dim_participant" in out and "(pominięto: item_name)" in out
-    assert re.search(r"Gotowe: \d+ tabel, [\d ]+ wiersz", out)
+    assert re.search(r"Gotowe: \d+ tabel[ae]?, \d{1,3}( \d{3})* wiersz(e|y)?\b", out)
     assert main(["publish"]) == 0 and "Bez zmian" in capsys.readouterr().out
     monkeypatch.setenv("CUS_WAREHOUSE", str(tmp_path / "missing.duckdb"))
     assert main(["publish"]) == 1

@@ -80,7 +80,10 @@ def _parse_quarter_arg(text: str | None) -> list[str] | None:
 
 
 def _finish(summary) -> int:
-    print(f"\nGotowe: {len(summary.succeeded)} przebiegów udanych, {len(summary.failed)} z błędami.")
+    from reports.formatting import count
+
+    done = count(len(summary.succeeded), "przebieg udany", "przebiegi udane", "przebiegów udanych")
+    print(f"\nGotowe: {done}, {len(summary.failed)} z błędami.")
     for label, message in summary.failed:
         print(f"  ✗ {label}: {message}")
     return 0 if summary.ok else 1
