@@ -361,3 +361,13 @@ def test_a_browser_that_cannot_start_fails_the_pdf_with_a_clear_message(tmp_path
         with pytest.raises(pdf.PdfError):
             printer.drain()
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_a_share_below_100_percent_never_reads_100_percent():
+    from decimal import Decimal
+
+    from reports.formatting import percent, percent_decimals
+
+    shares = ("1", "0.9994", "0.9996", "0.99996", "1.0004", "0.7")
+    assert [percent(Decimal(v)) for v in shares] == ["100,0%", "99,9%", "99,96%", "99,996%", "100,04%", "70,0%"]
+    assert [percent_decimals(Decimal(v)) for v in shares] == [1, 1, 2, 3, 2, 1]  # the XLSX cell format follows
