@@ -16,7 +16,8 @@ SETTINGS_FILE = PROJECT_ROOT / "config" / "settings.env"
 ENV_FILE = PROJECT_ROOT / ".env"
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 KEY_VARIABLE = "CUS_PSEUDONYM_KEY"
-# The demo key: only `cus demo` (sample data) and the tests use it; never read from a file.
+# The demo key: only `cus demo` (sample data), `--demo` of run/ingest/ui on its warehouse and the tests use it;
+# never read from a file.
 DEMO_PSEUDONYM_KEY = "demo-key-sample-data-only"
 
 
@@ -27,8 +28,9 @@ class SettingsError(Exception):
 MISSING_KEY = (
     "Brak klucza pseudonimizacji: ustaw zmienną środowiskową CUS_PSEUDONYM_KEY (długi, losowy sekret, np. "
     "`export CUS_PSEUDONYM_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')`, przechowywany poza "
-    "repozytorium). Klucz demonstracyjny działa tylko w `cus demo` (dane przykładowe). Bez klucza nie wczytuję danych "
-    "— numery PESEL nie mogłyby zostać zastąpione pseudonimami."
+    "repozytorium). Klucz demonstracyjny służy tylko do danych przykładowych: `cus demo`, a na hurtowni zbudowanej "
+    "przez `cus demo` także `cus run --demo`, `cus ingest --demo` i `cus ui --demo` (`make demo-ui`). "
+    "Bez klucza nie wczytuję danych — numery PESEL nie mogłyby zostać zastąpione pseudonimami."
 )
 
 

@@ -34,6 +34,7 @@ from core.quarters import quarter_to_partition_key
 from core.registry import load_units
 from core.resources import LandingResource, PseudonymizerResource, ReportsResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
+from reports.formatting import count
 
 BATCH_JOB = "ingest_batch_job"
 BATCH_REPORTS_OP = "batch_reports"
@@ -57,7 +58,7 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
     with warehouse.connect() as conn:
         plan = plan_batch(conn, landing.folder, units, config.partitions or None, config.force)
         if plan.unchanged:
-            context.log.info(f"Bez zmian (pliki już wczytane w tej treści): {len(plan.unchanged)} partycji.")
+            context.log.info(f"Bez zmian (pliki już wczytane w tej treści): {count(len(plan.unchanged), 'partycja', 'partycje', 'partycji')}.")
         if not plan.files:
             stop_validation_process()  # started with the command (pipelines/tools/runner.py): nothing to validate
             context.log.info("Brak nowych lub zmienionych plików — nic do wczytania.")
@@ -87,7 +88,8 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
     in_order = sorted(result.refused.items(), key=lambda item: (item[0][0][0], item[0][0][1] or "", item[0][1]))
     refused.update({f"{unit_quarter_key(*key)} {dataset}": str(error) for (key, dataset), error in in_order})
     partitions = [unit_quarter_key(*key) for key in result.partitions]
-    context.log.info(f"Wczytano {len(partitions)} partycji w jednej transakcji; tabele: {len(result.tables)}.")
+    context.log.info(f"Wczytano {count(len(partitions), 'partycję', 'partycje', 'partycji')} w jednej transakcji; "
+                     f"tabele: {len(result.tables)}.")
     _fail_if_refused(refused)
     return {"partycje": partitions, "bez zmian": plan.unchanged}
 

@@ -85,9 +85,16 @@ def plural(n: int, one: str, few: str, many: str) -> str:
     return {"one": one, "few": few}.get(form, many)
 
 
+def count(n: int, one: str, few: str, many: str) -> str:
+    """A count and its noun for terminal and log text: count(2, 'przebieg udany', 'przebiegi udane',
+    'przebiegów udanych') = '2 przebiegi udane'; the number grouped as `integer` groups it
+    ('1 001', '249 782'), with a plain space instead of the reports' non-breaking one."""
+    return f"{integer(n).replace(chr(0xA0), ' ')} {plural(n, one, few, many)}"
+
+
 def row_count(n: int) -> str:
-    """'1 wiersz', '3 wiersze', '5 wierszy', '12 wierszy'."""
-    return f"{n} {plural(n, 'wiersz', 'wiersze', 'wierszy')}"
+    """'1 wiersz', '3 wiersze', '5 wierszy', '12 wierszy', '249 782 wiersze'."""
+    return count(n, "wiersz", "wiersze", "wierszy")
 
 
 def number(value, decimals: int = 2) -> str:
@@ -114,10 +121,22 @@ def quantity(value) -> str:
     return format_decimal(_round(value, 2), format="#,##0.##", locale=LOCALE)
 
 
+def percent_decimals(value, decimals: int = 1) -> int:
+    """`decimals`, or more when a share other than exactly 100 % would read as 100 %: 0.9996 -> 2
+    ('99,96%', not '100,0%' — e.g. rows accepted when some were rejected), 0.99996 -> 3 (at most 4 more)."""
+    exact = _decimal(value)
+    shown = decimals
+    while exact != 1 and _round(exact, shown + 2) == 1 and shown < decimals + 4:
+        shown += 1
+    return shown
+
+
 def percent(value, decimals: int = 1) -> str:
-    """A ratio -> Polish percent: 0.7 -> '70,0%' (babel pl_PL: no space before %)."""
+    """A ratio -> Polish percent: 0.7 -> '70,0%' (babel pl_PL: no space before %); never '100,0%'
+    for a ratio that is not exactly 1 (percent_decimals)."""
     if value is None:
         return MISSING
+    decimals = percent_decimals(value, decimals)
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
     return format_percent(_round(value, decimals + 2), format=pattern, locale=LOCALE)
 
@@ -185,6 +204,8 @@ XLSX_FORMATS = {
     # Fractional service units (1 270,5); a whole quantity gets the "int" format (xlsx.py picks per cell).
     "quantity": "#,##0.0#",
     "pct": "0.0%",
+    # a share shown with more decimals so it never reads as 100 % when it is not (percent_decimals)
+    **{f"pct{d}": "0." + "0" * d + "%" for d in range(2, 6)},
     "date": "dd.mm.yyyy",
 }
 

@@ -62,6 +62,17 @@ def severity_label(severity) -> str:
     return SEVERITIES.get(str(severity).lower(), str(severity))
 
 
+# What a validation rule's severity did to the row (staging.quarantine.severity).
+ROW_OUTCOMES: dict[str, str] = {
+    "error": "błąd — wiersz odrzucony",
+    "warning": "ostrzeżenie — wiersz przyjęty",
+}
+
+
+def row_outcome_label(severity) -> str:
+    return ROW_OUTCOMES.get(str(severity).lower(), str(severity))
+
+
 # Status of a milestone as of the reporting quarter's end (computed by reports/readers.py).
 MILESTONE_STATUS: dict[str, str] = {
     "on_time": "osiągnięty w terminie",

@@ -50,7 +50,6 @@ TOTALS: dict[str, tuple[str | None, list[str], dict[str, tuple[str, str]]]] = {
     "zaliczki": ("unit_name", ["tranches", "received_total", "received_eu", "received_state", "spent"],
                  {"spent_share": ("spent", "received_total")}),
     "jakosc-umowa": (None, ["received", "accepted", "quarantined"], {"accepted_share": ("accepted", "received")}),
-    "kwarantanna": (None, ["rows"], {}),
     "pliki": (None, ["rows_loaded"], {}),
 }
 

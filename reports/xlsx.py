@@ -23,7 +23,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from reports.formatting import MISSING, XLSX_FORMATS, Suppressed, flag, quarter_label
+from reports.formatting import MISSING, XLSX_FORMATS, Suppressed, flag, percent_decimals, quarter_label
 from reports.model import Report, Table, cell_kind
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -97,6 +97,8 @@ class _Writer:
         elif kind in NUMERIC_KINDS and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
             if kind == "quantity" and Decimal(str(value)) == Decimal(str(value)).to_integral_value():
                 kind = "int"  # a whole quantity: no decimal separator ("1 270", not "1 270,")
+            if kind == "pct" and (shown := percent_decimals(value)) > 1:
+                kind = f"pct{shown}"  # 99,96%, never 100,0% for a share below 100 %
             ws.write_number(row, col, float(value), self.f[f"{kind}{suffix}"])
         elif kind == "date" and isinstance(value, (date, datetime)):
             ws.write_datetime(row, col, datetime(value.year, value.month, value.day), self.f[f"date{suffix}"])

@@ -72,7 +72,7 @@ CREATE TABLE report.advances (unit VARCHAR, quarter VARCHAR, tranches BIGINT, re
 CREATE TABLE report.data_quality (unit VARCHAR, quarter VARCHAR, dataset VARCHAR, received BIGINT,
     accepted BIGINT, quarantined BIGINT, warnings BIGINT);
 CREATE TABLE report.quarantine_reasons (unit VARCHAR, quarter VARCHAR, dataset VARCHAR, reason VARCHAR,
-    rows BIGINT);
+    severity VARCHAR, rows BIGINT);
 CREATE TABLE report.flags (unit VARCHAR, quarter VARCHAR, severity VARCHAR, area VARCHAR, message VARCHAR);
 CREATE TABLE report.milestones (unit VARCHAR, code VARCHAR, name VARCHAR, planned_date DATE, achieved_date DATE,
     on_time BOOLEAN);
@@ -315,14 +315,19 @@ DATA_QUALITY = [
      "quarantined": 2, "warnings": 0},
 ]
 
-QUARANTINE_REASONS = [
+QUARANTINE_REASONS = [  # errors = the quarantined rows of DATA_QUALITY, warnings = its warnings
     {"unit": "elblag", "quarter": QUARTER, "dataset": "participants", "reason": "Nieprawidłowa suma kontrolna PESEL",
-     "rows": 4},
+     "severity": "error", "rows": 4},
     {"unit": "elblag", "quarter": QUARTER, "dataset": "participants", "reason": "Brak daty rozpoczęcia udziału",
-     "rows": 1},
-    {"unit": "elblag", "quarter": QUARTER, "dataset": "deliveries", "reason": "Nieznany kod usługi", "rows": 3},
+     "severity": "error", "rows": 1},
+    {"unit": "elblag", "quarter": QUARTER, "dataset": "participants", "reason": "PESEL uzupełniony zerem wiodącym",
+     "severity": "warning", "rows": 2},
+    {"unit": "elblag", "quarter": QUARTER, "dataset": "deliveries", "reason": "Nieznany kod usługi",
+     "severity": "error", "rows": 3},
+    {"unit": "elblag", "quarter": QUARTER, "dataset": "expenses", "reason": "Kwota w innym formacie",
+     "severity": "warning", "rows": 1},
     {"unit": "srokowo", "quarter": QUARTER, "dataset": "expenses", "reason": "Data zapłaty przed datą wystawienia",
-     "rows": 2},
+     "severity": "error", "rows": 2},
 ]
 
 FLAGS = [

@@ -113,6 +113,7 @@ def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys, monkeypa
                                                  eligible="1 000,00", vat="0,00")])
     code, out, err = cus(capsys, "ingest", "--unit", "elblag", "--quarter", "2021Q3", "--no-reports")
     assert code == 0 and err == "" and "0 z błędami" in out, out + err
+    assert "(jeden przebieg; 1 partycja, bez zmian pomijane)" in out and "Gotowe: 2 przebiegi udane, 0 z błędami." in out, out
     assert sql(project, "SELECT document_no, eligible_amount FROM staging.expenses") == [("FV/1/2021", D("1000.00"))]
     assert sql(project, "SELECT count(*), count(*) FILTER (is_current) FROM raw.file_versions "
                         "WHERE dataset = 'expenses'") == [(2, 1)]
@@ -143,6 +144,7 @@ def test_run_ingest_reports_and_demo_on_a_tiny_landing_set(env, capsys, monkeypa
     code, out, err = cus(capsys, "demo")
     assert code == 0 and "Błąd" not in err and "Traceback" not in err, out + err  # stderr: Dagster's key warning
     assert f"Hurtownia: {project / 'warehouse_demo' / 'cus.duckdb'}" in out and "Raporty:" in out
+    assert "Interfejs: make demo-ui" in out  # `make ui` refuses the demo warehouse without a real key
     assert sorted(p.name for p in (project / "landing").iterdir()) == ["elblag"]
     assert sql(project, "SELECT count(*) FROM staging.expenses") == [(1,)]
     assert len(started) == 1 and pdf._early is None  # taken by the run's reports step, closed with it

@@ -140,7 +140,7 @@ def test_rotation_rebuilds_every_pseudonym_with_the_new_key_and_keeps_every_figu
     assert backup.name.startswith("cus.przed-zmiana-klucza-") and backup.suffix == ".duckdb"
     assert backup.read_bytes() == before_bytes
     assert f"Stara hurtownia (stare pseudonimy) zachowana jako {backup}" in out
-    assert "2 partycji" in out and "3 osób" in out
+    assert "2 partycje" in out and "3 osoby" in out
     # the published copy is refreshed from the new warehouse
     assert (project / "published" / "current.duckdb").resolve() != published_before
 
@@ -262,7 +262,7 @@ def test_the_check_of_the_rebuilt_warehouse_catches_old_pseudonyms_other_figures
     assert str(raised.value) == (
         "nowa hurtownia różni się od bieżącej: odcisk klucza w nowej hurtowni nie jest odciskiem nowego klucza; "
         "report.settlement: inne wartości niż w bieżącej hurtowni; staging.expenses: inne partycje lub liczby wierszy "
-        "(1 partycji, 2 wierszy → 1 partycji, 1 wierszy); 3 starych pseudonimów nadal w nowej hurtowni.")
+        "(1 partycja, 2 wiersze → 1 partycja, 1 wiersz); 3 stare pseudonimy nadal w nowej hurtowni.")
 
 
 def test_delete_old_leaves_only_the_new_warehouse(project, capsys, monkeypatch):

@@ -269,7 +269,17 @@ def test_polish_plural_of_rows_follows_the_cldr_rule():
 
     assert [row_count(n) for n in (0, 1, 2, 4, 5, 12, 14, 21, 22, 104, 112, 1001)] == [
         "0 wierszy", "1 wiersz", "2 wiersze", "4 wiersze", "5 wierszy", "12 wierszy", "14 wierszy", "21 wierszy",
-        "22 wiersze", "104 wiersze", "112 wierszy", "1001 wierszy"]
+        "22 wiersze", "104 wiersze", "112 wierszy", "1 001 wierszy"]
+
+
+def test_polish_counts_agree_with_the_number_and_group_thousands():
+    from reports.formatting import count, row_count
+
+    runs = ("przebieg udany", "przebiegi udane", "przebiegów udanych")
+    assert [count(n, *runs) for n in (1, 2, 5)] == ["1 przebieg udany", "2 przebiegi udane", "5 przebiegów udanych"]
+    assert count(1, "partycja", "partycje", "partycji") == "1 partycja"
+    # thousands grouped as in the reports (reports.formatting.integer), a plain space in terminal text
+    assert [row_count(n) for n in (999, 1001, 249782)] == ["999 wierszy", "1 001 wierszy", "249 782 wiersze"]
 
 
 def test_sql_pl_money_formats_exact_decimal_like_babel():
@@ -351,3 +361,13 @@ def test_a_browser_that_cannot_start_fails_the_pdf_with_a_clear_message(tmp_path
         with pytest.raises(pdf.PdfError):
             printer.drain()
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_a_share_below_100_percent_never_reads_100_percent():
+    from decimal import Decimal
+
+    from reports.formatting import percent, percent_decimals
+
+    shares = ("1", "0.9994", "0.9996", "0.99996", "1.0004", "0.7")
+    assert [percent(Decimal(v)) for v in shares] == ["100,0%", "99,9%", "99,96%", "99,996%", "100,04%", "70,0%"]
+    assert [percent_decimals(Decimal(v)) for v in shares] == [1, 1, 2, 3, 2, 1]  # the XLSX cell format follows

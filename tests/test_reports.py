@@ -759,6 +759,50 @@ def test_agreement_files_are_not_counted_in_the_quarters_received_rows(tmp_path,
     assert build_report(inputs, "unit", "srokowo").table("jakosc").total["received"] == 215
 
 
+def test_reasons_table_tells_rejected_rows_from_accepted_warnings_in_html_and_xlsx(tmp_path):
+    """report.quarantine_reasons holds errors (rows rejected) and warnings (rows accepted): the
+    table says which, errors first, and has no totals row (it once summed warnings as quarantined)."""
+    from reports.xlsx import write_xlsx
+
+    inputs = _fixture_inputs(tmp_path)
+    report = build_report(inputs, "unit", "elblag")
+    table = report.table("kwarantanna")
+    assert table.title == "Wiersze odrzucone i ostrzeżenia według przyczyny" and table.total is None
+    assert [(r["dataset"], r["outcome"], r["rows"]) for r in table.rows] == [
+        ("participants", "błąd — wiersz odrzucony", 4), ("participants", "błąd — wiersz odrzucony", 1),
+        ("deliveries", "błąd — wiersz odrzucony", 3), ("participants", "ostrzeżenie — wiersz przyjęty", 2),
+        ("expenses", "ostrzeżenie — wiersz przyjęty", 1)]
+    page = _Page()
+    page.feed(render_html(report))
+    assert [(r["outcome"], r["rows"]) for r in page.tables["kwarantanna"]][-2:] == [
+        ("ostrzeżenie — wiersz przyjęty", "2"), ("ostrzeżenie — wiersz przyjęty", "1")]
+    write_xlsx(report, tmp_path / "elblag.xlsx")
+    cells = [tuple(r) for ws in openpyxl.load_workbook(tmp_path / "elblag.xlsx") for r in ws.iter_rows(values_only=True)]
+    title = next(i for i, r in enumerate(cells) if r[0] == "Wiersze odrzucone i ostrzeżenia według przyczyny")
+    assert cells[title + 1][:4] == ("Zbiór danych", "Skutek", "Przyczyna", "Wiersze")
+    assert cells[title + 5][:4] == ("uczestnicy (uczestnicy.xlsx)", "ostrzeżenie — wiersz przyjęty",
+                                    "PESEL uzupełniony zerem wiodącym", 2)
+
+
+def test_accepted_share_below_100_percent_never_reads_100_percent(tmp_path):
+    """9 999 of 10 000 rows accepted: '99,99%' in the HTML's totals row and a 0.00% cell in the
+    XLSX, not '100,0%' (one decimal rounded half up)."""
+    from reports.xlsx import write_xlsx
+
+    inputs = _fixture_inputs(tmp_path, "UPDATE report.data_quality SET received = 10000, accepted = 9999, "
+                             "quarantined = 1 WHERE unit = 'elblag' AND dataset = 'deliveries'",
+                             "UPDATE report.data_quality SET received = 0, accepted = 0, quarantined = 0 "
+                             "WHERE unit = 'elblag' AND quarter IS NOT NULL AND dataset <> 'deliveries'")
+    report = build_report(inputs, "unit", "elblag")
+    page = _Page()
+    page.feed(render_html(report))
+    assert page.tables["jakosc"][-1]["accepted_share"] == "99,99%"
+    write_xlsx(report, tmp_path / "elblag.xlsx")
+    shares = [c for ws in openpyxl.load_workbook(tmp_path / "elblag.xlsx") for r in ws.iter_rows() for c in r
+              if c.data_type == "n" and c.value is not None and 0.9998 < c.value < 1]
+    assert shares and all(c.number_format == "0.00%" for c in shares)
+
+
 def test_consolidated_figures_totals_and_reader_rules_come_from_the_readers_sql(tmp_path):
     from reports.readers import READS, sql_for
 

@@ -39,6 +39,7 @@ def test_environment_wins_over_the_settings_files(clean_env, tmp_path):
 def test_commands_that_pseudonymise_refuse_to_start_without_a_key(clean_env, capsys, command):
     assert cli.main(command) == 1
     assert capsys.readouterr().err.strip() == f"Błąd: {settings.MISSING_KEY}"
+    assert f"`cus {command[0]} --demo`" in settings.MISSING_KEY  # the command's way to the demo key
 
 
 def test_the_demo_key_is_refused_outside_the_demo(clean_env, capsys):

@@ -196,11 +196,57 @@ def test_lineage_examples_trace_a_figure_to_its_documents(conn):
     ]
 
 
-def test_money_macros_of_the_copy_repeat_the_settlement_split(conn):
+def split_check_sql() -> str:
     (sql,) = [sql for heading, sql in sql_blocks(DOCS.read_text(encoding="utf-8"))
               if heading.startswith("Konwencje")]
-    assert rows(conn, sql) == [("elblag", "4 025,00 zł", D("3392.27"), D("632.73"), True),
-                               ("srokowo", "2 300,00 zł", D("1938.44"), D("361.56"), True)]
+    return sql
+
+
+def test_money_macros_of_the_copy_repeat_the_settlement_split(conn):
+    result = rows(conn, split_check_sql())
+    assert result == [("elblag", "4 025,00 zł", D("3392.27"), D("632.73"), True),
+                      ("srokowo", "2 300,00 zł", D("1938.44"), D("361.56"), True)]
+    assert all(row[-1] is True for row in result)
+
+
+def _settlement_copy(published, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from assets.publish import current_copy
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(current_copy(published), path)
+    return duckdb.connect(str(path))
+
+
+def test_split_check_follows_the_sum_of_the_quarters_not_the_rule_on_the_cumulative(published, tmp_path):
+    """Two claims of 0,90 zł and 4 025,90 zł: EU 0,75 + 3 393,02 = 3 393,77 (each down to the
+    grosz), while eu_part(4 026,80) = 3 393,78. The documented rule (cumulative = the sum of the
+    quarters) holds, so the check is true; it is false once one quarter's split is wrong."""
+    copy = _settlement_copy(published, tmp_path)
+    try:
+        copy.execute("""INSERT INTO report.settlement BY NAME
+            SELECT * REPLACE ('2021Q2' AS quarter, 0.90 AS eligible_quarter, 0.75 AS eu_quarter,
+                              0.15 AS national_quarter, 0.90 AS eligible_cumulative,
+                              0.75 AS eu_cumulative, 0.15 AS national_cumulative)
+            FROM report.settlement WHERE unit = 'elblag' AND quarter = '2021Q3'""")
+        copy.execute("""UPDATE report.settlement SET eligible_quarter = 4025.90, eu_quarter = 3393.02,
+            national_quarter = 632.88, eligible_cumulative = 4026.80, eu_cumulative = 3393.77,
+            national_cumulative = 633.03 WHERE unit = 'elblag' AND quarter = '2021Q3'""")
+        assert copy.sql("SELECT mart.eu_part(4026.80, 0.8428)").fetchone()[0] == D("3393.78")
+        assert [(r[0], r[2], r[-1]) for r in rows(copy, split_check_sql())] == [
+            ("elblag", D("3393.77"), True), ("srokowo", D("1938.44"), True)]
+        # a wrong split of the first quarter (EU rounded up), the cumulatives still its sum
+        copy.execute("""UPDATE report.settlement SET eu_quarter = eu_quarter + 0.01,
+            national_quarter = national_quarter - 0.01, eu_cumulative = eu_cumulative + 0.01,
+            national_cumulative = national_cumulative - 0.01 WHERE unit = 'elblag' AND quarter = '2021Q2'""")
+        copy.execute("""UPDATE report.settlement SET eu_cumulative = eu_cumulative + 0.01,
+            national_cumulative = national_cumulative - 0.01 WHERE unit = 'elblag' AND quarter = '2021Q3'""")
+        assert [(r[0], r[-1]) for r in rows(copy, split_check_sql())] == [("elblag", False), ("srokowo", True)]
+    finally:
+        copy.close()
 
 
 def test_generated_table_list_matches_what_is_published(conn):
@@ -356,7 +402,7 @@ def test_cus_publish_prints_progress_and_what_was_left_out(cli_env, tmp_path, mo
     assert main(["publish"]) == 0
     out = capsys.readouterr().out
     assert "pominięto tabelę mart.dim_participant" in out and "(pominięto: item_name)" in out
-    assert re.search(r"Gotowe: \d+ tabel, [\d ]+ wiersz", out)
+    assert re.search(r"Gotowe: \d+ tabel[ae]?, \d{1,3}( \d{3})* wiersz(e|y)?\b", out)
     assert main(["publish"]) == 0 and "Bez zmian" in capsys.readouterr().out
     monkeypatch.setenv("CUS_WAREHOUSE", str(tmp_path / "missing.duckdb"))
     assert main(["publish"]) == 1

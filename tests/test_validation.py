@@ -14,7 +14,7 @@ from assets.raw.landing_file import LandingFileError, read_landing_file
 from assets.staging.computed_rules import COMPUTE
 from assets.staging.file_checks import check_landing_file, file_checks
 from assets.staging.rules import dataset_rules, rules_for
-from assets.staging.staging_assets import build_staging_assets, check_results
+from assets.staging.staging_assets import build_staging_assets, check_results, check_summary
 from assets.staging.validate import money_pl, validate_partition
 from core.contract import dataset, load_contract
 from core.registry import load_units, unit_by_key
@@ -219,3 +219,13 @@ def test_a_date_in_the_future_is_refused_while_the_quarter_runs():
     assert result.quarantine.select("row_number", "rule", "message").rows() == [
         (3, "date_not_after_quarter", "Kolumna „Data realizacji”: data późniejsza niż dzisiejsza data (10.08.2021) — "
                                       "data z przyszłości. Wykaż świadczenie w pliku za właściwy kwartał albo popraw datę.")]
+
+
+@pytest.mark.parametrize("failing, words", [(1, "1 wiersz z błędem"), (3, "3 wiersze z błędem"),
+                                            (5, "5 wierszy z błędem"), (22, "22 wiersze z błędem")])
+def test_check_summary_counts_rows_in_polish(failing, words):
+    from types import SimpleNamespace
+
+    result = SimpleNamespace(summary={"unit": "elblag", "quarter": "2021Q3", "source_file": "elblag/2021Q3/wydatki.csv"})
+    item = SimpleNamespace(rule=SimpleNamespace(title="Kwota dodatnia"), passed=False, failing_rows=failing, examples=[])
+    assert check_summary(result, item) == f"Kwota dodatnia: {words} — elblag 2021Q3, plik elblag/2021Q3/wydatki.csv."

@@ -30,6 +30,7 @@ from core.warehouse import (
     table_exists,
     transaction,
 )
+from reports.formatting import count
 
 SUMMARY_SCHEMA = validation_polars_schema("validation_summary")  # schemas/warehouse/staging.yaml
 
@@ -118,7 +119,7 @@ def check_summary(result: Validation, item) -> str:
         return rule.title
     file = result.summary.get("source_file") or "—"
     where = f"{result.summary.get('unit')} {result.summary.get('quarter') or 'umowa'}"
-    text = f"{rule.title}: {item.failing_rows} wierszy z błędem — {where}, plik {file}."
+    text = f"{rule.title}: {count(item.failing_rows, 'wiersz', 'wiersze', 'wierszy')} z błędem — {where}, plik {file}."
     if item.examples:
         first = item.examples[0]
         value = "(ukryta)" if first["wartość"] is None else f"„{str(first['wartość'])[:60]}”"
@@ -182,7 +183,7 @@ def partition_status(result: Validation) -> str:
     if summary["quarantined"]:
         return f"BŁĘDY — {summary['quarantined']} z {summary['received']} wierszy w kwarantannie (staging.quarantine)"
     if summary["warnings"]:
-        return f"przyjęto, {summary['warnings']} wierszy z ostrzeżeniem"
+        return f"przyjęto, {count(summary['warnings'], 'wiersz', 'wiersze', 'wierszy')} z ostrzeżeniem"
     return "przyjęto wszystkie wiersze"
 
 

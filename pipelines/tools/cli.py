@@ -80,7 +80,10 @@ def _parse_quarter_arg(text: str | None) -> list[str] | None:
 
 
 def _finish(summary) -> int:
-    print(f"\nGotowe: {len(summary.succeeded)} przebiegów udanych, {len(summary.failed)} z błędami.")
+    from reports.formatting import count
+
+    done = count(len(summary.succeeded), "przebieg udany", "przebiegi udane", "przebiegów udanych")
+    print(f"\nGotowe: {done}, {len(summary.failed)} z błędami.")
     for label, message in summary.failed:
         print(f"  ✗ {label}: {message}")
     return 0 if summary.ok else 1
@@ -188,7 +191,7 @@ def cmd_demo(args) -> int:
     args.unit, args.quarter, args.no_reports, args.demo = None, None, False, True
     code = cmd_run(args)
     print(f"\nHurtownia: {project_path(os.environ['CUS_WAREHOUSE'])}\nRaporty:   {project_path(os.environ['CUS_REPORTS'])}"
-          "\nInterfejs: make ui (Dagster UI na http://127.0.0.1:3000)")
+          "\nInterfejs: make demo-ui (Dagster UI na http://127.0.0.1:3000 z kluczem DEMO)")
     return code
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assets.publish import PublishError, connect_published, publish, write_table_docs
-from reports.formatting import row_count
+from reports.formatting import count, row_count
 
 
 def publish_after_run(warehouse: Path, folder: Path, force: bool = False, echo: Callable[[str], None] = print) -> None:
@@ -29,7 +29,7 @@ def run_publish(warehouse: Path, folder: Path, force: bool, write_docs: bool) ->
         print(f"Bez zmian: {result.reason} (--force publikuje mimo to). Kopia: {result.path}")
     else:
         rows = sum(t.rows for t in result.tables)
-        print(f"Gotowe: {len(result.tables)} tabel, {row_count(rows)} → {result.path}")
+        print(f"Gotowe: {count(len(result.tables), 'tabela', 'tabele', 'tabel')}, {row_count(rows)} → {result.path}")
         if result.deleted:
             print(f"Usunięto stare kopie: {', '.join(result.deleted)}")
     if write_docs:

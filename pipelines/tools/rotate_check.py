@@ -13,6 +13,7 @@ import duckdb
 
 from core.key_fingerprint import key_fingerprint, stored_fingerprint
 from core.warehouse import LAYERS, identifier
+from reports.formatting import count, row_count
 
 KEY_TABLE = ("raw", "pseudonym_key")  # differs by design: the fingerprint of the key
 # A pseudonym (core/pesel.py `pseudonym`): 32 hex digits standing alone (a file's SHA-256 has 64).
@@ -114,7 +115,7 @@ def verify_rebuild(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnectio
     old_tokens = pseudonym_tokens(old, [t for t in old_tables if t[0] != "report"])
     left = old_tokens & pseudonym_tokens(new, new_tables)
     if left:
-        problems.append(f"{len(left)} starych pseudonimów nadal w nowej hurtowni")
+        problems.append(f"{count(len(left), 'stary pseudonim', 'stare pseudonimy', 'starych pseudonimów')} nadal w nowej hurtowni")
     if problems:
         raise RotationError("nowa hurtownia różni się od bieżącej: " + "; ".join(problems[:5])
                             + (f" (i {len(problems) - 5} innych)" if len(problems) > 5 else "") + ".")
@@ -122,5 +123,6 @@ def verify_rebuild(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnectio
 
 
 def _count_text(counts: list[tuple]) -> str:
-    return f"{len(counts)} partycji, {sum(r[-1] for r in counts)} wierszy" if counts and len(counts[0]) == 3 \
-        else f"{counts[0][0] if counts else 0} wierszy"
+    if counts and len(counts[0]) == 3:
+        return f"{count(len(counts), 'partycja', 'partycje', 'partycji')}, {row_count(sum(r[-1] for r in counts))}"
+    return row_count(counts[0][0] if counts else 0)

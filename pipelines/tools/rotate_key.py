@@ -35,6 +35,7 @@ from core.settings import DEMO_PSEUDONYM_KEY, KEY_VARIABLE
 from core.warehouse import WAREHOUSE_POOL, delete_insert, query_frame
 from pipelines.recovery import IN_FLIGHT, recover
 from pipelines.tools.rotate_check import RotationError, verify_rebuild
+from reports.formatting import count, row_count
 
 NEW_KEY_VARIABLE = "CUS_NEW_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 32
@@ -167,7 +168,8 @@ def _remove(path: Path) -> None:
 def _build(old, new_file: Path, plan: BatchPlan, landing_root: Path, units, new_key: bytes,
            echo: Callable[[str], None]) -> tuple[int, int]:
     with duckdb.connect(str(new_file)) as new:
-        echo(f"  odbudowa z plików landing nowym kluczem: {len(plan.partitions)} partycji, {len(plan.files)} plików")
+        echo(f"  odbudowa z plików landing nowym kluczem: {count(len(plan.partitions), 'partycja', 'partycje', 'partycji')}, "
+             f"{count(len(plan.files), 'plik', 'pliki', 'plików')}")
 
         def history_and_tables(conn) -> TablesBuilt:  # in the batch's one transaction
             _copy_history(old, conn)
@@ -238,8 +240,9 @@ def run_rotate_key(warehouse: Path, landing_root: Path, units: tuple[Unit, ...],
     echo(f"Zmiana klucza pseudonimizacji hurtowni {warehouse}")
     result = rotate_key(warehouse, landing_root, units, old_key, new_key, keep_backup=keep_backup, echo=echo)
     echo(f"Gotowe: hurtownia przepseudonimizowana nowym kluczem (odcisk {result.old_fingerprint[:8]} → "
-         f"{result.new_fingerprint[:8]}): {result.partitions} partycji, {result.rows} wierszy, {result.pseudonyms} "
-         "osób — każdy pseudonim jest nowy, liczby wierszy i wartości raportów jak przed zmianą.")
+         f"{result.new_fingerprint[:8]}): {count(result.partitions, 'partycja', 'partycje', 'partycji')}, "
+         f"{row_count(result.rows)}, {count(result.pseudonyms, 'osoba', 'osoby', 'osób')} — każdy pseudonim jest nowy, "
+         "liczby wierszy i wartości raportów jak przed zmianą.")
     if result.backup is not None:
         echo(f"Stara hurtownia (stare pseudonimy) zachowana jako {result.backup}. Ze starym kluczem pozwala powiązać "
              "stare pseudonimy z osobami (RODO): usuń ją (np. `shred -u`), gdy sprawdzisz nową, i zniszcz stary klucz.")

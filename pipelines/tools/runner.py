@@ -21,7 +21,7 @@ from core.registry import Unit, load_units
 from pipelines.batch import BATCH_JOB, BATCH_REPORTS_OP
 from pipelines.recovery import process_tags, recover
 from pipelines.sensors import materializations, reports_run
-from reports.formatting import number
+from reports.formatting import count, number
 
 
 @dataclass
@@ -127,7 +127,7 @@ def run_pipeline(
     config = {"ops": {"ingest_batch": {"config": {"partitions": partitions, "force": force, "with_tables": with_tables}},
                       BATCH_REPORTS_OP: {"config": {"with_reports": reports_in_run}}}}
     echo(f"Wczytanie, walidacja, hurtownia i wskaźniki{', raporty' if reports_in_run else ''} (jeden przebieg; "
-         f"{'wszystkie partycje' if not partitions else f'{len(partitions)} partycji'}, bez zmian pomijane)")
+         f"{'wszystkie partycje' if not partitions else count(len(partitions), 'partycja', 'partycje', 'partycji')}, bez zmian pomijane)")
     result = run_job(defs, BATCH_JOB, None, instance, "ingest_batch_job", summary, echo, step=(1, 1),
                      run_config=config)
     ingested = _ingested(instance, result)

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from assets.publish import PublishError, connect_published, read_manifest
-from reports.formatting import row_count
+from reports.formatting import count, row_count
 
 PROMPT = "cus> "
 CONTINUE = "...> "
@@ -171,7 +171,7 @@ def describe_table(conn: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
 def banner(published_dir: Path) -> str:
     manifest = read_manifest(published_dir)
     when = manifest.get("published_at", "?")
-    return (f"Kopia do odczytu z {when} ({len(manifest.get('tables', {}))} tabel) — {published_dir}/current.duckdb\n"
+    return (f"Kopia do odczytu z {when} ({count(len(manifest.get('tables', {})), 'tabela', 'tabele', 'tabel')}) — {published_dir}/current.duckdb\n"
             f"{HELP}\nTabele, kolumny i przykładowe zapytania: docs/sql.md")
 
 

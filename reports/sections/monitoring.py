@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.quarters import quarter_end
 from reports.inputs import UNIT, at_level, one
-from reports.labels import MILESTONE_STATUS, dataset_label, severity_label
+from reports.labels import MILESTONE_STATUS, dataset_label, row_outcome_label, severity_label
 from reports.model import Column, Section, Table
 from reports.sections import Scope
 
@@ -36,13 +36,20 @@ def quality(scope: Scope) -> Section:
         section.tables.append(Table(
             "jakosc-umowa", "Pliki umowy (umowa/: budżet, harmonogram, katalog usług, wskaźniki, kamienie milowe) — "
             "stan obecny, poza sumami kwartału", scope.unit_column() + _COUNT_COLUMNS, agreement))
-    reasons = [{**r, "unit_name": scope.unit_name(r.get("unit")), "dataset_label": dataset_label(r.get("dataset"))}
-               for r in scope.inputs.quality_reasons]
-    reasons.sort(key=lambda r: (r["unit_name"] or "", r["dataset_label"], -(r.get("rows") or 0)))
+    # Errors (rows rejected to the quarantine) and warnings (rows accepted) of the validation rules:
+    # a reason's rows are not a count of rejected rows (a row with two errors counts under both,
+    # warnings are accepted), so the table has no totals row; the table above counts the rows.
+    reasons = [{**r, "unit_name": scope.unit_name(r.get("unit")), "dataset_label": dataset_label(r.get("dataset")),
+                "outcome": row_outcome_label(r.get("severity"))} for r in scope.inputs.quality_reasons]
+    reasons.sort(key=lambda r: (r["unit_name"] or "", str(r.get("severity")) != "error", r["dataset_label"],
+                                -(r.get("rows") or 0)))
     section.tables.append(Table(
-        "kwarantanna", "Wiersze w kwarantannie według przyczyny", scope.unit_column() + [
-            Column("dataset_label", "Zbiór danych"), Column("reason", "Przyczyna"), Column("rows", "Wiersze", "int")],
-        reasons, empty_text="Żaden wiersz nie trafił do kwarantanny."))
+        "kwarantanna", "Wiersze odrzucone i ostrzeżenia według przyczyny", scope.unit_column() + [
+            Column("dataset_label", "Zbiór danych"), Column("outcome", "Skutek"), Column("reason", "Przyczyna"),
+            Column("rows", "Wiersze", "int")],
+        reasons, note="Wiersz z kilkoma przyczynami jest liczony przy każdej z nich; wiersze z ostrzeżeniem są "
+        "przyjęte. Liczbę wierszy odrzuconych (w kwarantannie) podaje tabela powyżej.",
+        empty_text="Żaden wiersz nie został odrzucony ani nie ma ostrzeżenia."))
     skipped = [{**r, "unit_name": scope.unit_name(r.get("unit"))} for r in scope.inputs.landing_problems]
     section.tables.append(Table(
         "pominiete-pliki", "Pliki i foldery w folderze przyjęć, które nie zostały wczytane", scope.unit_column() + [
