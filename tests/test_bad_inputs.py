@@ -604,6 +604,33 @@ def test_32_all_dates_outside_the_units_period(with_budget):
     _expenses_intact(pipe)
 
 
+def test_32b_last_quarters_deliveries_in_this_quarters_folder_are_refused(pipe):
+    """Every delivery date before the quarter: the previous quarter's file sent again (counted twice)."""
+    pipe.load_baseline("services", "participants", "deliveries")
+    write_deliveries(pipe.landing, [delivery("ELB/0001", day="12.05.2021"), delivery("ELB/0002", day="30.06.2021")])
+    outcome = pipe.run("deliveries")
+    assert not outcome.success
+    assert ("wszystkie 2 dat w pliku (12.05.2021–30.06.2021) są wcześniejsze niż początek kwartału 2021Q3 "
+            "(01.07.2021)") in outcome.failure
+    assert pipe.summary("deliveries") == (3, 3, 0, 0)  # the quarter's earlier data stays
+    # one late row among the quarter's own is only a warning (date_before_quarter)
+    write_deliveries(pipe.landing, [delivery("ELB/0001", day="12.05.2021"), delivery("ELB/0002", day="02.07.2021")])
+    assert pipe.run("deliveries").success
+
+
+def test_32c_a_file_already_loaded_for_another_quarter_is_refused(with_budget):
+    pipe = with_budget
+    write_expenses(pipe.landing, [expense("FV/9/2021", issue="10.05.2021")], quarter="2021Q2")
+    assert pipe.run("expenses", quarter="2021Q2").success
+    pipe.load_baseline("expenses")
+    (folder(pipe.landing) / "wydatki.csv").write_bytes((folder(pipe.landing, quarter="2021Q2") / "wydatki.csv")
+                                                       .read_bytes())
+    outcome = pipe.run("expenses")
+    assert not outcome.success
+    assert "został już wczytany za kwartał 2021Q2 tej jednostki" in outcome.failure
+    assert docs(pipe) == ELIGIBLE_DOCS and pipe.summary("expenses") == (2, 2, 0, 0)  # the quarter's data stays
+
+
 # ------------------------------------------------------------------------- volume, re-sending, absence
 
 def test_33_100k_deliveries_with_one_bad_row(pipe):

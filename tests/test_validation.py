@@ -183,7 +183,8 @@ def test_file_check_keeps_a_file_with_some_dates_in_the_period(tmp_path):
     path = write_expenses(tmp_path, [expense("A", issue="01.01.2019"), expense("B", issue="01.08.2021")])
     table = read_landing_file(path, dataset("expenses"))
     check_landing_file(duckdb.connect(), dataset("expenses"), table, "elblag", "2021Q3", load_units(), "x")
-    assert set(file_checks()) == {"same_file_as_other_unit", "header_names_other_unit", "all_dates_outside_period"}
+    assert set(file_checks()) == {"same_file_as_other_unit", "header_names_other_unit", "all_dates_outside_period",
+                                  "same_file_as_other_quarter", "all_dates_before_quarter"}
 
 
 def test_staging_assets_partitions_dependencies_pool_and_checks():

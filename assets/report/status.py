@@ -41,8 +41,9 @@ SYMBOLS: dict[str, tuple[str, str]] = {
     QUARANTINE: ("⚠ {n}", "{n} wierszy odrzuconych (kwarantanna, błąd) — do poprawienia przez jednostkę"),
     REFUSED: ("⛔ odrzucony", "plik odrzucony w całości (nieczytelny, bez wymaganych kolumn, innej jednostki albo "
                              "niespełniona reguła blokująca) — obowiązują wcześniejsze dane"),
-    MISSING_FILE: ("✗ brak pliku", "przesłano część plików kwartału, bez pliku wysyłanego co kwartał (uczestnicy, "
-                                   "świadczenia, wydatki) — jego wartości w kwartale są zerowe, prześlij go"),
+    MISSING_FILE: ("? brak pliku", "przesłano część plików kwartału, bez pliku zwykle wysyłanego co kwartał "
+                                   "(uczestnicy, świadczenia, wydatki) — jeśli go pominięto, prześlij go (bez niego jego "
+                                   "wartości w kwartale są zerowe); jeśli w kwartale nie było takich danych, w porządku"),
     MISSING_CLOSED: ("✗ brak", "nie przesłano danych, a kwartał się zakończył"),
     MISSING_OPEN: ("… czeka", "nie przesłano jeszcze danych, kwartał trwa (lub się nie zaczął)"),
     NOT_APPLICABLE: ("·", "nie dotyczy — kwartał poza okresem realizacji projektu jednostki"),

@@ -1,4 +1,4 @@
-"""File-level check "a file of another unit in the wrong folder" (schemas/validation/file_checks.yaml).
+"""File-level checks "a file of another unit or quarter in the wrong folder" (schemas/validation/file_checks.yaml).
 
 Called by the raw step after the file is read and BEFORE the partition's raw rows are replaced
 (`ingest_file(..., before_write=...)`), so a refused file leaves raw and staging as they were.
@@ -27,6 +27,7 @@ from assets.staging.rules import VALIDATION_DIR
 from assets.staging.validate import date_pl
 from assets.values import parse_date
 from core.contract import Dataset, normalize_label
+from core.quarters import quarter_start
 from core.registry import Unit
 from core.warehouse import table_exists
 
@@ -121,6 +122,17 @@ def check_landing_files(conn, dataset: Dataset, files: list[FileToCheck],
                            other_name=other_unit.name)
                     break
 
+    if dataset.name in checks["same_file_as_other_quarter"]["applies_to"] and table_exists(conn, "raw", "file_versions"):
+        for i, other_quarter in _loaded_for_other_quarter(conn, dataset, files).items():
+            if i not in refused and files[i].table.frame.height:  # a header-only file is the same every quarter
+                refuse(i, "same_file_as_other_quarter", other_quarter=other_quarter)
+
+    if dataset.name in checks["all_dates_before_quarter"]["applies_to"]:
+        dated = [i for i, f in enumerate(files) if i not in refused and f.quarter]
+        for i, count, first, last in _dates_all_before_quarter(dataset, files, dated):
+            refuse(i, "all_dates_before_quarter", dates=count, first_date=date_pl(first), last_date=date_pl(last),
+                   quarter_start=date_pl(quarter_start(files[i].quarter)))
+
     if dataset.name in checks["all_dates_outside_period"]["applies_to"]:
         dated = [i for i, f in enumerate(files) if i not in refused and f.unit in by_key]
         for i, count, first, last in _dates_all_outside_period(dataset, files, dated, by_key):
@@ -146,22 +158,60 @@ def _loaded_for_other_unit(conn, dataset: Dataset, files: list[FileToCheck]) -> 
     return dict(rows)
 
 
-def _dates_all_outside_period(dataset: Dataset, files: list[FileToCheck], dated: list[int], units: dict[str, Unit]):
-    """(index, dates, first, last) of the files none of whose dates is in their unit's project period."""
+def _loaded_for_other_quarter(conn, dataset: Dataset, files: list[FileToCheck]) -> dict[int, str]:
+    """Files whose content was loaded before for another quarter of the same unit: index -> that quarter."""
+    incoming = pl.DataFrame({"file": range(len(files)), "file_sha256": [f.table.sha256 for f in files],
+                             "unit": [f.unit for f in files], "quarter": [f.quarter for f in files]},
+                            schema={"file": pl.Int64, "file_sha256": pl.Utf8, "unit": pl.Utf8, "quarter": pl.Utf8})
+    conn.register("files_to_check", incoming.to_arrow())
+    try:
+        rows = conn.execute(
+            "SELECT f.file, min(v.quarter) FROM files_to_check AS f JOIN raw.file_versions AS v "
+            "ON v.file_sha256 = f.file_sha256 AND v.unit = f.unit AND v.quarter <> f.quarter "
+            "WHERE v.dataset = ? GROUP BY f.file",
+            [dataset.name]).fetchall()
+    finally:
+        conn.unregister("files_to_check")
+    return dict(rows)
+
+
+def _file_dates(dataset: Dataset, files: list[FileToCheck], dated: list[int]) -> pl.DataFrame | None:
+    """(file, d): every date of the files `dated` (their date columns), None when they have none."""
     columns = [c.name for c in dataset.stored_columns if c.type == "date"]
     if not columns or not dated:
-        return []
+        return None
     frames = [files[i].table.frame.select([pl.col(c) for c in columns if c in files[i].table.frame.columns])
               .with_columns(pl.lit(i, dtype=pl.Int64).alias("file")) for i in dated]
+    present = [c for c in columns if any(c in frame.columns for frame in frames)]
+    if not present:
+        return None
+    return (pl.concat(frames, how="diagonal_relaxed")
+            .select("file", pl.concat_list([parse_date(pl.col(c)) for c in present]).alias("d"))
+            .explode("d").drop_nulls("d"))
+
+
+def _dates_all_before_quarter(dataset: Dataset, files: list[FileToCheck], dated: list[int]):
+    """(index, dates, first, last) of the files every date of which lies before their quarter."""
+    dates = _file_dates(dataset, files, dated)
+    if dates is None:
+        return []
+    starts = pl.DataFrame({"file": dated, "start": [quarter_start(files[i].quarter) for i in dated]},
+                          schema={"file": pl.Int64, "start": pl.Date})
+    stats = dates.join(starts, on="file").group_by("file").agg(
+        pl.len().alias("n"), (pl.col("d") >= pl.col("start")).sum().alias("in_or_after"),
+        pl.col("d").min().alias("first"), pl.col("d").max().alias("last"))
+    return stats.filter(pl.col("in_or_after") == 0).sort("file").select("file", "n", "first", "last").rows()
+
+
+def _dates_all_outside_period(dataset: Dataset, files: list[FileToCheck], dated: list[int], units: dict[str, Unit]):
+    """(index, dates, first, last) of the files none of whose dates is in their unit's project period."""
+    dates = _file_dates(dataset, files, dated)
+    if dates is None:
+        return []
     periods = pl.DataFrame({"file": dated, "start": [units[files[i].unit].period_start for i in dated],
                             "end": [units[files[i].unit].period_end for i in dated]},
                            schema={"file": pl.Int64, "start": pl.Date, "end": pl.Date})
-    present = [c for c in columns if any(c in frame.columns for frame in frames)]
-    if not present:
-        return []
-    dates = (pl.concat(frames, how="diagonal_relaxed")
-             .select("file", pl.concat_list([parse_date(pl.col(c)) for c in present]).alias("d"))
-             .explode("d").drop_nulls("d").join(periods, on="file"))
+    dates = dates.join(periods, on="file")
     stats = dates.group_by("file").agg(pl.len().alias("n"), pl.col("d").is_between(pl.col("start"), pl.col("end"))
                                        .sum().alias("inside"), pl.col("d").min().alias("first"),
                                        pl.col("d").max().alias("last"))

@@ -112,8 +112,8 @@ missing_file_rule AS (
     SELECT g.unit, g.quarter, 'BRAK_PLIKU' AS rule,
            'Brak pliku wysyłanego co kwartał za ' || g.quarter || ': '
            || string_agg(report.dataset_label(e.dataset), ', ' ORDER BY e.position)
-           || '. Wartości z brakującego pliku są w kwartale zerowe — prześlij go (z samym nagłówkiem, jeśli w '
-           || 'kwartale nie było takich danych).' AS message
+           || '. Jeśli plik pominięto, prześlij go — bez niego wartości z tego pliku są w kwartale zerowe; jeśli w '
+           || 'kwartale nie było takich danych, nic nie trzeba robić.' AS message
     FROM grid AS g
     CROSS JOIN contract_every_quarter AS e
     WHERE g.has_data
