@@ -18,7 +18,13 @@ from assets.batch.ingest import ingest_batch
 from assets.batch.plan import plan_batch
 from assets.batch.tables import rebuild_tables
 from assets.partition_keys import unit_quarter_key
-from assets.report.rebuild_scope import changed_by_partition, quarters_to_report, units_to_rewrite, with_outdated
+from assets.report.rebuild_scope import (
+    changed_by_partition,
+    not_covered,
+    quarters_to_report,
+    units_to_rewrite,
+    with_outdated,
+)
 from assets.report.report_files import (
     REPORT_FILES_KEY,
     ReportFilesConfig,
@@ -128,7 +134,7 @@ def batch_reports_op(context: dg.OpExecutionContext, config: BatchReportsConfig,
     changed = changed_by_partition(ingested["partycje"])
     if warehouse.file.exists():
         with warehouse.connect(read_only=True) as conn:
-            outdated = outdated_reports(conn, units, reports.folder)
+            outdated = not_covered(changed, outdated_reports(conn, units, reports.folder))
         if outdated:
             context.log.warning("Raporty starsze niż wczytane pliki (np. po przerwanym przebiegu albo cus run "
                                 "--no-reports) — przebudowuję je: " + "; ".join(

@@ -222,4 +222,13 @@ def test_cus_run_rewrites_reports_older_than_their_files(tmp_path, monkeypatch, 
     assert "2021Q3: raport gotowy" in out and "(nieaktualny:" not in out, out
     code, out, err = cus(capsys, "run")  # nothing outdated any more: nothing rewritten
     assert "raporty (HTML, PDF, XLSX): 0 — bez zmian" in out, out
+
+    # a refused file: one Polish line, no Dagster event log or English stack trace on the console
+    from validation_fixtures import EXPENSE_HEADERS, write_csv
+
+    write_csv(project / "landing" / "elblag" / "2021Q3" / "wydatki.csv", EXPENSE_HEADERS[:-5], [["FV/9/2021"]])
+    code, out, err = cus(capsys, "ingest", "--unit", "elblag", "--quarter", "2021Q3", "--no-reports")
+    assert code == 1, out + err
+    assert "BŁĄD   ingest_batch_job: Pliki odrzucone" in out and "brak wymaganych kolumn" in out, out
+    assert not any(noise in out + err for noise in ("Stack Trace", "dagster._core", "STEP_FAILURE", " - DEBUG - ")), out
     load_units.cache_clear()

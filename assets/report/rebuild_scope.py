@@ -28,6 +28,18 @@ def changed_by_partition(partition_keys) -> dict[str, list[str]]:
     return {unit: [AGREEMENT] if AGREEMENT in quarters else sorted(quarters) for unit, quarters in changed.items()}
 
 
+def not_covered(changed: dict[str, list[str]], outdated: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The outdated quarters the change does not rewrite anyway (the changed unit's quarters from its first
+    changed one on, every quarter of a unit whose agreement data changed)."""
+    out = {}
+    for unit, quarters in outdated.items():
+        first = None if unit not in changed else "" if AGREEMENT in changed[unit] else min(changed[unit])
+        rest = [q for q in quarters if first is None or q < first]
+        if rest:
+            out[unit] = rest
+    return out
+
+
 def with_outdated(changed: dict[str, list[str]], outdated: dict[str, list[str]]) -> dict[str, list[str]]:
     """`changed` plus the quarters whose report is older than its files (status `report_outdated`),
     as if those quarters had changed: their reports and every later one of the unit are rewritten."""

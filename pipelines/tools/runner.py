@@ -21,6 +21,7 @@ from core.registry import Unit, load_units
 from pipelines.batch import BATCH_JOB, BATCH_REPORTS_OP
 from pipelines.recovery import process_tags, recover
 from pipelines.sensors import materializations, reports_run
+from pipelines.tools.console_log import cli_console
 from reports.formatting import count, number
 
 
@@ -44,7 +45,8 @@ def _failure_text(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
-            messages.append(error.message.strip().splitlines()[-1] if error.message else error.cls_name)
+            line = error.message.strip().splitlines()[-1] if error.message else error.cls_name
+            messages.append(line.removeprefix(f"{dg.Failure.__module__}.{dg.Failure.__name__}: "))  # a step's own
     return "; ".join(messages) or "run failed"
 
 
@@ -60,11 +62,12 @@ def _progress(step: tuple[int, int] | None) -> str:
 def run_job(defs: dg.Definitions, job_name: str, partition_key, instance, label: str,
             summary: RunSummary, echo: Callable[[str], None], step: tuple[int, int] | None = None,
             run_config: dict | None = None, tags: dict | None = None) -> dg.ExecuteInProcessResult:
-    job = defs.resolve_job_def(job_name)
+    # The console shows one line per run and the steps' own warnings (console_log.py); the full event log
+    # is in the Dagster UI (DAGSTER_HOME).
+    job = defs.resolve_job_def(job_name).with_logger_defs({"console": cli_console})
     started = time.monotonic()
-    # The console shows one line per run; the full event log is in the Dagster UI (DAGSTER_HOME).
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
-    result = job.execute_in_process(run_config=quiet, partition_key=partition_key, instance=instance,
+    with_console = {"loggers": {"console": {}}, **(run_config or {})}  # a logger is made only when configured
+    result = job.execute_in_process(run_config=with_console, partition_key=partition_key, instance=instance,
                                     raise_on_error=False,
                                     tags={"cus/started_by": "cli", **process_tags(), **(tags or {})})
     took = f"({number(time.monotonic() - started, 1)} s)"
