@@ -18,6 +18,7 @@ from assets.batch.ingest import ingest_batch
 from assets.batch.plan import plan_batch
 from assets.batch.tables import rebuild_tables
 from assets.partition_keys import unit_quarter_key
+from assets.raw.ingest import unknown_columns_warning
 from assets.report.rebuild_scope import (
     changed_by_partition,
     not_covered,
@@ -90,6 +91,10 @@ def ingest_batch_op(context: dg.OpExecutionContext, config: BatchConfig, warehou
         logged += log_events_bulk(context, table_events(conn, result))
         context.log.debug(f"Materializacje i wyniki sprawdzeń partycji i tabel zapisane w historii zbiorczo: {logged} "
                           f"({time.perf_counter() - started:.1f} s z podglądami danych).")
+    for ingested in result.raw.values():
+        warning = unknown_columns_warning(ingested)
+        if warning:
+            context.log.warning(warning)
     refused = {key: str(error) for key, error in plan.refused.items()}
     in_order = sorted(result.refused.items(), key=lambda item: (item[0][0][0], item[0][0][1] or "", item[0][1]))
     refused.update({f"{unit_quarter_key(*key)} {dataset}": str(error) for (key, dataset), error in in_order})

@@ -231,4 +231,13 @@ def test_cus_run_rewrites_reports_older_than_their_files(tmp_path, monkeypatch, 
     assert code == 1, out + err
     assert "BŁĄD   ingest_batch_job: Pliki odrzucone" in out and "brak wymaganych kolumn" in out, out
     assert not any(noise in out + err for noise in ("Stack Trace", "dagster._core", "STEP_FAILURE", " - DEBUG - ")), out
+
+    # a renamed optional column is not dropped in silence: its values were not read (here: commissioned = N)
+    headers = [h if h != "Usługa zlecona (T/N)" else "Zlecona na zewnątrz" for h in EXPENSE_HEADERS]
+    write_csv(project / "landing" / "elblag" / "2021Q3" / "wydatki.csv", headers, [expense("FV/1/2021")])
+    code, out, err = cus(capsys, "ingest", "--unit", "elblag", "--quarter", "2021Q3", "--no-reports")
+    assert code == 0, out + err
+    assert ("  Uwaga: Plik elblag/2021Q3/wydatki.csv: kolumny spoza wzoru pominięte („Zlecona na zewnątrz”); brak "
+            "kolumn „Usługa zlecona (T/N)”, „Faktura korygująca (T/N)” — przyjęto dla nich wartości puste lub domyślne. Jeśli to te same kolumny "
+            "pod inną nazwą, popraw nagłówki (szablon: cus templates) i prześlij plik ponownie.") in out, out
     load_units.cache_clear()

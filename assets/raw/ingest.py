@@ -63,6 +63,21 @@ class IngestResult:
     totals_rows: list[int] = field(default_factory=list)  # "Razem" rows at the end of the file, skipped
 
 
+def unknown_columns_warning(ingested: IngestResult) -> str | None:
+    """A file's headers the contract does not know, with the optional columns it lacks: most often a
+    renamed column, whose values were then not read (e.g. "Usługa zlecona (T/N)" as "Zlecona na
+    zewnątrz": every document counted as not commissioned). None when the file has no unknown header."""
+    if not ingested.ignored_columns:
+        return None
+    text = (f"Plik {ingested.source_file}: kolumny spoza wzoru pominięte ("
+            + ", ".join(f"„{c}”" for c in ingested.ignored_columns) + ")")
+    if ingested.missing_optional:
+        text += ("; brak kolumn " + ", ".join(f"„{c}”" for c in ingested.missing_optional)
+                 + " — przyjęto dla nich wartości puste lub domyślne")
+    return text + (". Jeśli to te same kolumny pod inną nazwą, popraw nagłówki (szablon: cus templates) i prześlij "
+                   "plik ponownie.")
+
+
 def raw_columns(dataset: Dataset) -> list[tuple[str, str]]:
     columns = list(LINEAGE_COLUMNS)
     for column in dataset.stored_columns:
