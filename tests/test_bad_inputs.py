@@ -852,6 +852,20 @@ def test_40c_a_pesel_written_in_groups_in_a_text_column_is_removed(pipe):
     assert not any(g in str(pipe.sql("SELECT * FROM raw.expenses")) for g in grouped)
 
 
+def test_40e_a_mistyped_pesel_as_participant_id_is_never_stored_and_still_joins(pipe):
+    typo = PESEL_A[:-1] + str((int(PESEL_A[-1]) + 1) % 10)  # the checksum digit wrong
+    pipe.load_baseline("services", "budget")
+    write_participants(pipe.landing, [participant(typo, PESEL_A)])
+    assert pipe.run("participants").success
+    write_deliveries(pipe.landing, [delivery(typo)])
+    assert pipe.run("deliveries").success
+    (participant_id,), = pipe.staged("participants", "participant_id")
+    assert participant_id != typo and pipe.staged("deliveries", "participant_id") == [(participant_id,)]
+    assert [r[2] for r in pipe.quarantine("deliveries")] == ["pesel_outside_pesel_column"]  # joined, warned
+    for table in ("raw.participants", "raw.deliveries", "staging.quarantine"):
+        assert typo not in str(pipe.sql(f"SELECT * FROM {table}"))
+
+
 def test_40d_a_two_digit_year_is_a_date_error_not_the_year_21(with_budget):
     pipe = with_budget
     write_expenses(pipe.landing, [expense("FV/1/2021", issue="2.08.21"), expense("FV/2/2021", gross="500,00",
