@@ -29,6 +29,7 @@ from assets.report.status import (
     cell_text,
     grid_markdown,
     outdated_reports,
+    quarantine_lines,
     unit_quarter_status,
 )
 from assets.staging.staging_assets import ensure_validation_tables
@@ -341,3 +342,15 @@ def test_a_quarter_without_a_file_sent_every_quarter_is_flagged_and_a_report_fol
     assert cells[("elblag", "2021Q2")]["status"] == RECEIVED  # not "raport gotowy": its report is outdated
     assert cells[("starachowice", "2020Q4")]["report_outdated"] is True  # the agreement's budget came after it
     assert outdated == {"elblag": ["2021Q1", "2021Q2", "2021Q3"], "starachowice": ["2020Q4"]}
+
+
+def test_quarantine_lines_name_file_row_column_and_message_errors_first(landed):
+    warehouse, _reports = landed
+    with connect(warehouse, read_only=True) as conn:
+        lines = quarantine_lines(conn, "elblag", "2021Q2")
+        short = quarantine_lines(conn, "elblag", "2021Q2", max_rows=2)
+        assert quarantine_lines(conn, "elblag", "2021Q4") == []
+    assert lines == ["  błąd: f.csv, wiersz 4, kolumna „C”: komunikat", "  błąd: f.csv, wiersz 7, kolumna „C”: komunikat",
+                     "  błąd: f.csv, wiersz 7, kolumna „C”: komunikat",
+                     "  ostrzeżenie: f.csv, wiersz 9, kolumna „C”: komunikat"]
+    assert short[:2] == lines[:2] and short[2].startswith("  … i 2 dalszych")

@@ -21,6 +21,7 @@ from core.warehouse import table_exists
 from reports.generate import report_folder, report_stem
 
 STATUS_SQL = Path(__file__).with_name("status.sql")
+QUARANTINE_ROWS_SQL = Path(__file__).with_name("quarantine_rows.sql")
 REPORT_FORMATS = ("html", "pdf", "xlsx")
 
 NOT_APPLICABLE = "nie dotyczy"
@@ -155,6 +156,27 @@ def outdated_reports(conn: duckdb.DuckDBPyConnection, units: tuple[Unit, ...] | 
     for row in status.select("unit", "quarter").iter_rows(named=True):
         out.setdefault(row["unit"], []).append(row["quarter"])
     return out
+
+
+def quarantine_lines(conn: duckdb.DuckDBPyConnection, unit: str, quarter: str, max_rows: int = 50) -> list[str]:
+    """What is wrong in one unit × quarter, a line per rejected or warned cell: file, row, column, value and
+    the message (`cus status --unit U --quarter Q`); at most `max_rows` lines and a line saying how many more."""
+    if not table_exists(conn, "staging", "quarantine"):
+        return []
+    params = {"unit": unit, "quarter": quarter}
+    rows = conn.sql(QUARANTINE_ROWS_SQL.read_text(encoding="utf-8"), params={**params, "max_rows": max_rows}).fetchall()
+    lines = []
+    for severity, source_file, row_number, header, value, message in rows:
+        where = [source_file or "?"] + ([f"wiersz {row_number}"] if row_number is not None else ["cały plik"])
+        where += [f"kolumna „{header}”"] if header else []
+        where += [f"wartość „{value}”"] if value is not None else []
+        lines.append(f"  {'błąd' if severity == 'error' else 'ostrzeżenie'}: {', '.join(where)}: {message}")
+    total = conn.execute("SELECT count(*) FROM staging.quarantine WHERE unit = $unit AND quarter = $quarter",
+                         params).fetchone()[0]
+    if total > len(rows):
+        lines.append(f"  … i {total - len(rows)} dalszych (wszystkie: tabela staging.quarantine, raport kwartalny, "
+                     "sprawdzenia w interfejsie Dagster)")
+    return lines
 
 
 def cell_text(row: dict) -> str:

@@ -250,17 +250,20 @@ def cmd_reports(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from assets.report.status import grid_text, unit_detail_text, unit_quarter_status
+    from assets.report.status import grid_text, quarantine_lines, unit_detail_text, unit_quarter_status
     from reports import queries
 
     units = _select_units(_units(), args.unit)
     quarters = _parse_quarter_arg(args.quarter)
     warehouse = project_path(os.environ["CUS_WAREHOUSE"])
     reports_root = project_path(os.environ["CUS_REPORTS"])
+    problems: list[str] = []
     if warehouse.is_file():
         try:
             with queries.read_only(warehouse, wait_seconds=10) as conn:
                 status = unit_quarter_status(conn, units, reports_root)
+                if args.unit and quarters:
+                    problems = quarantine_lines(conn, args.unit, quarters[0])
         except queries.WarehouseBusy as error:
             raise CliError(str(error)) from error
     else:
@@ -274,6 +277,11 @@ def cmd_status(args) -> int:
     if args.unit:
         print()
         print(unit_detail_text(status, args.unit))
+        if problems:
+            print(f"\nWiersze odrzucone i ostrzeżenia {args.unit} {quarters[0]}:")
+            print("\n".join(problems))
+        elif not quarters:
+            print(f"\nSzczegóły wierszy (plik, wiersz, kolumna, wartość): cus status --unit {args.unit} --quarter RRRRQn")
     return 0
 
 
