@@ -113,16 +113,16 @@ def scrub_text(text: str, secret: bytes, person_id: bool = False) -> str:
 
     In a column that identifies a participant (`person_id`), the PESEL becomes its keyed
     pseudonym instead (the whole cell when the cell is a PESEL, also one a spreadsheet stripped of
-    its leading zero, or 11 digits that fail the checksum — a mistyped PESEL), so the same person's
+    its leading zero, or 9–11 digits that fail the checksum — a mistyped PESEL), so the same person's
     rows and the deliveries referencing them still join.
     """
     if person_id:
         digits, _ = pesel_digits(text)
         if digits is not None:
             return pseudonym(digits, secret)
-        bare = re.sub(r"[\s\u00a0.-]", "", str(text))
-        if len(bare) == 11 and bare.isdigit():  # a PESEL with a typo is still one: never stored as it is
-            return pseudonym(bare, secret)
+        bare = re.sub(r"[\s\u00a0.-]", "", str(text)).removesuffix(".0")
+        if 9 <= len(bare) <= 11 and bare.isdigit():  # a PESEL with a typo (maybe without its leading zeros)
+            return pseudonym(bare.zfill(11), secret)  # is still one: never stored as it is
 
     def replace(match: re.Match) -> str:
         digits = re.sub(r"\D", "", match.group(0))

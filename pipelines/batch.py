@@ -139,7 +139,7 @@ def batch_reports_op(context: dg.OpExecutionContext, config: BatchReportsConfig,
     changed = changed_by_partition(ingested["partycje"])
     if warehouse.file.exists():
         with warehouse.connect(read_only=True) as conn:
-            outdated = not_covered(changed, outdated_reports(conn, units, reports.folder))
+            outdated = not_covered(changed, outdated_reports(conn, units, reports.folder, landing.folder))
         if outdated:
             context.log.warning("Raporty starsze niż wczytane pliki (np. po przerwanym przebiegu albo cus run "
                                 "--no-reports) — przebudowuję je: " + "; ".join(

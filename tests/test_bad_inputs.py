@@ -629,6 +629,12 @@ def test_32c_a_file_already_loaded_for_another_quarter_is_refused(with_budget):
     assert not outcome.success
     assert "został już wczytany za kwartał 2021Q2 tej jednostki" in outcome.failure
     assert docs(pipe) == ELIGIBLE_DOCS and pipe.summary("expenses") == (2, 2, 0, 0)  # the quarter's data stays
+    # 2021Q2 corrected (its own file now): the 2021Q2 file that was replaced there is no reason to refuse it in 2021Q3
+    moved = (folder(pipe.landing, quarter="2021Q2") / "wydatki.csv").read_bytes()
+    write_expenses(pipe.landing, [expense("FV/8/2021", issue="11.05.2021")], quarter="2021Q2")
+    assert pipe.run("expenses", quarter="2021Q2").success
+    (folder(pipe.landing) / "wydatki.csv").write_bytes(moved)
+    assert pipe.run("expenses").success
 
 
 # ------------------------------------------------------------------------- volume, re-sending, absence
@@ -696,8 +702,9 @@ def test_36_unquoted_separator_in_a_text_quarantines_that_row_only(with_budget):
     assert pipe.quarantine("expenses") == [(3, None, "extra_fields", "error", "15 pól zamiast 14")]
     assert pipe.messages("expenses", "extra_fields") == [
         "Wiersz ma inną liczbę kolumn niż nagłówek (15 pól zamiast 14) — sprawdź, czy tekst nie zawiera separatora "
-        "(średnika lub przecinka; ujmij tekst w cudzysłów albo usuń separator) i czy w wierszu nie brakuje komórki. "
-        "Wartości w wierszu są przesunięte, więc wiersz nie został przyjęty."]
+        "(średnika lub przecinka; ujmij tekst w cudzysłów albo usuń separator) i czy w wierszu nie brakuje komórki "
+        "(w pliku uczestników także pustych komórek na końcu wiersza, które niektóre programy pomijają — zapisz plik "
+        "ze wzoru z `cus templates`). Wartości w wierszu mogą być przesunięte, więc wiersz nie został przyjęty."]
     assert pipe.sql("SELECT header FROM staging.quarantine WHERE rule = 'extra_fields'") == [("(cały wiersz)",)]
     assert pipe.staged("expenses", "row_number, document_no, item_name, eligible_amount") == [
         (2, "FV/1/2021", "Usługa opiekuńcza", Decimal("1230.00")),
@@ -864,6 +871,14 @@ def test_40e_a_mistyped_pesel_as_participant_id_is_never_stored_and_still_joins(
     assert [r[2] for r in pipe.quarantine("deliveries")] == ["pesel_outside_pesel_column"]  # joined, warned
     for table in ("raw.participants", "raw.deliveries", "staging.quarantine"):
         assert typo not in str(pipe.sql(f"SELECT * FROM {table}"))
+
+
+def test_40f_a_mistyped_pesel_without_its_leading_zero_is_pseudonymized_as_the_11_digit_one():
+    from core.pesel import scrub_text
+
+    typo = PESEL_CHILD[:-1] + str((int(PESEL_CHILD[-1]) + 1) % 10)
+    assert scrub_text(typo.lstrip("0"), b"k" * 32, person_id=True) == scrub_text(typo, b"k" * 32, person_id=True)
+    assert typo.lstrip("0") not in scrub_text(typo.lstrip("0"), b"k" * 32, person_id=True)
 
 
 def test_40d_a_two_digit_year_is_a_date_error_not_the_year_21(with_budget):

@@ -102,7 +102,9 @@ CASES = [
          [(3, None, "extra_fields", "error",
            "Wiersz ma inną liczbę kolumn niż nagłówek (28 pól zamiast 27) — sprawdź, czy tekst nie zawiera "
            "separatora (średnika lub przecinka; ujmij tekst w cudzysłów albo usuń separator) i czy w wierszu nie "
-           "brakuje komórki. Wartości w wierszu są przesunięte, więc wiersz nie został przyjęty.")],
+           "brakuje komórki (w pliku uczestników także pustych komórek na końcu wiersza, które niektóre programy "
+           "pomijają — zapisz plik ze wzoru z `cus templates`). Wartości w wierszu mogą być przesunięte, więc "
+           "wiersz nie został przyjęty.")],
          [2], extra={"read_error": [None, "28 pól zamiast 27"]}),
     Case("participants", [{"participant_id": "ELB/2", "pesel": PESEL_B, "sex": "M", "age_at_entry": "46",
                            "locality": "[PESEL usunięty]"}],

@@ -66,16 +66,15 @@ class IngestResult:
 def unknown_columns_warning(ingested: IngestResult) -> str | None:
     """A file's headers the contract does not know, with the optional columns it lacks: most often a
     renamed column, whose values were then not read (e.g. "Usługa zlecona (T/N)" as "Zlecona na
-    zewnątrz": every document counted as not commissioned). None when the file has no unknown header."""
-    if not ingested.ignored_columns:
+    zewnątrz": every document counted as not commissioned). None unless the file has both: an extra
+    column alone (e.g. "Uwagi") is only recorded (`raw.file_versions.ignored_columns`, the metadata)."""
+    if not (ingested.ignored_columns and ingested.missing_optional):
         return None
-    text = (f"Plik {ingested.source_file}: kolumny spoza wzoru pominięte ("
-            + ", ".join(f"„{c}”" for c in ingested.ignored_columns) + ")")
-    if ingested.missing_optional:
-        text += ("; brak kolumn " + ", ".join(f"„{c}”" for c in ingested.missing_optional)
-                 + " — przyjęto dla nich wartości puste lub domyślne")
-    return text + (". Jeśli to te same kolumny pod inną nazwą, popraw nagłówki (szablon: cus templates) i prześlij "
-                   "plik ponownie.")
+    return (f"Plik {ingested.source_file}: kolumny spoza wzoru pominięte ("
+            + ", ".join(f"„{c}”" for c in ingested.ignored_columns) + "); brak kolumn "
+            + ", ".join(f"„{c}”" for c in ingested.missing_optional)
+            + " — przyjęto dla nich wartości puste lub domyślne. Jeśli to te same kolumny pod inną nazwą, popraw "
+              "nagłówki (szablon: cus templates) i prześlij plik ponownie.")
 
 
 def raw_columns(dataset: Dataset) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ import polars as pl
 from core.contract import load_contract
 from core.registry import Unit
 from core.warehouse import table_exists
+from reports.formatting import count
 from reports.generate import report_folder, report_stem
 
 STATUS_SQL = Path(__file__).with_name("status.sql")
@@ -30,7 +31,7 @@ MISSING_OPEN = "brak (kwartał trwa)"
 REFUSED = "plik odrzucony"
 MISSING_FILE = "brak pliku"
 # a report older than a file it reads (its quarter's, an earlier quarter's or the agreement's): `cus run` rewrites it
-OUTDATED = " (nieaktualny: starszy niż wczytane pliki — przebuduje go cus run)"
+OUTDATED = " (nieaktualny: starszy niż wczytane pliki — cus run przebuduje go, jeśli jest folder kwartału)"
 QUARANTINE = "kwarantanna"
 RECEIVED = "otrzymano"
 REPORT_READY = "raport gotowy"
@@ -148,13 +149,16 @@ def unit_quarter_status(conn: duckdb.DuckDBPyConnection | None, units: tuple[Uni
 
 
 def outdated_reports(conn: duckdb.DuckDBPyConnection, units: tuple[Unit, ...] | list[Unit],
-                     reports_root: Path) -> dict[str, list[str]]:
+                     reports_root: Path, landing_root: Path) -> dict[str, list[str]]:
     """unit -> quarters whose report is older than a file it reads (a run killed while writing reports,
-    `cus run --no-reports`, a reports run that failed): the batch's reports step rewrites them too."""
+    `cus run --no-reports`, a reports run that failed) and that the rebuild rule can write again (its
+    landing folder exists: rebuild_scope.quarters_to_report): the batch's reports step rewrites them too.
+    One whose folder is gone stays outdated in the status and is never asked for again."""
     status = unit_quarter_status(conn, units, reports_root).filter(pl.col("report_outdated"))
     out: dict[str, list[str]] = {}
     for row in status.select("unit", "quarter").iter_rows(named=True):
-        out.setdefault(row["unit"], []).append(row["quarter"])
+        if (Path(landing_root) / row["unit"] / row["quarter"]).is_dir():
+            out.setdefault(row["unit"], []).append(row["quarter"])
     return out
 
 
@@ -163,19 +167,18 @@ def quarantine_lines(conn: duckdb.DuckDBPyConnection, unit: str, quarter: str, m
     the message (`cus status --unit U --quarter Q`); at most `max_rows` lines and a line saying how many more."""
     if not table_exists(conn, "staging", "quarantine"):
         return []
-    params = {"unit": unit, "quarter": quarter}
-    rows = conn.sql(QUARANTINE_ROWS_SQL.read_text(encoding="utf-8"), params={**params, "max_rows": max_rows}).fetchall()
-    lines = []
-    for severity, source_file, row_number, header, value, message in rows:
+    rows = conn.sql(QUARANTINE_ROWS_SQL.read_text(encoding="utf-8"),
+                    params={"unit": unit, "quarter": quarter, "max_rows": max_rows}).fetchall()
+    lines, total = [], rows[0][-1] if rows else 0
+    for severity, source_file, row_number, header, value, message, _total in rows:
         where = [source_file or "?"] + ([f"wiersz {row_number}"] if row_number is not None else ["cały plik"])
         where += [f"kolumna „{header}”"] if header else []
         where += [f"wartość „{value}”"] if value is not None else []
         lines.append(f"  {'błąd' if severity == 'error' else 'ostrzeżenie'}: {', '.join(where)}: {message}")
-    total = conn.execute("SELECT count(*) FROM staging.quarantine WHERE unit = $unit AND quarter = $quarter",
-                         params).fetchone()[0]
     if total > len(rows):
-        lines.append(f"  … i {total - len(rows)} dalszych (wszystkie: tabela staging.quarantine, raport kwartalny, "
-                     "sprawdzenia w interfejsie Dagster)")
+        more = count(total - len(rows), "dalszy", "dalsze", "dalszych")
+        lines.append(f"  … i {more} (wszystkie: tabela staging.quarantine, raport kwartalny, sprawdzenia w interfejsie "
+                     "Dagster)")
     return lines
 
 

@@ -9,8 +9,8 @@
 --   src_report_files    report files on disk (unit, quarter, format, modified_at)
 -- Parameter $today: quarters ending before it are closed.
 -- One row per unit × quarter of the calendar covering every unit's period; `status` is one of
--- 'nie dotyczy', 'brak (kwartał zamknięty)', 'brak (kwartał trwa)', 'plik odrzucony', 'brak pliku'
--- (some files came, a file sent every quarter did not), 'kwarantanna', 'otrzymano', 'raport gotowy'
+-- 'nie dotyczy', 'brak (kwartał zamknięty)', 'brak (kwartał trwa)', 'plik odrzucony', 'kwarantanna',
+-- 'brak pliku' (some files came, one normally sent every quarter did not), 'otrzymano', 'raport gotowy'
 -- (the first that applies, in this order). A report is outdated when any file it reads was loaded after
 -- it was written: the unit's files of its quarter and of every earlier one (the claim's figures are
 -- cumulative) and its agreement files (assets/report/rebuild_scope.py, the same rule).
@@ -150,8 +150,8 @@ final AS (
             WHEN r.unit IS NULL AND g.quarter_closed THEN 'brak (kwartał zamknięty)'
             WHEN r.unit IS NULL THEN 'brak (kwartał trwa)'
             WHEN r.refused_files IS NOT NULL THEN 'plik odrzucony'
-            WHEN m.missing_files IS NOT NULL THEN 'brak pliku'
             WHEN r.quarantined_rows > 0 THEN 'kwarantanna'
+            WHEN m.missing_files IS NOT NULL THEN 'brak pliku'
             WHEN p.has_html AND p.report_written_at >= coalesce(i.inputs_loaded_at, r.last_loaded_at) THEN 'raport gotowy'
             ELSE 'otrzymano'
         END                                                             AS status

@@ -159,7 +159,8 @@ def _loaded_for_other_unit(conn, dataset: Dataset, files: list[FileToCheck]) -> 
 
 
 def _loaded_for_other_quarter(conn, dataset: Dataset, files: list[FileToCheck]) -> dict[int, str]:
-    """Files whose content was loaded before for another quarter of the same unit: index -> that quarter."""
+    """Files whose content is the current version of another quarter of the same unit: index -> that quarter
+    (a version replaced since — the file was moved to its own quarter — is no reason to refuse it)."""
     incoming = pl.DataFrame({"file": range(len(files)), "file_sha256": [f.table.sha256 for f in files],
                              "unit": [f.unit for f in files], "quarter": [f.quarter for f in files]},
                             schema={"file": pl.Int64, "file_sha256": pl.Utf8, "unit": pl.Utf8, "quarter": pl.Utf8})
@@ -167,7 +168,7 @@ def _loaded_for_other_quarter(conn, dataset: Dataset, files: list[FileToCheck]) 
     try:
         rows = conn.execute(
             "SELECT f.file, min(v.quarter) FROM files_to_check AS f JOIN raw.file_versions AS v "
-            "ON v.file_sha256 = f.file_sha256 AND v.unit = f.unit AND v.quarter <> f.quarter "
+            "ON v.file_sha256 = f.file_sha256 AND v.unit = f.unit AND v.quarter <> f.quarter AND v.is_current "
             "WHERE v.dataset = ? GROUP BY f.file",
             [dataset.name]).fetchall()
     finally:

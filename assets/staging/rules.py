@@ -160,8 +160,9 @@ def read_rules(dataset: Dataset) -> list[Rule]:
             columns=(READ_ERROR,), compute="no_read_error",
             message="Wiersz ma inną liczbę kolumn niż nagłówek ({value}) — sprawdź, czy tekst nie zawiera "
                     "separatora (średnika lub przecinka; ujmij tekst w cudzysłów albo usuń separator) i czy w "
-                    "wierszu nie brakuje komórki. Wartości w wierszu są przesunięte, więc wiersz nie został "
-                    "przyjęty.",
+                    "wierszu nie brakuje komórki (w pliku uczestników także pustych komórek na końcu wiersza, które "
+                    "niektóre programy pomijają — zapisz plik ze wzoru z `cus templates`). Wartości w wierszu mogą "
+                    "być przesunięte, więc wiersz nie został przyjęty.",
         ),
         Rule(
             id="pesel_outside_pesel_column", check_name="pesel_tylko_w_kolumnie_pesel",
