@@ -32,6 +32,8 @@ from core.registry import Unit
 from core.warehouse import table_exists
 
 FILE_CHECKS_PATH = VALIDATION_DIR / "file_checks.yaml"
+OTHER_UNIT_SQL = Path(__file__).with_name("loaded_for_other_unit.sql")
+OTHER_QUARTER_SQL = Path(__file__).with_name("loaded_for_other_quarter.sql")
 
 
 @lru_cache(maxsize=2)
@@ -105,7 +107,7 @@ def check_landing_files(conn, dataset: Dataset, files: list[FileToCheck],
                                        folder=f.folder, quarter=f.quarter or "umowa", **values))
 
     if dataset.name in checks["same_file_as_other_unit"]["applies_to"] and table_exists(conn, "raw", "file_versions"):
-        for i, other in _loaded_for_other_unit(conn, dataset, files).items():
+        for i, other in _loaded_elsewhere(conn, dataset, files, OTHER_UNIT_SQL).items():
             other_unit = by_key.get(other)
             refuse(i, "same_file_as_other_unit", other_unit=other, other_name=other_unit.name if other_unit else other)
 
@@ -123,7 +125,7 @@ def check_landing_files(conn, dataset: Dataset, files: list[FileToCheck],
                     break
 
     if dataset.name in checks["same_file_as_other_quarter"]["applies_to"] and table_exists(conn, "raw", "file_versions"):
-        for i, other_quarter in _loaded_for_other_quarter(conn, dataset, files).items():
+        for i, other_quarter in _loaded_elsewhere(conn, dataset, files, OTHER_QUARTER_SQL).items():
             if i not in refused and files[i].table.frame.height:  # a header-only file is the same every quarter
                 refuse(i, "same_file_as_other_quarter", other_quarter=other_quarter)
 
@@ -142,35 +144,15 @@ def check_landing_files(conn, dataset: Dataset, files: list[FileToCheck],
     return refused
 
 
-def _loaded_for_other_unit(conn, dataset: Dataset, files: list[FileToCheck]) -> dict[int, str]:
-    """Files whose content was loaded before for another unit: index -> that unit (the first by name)."""
-    incoming = pl.DataFrame({"file": range(len(files)), "file_sha256": [f.table.sha256 for f in files],
-                             "unit": [f.unit for f in files]},
-                            schema={"file": pl.Int64, "file_sha256": pl.Utf8, "unit": pl.Utf8})
-    conn.register("files_to_check", incoming.to_arrow())
-    try:
-        rows = conn.execute(
-            "SELECT f.file, min(v.unit) FROM files_to_check AS f JOIN raw.file_versions AS v "
-            "ON v.file_sha256 = f.file_sha256 AND v.unit <> f.unit WHERE v.dataset = ? GROUP BY f.file",
-            [dataset.name]).fetchall()
-    finally:
-        conn.unregister("files_to_check")
-    return dict(rows)
-
-
-def _loaded_for_other_quarter(conn, dataset: Dataset, files: list[FileToCheck]) -> dict[int, str]:
-    """Files whose content is the current version of another quarter of the same unit: index -> that quarter
-    (a version replaced since — the file was moved to its own quarter — is no reason to refuse it)."""
+def _loaded_elsewhere(conn, dataset: Dataset, files: list[FileToCheck], sql: Path) -> dict[int, str]:
+    """index -> where (unit or quarter) the content of that file is loaded already, by the query `sql`
+    over the files' hashes (`files_to_check`) and raw.file_versions."""
     incoming = pl.DataFrame({"file": range(len(files)), "file_sha256": [f.table.sha256 for f in files],
                              "unit": [f.unit for f in files], "quarter": [f.quarter for f in files]},
                             schema={"file": pl.Int64, "file_sha256": pl.Utf8, "unit": pl.Utf8, "quarter": pl.Utf8})
     conn.register("files_to_check", incoming.to_arrow())
     try:
-        rows = conn.execute(
-            "SELECT f.file, min(v.quarter) FROM files_to_check AS f JOIN raw.file_versions AS v "
-            "ON v.file_sha256 = f.file_sha256 AND v.unit = f.unit AND v.quarter <> f.quarter AND v.is_current "
-            "WHERE v.dataset = ? GROUP BY f.file",
-            [dataset.name]).fetchall()
+        rows = conn.execute(sql.read_text(encoding="utf-8"), {"dataset": dataset.name}).fetchall()
     finally:
         conn.unregister("files_to_check")
     return dict(rows)
