@@ -322,3 +322,34 @@ def test_each_dataset_is_loaded_after_the_datasets_its_rules_read(monkeypatch):
     monkeypatch.setattr(batch_ingest, "datasets_read", lambda d: reads.get(d.name, set()))
     with pytest.raises(ValueError, match="budget → narrative → budget"):
         batch_ingest.dataset_order()
+
+
+def test_changed_reference_data_validates_the_units_later_quarters_again(sample_landing, tmp_path):
+    """A service removed from the catalogue (agreement data) rejects its deliveries in every quarter of the unit,
+    whichever order the files came in; a changed participants file validates the unit's later quarters again."""
+    landing = tmp_path / "landing"
+    shutil.copytree(sample_landing, landing)
+    resources = _resources(tmp_path, landing)
+    defs, instance = build_definitions(resources=resources), dg.DagsterInstance.ephemeral()
+    assert _batch(defs, instance).success
+
+    catalogue = landing / "starachowice" / "umowa" / "uslugi.csv"
+    lines = catalogue.read_text(encoding="utf-8").splitlines(keepends=True)
+    catalogue.write_text("".join(line for line in lines if not line.startswith("STA-OSL,")), encoding="utf-8")
+    result = _batch(defs, instance)
+    assert sorted(result.output_for_node("ingest_batch")["partycje"]) == [
+        "starachowice", "starachowice|2021Q2", "starachowice|2021Q3", "starachowice|2022Q1"]  # not myslenice
+    with duckdb.connect(resources["warehouse"].path, read_only=True) as conn:
+        rejected = conn.execute("SELECT quarter, count(*) FROM staging.quarantine WHERE unit = 'starachowice' AND "
+                                "rule = 'service_in_catalogue' AND value = 'STA-OSL' GROUP BY 1 ORDER BY 1").fetchall()
+        assert [q for q, n in rejected] == ["2021Q2", "2021Q3", "2022Q1"] and all(n > 0 for _, n in rejected)
+        assert conn.execute("SELECT count(*) FROM staging.deliveries WHERE service_code = 'STA-OSL'").fetchone() == (0,)
+
+    import openpyxl
+
+    participants = landing / "starachowice" / "2021Q3" / "uczestnicy.xlsx"
+    sheet = openpyxl.load_workbook(participants)
+    sheet.active["A1"] = f"{sheet.active['A1'].value} "  # new content, same rows: a version later quarters read again
+    sheet.save(participants)
+    result = _batch(defs, instance)
+    assert sorted(result.output_for_node("ingest_batch")["partycje"]) == ["starachowice|2021Q3", "starachowice|2022Q1"]

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from assets.batch.plan import BatchPlan, PlannedFile
+from assets.batch.plan import BatchPlan, PlannedFile, datasets_read
 from assets.mart.incremental import mark_changed
 from assets.raw.ingest import (
     IngestResult,
@@ -103,11 +103,6 @@ def dataset_order() -> list[Dataset]:
 
     position = {d.name: i for i, d in enumerate(datasets)}
     return sorted(datasets, key=lambda d: (depth_of(d.name), d.name not in read_by_others, position[d.name]))
-
-
-def datasets_read(dataset: Dataset) -> set[str]:
-    """The datasets whose staging rows the rules of `dataset` read as reference lists (may include itself)."""
-    return {ref["dataset"] for rule in rules_for(dataset) for ref in rule.references}
 
 
 def read_file(planned: PlannedFile) -> LandingTable | LandingFileError:

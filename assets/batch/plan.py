@@ -3,16 +3,23 @@
 A partition is unchanged when each of its landing files has the content (SHA-256) of the current
 version in raw.file_versions; then nothing of it is read again. A changed partition is re-ingested
 whole, as a one-partition run would (its other files are read again, with the same versions).
+
+A changed file that other datasets' rules read as a reference list (participants for deliveries; the
+agreement's service catalogue and budget for deliveries, expenses and the narrative) changes the
+verdicts on rows of later quarters too: the unit's partitions of later quarters (every quarter, for
+agreement data) are validated again in the same batch, so the warehouse does not depend on the order
+in which files came.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assets.partition_keys import split_partition_key, unit_quarter_key
 from assets.raw.ingest import find_landing_file, landing_folder
 from assets.raw.landing_file import LandingFileError, file_sha256
+from assets.staging.rules import rules_for
 from core.contract import Dataset, load_contract
 from core.registry import Unit
 from core.warehouse import table_exists
@@ -36,6 +43,7 @@ class BatchPlan:
     files: list[PlannedFile]
     unchanged: list[str]  # partition keys skipped: every file already loaded with this content
     refused: dict[str, LandingFileError]  # partition key -> a file problem found while planning
+    revalidated: list[str] = field(default_factory=list)  # unchanged partitions read again: their references changed
 
     @property
     def partitions(self) -> list[str]:
@@ -59,31 +67,75 @@ def current_versions(conn) -> dict[tuple[str, str | None, str], str]:
     return {(u, q, d): h for u, q, d, h in rows}
 
 
+def datasets_read(dataset: Dataset) -> set[str]:
+    """The datasets whose staging rows the rules of `dataset` read as reference lists (may include itself)."""
+    return {ref["dataset"] for rule in rules_for(dataset) for ref in rule.references}
+
+
+def read_by_others() -> set[str]:
+    """Datasets whose rows other datasets' rules read (participants, services, budget, …)."""
+    return {name for d in load_contract().values() for name in datasets_read(d) - {d.name}}
+
+
+def _partition_files(landing_root: Path, unit: str, quarter: str | None) -> list[PlannedFile]:
+    """The partition's landing files (raises LandingFileError for a file problem found while planning)."""
+    files = []
+    for dataset in load_contract().values():
+        if (dataset.level == "agreement") != (quarter is None):
+            continue
+        path = find_landing_file(landing_root, unit, quarter, dataset)
+        if path is not None:
+            files.append(PlannedFile(unit, quarter, dataset, path, file_sha256(path)))
+    return files
+
+
 def plan_batch(conn, landing_root: Path, units: tuple[Unit, ...], partitions: list[str] | None = None,
                force: bool = False) -> BatchPlan:
-    """The files to ingest: of `partitions` (keys; None = every landed partition), the changed ones."""
+    """The files to ingest: of `partitions` (keys; None = every landed partition), the changed ones, and
+    the later partitions of a unit whose reference data changed."""
     wanted = None if partitions is None else {split_partition_key(k) for k in partitions}
     loaded = current_versions(conn)
+    referenced = read_by_others()
     plan = BatchPlan(files=[], unchanged=[], refused={})
-    for unit, quarter in candidate_partitions(landing_root, units):
+    candidates = candidate_partitions(landing_root, units)
+    changed_from: dict[str, str | None] = {}  # unit -> first quarter whose reference data changed (None: agreement)
+    for unit, quarter in candidates:
         if wanted is not None and (unit, quarter) not in wanted:
             continue
         key = unit_quarter_key(unit, quarter)
-        files = []
         try:
-            for dataset in load_contract().values():
-                if (dataset.level == "agreement") != (quarter is None):
-                    continue
-                path = find_landing_file(landing_root, unit, quarter, dataset)
-                if path is not None:
-                    files.append(PlannedFile(unit, quarter, dataset, path, file_sha256(path)))
+            files = _partition_files(landing_root, unit, quarter)
         except LandingFileError as error:
             plan.refused[key] = error
             continue
         if not files:
             continue
-        if not force and all(loaded.get((f.unit, f.quarter, f.dataset.name)) == f.sha256 for f in files):
+        new = [f for f in files if force or loaded.get((f.unit, f.quarter, f.dataset.name)) != f.sha256]
+        if not new:
             plan.unchanged.append(key)
             continue
         plan.files += files
+        if any(f.dataset.name in referenced for f in new):
+            if quarter is None or (unit in changed_from and changed_from[unit] is None):
+                changed_from[unit] = None
+            else:
+                changed_from[unit] = min(changed_from.get(unit, quarter), quarter)
+    planned = {(f.unit, f.quarter) for f in plan.files}
+    for unit, quarter in candidates:
+        if unit not in changed_from or quarter is None or (unit, quarter) in planned:
+            continue
+        first = changed_from[unit]
+        if first is not None and quarter <= first:
+            continue
+        key = unit_quarter_key(unit, quarter)
+        try:
+            files = _partition_files(landing_root, unit, quarter)
+        except LandingFileError as error:
+            plan.refused[key] = error
+            continue
+        if files:
+            plan.files += files
+            plan.revalidated.append(key)
+            if key in plan.unchanged:
+                plan.unchanged.remove(key)
     return plan
