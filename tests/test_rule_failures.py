@@ -246,6 +246,12 @@ CASES = [
            "„W tym VAT” to VAT wliczony w kwotę wydatków kwalifikowalnych: od 0 do 100,00 (najwyżej brutto − netto i "
            "najwyżej kwota kwalifikowalna). Popraw VAT; jeśli VAT jest odzyskiwany, wpisz 0, a jako kwotę "
            "kwalifikowalną kwotę netto.")], [2]),
+    # one document above the whole project's value (Elbląg: 2 499 985,00): a typo, not a cost
+    Case("expenses", [{"document_no": "FV/2/2021", "gross_amount": "123 000 000,00", "net_amount": "100 000 000,00",
+                       "eligible_amount": "123 000 000,00", "vat_amount": "23 000 000,00"}],
+         [(3, "eligible_amount", "eligible_within_project_value", "error",
+           "Kwota wydatków kwalifikowalnych jednego dokumentu przekracza wartość całego projektu (2499985,00) — to "
+           "najpewniej pomyłka w kwocie (dopisane cyfry albo zgubiony separator dziesiętny). Popraw kwotę.")], [2]),
     # VAT inside the eligible amount left undeclared ("W tym VAT" 0 while eligible = gross ≠ net)
     Case("expenses", [{"document_no": "FV/2/2021", "vat_amount": "0,00"}],
          [(3, "eligible_amount", "vat_declared_in_eligible", "error",

@@ -59,6 +59,14 @@ def vat_declared_in_eligible(frame: pl.DataFrame, params) -> pl.DataFrame:
     return frame.select(ok.alias("ok"), _money_text(limit.cast(pl.Decimal(18, 2))).alias("expected"))
 
 
+def eligible_within_project_value(frame: pl.DataFrame, params) -> pl.DataFrame:
+    """One document's eligible amount is at most the value of the whole project (the unit's `total`):
+    above it the amount is a typo (digits added, a decimal separator lost), never a cost."""
+    limit = BatchParameters.of(params).value("total").cast(pl.Decimal(18, 2))
+    ok = _size("eligible_amount").is_null() | limit.is_null() | (_size("eligible_amount") <= limit)
+    return frame.select(ok.alias("ok"), _money_text(limit).alias("expected"))
+
+
 def eligible_le_gross(frame: pl.DataFrame, params) -> pl.DataFrame:
     ok = _size("eligible_amount").is_null() | _size("gross_amount").is_null() | (
         _size("eligible_amount") <= _size("gross_amount"))
@@ -215,6 +223,7 @@ COMPUTE = {
     "no_read_error": no_read_error,
     "vat_consistent": vat_consistent,
     "vat_declared_in_eligible": vat_declared_in_eligible,
+    "eligible_within_project_value": eligible_within_project_value,
     "eligible_le_gross": eligible_le_gross,
     "net_le_gross": net_le_gross,
     "negative_only_on_correction": negative_only_on_correction,
