@@ -137,18 +137,32 @@ def batch_reports_op(context: dg.OpExecutionContext, config: BatchReportsConfig,
         return {"kwartały": [], "raporty": 0}
     units = load_units()
     changed = changed_by_partition(ingested["partycje"])
+    written = _write_reports(context, changed, units, config, warehouse, reports, landing, "po wczytaniu plików")
+    # then the reports still older than their files (a run killed while writing reports, `cus run --no-reports`):
+    # looked for after the change's own reports, so the coordinator of the change does not wait for it
+    outdated = {}
     if warehouse.file.exists():
         with warehouse.connect(read_only=True) as conn:
             outdated = not_covered(changed, outdated_reports(conn, units, reports.folder, landing.folder))
-        if outdated:
-            context.log.warning("Raporty starsze niż wczytane pliki (np. po przerwanym przebiegu albo cus run "
-                                "--no-reports) — przebudowuję je: " + "; ".join(
-                                    f"{unit} {', '.join(quarters)}" for unit, quarters in sorted(outdated.items())))
-            changed = with_outdated(changed, outdated)
-    quarters = quarters_to_report(changed, units, landing.folder)
-    if not quarters:
+    if outdated:
+        context.log.warning("Raporty starsze niż wczytane pliki (np. po przerwanym przebiegu albo cus run "
+                            "--no-reports) — przebudowuję je: " + "; ".join(
+                                f"{unit} {', '.join(quarters)}" for unit, quarters in sorted(outdated.items())))
+        more = _write_reports(context, with_outdated({}, outdated), units, config, warehouse, reports, landing,
+                              "nieaktualnych")
+        written = {"kwartały": sorted(set(written["kwartały"]) | set(more["kwartały"])),
+                   "raporty": written["raporty"] + more["raporty"]}
+    if not written["kwartały"]:
         close_printer_early()
         context.log.info("Żaden kwartał się nie zmienił — raporty bez zmian.")
+    return written
+
+
+def _write_reports(context: dg.OpExecutionContext, changed: dict[str, list[str]], units, config: BatchReportsConfig,
+                   warehouse: WarehouseResource, reports: ReportsResource, landing: LandingResource, why: str) -> dict:
+    """The reports `changed` rewrites (assets/report/rebuild_scope.py), with a materialization per quarter."""
+    quarters = quarters_to_report(changed, units, landing.folder)
+    if not quarters:
         return {"kwartały": [], "raporty": 0}
     rewrite = units_to_rewrite(changed, units)
     files_config = ReportFilesConfig(rewrite_units=rewrite or [], with_pdf=config.with_pdf)
@@ -156,8 +170,7 @@ def batch_reports_op(context: dg.OpExecutionContext, config: BatchReportsConfig,
     for quarter, metadata in zip(quarters, done, strict=True):
         context.log_event(dg.AssetMaterialization(
             asset_key=REPORT_FILES_KEY, partition=quarter_to_partition_key(quarter), metadata=metadata,
-            description=f"Raporty po wczytaniu plików ({', '.join(rewrite) if rewrite else 'wszystkie jednostki'} "
-                        "+ zbiorczy)."))
+            description=f"Raporty {why} ({', '.join(rewrite) if rewrite else 'wszystkie jednostki'} + zbiorczy)."))
     return {"kwartały": quarters, "raporty": sum(m["raporty"] for m in done)}
 
 

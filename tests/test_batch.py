@@ -353,3 +353,6 @@ def test_changed_reference_data_validates_the_units_later_quarters_again(sample_
     sheet.save(participants)
     result = _batch(defs, instance)
     assert sorted(result.output_for_node("ingest_batch")["partycje"]) == ["starachowice|2021Q3", "starachowice|2022Q1"]
+    # read again unchanged (cus ingest, `force`): no reference changed, nothing else is read
+    result = _batch(defs, instance, partitions=["starachowice|2021Q3"], force=True)
+    assert result.output_for_node("ingest_batch")["partycje"] == ["starachowice|2021Q3"]

@@ -110,12 +110,12 @@ def plan_batch(conn, landing_root: Path, units: tuple[Unit, ...], partitions: li
             continue
         if not files:
             continue
-        new = [f for f in files if force or loaded.get((f.unit, f.quarter, f.dataset.name)) != f.sha256]
-        if not new:
+        changed = [f for f in files if loaded.get((f.unit, f.quarter, f.dataset.name)) != f.sha256]
+        if not changed and not force:
             plan.unchanged.append(key)
             continue
         plan.files += files
-        if any(f.dataset.name in referenced for f in new):
+        if any(f.dataset.name in referenced for f in changed):  # a file read again unchanged (force) changes nothing
             if quarter is None or (unit in changed_from and changed_from[unit] is None):
                 changed_from[unit] = None
             else:
