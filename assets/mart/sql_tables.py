@@ -27,6 +27,7 @@ from core.paths import SCHEMAS_DIR
 from core.registry import Unit, load_units
 from core.resources import WarehouseResource
 from core.warehouse import WAREHOUSE_POOL, identifier, sql_literal, table_exists, transaction
+from reports.formatting import row_count
 
 MART_DIR = Path(__file__).parent
 MART_SQL_DIR = MART_DIR / "sql"
@@ -299,7 +300,7 @@ def build_sql_asset(table: SqlTable, tags: dict | None = None) -> dg.AssetsDefin
             preview = _preview(conn, table)
             rows_preview = markdown_preview(conn, table.layer, table.name)
             checks = run_checks(conn, table)
-        context.log.info(f"{table.layer}.{table.name}: {rows} wierszy")
+        context.log.info(f"{table.layer}.{table.name}: {row_count(rows)}")
         metadata = {"dagster/row_count": rows, "sql": str(table.sql_path.relative_to(MART_DIR.parent.parent))}
         if preview:
             metadata["wiersze wg jednostek"] = dg.MetadataValue.md(preview)

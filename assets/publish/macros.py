@@ -67,7 +67,8 @@ def create_lineage_macros(conn: duckdb.DuckDBPyConnection, say: Callable[[str], 
             conn.execute(sql)
             created.append(name)
         except duckdb.Error as error:  # a table or column it reads was not published
-            say(f"  makro report.{name} pominięte: {str(error).splitlines()[0]}")
+            say(f"  makro report.{name} pominięte: czyta tabelę lub kolumnę, której kopia nie zawiera (dane na "
+                f"poziomie osoby, schemas/publish.yaml) — dostępne w hurtowni ({str(error).splitlines()[0]})")
     return created
 
 

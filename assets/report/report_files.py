@@ -22,7 +22,7 @@ from core.registry import Unit, load_units
 from core.resources import LandingResource, ReportsResource, WarehouseResource
 from core.warehouse import WAREHOUSE_POOL
 from reports import pdf, queries
-from reports.formatting import money, percent, pl_date, pl_datetime, quarter_label
+from reports.formatting import count, money, percent, pl_date, pl_datetime, quarter_label
 from reports.generate import ReportFiles, units_in_quarter, write_quarter_reports
 from reports.pdf import PdfPrinter
 from reports.settings import ReportSettings, default_settings
@@ -263,7 +263,7 @@ def quarter_files(context, quarter: str, config: ReportFilesConfig, conn, report
     rewritten = [u.key for u in covered if u.key in config.rewrite_units] if config.rewrite_units else None
     if part == CONSOLIDATED_PART:
         rewritten = []
-    whom = [f"{len(covered)} jednostek"] if rewritten is None else [f"jednostek {', '.join(rewritten)}"] if rewritten \
+    whom = [count(len(covered), "jednostki", "jednostek", "jednostek")] if rewritten is None else [f"jednostek {', '.join(rewritten)}"] if rewritten \
         else []
     if part != UNITS:
         whom.append("zbiorczy")
