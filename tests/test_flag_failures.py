@@ -91,9 +91,10 @@ TESTOWO = {
         ("2021Q1", "warning", "dane", "Zbiór wydatki: 1 z 3 wierszy w kwarantannie — popraw plik i prześlij ponownie.")],
     # validation summary of 2021Q1: expenses and participants, no deliveries file
     "BRAK_PLIKU": [
-        ("2021Q1", "warning", "dane", "Brak pliku wysyłanego co kwartał za 2021Q1: świadczenia. Jeśli plik pominięto, "
-                                      "prześlij go — bez niego wartości z tego pliku są w kwartale zerowe; jeśli w "
-                                      "kwartale nie było takich danych, nic nie trzeba robić.")],
+        ("2021Q1", "warning", "dane", "Brak przyjętego pliku wysyłanego co kwartał za 2021Q1: świadczenia (nie "
+                                      "przesłano go albo odrzucono w całości — zob. cus status). Bez niego wartości "
+                                      "z tego pliku są w kwartale zerowe; jeśli w kwartale nie było takich danych, "
+                                      "nic nie trzeba robić.")],
     "BRAK_PLIKOW": [
         ("2021Q3", "info", "dane", "Brak plików kwartalnych za 2021Q3: wartości w kwartale zerowe, narastające "
                                    "przeniesione.")],

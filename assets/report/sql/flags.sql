@@ -110,10 +110,10 @@ missing_rule AS (
 missing_file_rule AS (
     -- a quarter with validated files but without one sent every quarter (schemas/contract.yaml every_quarter)
     SELECT g.unit, g.quarter, 'BRAK_PLIKU' AS rule,
-           'Brak pliku wysyłanego co kwartał za ' || g.quarter || ': '
+           'Brak przyjętego pliku wysyłanego co kwartał za ' || g.quarter || ': '
            || string_agg(report.dataset_label(e.dataset), ', ' ORDER BY e.position)
-           || '. Jeśli plik pominięto, prześlij go — bez niego wartości z tego pliku są w kwartale zerowe; jeśli w '
-           || 'kwartale nie było takich danych, nic nie trzeba robić.' AS message
+           || ' (nie przesłano go albo odrzucono w całości — zob. cus status). Bez niego wartości z tego pliku są '
+           || 'w kwartale zerowe; jeśli w kwartale nie było takich danych, nic nie trzeba robić.' AS message
     FROM grid AS g
     CROSS JOIN contract_every_quarter AS e
     WHERE g.has_data
