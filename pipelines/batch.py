@@ -24,7 +24,6 @@ from assets.report.rebuild_scope import (
     not_covered,
     quarters_to_report,
     units_to_rewrite,
-    with_outdated,
 )
 from assets.report.report_files import (
     REPORT_FILES_KEY,
@@ -148,8 +147,7 @@ def batch_reports_op(context: dg.OpExecutionContext, config: BatchReportsConfig,
         context.log.warning("Raporty starsze niż wczytane pliki (np. po przerwanym przebiegu albo cus run "
                             "--no-reports) — przebudowuję je: " + "; ".join(
                                 f"{unit} {', '.join(quarters)}" for unit, quarters in sorted(outdated.items())))
-        more = _write_reports(context, with_outdated({}, outdated), units, config, warehouse, reports, landing,
-                              "nieaktualnych")
+        more = _write_reports(context, outdated, units, config, warehouse, reports, landing, "nieaktualnych")
         written = {"kwartały": sorted(set(written["kwartały"]) | set(more["kwartały"])),
                    "raporty": written["raporty"] + more["raporty"]}
     if not written["kwartały"]:

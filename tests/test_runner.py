@@ -7,7 +7,6 @@ from assets.report.rebuild_scope import (
     not_covered,
     quarters_to_report,
     units_to_rewrite,
-    with_outdated,
 )
 from core.registry import load_units
 from pipelines.tools.runner import landed_quarters
@@ -64,9 +63,7 @@ def test_a_run_for_one_unit_does_not_call_the_other_units_folders_unknown(tmp_pa
     assert not any(p.startswith("elblag") for p in problems), problems
 
 
-def test_outdated_reports_join_the_change_and_only_those_it_does_not_rewrite_are_named():
+def test_only_the_outdated_reports_the_change_does_not_rewrite_are_written_again():
     changed = changed_by_partition(["srokowo|2021Q3", "elblag"])
     outdated = {"srokowo": ["2021Q1", "2021Q3", "2021Q4"], "elblag": ["2021Q2"], "myslenice": ["2022Q1"]}
     assert not_covered(changed, outdated) == {"srokowo": ["2021Q1"], "myslenice": ["2022Q1"]}
-    assert with_outdated(changed, outdated) == {"srokowo": ["2021Q1", "2021Q3", "2021Q4"], "elblag": [""],
-                                                "myslenice": ["2022Q1"]}

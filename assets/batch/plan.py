@@ -13,7 +13,7 @@ in which files came.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from assets.partition_keys import split_partition_key, unit_quarter_key
@@ -43,7 +43,6 @@ class BatchPlan:
     files: list[PlannedFile]
     unchanged: list[str]  # partition keys skipped: every file already loaded with this content
     refused: dict[str, LandingFileError]  # partition key -> a file problem found while planning
-    revalidated: list[str] = field(default_factory=list)  # unchanged partitions read again: their references changed
 
     @property
     def partitions(self) -> list[str]:
@@ -98,44 +97,41 @@ def plan_batch(conn, landing_root: Path, units: tuple[Unit, ...], partitions: li
     referenced = read_by_others()
     plan = BatchPlan(files=[], unchanged=[], refused={})
     candidates = candidate_partitions(landing_root, units)
-    changed_from: dict[str, str | None] = {}  # unit -> first quarter whose reference data changed (None: agreement)
+    found: dict[tuple[str, str | None], list[PlannedFile]] = {}
+
+    def files_of(unit: str, quarter: str | None) -> list[PlannedFile]:
+        """The partition's files, hashed once; a file problem refuses the partition (no files)."""
+        if (unit, quarter) not in found:
+            try:
+                found[unit, quarter] = _partition_files(landing_root, unit, quarter)
+            except LandingFileError as error:
+                plan.refused[unit_quarter_key(unit, quarter)] = error
+                found[unit, quarter] = []
+        return found[unit, quarter]
+
+    changed_from: dict[str, str] = {}  # unit -> first quarter whose reference data changed ("": agreement, every one)
     for unit, quarter in candidates:
         if wanted is not None and (unit, quarter) not in wanted:
             continue
-        key = unit_quarter_key(unit, quarter)
-        try:
-            files = _partition_files(landing_root, unit, quarter)
-        except LandingFileError as error:
-            plan.refused[key] = error
-            continue
+        files = files_of(unit, quarter)
         if not files:
             continue
         changed = [f for f in files if loaded.get((f.unit, f.quarter, f.dataset.name)) != f.sha256]
         if not changed and not force:
-            plan.unchanged.append(key)
+            plan.unchanged.append(unit_quarter_key(unit, quarter))
             continue
         plan.files += files
         if any(f.dataset.name in referenced for f in changed):  # a file read again unchanged (force) changes nothing
-            if quarter is None or (unit in changed_from and changed_from[unit] is None):
-                changed_from[unit] = None
-            else:
-                changed_from[unit] = min(changed_from.get(unit, quarter), quarter)
+            first = quarter or ""  # agreement data: sorts before every quarter
+            changed_from[unit] = min(changed_from.get(unit, first), first)
     planned = {(f.unit, f.quarter) for f in plan.files}
     for unit, quarter in candidates:
-        if unit not in changed_from or quarter is None or (unit, quarter) in planned:
+        if quarter is None or unit not in changed_from or quarter <= changed_from[unit] or (unit, quarter) in planned:
             continue
-        first = changed_from[unit]
-        if first is not None and quarter <= first:
-            continue
-        key = unit_quarter_key(unit, quarter)
-        try:
-            files = _partition_files(landing_root, unit, quarter)
-        except LandingFileError as error:
-            plan.refused[key] = error
-            continue
+        files = files_of(unit, quarter)
         if files:
+            key = unit_quarter_key(unit, quarter)
             plan.files += files
-            plan.revalidated.append(key)
             if key in plan.unchanged:
                 plan.unchanged.remove(key)
     return plan

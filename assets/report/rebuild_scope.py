@@ -40,16 +40,6 @@ def not_covered(changed: dict[str, list[str]], outdated: dict[str, list[str]]) -
     return out
 
 
-def with_outdated(changed: dict[str, list[str]], outdated: dict[str, list[str]]) -> dict[str, list[str]]:
-    """`changed` plus the quarters whose report is older than its files (status `report_outdated`),
-    as if those quarters had changed: their reports and every later one of the unit are rewritten."""
-    merged = {unit: list(quarters) for unit, quarters in changed.items()}
-    for unit, quarters in outdated.items():
-        if AGREEMENT not in merged.get(unit, []):
-            merged[unit] = sorted(set(merged.get(unit, [])) | set(quarters))
-    return merged
-
-
 def quarters_to_report(changed: dict[str, list[str]], units, landing_root: Path) -> list[str]:
     """The changed quarters and every later quarter of the changed units that has a landing folder."""
     by_key: dict[str, Unit] = {u.key: u for u in units}

@@ -38,6 +38,11 @@ def _size(name: str) -> pl.Expr:
     return pl.when(_is_correction()).then(pl.col(name).abs()).otherwise(pl.col(name))
 
 
+def _at_most(value: pl.Expr, limit: pl.Expr) -> pl.Expr:
+    """`value ≤ limit`, holding when either is missing (a missing amount is its own rule's error)."""
+    return value.is_null() | limit.is_null() | (value <= limit)
+
+
 def vat_consistent(frame: pl.DataFrame, params) -> pl.DataFrame:
     """SL2014 "W tym VAT" = VAT included in the eligible amount: 0 ≤ VAT ≤ gross − net and VAT ≤ eligible
     (0 when VAT is recoverable: eligible = net while gross ≠ net)."""
@@ -55,7 +60,7 @@ def vat_declared_in_eligible(frame: pl.DataFrame, params) -> pl.DataFrame:
     unnoticed: eligible = gross with "W tym VAT" 0 while gross ≠ net is an error)."""
     eligible, limit = _size("eligible_amount"), _size("net_amount") + _size("vat_amount").fill_null(0)
     # eligible > gross is reported by `eligible_le_gross`, not twice here
-    ok = eligible.is_null() | limit.is_null() | (eligible <= limit) | (eligible > _size("gross_amount")).fill_null(False)
+    ok = _at_most(eligible, limit) | (eligible > _size("gross_amount")).fill_null(False)
     return frame.select(ok.alias("ok"), _money_text(limit.cast(pl.Decimal(18, 2))).alias("expected"))
 
 
@@ -63,19 +68,15 @@ def eligible_within_project_value(frame: pl.DataFrame, params) -> pl.DataFrame:
     """One document's eligible amount is at most the value of the whole project (the unit's `total`):
     above it the amount is a typo (digits added, a decimal separator lost), never a cost."""
     limit = BatchParameters.of(params).value("total").cast(pl.Decimal(18, 2))
-    ok = _size("eligible_amount").is_null() | limit.is_null() | (_size("eligible_amount") <= limit)
-    return frame.select(ok.alias("ok"), _money_text(limit).alias("expected"))
+    return frame.select(_at_most(_size("eligible_amount"), limit).alias("ok"), _money_text(limit).alias("expected"))
 
 
 def eligible_le_gross(frame: pl.DataFrame, params) -> pl.DataFrame:
-    ok = _size("eligible_amount").is_null() | _size("gross_amount").is_null() | (
-        _size("eligible_amount") <= _size("gross_amount"))
-    return frame.select(ok.alias("ok"))
+    return frame.select(_at_most(_size("eligible_amount"), _size("gross_amount")).alias("ok"))
 
 
 def net_le_gross(frame: pl.DataFrame, params) -> pl.DataFrame:
-    ok = _size("net_amount").is_null() | _size("gross_amount").is_null() | (_size("net_amount") <= _size("gross_amount"))
-    return frame.select(ok.alias("ok"))
+    return frame.select(_at_most(_size("net_amount"), _size("gross_amount")).alias("ok"))
 
 
 def _negative_columns(frame: pl.DataFrame, negative: bool) -> pl.Expr:
