@@ -104,8 +104,8 @@ PESEL_MARKER = "[PESEL usunięty]"
 PESEL_FOUND_IN = "pesel_found_in"  # raw column: comma-separated names of the columns a PESEL was removed from
 # 11 digits, also written in groups ("551214 98205", "551214-98205", "551 214 982 05"): one space,
 # non-breaking space, hyphen or dot between two digits at most
-_PESEL_RUN = re.compile(r"(?<!\d)\d(?:[ \u00a0.-]?\d){10}(?!\d)")
-_PESEL_CANDIDATE = r"\d(?:[ \u00a0.-]?\d){10}"  # the same for polars (no look-around), to pick the cells to scan
+_PESEL_CANDIDATE = r"\d(?:[ \u00a0.-]?\d){10}"  # for polars (no look-around): the cells to scan
+_PESEL_RUN = re.compile(rf"(?<!\d){_PESEL_CANDIDATE}(?!\d)")
 
 
 def scrub_text(text: str, secret: bytes, person_id: bool = False) -> str:
